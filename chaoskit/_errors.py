@@ -1,0 +1,79 @@
+"""The errors chaoskit raises.
+
+    ChaoskitError                 base; ``exit_code`` says how the CLI exits
+    ├── InvalidInput (2)          bad user input: file, line, field, what was expected
+    │   └── ZoneFileError         an RFC 1035 zone file that does not parse
+    ├── ComponentError (1)        a lab component failed to start, stop or answer
+    │   └── PortInUse             a port the lab needs is already taken
+    ├── ToxiproxyError (1)        the Toxiproxy API refused a call or did not answer
+    ├── DnsAdminError (1)         the lab DNS server's admin API refused a call
+    └── MissingDependency (1)     a binary or jar the lab needs is not installed
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChaoskitError",
+    "ComponentError",
+    "DnsAdminError",
+    "InvalidInput",
+    "MissingDependency",
+    "PortInUse",
+    "ToxiproxyError",
+    "ZoneFileError",
+]
+
+
+class ChaoskitError(Exception):
+    """Base of every error chaoskit raises on purpose."""
+
+    exit_code = 1
+
+
+class InvalidInput(ChaoskitError):
+    """Input a user wrote is wrong; the message names where and what was expected."""
+
+    exit_code = 2
+
+
+class ZoneFileError(InvalidInput):
+    """A zone file that cannot be served."""
+
+
+class ComponentError(ChaoskitError):
+    """A lab component did not start, answer or stop as it should."""
+
+    def __init__(self, component: str, message: str, log_path: str | None = None) -> None:
+        detail = f"{component}: {message}"
+        if log_path:
+            detail += f" (log: {log_path})"
+        super().__init__(detail)
+        self.component = component
+        self.log_path = log_path
+
+
+class PortInUse(ComponentError):
+    """A port the lab wants is already bound by another process."""
+
+    def __init__(self, component: str, address: str, port: int, owner: str | None) -> None:
+        who = f" by {owner}" if owner else " by another process"
+        super().__init__(component, f"{address}:{port} is already in use{who}")
+        self.address = address
+        self.port = port
+        self.owner = owner
+
+
+class ToxiproxyError(ChaoskitError):
+    """The Toxiproxy API answered with an error or not at all."""
+
+
+class DnsAdminError(ChaoskitError):
+    """The lab DNS server's admin API answered with an error or not at all."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class MissingDependency(ChaoskitError):
+    """Something the lab needs is not installed; the message says how to install it."""

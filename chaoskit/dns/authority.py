@@ -1,0 +1,93 @@
+"""The state of one DNS server: zones, run-time records, faults, events and the answer cache.
+
+Every change goes through here, so each one is validated whole before anything is applied,
+logged with who made it, and clears the answer cache.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from chaoskit.dns.events import EventLog
+from chaoskit.dns.faults import DnsFault, FaultSet, FaultSpec
+from chaoskit.dns.records import RecordStore
+from chaoskit.dns.responder import Responder
+from chaoskit.dns.zone import load_zone_file, normalise_name, parse_rrset
+
+__all__ = ["DnsAuthority"]
+
+
+class DnsAuthority:
+    """What the UDP/TCP listeners answer from and what the admin API changes."""
+
+    def __init__(self, zone_paths: list[Path], events: EventLog | None = None) -> None:
+        self.zone_paths = list(zone_paths)
+        self.store = RecordStore([load_zone_file(p) for p in self.zone_paths])
+        self.faults = FaultSet()
+        self.events = events or EventLog()
+        self.responder = Responder(self.store, self.faults)
+
+    def reload_zones(self, actor: str) -> list[str]:
+        zones = [load_zone_file(p) for p in self.zone_paths]  # all parse, or nothing changes
+        self.store.replace_zones(zones)
+        self.responder.invalidate()
+        origins = [z.origin for z in zones]
+        self.events.record("zones.reloaded", actor, zones=origins)
+        return origins
+
+    def set_record(
+        self, name: str, rtype: str, ttl: int, values: list[str], actor: str
+    ) -> dict[str, Any]:
+        owner = normalise_name(name)
+        if self.store.zone_for(owner) is None:
+            raise ValueError(f"name {owner} is not in any zone served here")
+        records = parse_rrset(owner, rtype, ttl, values)
+        self.store.set_rrset(owner, rtype, records)
+        self.responder.invalidate()
+        self.events.record(
+            "record.set", actor, name=owner, type=rtype.upper(), ttl=ttl, values=values
+        )
+        return {"name": owner, "type": rtype.upper(), "ttl": ttl, "values": values}
+
+    def delete_record(self, name: str, rtype: str | None, actor: str) -> int:
+        owner = normalise_name(name)
+        removed = self.store.delete_rrset(owner, rtype)
+        self.responder.invalidate()
+        self.events.record("record.deleted", actor, name=owner, type=rtype, removed=removed)
+        return removed
+
+    def add_fault(self, spec: FaultSpec) -> DnsFault:
+        fault = self.faults.add(spec)
+        self.responder.invalidate()
+        self.events.record("fault.applied", spec.actor, **fault.to_json())
+        return fault
+
+    def lift_fault(self, fault_id: str, actor: str, reason: str = "lifted") -> DnsFault | None:
+        fault = self.faults.remove(fault_id)
+        if fault is not None:
+            self.responder.invalidate()
+            self.events.record(
+                f"fault.{reason}", actor, id=fault.id, kind=fault.spec.kind, name=fault.spec.name
+            )
+        return fault
+
+    def lift_expired(self) -> list[DnsFault]:
+        expired = self.faults.expired(time.monotonic())
+        for fault in expired:
+            self.lift_fault(fault.id, "server", reason="expired")
+        return expired
+
+    def records_json(self, name: str | None = None) -> list[dict[str, Any]]:
+        wanted = normalise_name(name) if name else None
+        return [
+            {
+                "name": owner,
+                "type": rtype,
+                "ttl": records[0].ttl if records else None,
+                "values": [r.rdata.toZone() for r in records],
+            }
+            for owner, rtype, records in self.store.rrsets()
+            if wanted is None or owner == wanted
+        ]

@@ -1,0 +1,126 @@
+"""The records the server answers from: zone files plus changes made at run time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dnslib import RR
+
+from chaoskit.dns.zone import Zone, normalise_name
+
+__all__ = ["Lookup", "RecordStore"]
+
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the store knows about a name: its zone, whether it exists, and its RRsets."""
+
+    zone: Zone | None
+    exists: bool
+    rrsets: dict[str, list[RR]]
+    owner: str  # the name itself, or the wildcard that synthesised it
+
+
+class RecordStore:
+    """Zone-file records overlaid by run-time changes; a reload keeps the run-time layer.
+
+    The merged view is rebuilt on every change (changes are rare, lookups are hot), so a lookup
+    is a couple of dict reads.
+    """
+
+    def __init__(self, zones: list[Zone]) -> None:
+        self._zones: list[Zone] = []
+        self._overlay: dict[tuple[str, str], list[RR] | None] = {}
+        self._by_name: dict[str, dict[str, list[RR]]] = {}
+        self._existing: set[str] = set()
+        self.replace_zones(zones)
+
+    @property
+    def zones(self) -> list[Zone]:
+        return list(self._zones)
+
+    def replace_zones(self, zones: list[Zone]) -> None:
+        """Serve these zones from now on, keeping run-time changes that still fall inside them."""
+        origins = [z.origin for z in zones]
+        if len(set(origins)) != len(origins):
+            raise ValueError(f"the same zone is loaded twice: {sorted(origins)}")
+        self._zones = sorted(zones, key=lambda z: len(z.origin), reverse=True)
+        self._overlay = {k: v for k, v in self._overlay.items() if self.zone_for(k[0])}
+        self._rebuild()
+
+    def zone_for(self, name: str) -> Zone | None:
+        """The most specific zone that contains ``name``, if any."""
+        name = normalise_name(name)
+        for zone in self._zones:
+            if name == zone.origin or name.endswith("." + zone.origin):
+                return zone
+        return None
+
+    def set_rrset(self, name: str, rtype: str, records: list[RR]) -> None:
+        """Replace one RRset; an empty list leaves the name in place with no records of the type."""
+        self._overlay[(normalise_name(name), rtype.upper())] = list(records)
+        self._rebuild()
+
+    def delete_rrset(self, name: str, rtype: str | None = None) -> int:
+        """Delete one RRset, or every RRset of a name; returns how many were removed."""
+        owner = normalise_name(name)
+        types = [rtype.upper()] if rtype else list(self._by_name.get(owner, {}))
+        removed = 0
+        for each in types:
+            if self._by_name.get(owner, {}).get(each) is not None:
+                removed += 1
+            self._overlay[(owner, each)] = None
+        self._rebuild()
+        return removed
+
+    def rrsets(self) -> list[tuple[str, str, list[RR]]]:
+        """Every RRset served now, sorted by name and type."""
+        return [
+            (name, rtype, records)
+            for name in sorted(self._by_name)
+            for rtype, records in sorted(self._by_name[name].items())
+        ]
+
+    def lookup(self, name: str) -> Lookup:
+        """Find a name, falling back to a wildcard (RFC 4592) when it does not exist."""
+        zone = self.zone_for(name)
+        if zone is None:
+            return Lookup(None, False, {}, name)
+        found = self._by_name.get(name)
+        if found is not None or name in self._existing:
+            return Lookup(zone, True, found or {}, name)
+        encloser = name
+        while encloser != zone.origin:
+            encloser = encloser.split(".", 1)[1]
+            if encloser in self._existing:
+                wildcard = "*." + encloser
+                if wildcard in self._by_name:
+                    return Lookup(zone, True, self._by_name[wildcard], wildcard)
+                break
+        return Lookup(zone, False, {}, name)
+
+    def _rebuild(self) -> None:
+        merged: dict[tuple[str, str], list[RR]] = {}
+        for zone in self._zones:
+            merged.update(zone.rrsets)
+        for key, records in self._overlay.items():
+            if records is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = records
+        by_name: dict[str, dict[str, list[RR]]] = {}
+        for (owner, rtype), records in merged.items():
+            by_name.setdefault(owner, {})[rtype] = records
+        existing: set[str] = set()
+        for owner in by_name:
+            zone = self.zone_for(owner)
+            if zone is None:
+                continue
+            node = owner
+            existing.add(node)
+            while node != zone.origin:  # empty non-terminals exist too (RFC 4592 §2.2.2)
+                node = node.split(".", 1)[1]
+                existing.add(node)
+        self._by_name = by_name
+        self._existing = existing

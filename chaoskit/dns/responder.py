@@ -1,0 +1,241 @@
+"""Turns a query packet into an answer packet: authoritative lookup, then faults, then EDNS0.
+
+Answers that every identical query would get again are cached as packed bytes keyed by the
+query minus its ID, so the hot path is one dict lookup; any change to records or faults clears
+the cache, so a change takes effect on the very next query.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import struct
+import time
+from dataclasses import dataclass
+
+from dnslib import CLASS, EDNS0, QTYPE, RCODE, RR, A, AAAA, DNSError, DNSHeader, DNSRecord
+
+from chaoskit.dns.faults import DnsFault, FaultSet
+from chaoskit.dns.records import RecordStore
+from chaoskit.dns.zone import Zone
+
+__all__ = ["Reply", "Responder"]
+
+SERVER_UDP_PAYLOAD = 1232  # the DNS Flag Day 2020 recommendation
+CACHE_LIMIT = 8192
+MAX_CNAME_HOPS = 8
+_CLASS_IN = 1
+_CLASS_ANY = 255
+_OPCODE_QUERY = 0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A packed answer (None: send nothing), how long to hold it back, and whether to cache it."""
+
+    packet: bytes | None
+    delay_s: float = 0.0
+    cacheable: bool = False
+
+
+def _error_header(data: bytes, rcode: int) -> bytes:
+    """A bare reply with the query's ID and RD bit, for queries too broken to parse."""
+    ident, flags = struct.unpack_from("!HH", data)
+    opcode = (flags >> 11) & 0xF
+    reply_flags = 0x8000 | (opcode << 11) | (flags & 0x0100) | rcode
+    return struct.pack("!HHHHHH", ident, reply_flags, 0, 0, 0, 0)
+
+
+class Responder:
+    """Answers queries for the zones in a RecordStore, bent by the faults in a FaultSet."""
+
+    def __init__(self, store: RecordStore, faults: FaultSet, rng: random.Random | None = None):
+        self.store = store
+        self.faults = faults
+        self.rng = rng or random.Random()
+        self.udp_cache: dict[bytes, bytes] = {}
+        self.tcp_cache: dict[bytes, bytes] = {}
+
+    def invalidate(self) -> None:
+        """Forget every cached answer; called on every change to records or faults."""
+        self.udp_cache.clear()
+        self.tcp_cache.clear()
+
+    def respond(self, data: bytes, tcp: bool) -> Reply:
+        data = bytes(data)
+        cache = self.tcp_cache if tcp else self.udp_cache
+        hit = cache.get(data[2:])
+        if hit is not None:
+            return Reply(data[:2] + hit, 0.0, True)
+        reply = self._compute(data, tcp)
+        if reply.cacheable and reply.packet is not None:
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
+            cache[data[2:]] = reply.packet[2:]
+        return reply
+
+    def _compute(self, data: bytes, tcp: bool) -> Reply:
+        if len(data) < 12 or data[2] & 0x80:
+            return Reply(None)  # too short to answer, or itself a response: never reflect
+        try:
+            query = DNSRecord.parse(data)
+        except (DNSError, ValueError, IndexError, struct.error, UnicodeDecodeError):
+            return Reply(_error_header(data, RCODE.FORMERR))
+        header = query.header
+        if header.opcode != _OPCODE_QUERY:
+            return Reply(_error_header(data, RCODE.NOTIMP))
+        if len(query.questions) != 1:
+            return Reply(_error_header(data, RCODE.FORMERR))
+        opt = next((rr for rr in query.ar if rr.rtype == QTYPE.OPT), None)
+        limit = 65535 if tcp else (max(512, min(int(opt.rclass), 4096)) if opt else 512)
+        reply = DNSRecord(
+            DNSHeader(id=header.id, qr=1, aa=1, ra=0, rd=header.rd, opcode=0), q=query.q
+        )
+        if opt is not None:
+            reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD))
+        delay, cacheable, drop = self._answer(query, reply)
+        if drop:
+            return Reply(None, 0.0, False)
+        packet = bytes(reply.pack())
+        if len(packet) > limit:
+            reply.rr, reply.auth, reply.ar = [], [], []
+            reply.header.tc = 1
+            if opt is not None:
+                reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD))
+            packet = bytes(reply.pack())
+        return Reply(packet, delay, cacheable)
+
+    def _answer(self, query: DNSRecord, reply: DNSRecord) -> tuple[float, bool, bool]:
+        """Fill ``reply``; returns (delay in seconds, cacheable, drop)."""
+        question = query.q
+        qname = str(question.qname).lower()
+        if question.qclass not in (_CLASS_IN, _CLASS_ANY):
+            reply.header.aa = 0
+            reply.header.rcode = RCODE.REFUSED
+            return 0.0, True, False
+        lookup = self.store.lookup(qname)
+        if lookup.zone is None:
+            reply.header.aa = 0
+            reply.header.rcode = RCODE.REFUSED
+            return 0.0, True, False
+        effect = _FaultEffect.of(self.faults.matching(qname, time.monotonic()), self.rng)
+        if effect.outcome == "drop":
+            return 0.0, False, True
+        if effect.outcome in ("servfail", "refused"):
+            reply.header.aa = 0
+            reply.header.rcode = RCODE.SERVFAIL if effect.outcome == "servfail" else RCODE.REFUSED
+            return effect.delay_s, effect.cacheable, False
+        if effect.outcome == "nxdomain":
+            reply.header.rcode = RCODE.NXDOMAIN
+            reply.add_auth(_negative_soa(lookup.zone, effect.ttl))
+            return effect.delay_s, effect.cacheable, False
+        if effect.outcome != "blank":
+            self._resolve(qname, question.qtype, reply)
+        if effect.wrong_ip is not None:
+            _swap_addresses(reply, qname, question.qtype, effect.wrong_ip)
+        if not reply.rr and reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
+            reply.add_auth(_negative_soa(lookup.zone, effect.ttl))
+        if effect.ttl is not None:
+            reply.rr = [_with_ttl(rr, effect.ttl) for rr in reply.rr]
+        return effect.delay_s, effect.cacheable, False
+
+    def _resolve(self, qname: str, qtype: int, reply: DNSRecord) -> None:
+        name = qname
+        for _ in range(MAX_CNAME_HOPS):
+            lookup = self.store.lookup(name)
+            if lookup.zone is None:
+                return  # a CNAME that leaves our zones: the client follows it elsewhere
+            if not lookup.exists:
+                reply.header.rcode = RCODE.NXDOMAIN
+                return
+            wanted = lookup.rrsets.get(QTYPE.get(qtype, ""))
+            if qtype == QTYPE.ANY:
+                for records in lookup.rrsets.values():
+                    reply.rr.extend(_owned(records, name))
+                return
+            if wanted:
+                reply.rr.extend(_owned(wanted, name))
+                self._add_glue(wanted, reply)
+                return
+            cname = lookup.rrsets.get("CNAME")
+            if not cname or qtype == QTYPE.CNAME:
+                return
+            reply.rr.extend(_owned(cname, name))
+            name = str(cname[0].rdata.label).lower()
+
+    def _add_glue(self, records: list[RR], reply: DNSRecord) -> None:
+        for record in records:
+            target = getattr(record.rdata, "target", None) or getattr(record.rdata, "label", None)
+            if record.rtype not in (QTYPE.NS, QTYPE.SRV, QTYPE.MX) or target is None:
+                continue
+            found = self.store.lookup(str(target).lower())
+            for rtype in ("A", "AAAA"):
+                reply.ar.extend(found.rrsets.get(rtype, []))
+
+
+@dataclass
+class _FaultEffect:
+    outcome: str | None = None
+    delay_s: float = 0.0
+    ttl: int | None = None
+    wrong_ip: str | None = None
+    cacheable: bool = True
+
+    @classmethod
+    def of(cls, faults: list[DnsFault], rng: random.Random) -> _FaultEffect:
+        """Combine the faults on a name: modifiers stack, the oldest firing outcome wins."""
+        effect = cls()
+        now = time.monotonic()
+        for fault in faults:
+            effect.cacheable = effect.cacheable and fault.deterministic
+            spec, params = fault.spec, fault.params
+            if spec.probability < 1 and rng.random() >= spec.probability:
+                continue
+            if spec.kind == "delay":
+                jitter = rng.uniform(-params.jitter_ms, params.jitter_ms)
+                effect.delay_s += max(0.0, params.ms + jitter) / 1000.0
+            elif spec.kind == "ttl":
+                effect.ttl = params.ttl
+            elif spec.kind == "wrong_ip":
+                effect.wrong_ip = params.address or _random_loopback(rng)
+            elif spec.kind == "flap":
+                bad_phase = int((now - fault.started) // params.period_s) % 2 == 0
+                if bad_phase and effect.outcome is None:
+                    effect.outcome = params.bad
+            elif effect.outcome is None:
+                effect.outcome = spec.kind
+        return effect
+
+
+def _random_loopback(rng: random.Random) -> str:
+    # Wrong answers stay on loopback: a client that follows one must never leave the machine.
+    return str(ipaddress.IPv4Address(0x7FF00000 + rng.randrange(1, 0xFFFFE)))
+
+
+def _negative_soa(zone: Zone, ttl_override: int | None) -> RR:
+    ttl = zone.negative_ttl if ttl_override is None else ttl_override
+    return RR(zone.soa.rname, QTYPE.SOA, CLASS.IN, ttl, zone.soa.rdata)
+
+
+def _owned(records: list[RR], owner: str) -> list[RR]:
+    """Records with the owner the client asked for (wildcards synthesise the query name)."""
+    if not records or str(records[0].rname).lower() == owner:
+        return records
+    return [RR(owner, r.rtype, r.rclass, r.ttl, r.rdata) for r in records]
+
+
+def _with_ttl(record: RR, ttl: int) -> RR:
+    return RR(record.rname, record.rtype, record.rclass, ttl, record.rdata)
+
+
+def _swap_addresses(reply: DNSRecord, qname: str, qtype: int, address: str) -> None:
+    is_v6 = ipaddress.ip_address(address).version == 6
+    rtype = QTYPE.AAAA if is_v6 else QTYPE.A
+    if qtype != rtype:
+        return
+    kept = [rr for rr in reply.rr if rr.rtype != rtype]
+    ttl = next((rr.ttl for rr in reply.rr if rr.rtype == rtype), 60)
+    owner = str(kept[-1].rdata.label) if kept and kept[-1].rtype == QTYPE.CNAME else qname
+    reply.rr = [*kept, RR(owner, rtype, CLASS.IN, ttl, AAAA(address) if is_v6 else A(address))]
+    reply.header.rcode = RCODE.NOERROR
+    reply.auth = []

@@ -1,0 +1,117 @@
+"""Runs the lab DNS server: UDP and TCP listeners, the admin API, expiry timers, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaoskit.dns.admin import build_admin_app, serve_admin
+from chaoskit.dns.authority import DnsAuthority
+from chaoskit.dns.events import EventLog
+from chaoskit.dns.transport import TcpDnsHandler, UdpDnsProtocol
+
+__all__ = ["DnsServerConfig", "load_or_create_token", "run_dns_server"]
+
+log = logging.getLogger(__name__)
+EXPIRY_SWEEP_S = 0.5
+
+
+@dataclass
+class DnsServerConfig:
+    """Where the server listens and what it serves."""
+
+    zone_files: list[Path]
+    listen: str = "127.0.0.1"
+    port: int = 5353
+    admin_listen: str = "127.0.0.1"
+    admin_port: int = 8053
+    token_file: Path = field(default_factory=lambda: Path(".chaoskit/dns-admin.token"))
+    event_log: Path | None = None
+
+
+def load_or_create_token(path: Path) -> str:
+    """The admin token kept in ``path``; created (mode 0600) on first use."""
+    if path.exists():
+        token = path.read_text().strip()
+        if token:
+            return token
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as sink:
+        sink.write(token + "\n")
+    return token
+
+
+async def _serve(config: DnsServerConfig, ready: asyncio.Event | None = None) -> None:
+    loop = asyncio.get_running_loop()
+    authority = DnsAuthority(config.zone_files, EventLog(config.event_log))
+    token = load_or_create_token(config.token_file)
+    stop = asyncio.Event()
+
+    def expire_later(fault_id: str, seconds: float) -> None:
+        loop.call_later(seconds, lambda: authority.lift_fault(fault_id, "server", "expired"))
+
+    family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
+    udp, _ = await loop.create_datagram_endpoint(
+        lambda: UdpDnsProtocol(authority.responder),
+        local_addr=(config.listen, config.port),
+        family=family,
+    )
+    tcp = await asyncio.start_server(
+        TcpDnsHandler(authority.responder), config.listen, config.port, reuse_address=True
+    )
+    admin = await serve_admin(
+        build_admin_app(authority, token, expire_later), config.admin_listen, config.admin_port
+    )
+
+    async def sweep() -> None:
+        while not stop.is_set():  # a safety net behind the per-fault timers
+            authority.lift_expired()
+            await asyncio.sleep(EXPIRY_SWEEP_S)
+
+    def reload() -> None:
+        try:
+            authority.reload_zones("SIGHUP")
+        except Exception as exc:
+            log.error("zone reload refused, zones unchanged: %s", exc)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    sweeper = asyncio.create_task(sweep())
+    log.info(
+        "serving %s on %s:%d (udp+tcp), admin on %s:%d",
+        ", ".join(z.origin for z in authority.store.zones),
+        config.listen,
+        config.port,
+        config.admin_listen,
+        config.admin_port,
+    )
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        sweeper.cancel()
+        for fault in authority.faults.all():  # faults die with the server; say so in the log
+            authority.lift_fault(fault.id, "server", "lifted")
+        udp.close()
+        tcp.close()
+        await admin.cleanup()
+
+
+def run_dns_server(config: DnsServerConfig) -> None:
+    """Serve until SIGTERM or SIGINT; uses uvloop when it is installed."""
+    try:
+        import uvloop
+
+        uvloop.run(_serve(config))
+    except ImportError:
+        asyncio.run(_serve(config))

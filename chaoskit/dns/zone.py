@@ -1,0 +1,98 @@
+"""RFC 1035 zone files, parsed by dnspython and turned into dnslib records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdatatype
+import dns.zone
+from dnslib import RR, QTYPE
+
+from chaoskit._errors import ZoneFileError
+
+__all__ = ["SUPPORTED_TYPES", "Zone", "load_zone_file", "parse_rrset", "normalise_name"]
+
+SUPPORTED_TYPES = frozenset({"A", "AAAA", "CNAME", "SRV", "TXT", "NS", "SOA", "MX", "PTR", "CAA"})
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case and fully qualify a domain name (``Foo.Lab.Test`` -> ``foo.lab.test.``)."""
+    name = name.strip().lower()
+    return name if name.endswith(".") else name + "."
+
+
+@dataclass
+class Zone:
+    """One zone: its origin, SOA and every record it holds, keyed by (name, type)."""
+
+    origin: str
+    soa: RR
+    rrsets: dict[tuple[str, str], list[RR]] = field(default_factory=dict)
+    source: Path | None = None
+
+    @property
+    def negative_ttl(self) -> int:
+        """TTL for negative answers (RFC 2308): the lesser of the SOA TTL and its MINIMUM."""
+        return int(min(self.soa.ttl, self.soa.rdata.times[4]))
+
+
+def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
+    """Parse one zone file; the origin comes from ``$ORIGIN`` or the SOA owner when not given."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ZoneFileError(f"{path}: cannot read zone file: {exc.strerror}") from exc
+    try:
+        parsed = dns.zone.from_text(
+            text, origin=origin, relativize=False, filename=str(path), check_origin=True
+        )
+    except dns.exception.SyntaxError as exc:
+        raise ZoneFileError(str(exc)) from exc
+    except dns.zone.NoSOA as exc:
+        raise ZoneFileError(f"{path}: zone has no SOA record at its origin") from exc
+    except dns.zone.NoNS as exc:
+        raise ZoneFileError(f"{path}: zone has no NS record at its origin") from exc
+    except dns.exception.DNSException as exc:
+        raise ZoneFileError(f"{path}: {exc}") from exc
+    zone_origin = normalise_name(parsed.origin.to_text())
+    rrsets: dict[tuple[str, str], list[RR]] = {}
+    soa: RR | None = None
+    for name, ttl, rdata in parsed.iterate_rdatas():
+        owner = normalise_name(name.to_text())
+        rtype = dns.rdatatype.to_text(rdata.rdtype)
+        if rtype not in SUPPORTED_TYPES:
+            raise ZoneFileError(f"{path}: {owner} {rtype}: record type not served by chaoskit")
+        record = RR.fromZone(f"{owner} {ttl} IN {rtype} {rdata.to_text()}")[0]
+        rrsets.setdefault((owner, rtype), []).append(record)
+        if rtype == "SOA" and owner == zone_origin:
+            soa = record
+    assert soa is not None  # check_origin guarantees it
+    return Zone(origin=zone_origin, soa=soa, rrsets=rrsets, source=path)
+
+
+def parse_rrset(name: str, rtype: str, ttl: int, values: list[str]) -> list[RR]:
+    """Build the records for one RRset from presentation-format values; raises ValueError."""
+    rtype = rtype.upper()
+    if rtype not in SUPPORTED_TYPES or rtype == "SOA":
+        allowed = ", ".join(sorted(SUPPORTED_TYPES - {"SOA"}))
+        raise ValueError(f"type {rtype!r} cannot be set; expected one of {allowed}")
+    if not 0 <= ttl <= 2_147_483_647:
+        raise ValueError(f"ttl {ttl} out of range 0..2147483647")
+    owner = normalise_name(name)
+    records: list[RR] = []
+    for value in values:
+        try:
+            # dnspython validates the rdata strictly; dnslib would accept garbage for some types.
+            rdata = dns.rdata.from_text("IN", rtype, value, origin=dns.name.root)
+            parsed = RR.fromZone(f"{owner} {ttl} IN {rtype} {rdata.to_text()}")
+        except Exception as exc:
+            raise ValueError(f"{rtype} value {value!r} is not valid: {exc}") from exc
+        if len(parsed) != 1 or QTYPE[parsed[0].rtype] != rtype:
+            raise ValueError(f"{rtype} value {value!r} is not valid")
+        records.extend(parsed)
+    return records
