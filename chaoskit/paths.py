@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "state_dir"]
+__all__ = ["cache_dir", "data_file", "state_dir"]
 
 
 def state_dir(override: str | Path | None = None) -> Path:
@@ -24,3 +24,8 @@ def cache_dir() -> Path:
         return Path(env).resolve()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "chaoskit"
+
+
+def data_file(name: str) -> Path:
+    """A file shipped inside the package (zone template, launcher source)."""
+    return Path(__file__).parent / "data" / name

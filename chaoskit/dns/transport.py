@@ -22,16 +22,14 @@ class UdpDnsProtocol(asyncio.DatagramProtocol):
     def __init__(self, responder: Responder) -> None:
         self.responder = responder
         self.cache = responder.udp_cache
-        self.transport: asyncio.DatagramTransport | None = None
+        self.transport: Any = None  # uvloop's UDP transport does not subclass asyncio's
         self.loop = asyncio.get_running_loop()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         transport = self.transport
-        assert transport is not None
         hit = self.cache.get(data[2:])
         if hit is not None:
             transport.sendto(data[:2] + hit, addr)

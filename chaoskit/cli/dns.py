@@ -1,0 +1,213 @@
+"""``chaoskit dns serve|list|set|delete|fault|lift|faults|events|reload``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Run the lab DNS server, or change its records and faults.",
+                  no_args_is_help=True)  # fmt: skip
+out = Console()
+
+AdminUrl = Annotated[
+    str | None,
+    typer.Option("--admin-url", help="Admin API URL. Default: the running lab's DNS server."),
+]
+TokenFile = Annotated[
+    Path | None, typer.Option("--token-file", help="Admin token file. Default: the lab's.")
+]
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    zone: Annotated[list[Path], typer.Option("--zone", help="RFC 1035 zone file (repeatable).")],
+    listen: Annotated[str, typer.Option(help="Address for DNS (UDP and TCP).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="DNS port.")] = 5353,
+    admin_listen: Annotated[str | None, typer.Option(help="Admin API address.")] = None,
+    admin_port: Annotated[int, typer.Option(help="Admin API port.")] = 8053,
+    token_file: TokenFile = None,
+    event_log: Annotated[
+        Path | None, typer.Option(help="Append every change to this JSON-lines file.")
+    ] = None,
+) -> None:
+    """Serve zone files authoritatively, with faults controlled over the admin API."""
+    import logging
+
+    from chaoskit.dns.server import DnsServerConfig, run_dns_server
+    from chaoskit.dns.zone import load_zone_file
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for path in zone:
+        load_zone_file(path)  # a bad zone is an input error (exit 2) before anything binds
+    run_dns_server(
+        DnsServerConfig(
+            zone_files=zone,
+            listen=listen,
+            port=port,
+            admin_listen=admin_listen or listen,
+            admin_port=admin_port,
+            token_file=token_file or ctx.obj["state_dir"] / "dns-admin.token",
+            event_log=event_log,
+        )
+    )
+
+
+def _client(ctx: typer.Context, admin_url: str | None, token_file: Path | None):  # type: ignore[no-untyped-def]
+    from chaoskit.dns.client import DnsAdminClient
+    from chaoskit.lab.state import LabState
+
+    state_dir: Path = ctx.obj["state_dir"]
+    if admin_url is None:
+        state = LabState.load(state_dir)
+        from chaoskit.lab.config import LabConfig
+
+        admin_url = f"http://{(state.config if state else LabConfig()).dns_admin}"
+    return DnsAdminClient.from_token_file(
+        admin_url, token_file or state_dir / "dns-admin.token", actor="cli"
+    )
+
+
+@app.command("list")
+def list_records(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only this name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    admin_url: AdminUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """The records served now, and the faults in force."""
+    with _client(ctx, admin_url, token_file) as client:
+        records, faults = client.records(name), client.faults()
+    if as_json:
+        typer.echo(json.dumps({"records": records, "faults": faults}, indent=2))
+        return
+    table = Table(title="records")
+    for column in ("name", "type", "ttl", "values"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(r["name"], r["type"], str(r["ttl"]), "\n".join(r["values"]) or "(none)")
+    out.print(table)
+    _print_faults(faults)
+
+
+def _print_faults(faults: list[dict[str, Any]]) -> None:
+    table = Table(title="faults in force")
+    for column in ("id", "kind", "name", "probability", "params", "left"):
+        table.add_column(column)
+    for f in faults:
+        params = json.dumps({k: v for k, v in f["params"].items() if v is not None})
+        left = f"{f['remaining_s']:.1f}s"
+        table.add_row(f["id"], f["kind"], f["name"], str(f["probability"]), params, left)
+    out.print(table)
+
+
+@app.command("set")
+def set_record(
+    ctx: typer.Context,
+    name: str,
+    rtype: Annotated[str, typer.Argument(metavar="TYPE")],
+    values: Annotated[list[str] | None, typer.Argument(help="Values; none empties the RRset.")] = None,
+    ttl: Annotated[int, typer.Option()] = 60,
+    admin_url: AdminUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Replace one RRset (e.g. ``set dynamodb.us-east-1.lab.test A 127.0.10.11``)."""
+    with _client(ctx, admin_url, token_file) as client:
+        done = client.set_record(name, rtype, values or [], ttl)
+    out.print(f"{done['name']} {done['ttl']} {done['type']} {' '.join(done['values']) or '(no values)'}")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    name: str,
+    rtype: Annotated[str | None, typer.Argument(metavar="[TYPE]")] = None,
+    admin_url: AdminUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Delete an RRset, or every RRset of a name."""
+    with _client(ctx, admin_url, token_file) as client:
+        removed = client.delete_record(name, rtype)
+    out.print(f"removed {removed} RRset(s)")
+
+
+def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    from chaoskit._errors import InvalidInput
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"--param {pair!r}: expected key=value, e.g. ms=200")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+@app.command()
+def fault(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="blank, nxdomain, servfail, refused, drop, delay, wrong_ip, ttl, flap")],
+    name: Annotated[str, typer.Argument(help="Exact name or glob, e.g. 'dynamodb.*.lab.test'.")],
+    duration: Annotated[float, typer.Option(help="Seconds until the server lifts it itself.")] = 60.0,
+    probability: Annotated[float, typer.Option(help="Share of queries affected.")] = 1.0,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value, e.g. ms=200")] = None,
+    admin_url: AdminUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Inject a fault; it is lifted when it expires even if nothing asks for it."""
+    with _client(ctx, admin_url, token_file) as client:
+        done = client.add_fault(kind, name, duration, probability, **_parse_params(param or []))
+    out.print(f"{done['id']}: {done['kind']} on {done['name']} for {done['duration_s']:g}s")
+
+
+@app.command()
+def lift(
+    ctx: typer.Context,
+    fault_id: Annotated[str | None, typer.Argument(help="Fault id; omit with --all.")] = None,
+    lift_all: Annotated[bool, typer.Option("--all", help="Lift every fault.")] = False,
+    admin_url: AdminUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Lift one fault, or all of them."""
+    from chaoskit._errors import InvalidInput
+
+    if bool(fault_id) == lift_all:
+        raise InvalidInput("lift: give a fault id or --all, not both or neither")
+    with _client(ctx, admin_url, token_file) as client:
+        if lift_all:
+            out.print(f"lifted: {', '.join(client.lift_all()) or 'none in force'}")
+        else:
+            assert fault_id is not None
+            client.lift_fault(fault_id)
+            out.print(f"lifted {fault_id}")
+
+
+@app.command()
+def events(
+    ctx: typer.Context,
+    since: Annotated[int, typer.Option(help="Only events after this sequence number.")] = 0,
+    admin_url: AdminUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """The change log: every record and fault change, with who made it, as JSON lines."""
+    with _client(ctx, admin_url, token_file) as client:
+        for event in client.events(since)["events"]:
+            typer.echo(json.dumps(event, sort_keys=True))
+
+
+@app.command()
+def reload(ctx: typer.Context, admin_url: AdminUrl = None, token_file: TokenFile = None) -> None:
+    """Re-read the zone files without a restart (run-time records are kept)."""
+    with _client(ctx, admin_url, token_file) as client:
+        out.print(f"reloaded: {', '.join(client.reload())}")

@@ -1,0 +1,133 @@
+"""``chaoskit doctor|install|up|status|down``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["register"]
+
+out = Console()
+DynamoOption = Annotated[
+    str | None,
+    typer.Option("--dynamodb", help="Force the DynamoDB engine: local (java) or moto."),
+]
+
+
+def _lab(ctx: typer.Context, config: Path | None = None, dynamodb: str | None = None):  # type: ignore[no-untyped-def]
+    from chaoskit._errors import InvalidInput
+    from chaoskit.lab import LocalLab, load_lab_config
+
+    if dynamodb not in (None, "local", "moto"):
+        raise InvalidInput(f"--dynamodb: expected 'local' or 'moto', got {dynamodb!r}")
+    lab_config = load_lab_config(config) if config else None
+    return LocalLab(ctx.obj["state_dir"], lab_config, dynamodb, echo=lambda m: out.print(m))
+
+
+def doctor() -> None:
+    """List each component the lab needs: found or missing, its version, how to install it."""
+    from chaoskit.lab.doctor import diagnose
+
+    table = Table(title="chaoskit doctor")
+    for column in ("component", "status", "version", "detail / install with"):
+        table.add_column(column, overflow="fold")
+    failing = False
+    for f in diagnose():
+        if f.found:
+            status = "[green]found[/]"
+        elif f.required:
+            status, failing = "[red]MISSING[/]", True
+        else:
+            status = "[yellow]missing (optional)[/]"
+        detail = f.detail + (f"\n[bold]install:[/] {f.install}" if f.install else "")
+        table.add_row(f.component, status, f.version, detail)
+    out.print(table)
+    raise typer.Exit(1 if failing else 0)
+
+
+def install(
+    what: Annotated[
+        str, typer.Argument(help="toxiproxy, dynamodb-local, or all")
+    ] = "all",
+) -> None:
+    """Install Toxiproxy (go install) and DynamoDB Local (Maven Central) into the cache."""
+    from chaoskit._errors import InvalidInput
+    from chaoskit.install import (
+        find_dynamodb_local,
+        find_toxiproxy,
+        install_dynamodb_local,
+        install_toxiproxy,
+    )
+
+    if what not in ("toxiproxy", "dynamodb-local", "all"):
+        raise InvalidInput(f"install: expected toxiproxy, dynamodb-local or all, got {what!r}")
+    if what in ("toxiproxy", "all"):
+        found = find_toxiproxy()
+        out.print(f"toxiproxy-server: {found or install_toxiproxy()}")
+    if what in ("dynamodb-local", "all"):
+        ddb = find_dynamodb_local() or install_dynamodb_local()
+        out.print(f"DynamoDB Local: {ddb.home}")
+
+
+def up(
+    ctx: typer.Context,
+    backend: Annotated[str, typer.Option(help="Lab backend.")] = "local",
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file of lab addresses and ports.")
+    ] = None,
+    dynamodb: DynamoOption = None,
+) -> None:
+    """Start every lab component that is not running and wait until all are healthy."""
+    from chaoskit._errors import InvalidInput
+
+    if backend != "local":
+        raise InvalidInput(f"--backend: only 'local' is available in this version, got {backend!r}")
+    lab = _lab(ctx, config, dynamodb)
+    lab.up()
+    _print_status(lab.status())
+    if lab.timings:
+        parts = ", ".join(f"{k} {v:.2f}s" for k, v in lab.timings.items())
+        out.print(f"healthy in: {parts}")
+
+
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Backend and, per component, pid, endpoint and health. Exit 1 if any is unhealthy."""
+    report = _lab(ctx).status()
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+    healthy = all(c["healthy"] for c in report["components"].values())
+    raise typer.Exit(0 if healthy and report["components"] else 1)
+
+
+def down(ctx: typer.Context) -> None:
+    """Revert every fault still in force and stop everything the lab started."""
+    stopped = _lab(ctx).down()
+    out.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+
+
+def _print_status(report: dict) -> None:  # type: ignore[type-arg]
+    table = Table(title=f"lab ({report['backend']} backend, state in {report['state_dir']})")
+    for column in ("component", "healthy", "pid", "endpoint", "engine / version"):
+        table.add_column(column, overflow="fold")
+    for name, c in report["components"].items():
+        mark = "[green]yes[/]" if c["healthy"] else "[red]no[/]"
+        engine = " / ".join(x for x in (c.get("engine"), c.get("version")) if x)
+        table.add_row(name, mark, str(c["pid"] or "-"), c["endpoint"], engine)
+    if not report["components"]:
+        table.add_row("(nothing running)", "", "", "", "")
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (doctor, install, up, status, down):
+        app.command()(command)

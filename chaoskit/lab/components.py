@@ -1,0 +1,172 @@
+"""What each lab component is: the command that starts it, its ports, its health check."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chaoskit._errors import MissingDependency
+from chaoskit.install import (
+    DYNAMODB_LOCAL_VERSION,
+    TOXIPROXY_VERSION,
+    find_dynamodb_local,
+    find_toxiproxy,
+    install_dynamodb_local,
+    install_toxiproxy,
+)
+from chaoskit.lab.config import DynamoRegion, LabConfig
+from chaoskit.lab.health import dns_answers, http_answers
+from chaoskit.paths import data_file
+
+__all__ = [
+    "ComponentSpec",
+    "choose_dynamodb_engine",
+    "health_check",
+    "lab_components",
+    "write_lab_zone",
+]
+
+LAB_ZONE = "lab.test."
+
+
+@dataclass
+class ComponentSpec:
+    """One process of the lab."""
+
+    name: str
+    endpoint: str
+    ports: list[tuple[str, int, bool]]  # host, port, also UDP
+    command: list[str]
+    healthy: Callable[[], bool]
+    start_timeout_s: float = 15.0
+    engine: str | None = None
+    version: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def health_check(name: str, config: LabConfig) -> Callable[[], bool]:
+    """The real question that tells whether component ``name`` is serving."""
+    if name == "dns":
+        return lambda: dns_answers(config.dns.host, config.dns.port, LAB_ZONE)
+    if name == "toxiproxy":
+        return lambda: http_answers(config.toxiproxy.host, config.toxiproxy.port, "/version")
+    for region in config.regions:
+        if region.component == name:
+            return lambda: http_answers(region.server.host, region.server.port)
+    raise KeyError(name)
+
+
+def write_lab_zone(config: LabConfig, state_dir: Path) -> Path:
+    """The lab zone file: the packaged zone plus one A record per DynamoDB region's proxy."""
+    base = data_file("lab.test.zone").read_text()
+    base = base.replace("127.0.10.53", config.dns.host)
+    lines = [base.rstrip(), "; DynamoDB endpoints, through Toxiproxy"]
+    for region in config.regions:
+        lines.append(f"{region.record} {config.record_ttl} IN A {region.proxy.host}")
+    path = state_dir / "zones" / "lab.test.zone"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def choose_dynamodb_engine(config: LabConfig, override: str | None) -> str:
+    """``local`` (DynamoDB Local on java) unless java is missing or ``moto`` is asked for."""
+    wanted = override or config.dynamodb
+    if wanted == "moto":
+        return "moto"
+    if shutil.which("java"):
+        return "local"
+    if wanted == "local":
+        raise MissingDependency(
+            "DynamoDB Local needs java: apt-get install openjdk-17-jre-headless "
+            "(or run with --dynamodb moto)"
+        )
+    return "moto"
+
+
+def _dynamodb(
+    config: LabConfig, region: DynamoRegion, engine: str, echo: Callable[[str], None]
+) -> ComponentSpec:
+    host, port = region.server.host, region.server.port
+    if engine == "local":
+        install = find_dynamodb_local()
+        if install is None:
+            echo("installing DynamoDB Local from Maven Central (once; cached)")
+            install = install_dynamodb_local()
+        java = shutil.which("java") or "java"
+        command = install.command(java, host, port)
+        version = f"DynamoDB Local {DYNAMODB_LOCAL_VERSION}"
+        timeout = 60.0
+    else:
+        command = [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+        version = "moto server (fallback: java not found)"
+        timeout = 30.0
+    return ComponentSpec(
+        name=region.component,
+        endpoint=f"http://{host}:{port}",
+        ports=[(host, port, False)],
+        command=command,
+        healthy=health_check(region.component, config),
+        start_timeout_s=timeout,
+        engine=engine,
+        version=version,
+    )
+
+
+def lab_components(
+    config: LabConfig,
+    state_dir: Path,
+    dynamodb_engine: str,
+    echo: Callable[[str], None],
+    only_missing: Callable[[str], bool] = lambda _: True,
+) -> list[ComponentSpec]:
+    """The lab's components in start order; installs Toxiproxy or DynamoDB Local when needed."""
+    dns, admin, toxi = config.dns, config.dns_admin, config.toxiproxy
+    specs: list[ComponentSpec] = []
+    if only_missing("dns"):
+        zone = write_lab_zone(config, state_dir)
+        specs.append(
+            ComponentSpec(
+                name="dns",
+                endpoint=f"udp+tcp://{dns}  admin http://{admin}",
+                ports=[(dns.host, dns.port, True), (admin.host, admin.port, False)],
+                command=[
+                    sys.executable, "-m", "chaoskit", "dns", "serve",
+                    "--zone", str(zone),
+                    "--listen", dns.host, "--port", str(dns.port),
+                    "--admin-listen", admin.host, "--admin-port", str(admin.port),
+                    "--token-file", str(state_dir / "dns-admin.token"),
+                    "--event-log", str(state_dir / "dns-events.jsonl"),
+                ],  # fmt: skip
+                healthy=health_check("dns", config),
+                version="chaoskit dns",
+            )
+        )
+    if only_missing("toxiproxy"):
+        binary = find_toxiproxy()
+        if binary is None:
+            if shutil.which("go") is None:
+                raise MissingDependency(
+                    "toxiproxy-server is missing and go is not installed to build it: "
+                    "apt-get install golang, then chaoskit install toxiproxy"
+                )
+            echo(f"installing toxiproxy-server {TOXIPROXY_VERSION} with go install (once; cached)")
+            binary = install_toxiproxy()
+        specs.append(
+            ComponentSpec(
+                name="toxiproxy",
+                endpoint=f"http://{toxi}",
+                ports=[(toxi.host, toxi.port, False)]
+                + [(r.proxy.host, r.proxy.port, False) for r in config.regions],
+                command=[str(binary), "-host", toxi.host, "-port", str(toxi.port)],
+                healthy=health_check("toxiproxy", config),
+                version=f"toxiproxy {TOXIPROXY_VERSION}",
+            )
+        )
+    for region in config.regions:
+        if only_missing(region.component):
+            specs.append(_dynamodb(config, region, dynamodb_engine, echo))
+    return specs

@@ -1,0 +1,102 @@
+"""Where each lab component listens. Defaults read like separate hosts on 127.0.10.0/24."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from chaoskit._errors import InvalidInput
+
+__all__ = ["DynamoRegion", "Endpoint", "LabConfig", "load_lab_config"]
+
+DynamoEngine = Literal["auto", "local", "moto"]
+
+
+class Endpoint(BaseModel):
+    """A host and port; the host must be a loopback address."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+    @field_validator("host")
+    @classmethod
+    def _loopback_only(cls, host: str) -> str:
+        if not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise ValueError(f"{host} is not a loopback address; the lab listens on loopback only")
+        return host
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class DynamoRegion(BaseModel):
+    """One DynamoDB region of the lab: the database, the proxy in front of it, and its name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    region: str
+    record: str
+    server: Endpoint
+    proxy: Endpoint
+
+    @property
+    def component(self) -> str:
+        return f"dynamodb-{self.region}"
+
+    @property
+    def proxy_name(self) -> str:
+        return f"dynamodb-{self.region}"
+
+
+def _regions() -> list[DynamoRegion]:
+    return [
+        DynamoRegion(
+            region=region,
+            record=f"dynamodb.{region}.lab.test.",
+            server=Endpoint(host=f"127.0.10.{21 + i}", port=8000),
+            proxy=Endpoint(host=f"127.0.10.{11 + i}", port=8000),
+        )
+        for i, region in enumerate(("us-east-1", "us-west-2"))
+    ]
+
+
+class LabConfig(BaseModel):
+    """The whole lab's addresses; load a YAML file with any subset of these to change them."""
+
+    model_config = ConfigDict(extra="forbid")
+    dns: Endpoint = Endpoint(host="127.0.10.53", port=5353)
+    dns_admin: Endpoint = Endpoint(host="127.0.10.53", port=8053)
+    toxiproxy: Endpoint = Endpoint(host="127.0.10.2", port=8474)
+    regions: list[DynamoRegion] = Field(default_factory=_regions)
+    dynamodb: DynamoEngine = "auto"
+    record_ttl: int = Field(default=5, ge=0, le=86400)
+
+    def region(self, name: str) -> DynamoRegion:
+        for region in self.regions:
+            if region.region == name:
+                return region
+        known = ", ".join(r.region for r in self.regions)
+        raise InvalidInput(f"no region {name!r} in the lab; known regions: {known}")
+
+
+def load_lab_config(path: Path | None) -> LabConfig:
+    """The defaults, or a YAML file's values over them; errors name the file and field."""
+    if path is None:
+        return LabConfig()
+    try:
+        data = YAML(typ="safe").load(path.read_text()) or {}
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from exc
+    except YAMLError as exc:
+        raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return LabConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidInput(f"{path}: {problems}") from exc

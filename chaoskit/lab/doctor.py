@@ -1,0 +1,140 @@
+"""What the lab needs, whether this machine has it, and the command that installs what is not."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+
+from chaoskit.install import DYNAMODB_LOCAL_VERSION, TOXIPROXY_VERSION
+from chaoskit.install import dynamodb_local, toxiproxy
+
+__all__ = ["Finding", "diagnose"]
+
+PYTHON_DEPS = (
+    "typer", "rich", "dnslib", "dnspython", "uvloop", "aiohttp", "httpx", "pydantic",
+    "ruamel.yaml", "psutil", "toxiproxy-python", "boto3",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row of the doctor's report."""
+
+    component: str
+    found: bool
+    required: bool
+    version: str = ""
+    detail: str = ""
+    install: str = ""
+
+
+def _command_version(argv: list[str], timeout_s: float = 10.0) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    if done.returncode != 0:
+        return ""
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _python_deps() -> Finding:
+    missing, versions = [], []
+    for dist in PYTHON_DEPS:
+        try:
+            versions.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            missing.append(dist)
+    return Finding(
+        "python packages",
+        not missing,
+        True,
+        version=f"{len(versions)}/{len(PYTHON_DEPS)}",
+        detail=("missing: " + ", ".join(missing)) if missing else "",
+        install="pip install -e ." if missing else "",
+    )
+
+
+def _docker() -> list[Finding]:
+    client = shutil.which("docker")
+    engine = ""
+    if client:
+        engine = _command_version(["docker", "version", "--format", "{{.Server.Version}}"], 5)
+        engine = "" if "error" in engine.lower() or "cannot" in engine.lower() else engine
+    compose = _command_version(["docker", "compose", "version", "--short"], 5) if client else ""
+    if not compose and shutil.which("docker-compose"):
+        compose = _command_version(["docker-compose", "version", "--short"], 5)
+    return [
+        Finding(
+            "docker engine",
+            bool(engine),
+            False,
+            version=engine,
+            detail="for the compose backend" + ("" if client else "; no docker client"),
+            install="" if engine else "apt-get install docker.io && dockerd &",
+        ),
+        Finding(
+            "docker compose",
+            bool(compose),
+            False,
+            version=compose,
+            detail="for the compose backend",
+            install="" if compose else "apt-get install docker-compose",
+        ),
+    ]
+
+
+def diagnose() -> list[Finding]:
+    """Check every component; ``required`` rows that are not ``found`` make the lab unusable."""
+    findings = [_python_deps()]
+    toxi = toxiproxy.find_toxiproxy()
+    findings.append(
+        Finding(
+            "toxiproxy-server",
+            toxi is not None,
+            True,
+            version=TOXIPROXY_VERSION if toxi else "",
+            detail=str(toxi) if toxi else "not on PATH, not in the cache, or $CHAOSKIT_TOXIPROXY_BIN points nowhere",
+            install="" if toxi else toxiproxy.INSTALL_COMMAND,
+        )
+    )
+    go = shutil.which("go")
+    findings.append(
+        Finding("go", bool(go), False, _command_version(["go", "version"]) if go else "",
+                "builds toxiproxy-server", "" if go else "apt-get install golang")
+    )  # fmt: skip
+    java = shutil.which("java")
+    findings.append(
+        Finding("java", bool(java), False, _command_version(["java", "-version"]) if java else "",
+                "runs DynamoDB Local; without it the lab falls back to moto",
+                "" if java else "apt-get install openjdk-17-jre-headless")
+    )  # fmt: skip
+    ddb = dynamodb_local.find_dynamodb_local()
+    findings.append(
+        Finding(
+            "DynamoDB Local",
+            ddb is not None,
+            bool(java),
+            DYNAMODB_LOCAL_VERSION if ddb else "",
+            str(ddb.home) if ddb else "jar, sqlite4java native library and launcher",
+            "" if ddb else dynamodb_local.INSTALL_COMMAND,
+        )
+    )
+    try:
+        moto = metadata.version("moto")
+    except metadata.PackageNotFoundError:
+        moto = ""
+    findings.append(
+        Finding("moto (server mode)", bool(moto), not java, moto, "fallback DynamoDB when java is missing",
+                "" if moto else "pip install 'moto[server]'")
+    )  # fmt: skip
+    findings.extend(_docker())
+    for tool, purpose in (("dnsperf", "DNS benchmark"), ("dnsmasq", "DNS benchmark reference")):
+        path = shutil.which(tool)
+        findings.append(
+            Finding(tool, bool(path), False, "", purpose, "" if path else f"apt-get install {tool}")
+        )
+    return findings

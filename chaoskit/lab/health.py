@@ -1,0 +1,48 @@
+"""Health checks that ask each component a real question, each bounded by a timeout."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+
+import dns.message
+import dns.query
+import dns.rcode
+
+__all__ = ["dns_answers", "http_answers", "wait_until"]
+
+
+def dns_answers(host: str, port: int, zone: str = "lab.test.", timeout_s: float = 0.5) -> bool:
+    """The server answers an SOA query for its zone with NOERROR."""
+    try:
+        reply = dns.query.udp(dns.message.make_query(zone, "SOA"), host, port=port, timeout=timeout_s)
+    except (OSError, dns.exception.DNSException):
+        return False
+    return reply.rcode() == dns.rcode.NOERROR and bool(reply.answer)
+
+
+def http_answers(host: str, port: int, path: str = "/", timeout_s: float = 0.5) -> bool:
+    """Something speaking HTTP answers at host:port (any status: DynamoDB answers 400 to GET /)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        conn.request("GET", path)
+        conn.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException, socket.timeout):
+        return False
+    finally:
+        conn.close()
+
+
+def wait_until(check: object, timeout_s: float, interval_s: float = 0.05) -> bool:
+    """Poll ``check()`` until it is true or ``timeout_s`` passes."""
+    import time
+
+    assert callable(check)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval_s)

@@ -1,0 +1,178 @@
+"""The embedded default backend: every lab component as a local process on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from chaoskit._errors import ChaoskitError, ComponentError
+from chaoskit.dns.client import DnsAdminClient
+from chaoskit.lab import process
+from chaoskit.lab.components import (
+    ComponentSpec,
+    choose_dynamodb_engine,
+    health_check,
+    lab_components,
+)
+from chaoskit.lab.config import LabConfig
+from chaoskit.lab.health import wait_until
+from chaoskit.lab.ports import ensure_free
+from chaoskit.lab.state import ComponentRecord, LabState
+from chaoskit.toxiproxy import ToxiproxyAdapter
+
+__all__ = ["LocalLab"]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class LocalLab:
+    """Starts, checks and stops the lab's processes; state lives in ``state_dir``."""
+
+    backend = "local"
+
+    def __init__(
+        self,
+        state_dir: Path,
+        config: LabConfig | None = None,
+        dynamodb: str | None = None,
+        echo: Callable[[str], None] = _quiet,
+    ) -> None:
+        self.state_dir = state_dir
+        saved = LabState.load(state_dir)
+        self.state = saved or LabState(backend=self.backend, config=config or LabConfig())
+        if config is not None and saved is None:
+            self.state.config = config
+        self.dynamodb_override = dynamodb
+        self.echo = echo
+        self.timings: dict[str, float] = {}
+
+    @property
+    def config(self) -> LabConfig:
+        return self.state.config
+
+    def dns_admin(self) -> DnsAdminClient:
+        return DnsAdminClient.from_token_file(
+            f"http://{self.config.dns_admin}", self.state_dir / "dns-admin.token"
+        )
+
+    def toxiproxy(self) -> ToxiproxyAdapter:
+        return ToxiproxyAdapter(self.config.toxiproxy.host, self.config.toxiproxy.port)
+
+    def _running(self, name: str) -> bool:
+        record = self.state.components.get(name)
+        return record is not None and process.is_running(record.pid, record.create_time)
+
+    def up(self) -> LabState:
+        """Start what is not running, wait for every component to be healthy, configure it."""
+        started_at = time.monotonic()
+        engine = choose_dynamodb_engine(self.config, self.dynamodb_override)
+        if engine == "moto":
+            self.echo("DynamoDB: java not found or moto asked for; using moto's server mode")
+        specs = lab_components(
+            self.config,
+            self.state_dir,
+            engine,
+            self.echo,
+            only_missing=lambda name: not self._running(name),
+        )
+        for spec in specs:  # check every port before starting anything
+            for host, port, udp in spec.ports:
+                ensure_free(spec.name, host, port, udp=udp)
+        launched = {spec.name: self._launch(spec) for spec in specs}
+        self.state.save(self.state_dir)
+        try:
+            for spec in specs:
+                self._await_healthy(spec, launched[spec.name], started_at)
+            self._configure()
+        except BaseException:
+            for spec in specs:  # nothing half-started is left behind
+                record = self.state.components.pop(spec.name, None)
+                if record is not None:
+                    process.stop(record.pid, record.create_time)
+            self.state.save(self.state_dir)
+            raise
+        self.timings["total"] = time.monotonic() - started_at
+        self.state.save(self.state_dir)
+        return self.state
+
+    def _launch(self, spec: ComponentSpec) -> ComponentRecord:
+        log = self.state_dir / "logs" / f"{spec.name}.log"
+        proc = process.spawn(spec.command, log)
+        record = ComponentRecord(
+            name=spec.name,
+            pid=proc.pid,
+            create_time=proc.create_time(),
+            endpoint=spec.endpoint,
+            log=str(log),
+            engine=spec.engine,
+            version=spec.version,
+        )
+        self.state.components[spec.name] = record
+        return record
+
+    def _await_healthy(self, spec: ComponentSpec, record: ComponentRecord, t0: float) -> None:
+        def healthy_or_dead() -> bool:
+            return spec.healthy() or not process.is_running(record.pid, record.create_time)
+
+        wait_until(healthy_or_dead, spec.start_timeout_s)
+        if not process.is_running(record.pid, record.create_time):
+            raise ComponentError(spec.name, "exited during start-up", record.log)
+        if not spec.healthy():
+            raise ComponentError(
+                spec.name, f"not healthy after {spec.start_timeout_s:.0f}s", record.log
+            )
+        self.timings[spec.name] = time.monotonic() - t0
+
+    def _configure(self) -> None:
+        toxi = self.toxiproxy()
+        for region in self.config.regions:
+            toxi.ensure_proxy(region.proxy_name, str(region.proxy), str(region.server))
+        with self.dns_admin() as admin:
+            names = {r["name"] for r in admin.records() if r["type"] == "A"}
+            missing = [r for r in self.config.regions if r.record not in names]
+            if missing:  # a DNS server left running from before: put the lab records back
+                admin.reload()
+
+    def status(self) -> dict[str, Any]:
+        """Backend and, per component, pid, endpoint, engine, version and whether it is healthy."""
+        components: dict[str, Any] = {}
+        for name, record in self.state.components.items():
+            alive = process.is_running(record.pid, record.create_time)
+            components[name] = {
+                "healthy": alive and health_check(name, self.config)(),
+                "running": alive,
+                "endpoint": record.endpoint,
+                "pid": record.pid if alive else None,
+                "engine": record.engine,
+                "version": record.version,
+                "log": record.log,
+            }
+        return {
+            "backend": self.backend,
+            "state_dir": str(self.state_dir),
+            "components": components,
+        }
+
+    def down(self) -> list[str]:
+        """Revert faults still in force, stop every process, free every port."""
+        stopped: list[str] = []
+        if self._running("dns"):
+            with contextlib.suppress(ChaoskitError), self.dns_admin() as admin:
+                admin.lift_all()
+        if self._running("toxiproxy"):
+            with contextlib.suppress(ChaoskitError):
+                self.toxiproxy().reset()
+        for name in reversed(list(self.state.components)):
+            record = self.state.components[name]
+            if process.stop(record.pid, record.create_time):
+                stopped.append(name)
+        self.state.components.clear()
+        path = LabState.path(self.state_dir)
+        if path.exists():
+            path.unlink()
+        return stopped

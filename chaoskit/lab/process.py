@@ -1,0 +1,78 @@
+"""Processes the lab owns: started detached with a log, identified by pid and start time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+__all__ = ["is_running", "spawn", "stop"]
+
+
+def spawn(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> psutil.Process:
+    """Start ``argv`` in its own session (so Ctrl-C in the shell does not reach it)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(argv)}\n".encode())
+        log.flush()
+        child = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            close_fds=True,
+        )
+    return psutil.Process(child.pid)
+
+
+def _owned(pid: int | None, create_time: float | None) -> psutil.Process | None:
+    """The process, if ``pid`` is still the one we started (pids get reused)."""
+    if pid is None:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        if create_time is not None and abs(proc.create_time() - create_time) > 0.5:
+            return None
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc
+    except psutil.Error:
+        return None
+
+
+def is_running(pid: int | None, create_time: float | None) -> bool:
+    return _owned(pid, create_time) is not None
+
+
+def stop(pid: int | None, create_time: float | None, timeout_s: float = 5.0) -> bool:
+    """SIGTERM the process group, SIGKILL after ``timeout_s``; True if something was stopped."""
+    proc = _owned(pid, create_time)
+    if proc is None:
+        return False
+    try:
+        group = os.getpgid(proc.pid)
+        if proc.status() == psutil.STATUS_STOPPED:
+            os.killpg(group, signal.SIGCONT)  # a paused process cannot act on SIGTERM
+        os.killpg(group, signal.SIGTERM)
+    except (ProcessLookupError, psutil.Error):
+        return False
+    try:
+        proc.wait(timeout=timeout_s)
+    except psutil.TimeoutExpired:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout_s)
+        except psutil.TimeoutExpired:
+            return True
+    except psutil.Error:
+        pass
+    return True

@@ -1,0 +1,56 @@
+"""The lab's state file: what was started, where it listens, and how to find it again."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from chaoskit.lab.config import LabConfig
+
+__all__ = ["ComponentRecord", "LabState"]
+
+
+class ComponentRecord(BaseModel):
+    """One started component: enough to check on it and to stop exactly that process."""
+
+    name: str
+    pid: int | None = None
+    create_time: float | None = None
+    endpoint: str
+    log: str | None = None
+    engine: str | None = None
+    version: str | None = None
+
+
+class LabState(BaseModel):
+    """Everything ``status`` and ``down`` need, written atomically to ``state.json``."""
+
+    backend: str = "local"
+    config: LabConfig = Field(default_factory=LabConfig)
+    components: dict[str, ComponentRecord] = Field(default_factory=dict)
+
+    @staticmethod
+    def path(state_dir: Path) -> Path:
+        return state_dir / "state.json"
+
+    @classmethod
+    def load(cls, state_dir: Path) -> LabState | None:
+        path = cls.path(state_dir)
+        if not path.exists():
+            return None
+        return cls.model_validate_json(path.read_text())
+
+    def save(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.path(state_dir)
+        tmp = path.with_suffix(".tmp")
+        payload: dict[str, Any] = self.model_dump(mode="json")
+        with tmp.open("w") as sink:
+            json.dump(payload, sink, indent=2)
+            sink.flush()
+            os.fsync(sink.fileno())
+        tmp.replace(path)
