@@ -1,0 +1,94 @@
+"""A real lab DNS server process serving a test zone, shared by the DNS tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from chaoskit.dns.client import DnsAdminClient
+from tests.helpers import free_port, wait_for
+
+BIG_TXT = " ".join(f'"{i:02d}-' + "x" * 60 + '"' for i in range(40))
+TEST_ZONE = f"""$ORIGIN zone.test.
+$TTL 300
+@         IN SOA   ns1 hostmaster ( 2026112201 3600 600 86400 30 )
+@         IN NS    ns1
+ns1       IN A     127.0.0.1
+www       IN A     127.0.0.10
+www       IN AAAA  ::1
+alias     IN CNAME www
+_svc._tcp IN SRV   10 5 8000 www
+txt       IN TXT   "v=chaoskit" "second string"
+big       IN TXT   {BIG_TXT}
+a.b.deep  IN A     127.0.0.2
+*.wild    IN A     127.0.0.3
+"""
+
+
+@dataclass
+class DnsServer:
+    host: str
+    port: int
+    admin_url: str
+    token: str
+    zone_file: Path
+    process: subprocess.Popen[bytes]
+
+    def query(self, name: str, rtype: str = "A", tcp: bool = False, **kwargs: object) -> dns.message.Message:
+        message = dns.message.make_query(name, rtype, **kwargs)  # type: ignore[arg-type]
+        if tcp:
+            return dns.query.tcp(message, self.host, port=self.port, timeout=2)
+        return dns.query.udp(message, self.host, port=self.port, timeout=2)
+
+    def admin(self, token: str | None = None) -> DnsAdminClient:
+        return DnsAdminClient(self.admin_url, token or self.token, actor="pytest")
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        reply = dns.query.udp(dns.message.make_query("zone.test.", "SOA"), host, port=port, timeout=0.3)
+    except Exception:
+        return False
+    return reply.rcode() == dns.rcode.NOERROR
+
+
+@pytest.fixture(scope="session")
+def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
+    workdir = tmp_path_factory.mktemp("dns")
+    zone_file = workdir / "zone.test.zone"
+    zone_file.write_text(TEST_ZONE)
+    host, port, admin_port = "127.0.0.1", free_port(), free_port(udp_too=False)
+    token_file = workdir / "token"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "chaoskit", "dns", "serve", "--zone", str(zone_file),
+            "--listen", host, "--port", str(port), "--admin-port", str(admin_port),
+            "--token-file", str(token_file), "--event-log", str(workdir / "events.jsonl"),
+        ],
+        stdout=(workdir / "server.log").open("wb"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: _answers(host, port), 15), (workdir / "server.log").read_text()
+        yield DnsServer(
+            host, port, f"http://{host}:{admin_port}", token_file.read_text().strip(), zone_file,
+            process,
+        )  # fmt: skip
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(dns_server: DnsServer) -> Iterator[DnsServer]:
+    """The shared server, with every fault lifted after the test."""
+    yield dns_server
+    with dns_server.admin() as admin:
+        admin.lift_all()

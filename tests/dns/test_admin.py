@@ -1,0 +1,99 @@
+"""The admin API: token, validation with clear 4xx messages, nothing half-applied, reload."""
+
+from __future__ import annotations
+
+import dns.rcode
+import httpx
+import pytest
+
+from chaoskit._errors import DnsAdminError
+from tests.dns.conftest import TEST_ZONE, DnsServer
+
+
+def test_every_admin_call_needs_the_token(server: DnsServer) -> None:
+    assert httpx.get(f"{server.admin_url}/health").status_code == 200
+    for method, path in (("GET", "/faults"), ("POST", "/faults"), ("PUT", "/records"), ("GET", "/events")):
+        assert httpx.request(method, server.admin_url + path).status_code == 401
+    with server.admin(token="wrong") as admin, pytest.raises(DnsAdminError) as caught:
+        admin.faults()
+    assert caught.value.status == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"kind": "explode", "name": "www.zone.test"}, "unknown fault kind 'explode'; known kinds: blank"),
+        ({"kind": "delay", "name": "www.zone.test", "params": {"ms": -5}}, "ms"),
+        ({"kind": "delay", "name": "www.zone.test", "params": {"sec": 5}}, "ms"),
+        ({"kind": "blank", "name": "www.zone.test", "duration_s": 0}, "duration_s"),
+        ({"kind": "blank", "name": "www.zone.test", "probability": 2}, "probability"),
+        ({"kind": "blank", "name": "www.zone.test", "colour": "red"}, "colour"),
+        ({"kind": "wrong_ip", "name": "www.zone.test", "params": {"address": "nope"}}, "nope"),
+        ({"name": "www.zone.test"}, "kind"),
+    ],
+)
+def test_bad_fault_requests_get_400_naming_the_problem(
+    server: DnsServer, body: dict[str, object], message: str
+) -> None:
+    reply = httpx.post(
+        f"{server.admin_url}/faults", json=body, headers={"Authorization": f"Bearer {server.token}"}
+    )
+    assert reply.status_code == 400
+    assert message in reply.json()["error"]
+    with server.admin() as admin:
+        assert admin.faults() == []
+
+
+def test_invalid_json_is_a_400(server: DnsServer) -> None:
+    reply = httpx.post(
+        f"{server.admin_url}/faults",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {server.token}"},
+    )
+    assert reply.status_code == 400
+    assert "not valid JSON" in reply.json()["error"]
+
+
+def test_a_bad_value_changes_nothing(server: DnsServer) -> None:
+    with server.admin() as admin:
+        before = admin.records("www.zone.test")
+        with pytest.raises(DnsAdminError, match="not-an-ip") as caught:
+            admin.set_record("www.zone.test", "A", ["127.0.0.77", "not-an-ip"])
+        assert caught.value.status == 400
+        assert admin.records("www.zone.test") == before
+        with pytest.raises(DnsAdminError, match="not in any zone"):
+            admin.set_record("www.example.com", "A", ["127.0.0.1"])
+        with pytest.raises(DnsAdminError, match="cannot be set"):
+            admin.set_record("www.zone.test", "SOA", ["x"])
+        with pytest.raises(DnsAdminError) as missing:
+            admin.lift_fault("dnsf-00000000")
+        assert missing.value.status == 404
+
+
+def test_reload_serves_the_new_zone_and_refuses_a_broken_one(server: DnsServer) -> None:
+    try:
+        server.zone_file.write_text(TEST_ZONE + "added IN A 127.0.0.44\n")
+        with server.admin() as admin:
+            admin.reload()
+            assert server.query("added.zone.test.").answer[0][0].to_text() == "127.0.0.44"
+            server.zone_file.write_text(TEST_ZONE + "broken IN A not-an-address\n")
+            with pytest.raises(DnsAdminError) as refused:
+                admin.reload()
+            assert refused.value.status == 409
+            assert "zone.test.zone:15:" in str(refused.value)
+            assert server.query("added.zone.test.").rcode() == dns.rcode.NOERROR
+    finally:
+        server.zone_file.write_text(TEST_ZONE)
+        with server.admin() as admin:
+            admin.reload()
+
+
+def test_events_say_who_changed_what_and_when(server: DnsServer) -> None:
+    with server.admin() as admin:
+        start = admin.events()["last_seq"]
+        fault = admin.add_fault("servfail", "www.zone.test", duration_s=30)
+        admin.lift_fault(fault["id"])
+        events = admin.events(since=start)["events"]
+    assert [e["event"] for e in events] == ["fault.applied", "fault.lifted"]
+    assert all(e["actor"] == "pytest" and e["ts"] > 0 for e in events)
+    assert events[0]["kind"] == "servfail" and events[1]["id"] == fault["id"]
