@@ -1,13 +1,13 @@
 """The errors chaoskit raises.
 
-    ChaoskitError                 base; ``exit_code`` says how the CLI exits
-    ├── InvalidInput (2)          bad user input: file, line, field, what was expected
-    │   └── ZoneFileError         an RFC 1035 zone file that does not parse
-    ├── ComponentError (1)        a lab component failed to start, stop or answer
-    │   └── PortInUse             a port the lab needs is already taken
-    ├── ToxiproxyError (1)        the Toxiproxy API refused a call or did not answer
-    ├── DnsAdminError (1)         the lab DNS server's admin API refused a call
-    └── MissingDependency (1)     a binary or jar the lab needs is not installed
+ChaoskitError                 base; ``exit_code`` says how the CLI exits
+├── InvalidInput (2)          bad user input: file, line, field, what was expected
+│   └── ZoneFileError         an RFC 1035 zone file that does not parse
+├── ComponentError (1)        a lab component failed to start, stop or answer
+│   └── PortInUse             a port the lab needs is already taken
+├── ToxiproxyError (1)        the Toxiproxy API refused a call or did not answer
+├── DnsAdminError (1)         the lab DNS server's admin API refused a call
+└── MissingDependency (1)     a binary or jar the lab needs is not installed
 """
 
 from __future__ import annotations

@@ -32,7 +32,9 @@ def _ensure_table(client: Any) -> None:
     )
 
 
-def run_walkthrough(lab: LocalLab, echo: Callable[[str], None], blank_s: float = 3.0) -> dict[str, Any]:
+def run_walkthrough(
+    lab: LocalLab, echo: Callable[[str], None], blank_s: float = 3.0
+) -> dict[str, Any]:
     """Run the walkthrough on a lab that is up; returns what it measured."""
     region = lab.config.region("us-east-1")
     endpoint = resolve_endpoint(lab.config, region)

@@ -36,8 +36,9 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 10.0, interval_s: flo
     return check()
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``chaoskit ARGS`` as a user would, in a fresh interpreter."""
     return subprocess.run(
         [sys.executable, "-m", "chaoskit", *args],

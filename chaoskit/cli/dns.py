@@ -114,7 +114,9 @@ def set_record(
     ctx: typer.Context,
     name: str,
     rtype: Annotated[str, typer.Argument(metavar="TYPE")],
-    values: Annotated[list[str] | None, typer.Argument(help="Values; none empties the RRset.")] = None,
+    values: Annotated[
+        list[str] | None, typer.Argument(help="Values; none empties the RRset.")
+    ] = None,
     ttl: Annotated[int, typer.Option()] = 60,
     admin_url: AdminUrl = None,
     token_file: TokenFile = None,
@@ -122,7 +124,9 @@ def set_record(
     """Replace one RRset (e.g. ``set dynamodb.us-east-1.lab.test A 127.0.10.11``)."""
     with _client(ctx, admin_url, token_file) as client:
         done = client.set_record(name, rtype, values or [], ttl)
-    out.print(f"{done['name']} {done['ttl']} {done['type']} {' '.join(done['values']) or '(no values)'}")
+    out.print(
+        f"{done['name']} {done['ttl']} {done['type']} {' '.join(done['values']) or '(no values)'}"
+    )
 
 
 @app.command()
@@ -157,11 +161,18 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
 @app.command()
 def fault(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="blank, nxdomain, servfail, refused, drop, delay, wrong_ip, ttl, flap")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="blank, nxdomain, servfail, refused, drop, delay, wrong_ip, ttl, flap"),
+    ],
     name: Annotated[str, typer.Argument(help="Exact name or glob, e.g. 'dynamodb.*.lab.test'.")],
-    duration: Annotated[float, typer.Option(help="Seconds until the server lifts it itself.")] = 60.0,
+    duration: Annotated[
+        float, typer.Option(help="Seconds until the server lifts it itself.")
+    ] = 60.0,
     probability: Annotated[float, typer.Option(help="Share of queries affected.")] = 1.0,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value, e.g. ms=200")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="key=value, e.g. ms=200")
+    ] = None,
     admin_url: AdminUrl = None,
     token_file: TokenFile = None,
 ) -> None:

@@ -51,9 +51,7 @@ def doctor() -> None:
 
 
 def install(
-    what: Annotated[
-        str, typer.Argument(help="toxiproxy, dynamodb-local, or all")
-    ] = "all",
+    what: Annotated[str, typer.Argument(help="toxiproxy, dynamodb-local, or all")] = "all",
 ) -> None:
     """Install Toxiproxy (go install) and DynamoDB Local (Maven Central) into the cache."""
     from chaoskit._errors import InvalidInput

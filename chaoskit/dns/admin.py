@@ -1,16 +1,16 @@
 """The DNS server's admin HTTP API: records, faults, events, reload. Token required.
 
-    GET    /health                      liveness (no token)
-    GET    /zones                       zones served
-    POST   /zones/reload                re-read zone files; run-time records are kept
-    GET    /records[?name=N]            RRsets served now
-    PUT    /records                     {name, type, ttl, values[]}: replace one RRset
-    DELETE /records/{name}[/{type}]     delete an RRset, or every RRset of a name
-    GET    /faults                      faults in force, with time left
-    POST   /faults                      {kind, name, probability, duration_s, params, actor}
-    DELETE /faults/{id}                 lift one fault
-    DELETE /faults                      lift every fault
-    GET    /events[?since=SEQ]          the change log
+GET    /health                      liveness (no token)
+GET    /zones                       zones served
+POST   /zones/reload                re-read zone files; run-time records are kept
+GET    /records[?name=N]            RRsets served now
+PUT    /records                     {name, type, ttl, values[]}: replace one RRset
+DELETE /records/{name}[/{type}]     delete an RRset, or every RRset of a name
+GET    /faults                      faults in force, with time left
+POST   /faults                      {kind, name, probability, duration_s, params, actor}
+DELETE /faults/{id}                 lift one fault
+DELETE /faults                      lift every fault
+GET    /events[?since=SEQ]          the change log
 """
 
 from __future__ import annotations
@@ -165,4 +165,3 @@ async def serve_admin(app: web.Application, host: str, port: int) -> web.AppRunn
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
-

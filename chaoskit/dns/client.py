@@ -28,7 +28,9 @@ class DnsAdminClient:
         try:
             token = token_file.read_text().strip()
         except OSError as exc:
-            raise DnsAdminError(f"cannot read the admin token {token_file}: {exc.strerror}") from exc
+            raise DnsAdminError(
+                f"cannot read the admin token {token_file}: {exc.strerror}"
+            ) from exc
         return cls(base_url, token, **kwargs)
 
     def close(self) -> None:
@@ -44,7 +46,9 @@ class DnsAdminClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise DnsAdminError(f"{method} {self.base_url}{path}: {exc or type(exc).__name__}") from exc
+            raise DnsAdminError(
+                f"{method} {self.base_url}{path}: {exc or type(exc).__name__}"
+            ) from exc
         if response.status_code >= 300:
             try:
                 message = response.json().get("error", response.text)

@@ -11,7 +11,6 @@ from chaoskit.dns.zone import Zone, normalise_name
 __all__ = ["Lookup", "RecordStore"]
 
 
-
 @dataclass(frozen=True)
 class Lookup:
     """What the store knows about a name: its zone, whether it exists, and its RRsets."""
@@ -114,12 +113,12 @@ class RecordStore:
             by_name.setdefault(owner, {})[rtype] = records
         existing: set[str] = set()
         for owner in by_name:
-            zone = self.zone_for(owner)
-            if zone is None:
+            holder = self.zone_for(owner)
+            if holder is None:
                 continue
             node = owner
             existing.add(node)
-            while node != zone.origin:  # empty non-terminals exist too (RFC 4592 §2.2.2)
+            while node != holder.origin:  # empty non-terminals exist too (RFC 4592 §2.2.2)
                 node = node.split(".", 1)[1]
                 existing.add(node)
         self._by_name = by_name

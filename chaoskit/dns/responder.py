@@ -13,7 +13,7 @@ import struct
 import time
 from dataclasses import dataclass
 
-from dnslib import CLASS, EDNS0, QTYPE, RCODE, RR, A, AAAA, DNSError, DNSHeader, DNSRecord
+from dnslib import AAAA, CLASS, EDNS0, QTYPE, RCODE, RR, A, DNSError, DNSHeader, DNSRecord
 
 from chaoskit.dns.faults import DnsFault, FaultSet
 from chaoskit.dns.records import RecordStore

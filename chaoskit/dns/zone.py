@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dnslib import QTYPE, RR
+
 import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdatatype
 import dns.zone
-from dnslib import RR, QTYPE
-
 from chaoskit._errors import ZoneFileError
 
-__all__ = ["SUPPORTED_TYPES", "Zone", "load_zone_file", "parse_rrset", "normalise_name"]
+__all__ = ["SUPPORTED_TYPES", "Zone", "load_zone_file", "normalise_name", "parse_rrset"]
 
 SUPPORTED_TYPES = frozenset({"A", "AAAA", "CNAME", "SRV", "TXT", "NS", "SOA", "MX", "PTR", "CAA"})
 
@@ -52,13 +52,14 @@ def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
             text, origin=origin, relativize=False, filename=str(path), check_origin=True
         )
     except dns.exception.SyntaxError as exc:
-        raise ZoneFileError(str(exc)) from exc
+        raise ZoneFileError(_locate(path, text, origin, exc)) from exc
     except dns.zone.NoSOA as exc:
         raise ZoneFileError(f"{path}: zone has no SOA record at its origin") from exc
     except dns.zone.NoNS as exc:
         raise ZoneFileError(f"{path}: zone has no NS record at its origin") from exc
     except dns.exception.DNSException as exc:
         raise ZoneFileError(f"{path}: {exc}") from exc
+    assert parsed.origin is not None  # a zone without an origin fails to parse above
     zone_origin = normalise_name(parsed.origin.to_text())
     rrsets: dict[tuple[str, str], list[RR]] = {}
     soa: RR | None = None
@@ -73,6 +74,30 @@ def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
             soa = record
     assert soa is not None  # check_origin guarantees it
     return Zone(origin=zone_origin, soa=soa, rrsets=rrsets, source=path)
+
+
+def _locate(path: Path, text: str, origin: str | None, exc: Exception) -> str:
+    """``file:line: message: the line``, with the line that is really wrong.
+
+    dnspython reports an rdata error after it has read the line's end, so one line late;
+    re-parsing the text up to the reported line tells which of the two lines it was.
+    """
+    head, _, message = str(exc).partition(": ")
+    reported = head.rsplit(":", 1)[-1]
+    if not reported.isdigit():
+        return str(exc)
+    line = int(reported)
+    lines = text.splitlines()
+    if line > 1:
+        try:
+            dns.zone.from_text("\n".join(lines[: line - 1]) + "\n", origin=origin,
+                               relativize=False, check_origin=False)  # fmt: skip
+        except dns.exception.SyntaxError:
+            line -= 1
+        except dns.exception.DNSException:
+            pass
+    quoted = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return f"{path}:{line}: {message.rstrip('.')}" + (f": {quoted}" if quoted else "")
 
 
 def parse_rrset(name: str, rtype: str, ttl: int, values: list[str]) -> list[RR]:

@@ -10,8 +10,13 @@ from chaoskit._errors import MissingDependency
 __all__ = ["run_step"]
 
 
-def run_step(argv: list[str], what: str, timeout_s: float, cwd: Path | None = None,
-             env: dict[str, str] | None = None) -> None:
+def run_step(
+    argv: list[str],
+    what: str,
+    timeout_s: float,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
     try:
         done = subprocess.run(
             argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s, check=False

@@ -97,7 +97,8 @@ def install_dynamodb_local() -> DynamoDBLocalInstall:
     for tool in ("mvn", "javac"):
         if shutil.which(tool) is None:
             raise MissingDependency(
-                f"installing DynamoDB Local needs {tool}: apt-get install maven openjdk-17-jdk-headless"
+                f"installing DynamoDB Local needs {tool}: "
+                "apt-get install maven openjdk-17-jdk-headless"
             )
     install = DynamoDBLocalInstall(_home())
     install.home.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from importlib import metadata
 
-from chaoskit.install import DYNAMODB_LOCAL_VERSION, TOXIPROXY_VERSION
-from chaoskit.install import dynamodb_local, toxiproxy
+from chaoskit.install import DYNAMODB_LOCAL_VERSION, TOXIPROXY_VERSION, dynamodb_local, toxiproxy
 
 __all__ = ["Finding", "diagnose"]
 
@@ -97,21 +96,34 @@ def diagnose() -> list[Finding]:
             toxi is not None,
             True,
             version=TOXIPROXY_VERSION if toxi else "",
-            detail=str(toxi) if toxi else "not on PATH, not in the cache, or $CHAOSKIT_TOXIPROXY_BIN points nowhere",
+            detail=str(toxi)
+            if toxi
+            else "not on PATH, not in the cache, or $CHAOSKIT_TOXIPROXY_BIN points nowhere",
             install="" if toxi else toxiproxy.INSTALL_COMMAND,
         )
     )
     go = shutil.which("go")
     findings.append(
-        Finding("go", bool(go), False, _command_version(["go", "version"]) if go else "",
-                "builds toxiproxy-server", "" if go else "apt-get install golang")
-    )  # fmt: skip
+        Finding(
+            "go",
+            bool(go),
+            required=False,
+            version=_command_version(["go", "version"]) if go else "",
+            detail="builds toxiproxy-server",
+            install="" if go else "apt-get install golang-go",
+        )
+    )
     java = shutil.which("java")
     findings.append(
-        Finding("java", bool(java), False, _command_version(["java", "-version"]) if java else "",
-                "runs DynamoDB Local; without it the lab falls back to moto",
-                "" if java else "apt-get install openjdk-17-jre-headless")
-    )  # fmt: skip
+        Finding(
+            "java",
+            bool(java),
+            required=False,
+            version=_command_version(["java", "-version"]) if java else "",
+            detail="runs DynamoDB Local; without it the lab falls back to moto",
+            install="" if java else "apt-get install openjdk-17-jre-headless",
+        )
+    )
     ddb = dynamodb_local.find_dynamodb_local()
     findings.append(
         Finding(
@@ -128,9 +140,15 @@ def diagnose() -> list[Finding]:
     except metadata.PackageNotFoundError:
         moto = ""
     findings.append(
-        Finding("moto (server mode)", bool(moto), not java, moto, "fallback DynamoDB when java is missing",
-                "" if moto else "pip install 'moto[server]'")
-    )  # fmt: skip
+        Finding(
+            "moto (server mode)",
+            bool(moto),
+            required=not java,
+            version=moto,
+            detail="fallback DynamoDB when java is missing",
+            install="" if moto else "pip install 'moto[server]'",
+        )
+    )
     findings.extend(_docker())
     for tool, purpose in (("dnsperf", "DNS benchmark"), ("dnsmasq", "DNS benchmark reference")):
         path = shutil.which(tool)

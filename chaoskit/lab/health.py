@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import socket
 
 import dns.message
 import dns.query
@@ -15,7 +14,9 @@ __all__ = ["dns_answers", "http_answers", "wait_until"]
 def dns_answers(host: str, port: int, zone: str = "lab.test.", timeout_s: float = 0.5) -> bool:
     """The server answers an SOA query for its zone with NOERROR."""
     try:
-        reply = dns.query.udp(dns.message.make_query(zone, "SOA"), host, port=port, timeout=timeout_s)
+        reply = dns.query.udp(
+            dns.message.make_query(zone, "SOA"), host, port=port, timeout=timeout_s
+        )
     except (OSError, dns.exception.DNSException):
         return False
     return reply.rcode() == dns.rcode.NOERROR and bool(reply.answer)
@@ -28,7 +29,7 @@ def http_answers(host: str, port: int, path: str = "/", timeout_s: float = 0.5) 
         conn.request("GET", path)
         conn.getresponse().read()
         return True
-    except (OSError, http.client.HTTPException, socket.timeout):
+    except (TimeoutError, OSError, http.client.HTTPException):
         return False
     finally:
         conn.close()

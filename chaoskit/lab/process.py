@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -65,10 +66,8 @@ def stop(pid: int | None, create_time: float | None, timeout_s: float = 5.0) -> 
     try:
         proc.wait(timeout=timeout_s)
     except psutil.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=timeout_s)
         except psutil.TimeoutExpired:

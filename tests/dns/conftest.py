@@ -42,7 +42,9 @@ class DnsServer:
     zone_file: Path
     process: subprocess.Popen[bytes]
 
-    def query(self, name: str, rtype: str = "A", tcp: bool = False, **kwargs: object) -> dns.message.Message:
+    def query(
+        self, name: str, rtype: str = "A", tcp: bool = False, **kwargs: object
+    ) -> dns.message.Message:
         message = dns.message.make_query(name, rtype, **kwargs)  # type: ignore[arg-type]
         if tcp:
             return dns.query.tcp(message, self.host, port=self.port, timeout=2)
@@ -54,7 +56,9 @@ class DnsServer:
 
 def _answers(host: str, port: int) -> bool:
     try:
-        reply = dns.query.udp(dns.message.make_query("zone.test.", "SOA"), host, port=port, timeout=0.3)
+        reply = dns.query.udp(
+            dns.message.make_query("zone.test.", "SOA"), host, port=port, timeout=0.3
+        )
     except Exception:
         return False
     return reply.rcode() == dns.rcode.NOERROR

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import time
 from collections import Counter
 
@@ -40,20 +41,28 @@ def test_blank_empties_the_answer_and_lifting_restores_exactly_what_was_served(
 
 @pytest.mark.parametrize(
     ("kind", "rcode"),
-    [("nxdomain", dns.rcode.NXDOMAIN), ("servfail", dns.rcode.SERVFAIL), ("refused", dns.rcode.REFUSED)],
+    [
+        ("nxdomain", dns.rcode.NXDOMAIN),
+        ("servfail", dns.rcode.SERVFAIL),
+        ("refused", dns.rcode.REFUSED),
+    ],
 )
 def test_rcode_faults(server: DnsServer, kind: str, rcode: int) -> None:
     with server.admin() as admin:
         admin.add_fault(kind, NAME, duration_s=30)
         assert server.query(NAME).rcode() == rcode
-        assert server.query("alias.zone.test.", "CNAME").rcode() == dns.rcode.NOERROR  # others untouched
+        assert (
+            server.query("alias.zone.test.", "CNAME").rcode() == dns.rcode.NOERROR
+        )  # others untouched
 
 
 def test_drop_sends_no_reply(server: DnsServer) -> None:
     with server.admin() as admin:
         admin.add_fault("drop", NAME, duration_s=30)
         with pytest.raises(dns.exception.Timeout):
-            dns.query.udp(dns.message.make_query(NAME, "A"), server.host, port=server.port, timeout=0.5)
+            dns.query.udp(
+                dns.message.make_query(NAME, "A"), server.host, port=server.port, timeout=0.5
+            )
 
 
 def test_delay_holds_the_answer_back(server: DnsServer) -> None:
@@ -99,7 +108,7 @@ def test_flap_alternates_bad_and_good(server: DnsServer) -> None:
             time.sleep(0.02)
     assert seen[0] == dns.rcode.SERVFAIL  # the first phase is bad
     assert {dns.rcode.SERVFAIL, dns.rcode.NOERROR} <= set(seen)
-    changes = sum(1 for a, b in zip(seen, seen[1:], strict=False) if a != b)
+    changes = sum(1 for a, b in itertools.pairwise(seen) if a != b)
     assert changes >= 3
 
 

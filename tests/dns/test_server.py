@@ -34,7 +34,9 @@ def test_answers_every_record_type_authoritatively(server: DnsServer) -> None:
         assert reply.flags & dns.flags.AA, (name, rtype)
         assert _rrset(reply, rtype) == values, (name, rtype)
     soa = server.query("zone.test.", "SOA")
-    assert _rrset(soa, "SOA") == ["ns1.zone.test. hostmaster.zone.test. 2026112201 3600 600 86400 30"]
+    assert _rrset(soa, "SOA") == [
+        "ns1.zone.test. hostmaster.zone.test. 2026112201 3600 600 86400 30"
+    ]
 
 
 def test_cname_is_followed_inside_the_zone(server: DnsServer) -> None:
@@ -117,10 +119,14 @@ def test_tcp_connection_serves_several_queries(server: DnsServer) -> None:
             assert dns.message.from_wire(data).question[0].name.to_text() == name
 
 
-def test_garbage_with_a_header_gets_formerr_and_short_packets_get_silence(server: DnsServer) -> None:
+def test_garbage_with_a_header_gets_formerr_and_short_packets_get_silence(
+    server: DnsServer,
+) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(1)
-        sock.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xff\xff", (server.host, server.port))
+        sock.sendto(
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xff\xff", (server.host, server.port)
+        )
         reply = sock.recv(512)
         assert reply[:2] == b"\x12\x34"
         assert reply[3] & 0x0F == dns.rcode.FORMERR

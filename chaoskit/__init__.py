@@ -1,0 +1,58 @@
+"""chaoskit: rehearse the October 2025 DNS failure on one machine, and measure recovery.
+
+The public API. Heavier parts load on first use, so ``python -m chaoskit dns serve`` stays lean.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from chaoskit._errors import (
+    ChaoskitError,
+    ComponentError,
+    DnsAdminError,
+    InvalidInput,
+    MissingDependency,
+    PortInUse,
+    ToxiproxyError,
+    ZoneFileError,
+)
+
+if TYPE_CHECKING:
+    from chaoskit.dns.client import DnsAdminClient
+    from chaoskit.lab.config import LabConfig
+    from chaoskit.lab.local import LocalLab
+    from chaoskit.toxiproxy import ToxiproxyAdapter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChaoskitError",
+    "ComponentError",
+    "DnsAdminClient",
+    "DnsAdminError",
+    "InvalidInput",
+    "LabConfig",
+    "LocalLab",
+    "MissingDependency",
+    "PortInUse",
+    "ToxiproxyAdapter",
+    "ToxiproxyError",
+    "ZoneFileError",
+    "__version__",
+]
+
+_LAZY = {
+    "DnsAdminClient": "chaoskit.dns.client",
+    "LabConfig": "chaoskit.lab.config",
+    "LocalLab": "chaoskit.lab.local",
+    "ToxiproxyAdapter": "chaoskit.toxiproxy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chaoskit' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,153 @@
+"""The local backend against the real DNS server, Toxiproxy and DynamoDB Local."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+
+from chaoskit._errors import PortInUse
+from chaoskit.lab import LocalLab
+from chaoskit.lab.clients import dynamodb_client, lab_resolver, resolve_endpoint
+from chaoskit.lab.ports import ensure_free
+from chaoskit.lab.state import LabState
+from tests.helpers import run_cli
+from tests.lab.conftest import lab_config
+
+
+def _table(client: object) -> str:
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    client.create_table(  # type: ignore[attr-defined]
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def test_lab_names_resolve_through_the_lab_dns_server(lab: LocalLab) -> None:
+    resolver = lab_resolver(lab.config)
+    for region in lab.config.regions:
+        answer = resolver.resolve(region.record, "A")
+        assert [r.address for r in answer] == [region.proxy.host]
+        assert answer.rrset is not None and answer.rrset.ttl == lab.config.record_ttl
+
+
+def test_put_and_get_through_toxiproxy_in_both_regions(lab: LocalLab) -> None:
+    for region in lab.config.regions:
+        endpoint = resolve_endpoint(lab.config, region)
+        assert endpoint == f"http://{region.proxy.host}:8000"
+        client = dynamodb_client(endpoint, region.region)
+        table = _table(client)
+        client.put_item(TableName=table, Item={"pk": {"S": "k"}, "region": {"S": region.region}})
+        item = client.get_item(TableName=table, Key={"pk": {"S": "k"}})["Item"]
+        assert item["region"]["S"] == region.region
+
+
+def _timed_call(client: object, table: str) -> float:
+    started = time.monotonic()
+    client.get_item(TableName=table, Key={"pk": {"S": "k"}})  # type: ignore[attr-defined]
+    return time.monotonic() - started
+
+
+def test_a_latency_toxic_adds_its_latency(lab: LocalLab) -> None:
+    region = lab.config.region("us-east-1")
+    client = dynamodb_client(resolve_endpoint(lab.config, region), region.region)
+    table = _table(client)
+    baseline = min(_timed_call(client, table) for _ in range(5))
+    toxi = lab.toxiproxy()
+    toxi.add_toxic(region.proxy_name, "latency", "test-latency", {"latency": 400, "jitter": 0})
+    try:
+        slowed = min(_timed_call(client, table) for _ in range(3))
+    finally:
+        assert toxi.remove_toxic(region.proxy_name, "test-latency")
+    assert slowed - baseline >= 0.35
+    assert min(_timed_call(client, table) for _ in range(3)) < baseline + 0.2
+
+
+def test_a_disabled_proxy_makes_calls_fail_and_enabling_restores_them(lab: LocalLab) -> None:
+    region = lab.config.region("us-east-1")
+    client = dynamodb_client(resolve_endpoint(lab.config, region), region.region, timeout_s=1)
+    table = _table(client)
+    toxi = lab.toxiproxy()
+    toxi.set_enabled(region.proxy_name, False)
+    try:
+        with pytest.raises(botocore.exceptions.EndpointConnectionError):
+            client.get_item(TableName=table, Key={"pk": {"S": "k"}})
+    finally:
+        toxi.set_enabled(region.proxy_name, True)
+    client.get_item(TableName=table, Key={"pk": {"S": "k"}})
+
+
+def test_up_twice_is_harmless(lab: LocalLab, lab_state_dir: Path) -> None:
+    pids = {n: c.pid for n, c in lab.state.components.items()}
+    again = LocalLab(lab_state_dir)
+    again.up()
+    assert {n: c.pid for n, c in again.state.components.items()} == pids
+    assert all(c["healthy"] for c in again.status()["components"].values())
+
+
+def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -> None:
+    import json
+
+    done = run_cli("--state-dir", str(lab_state_dir), "status", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["backend"] == "local"
+    assert set(report["components"]) == {
+        "dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
+    }  # fmt: skip
+    for component in report["components"].values():
+        assert component["healthy"] is True
+        assert component["endpoint"]
+        assert component["pid"] > 0
+    assert report["components"]["dynamodb-us-east-1"]["engine"] == "local"
+
+
+def test_a_taken_port_is_a_clear_error_and_nothing_is_started(tmp_path: Path) -> None:
+    config = lab_config(13)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind((config.toxiproxy.host, config.toxiproxy.port))
+        squatter.listen()
+        lab = LocalLab(tmp_path, config, dynamodb="local")
+        with pytest.raises(PortInUse) as caught:
+            lab.up()
+    message = str(caught.value)
+    assert "127.0.13.2:8474 is already in use" in message
+    assert "pid" in message  # the owner, found through psutil
+    state = LabState.load(tmp_path)
+    assert state is None or not state.components
+
+
+def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
+    import psutil
+
+    config = lab_config(12)
+    lab = LocalLab(tmp_path, config, dynamodb="moto")  # the fallback engine, for real
+    lab.up()
+    assert lab.status()["components"]["dynamodb-us-east-1"]["engine"] == "moto"
+    client = dynamodb_client(resolve_endpoint(config, config.region("us-east-1")), "us-east-1")
+    _table(client)
+    with lab.dns_admin() as admin:
+        admin.add_fault("blank", "dynamodb.us-east-1.lab.test", duration_s=600)
+    pids = [c.pid for c in lab.state.components.values()]
+    stopped = lab.down()
+    assert sorted(stopped) == sorted(
+        ["dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2"]
+    )
+    assert not any(
+        psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids if pid
+    )
+    ensure_free("dns", config.dns.host, config.dns.port, udp=True)
+    ensure_free("dns-admin", config.dns_admin.host, config.dns_admin.port)
+    ensure_free("toxiproxy", config.toxiproxy.host, config.toxiproxy.port)
+    for region in config.regions:
+        ensure_free(region.component, region.server.host, region.server.port)
+        ensure_free(region.proxy_name, region.proxy.host, region.proxy.port)
+    assert LabState.load(tmp_path) is None
