@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dnslib import QTYPE, RR
-
 import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdatatype
 import dns.zone
+from dnslib import QTYPE, RR
+
 from chaoskit._errors import ZoneFileError
 
 __all__ = ["SUPPORTED_TYPES", "Zone", "load_zone_file", "normalise_name", "parse_rrset"]
