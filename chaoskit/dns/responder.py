@@ -22,7 +22,8 @@ from chaoskit.dns.zone import Zone
 __all__ = ["Reply", "Responder"]
 
 SERVER_UDP_PAYLOAD = 1232  # the DNS Flag Day 2020 recommendation
-CACHE_LIMIT = 8192
+CACHE_LIMIT = 4096
+CACHEABLE_QUERY_BYTES = 512  # keeps the cache small whatever junk arrives
 MAX_CNAME_HOPS = 8
 _CLASS_IN = 1
 _CLASS_ANY = 255
@@ -68,7 +69,7 @@ class Responder:
         if hit is not None:
             return Reply(data[:2] + hit, 0.0, True)
         reply = self._compute(data, tcp)
-        if reply.cacheable and reply.packet is not None:
+        if reply.cacheable and reply.packet is not None and len(data) <= CACHEABLE_QUERY_BYTES:
             if len(cache) >= CACHE_LIMIT:
                 cache.clear()
             cache[data[2:]] = reply.packet[2:]
