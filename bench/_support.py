@@ -94,14 +94,18 @@ def dnsperf_throughput(host: str, port: int, queries: Path, seconds: float) -> d
     return {"qps": qps, "lost_pct": lost}
 
 
-def dnsperf_latency(host: str, port: int, queries: Path, seconds: float, rate: int) -> dict[str, float]:
+def dnsperf_latency(
+    host: str, port: int, queries: Path, seconds: float, rate: int
+) -> dict[str, float]:
     """At a fixed offered rate, every query's latency: p50, p99, p99.9 in microseconds."""
     done = subprocess.run(
         ["dnsperf", "-s", host, "-p", str(port), "-d", str(queries), "-l", str(seconds),
          "-Q", str(rate), "-v"],
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     )  # fmt: skip
-    samples = sorted(float(m) * 1e6 for m in re.findall(r"^> \S+ \S+ \S+ ([\d.]+)$", done.stdout, re.M))
+    samples = sorted(
+        float(m) * 1e6 for m in re.findall(r"^> \S+ \S+ \S+ ([\d.]+)$", done.stdout, re.M)
+    )
     if not samples:
         raise RuntimeError("dnsperf reported no latencies")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import (  # noqa: E402
+from bench._support import (
     dnsperf_latency,
     dnsperf_throughput,
     ensure_debian_packages,
@@ -27,7 +27,7 @@ from bench._support import (  # noqa: E402
     start_chaoskit_dns,
     start_dnsmasq,
 )
-from chaoskit.dns.client import DnsAdminClient  # noqa: E402
+from chaoskit.dns.client import DnsAdminClient
 
 CHAOSKIT = ("127.0.20.53", 5300, 5399)
 DNSMASQ = ("127.0.20.54", 5300)
@@ -45,7 +45,9 @@ def main() -> None:
     queries.write_text("bench.lab.test A\n")
     chaoskit = start_chaoskit_dns(workdir, *CHAOSKIT)
     dnsmasq = start_dnsmasq(workdir, *DNSMASQ)
-    admin = DnsAdminClient(f"http://{CHAOSKIT[0]}:{CHAOSKIT[2]}", (workdir / "dns-admin.token").read_text().strip())
+    admin = DnsAdminClient(
+        f"http://{CHAOSKIT[0]}:{CHAOSKIT[2]}", (workdir / "dns-admin.token").read_text().strip()
+    )
     results: dict[str, dict[str, list[float]]] = {}
     try:
         for host, port in (CHAOSKIT[:2], DNSMASQ):  # warm-up, discarded
@@ -54,8 +56,10 @@ def main() -> None:
         for scenario in ("no fault", "wrong_ip on other name"):
             if scenario != "no fault":
                 admin.add_fault("wrong_ip", "other.lab.test", duration_s=3600, address="127.0.0.9")
-            for server, (host, port) in (("chaoskit", CHAOSKIT[:2]), ("dnsmasq", DNSMASQ)):
-                results.setdefault(f"{scenario}|{server}", {"qps": [], "p50_us": [], "p99_us": [], "p999_us": []})
+            for server in ("chaoskit", "dnsmasq"):
+                results.setdefault(
+                    f"{scenario}|{server}", {"qps": [], "p50_us": [], "p99_us": [], "p999_us": []}
+                )
             for _ in range(args.rounds):
                 for server, (host, port) in (("chaoskit", CHAOSKIT[:2]), ("dnsmasq", DNSMASQ)):
                     row = results[f"{scenario}|{server}"]
@@ -73,7 +77,9 @@ def main() -> None:
     summary = {k: {m: median(v) for m, v in row.items()} for k, row in results.items()}
     print(f"\nDNS benchmark: median of {args.rounds} alternating rounds, {args.seconds:g}s each; "
           f"latency at {args.rate} qps offered")  # fmt: skip
-    header = f"{'scenario':<24} {'server':<9} {'qps':>9} {'p50 us':>8} {'p99 us':>8} {'p99.9 us':>9}"
+    header = (
+        f"{'scenario':<24} {'server':<9} {'qps':>9} {'p50 us':>8} {'p99 us':>8} {'p99.9 us':>9}"
+    )
     print(header)
     print("-" * len(header))
     for key, row in summary.items():

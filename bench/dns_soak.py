@@ -22,7 +22,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._support import answers, start_chaoskit_dns  # noqa: E402
+from bench._support import answers, start_chaoskit_dns
 
 HOST, PORT, ADMIN_PORT = "127.0.20.55", 5300, 5398
 VALID = dns.message.make_query("bench.lab.test.", "A", use_edns=0).to_wire()
