@@ -18,8 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chaoskit.lab import LocalLab
-from tests.lab.conftest import lab_config
+from chaoskit.lab import LabConfig, LocalLab
 
 
 def main() -> None:
@@ -30,7 +29,9 @@ def main() -> None:
     timings: dict[str, list[float]] = {}
     for _ in range(args.runs):
         lab = LocalLab(
-            Path(tempfile.mkdtemp(prefix="chaoskit-startup-")), lab_config(21), args.dynamodb
+            Path(tempfile.mkdtemp(prefix="chaoskit-startup-")),
+            LabConfig.on_subnet("127.0.21"),
+            args.dynamodb,
         )
         lab.up()
         started = time.monotonic()

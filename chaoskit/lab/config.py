@@ -52,18 +52,6 @@ class DynamoRegion(BaseModel):
         return f"dynamodb-{self.region}"
 
 
-def _regions() -> list[DynamoRegion]:
-    return [
-        DynamoRegion(
-            region=region,
-            record=f"dynamodb.{region}.lab.test.",
-            server=Endpoint(host=f"127.0.10.{21 + i}", port=8000),
-            proxy=Endpoint(host=f"127.0.10.{11 + i}", port=8000),
-        )
-        for i, region in enumerate(("us-east-1", "us-west-2"))
-    ]
-
-
 class LabConfig(BaseModel):
     """The whole lab's addresses; load a YAML file with any subset of these to change them."""
 
@@ -71,9 +59,19 @@ class LabConfig(BaseModel):
     dns: Endpoint = Endpoint(host="127.0.10.53", port=5353)
     dns_admin: Endpoint = Endpoint(host="127.0.10.53", port=8053)
     toxiproxy: Endpoint = Endpoint(host="127.0.10.2", port=8474)
-    regions: list[DynamoRegion] = Field(default_factory=_regions)
+    regions: list[DynamoRegion] = Field(default_factory=lambda: _regions_on("127.0.10"))
     dynamodb: DynamoEngine = "auto"
     record_ttl: int = Field(default=5, ge=0, le=86400)
+
+    @classmethod
+    def on_subnet(cls, prefix: str) -> LabConfig:
+        """The default layout moved to ``prefix``.0/24 (e.g. ``127.0.11``), for a second lab."""
+        return cls(
+            dns=Endpoint(host=f"{prefix}.53", port=5353),
+            dns_admin=Endpoint(host=f"{prefix}.53", port=8053),
+            toxiproxy=Endpoint(host=f"{prefix}.2", port=8474),
+            regions=_regions_on(prefix),
+        )
 
     def region(self, name: str) -> DynamoRegion:
         for region in self.regions:
@@ -81,6 +79,18 @@ class LabConfig(BaseModel):
                 return region
         known = ", ".join(r.region for r in self.regions)
         raise InvalidInput(f"no region {name!r} in the lab; known regions: {known}")
+
+
+def _regions_on(prefix: str) -> list[DynamoRegion]:
+    return [
+        DynamoRegion(
+            region=region,
+            record=f"dynamodb.{region}.lab.test.",
+            server=Endpoint(host=f"{prefix}.{21 + i}", port=8000),
+            proxy=Endpoint(host=f"{prefix}.{11 + i}", port=8000),
+        )
+        for i, region in enumerate(("us-east-1", "us-west-2"))
+    ]
 
 
 def load_lab_config(path: Path | None) -> LabConfig:

@@ -57,6 +57,19 @@ def _python_deps() -> Finding:
     )
 
 
+def _tool(binary: str, version_argv: list[str], purpose: str, package: str) -> Finding:
+    """An optional tool on PATH, with its version, or the Debian package that provides it."""
+    found = shutil.which(binary) is not None
+    return Finding(
+        binary,
+        found,
+        required=False,
+        version=_command_version(version_argv) if found else "",
+        detail=purpose,
+        install="" if found else f"apt-get install {package}",
+    )
+
+
 def _docker() -> list[Finding]:
     client = shutil.which("docker")
     engine = ""
@@ -102,26 +115,14 @@ def diagnose() -> list[Finding]:
             install="" if toxi else toxiproxy.INSTALL_COMMAND,
         )
     )
-    go = shutil.which("go")
-    findings.append(
-        Finding(
-            "go",
-            bool(go),
-            required=False,
-            version=_command_version(["go", "version"]) if go else "",
-            detail="builds toxiproxy-server",
-            install="" if go else "apt-get install golang-go",
-        )
-    )
+    findings.append(_tool("go", ["go", "version"], "builds toxiproxy-server", "golang-go"))
     java = shutil.which("java")
     findings.append(
-        Finding(
+        _tool(
             "java",
-            bool(java),
-            required=False,
-            version=_command_version(["java", "-version"]) if java else "",
-            detail="runs DynamoDB Local; without it the lab falls back to moto",
-            install="" if java else "apt-get install openjdk-17-jre-headless",
+            ["java", "-version"],
+            "runs DynamoDB Local; without it the lab falls back to moto",
+            "openjdk-17-jre-headless",
         )
     )
     ddb = dynamodb_local.find_dynamodb_local()
@@ -150,9 +151,8 @@ def diagnose() -> list[Finding]:
         )
     )
     findings.extend(_docker())
-    for tool, purpose in (("dnsperf", "DNS benchmark"), ("dnsmasq", "DNS benchmark reference")):
-        path = shutil.which(tool)
-        findings.append(
-            Finding(tool, bool(path), False, "", purpose, "" if path else f"apt-get install {tool}")
-        )
+    findings.append(_tool("dnsperf", ["dnsperf", "-h"], "DNS benchmark", "dnsperf"))
+    findings.append(
+        _tool("dnsmasq", ["dnsmasq", "--version"], "DNS benchmark reference", "dnsmasq-base")
+    )
     return findings

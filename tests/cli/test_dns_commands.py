@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.dns.conftest import DnsServer
+from tests.dns.fixtures import DnsServer
 from tests.helpers import run_cli
 
 

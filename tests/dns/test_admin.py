@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from chaoskit._errors import DnsAdminError
-from tests.dns.conftest import TEST_ZONE, DnsServer
+from tests.dns.fixtures import TEST_ZONE, DnsServer
 
 
 def test_every_admin_call_needs_the_token(server: DnsServer) -> None:

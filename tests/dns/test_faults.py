@@ -14,7 +14,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from tests.dns.conftest import DnsServer
+from tests.dns.fixtures import DnsServer
 from tests.helpers import wait_for
 
 NAME = "www.zone.test."

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from chaoskit.dns.authority import DnsAuthority
 from chaoskit.dns.faults import FaultSpec
-from tests.dns.conftest import TEST_ZONE, DnsServer
+from tests.dns.fixtures import TEST_ZONE, DnsServer
 
 VALID = dns.message.make_query("www.zone.test.", "A", use_edns=0).to_wire()
 

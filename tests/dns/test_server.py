@@ -11,7 +11,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from tests.dns.conftest import DnsServer
+from tests.dns.fixtures import DnsServer
 
 
 def _rrset(reply: dns.message.Message, rtype: str) -> list[str]:

@@ -16,7 +16,7 @@ from chaoskit.lab.clients import dynamodb_client, lab_resolver, resolve_endpoint
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import LabState
 from tests.helpers import run_cli
-from tests.lab.conftest import lab_config
+from tests.lab.fixtures import lab_config
 
 
 def _table(client: object) -> str:

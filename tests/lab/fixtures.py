@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from chaoskit.lab import DynamoRegion, Endpoint, LabConfig, LocalLab
+from chaoskit.lab import LabConfig, LocalLab
 
 
 def lab_config(net: int) -> LabConfig:
     """A lab on 127.0.<net>.0/24, away from a developer's own lab on 127.0.10.0/24."""
-    base = f"127.0.{net}"
-    return LabConfig(
-        dns=Endpoint(host=f"{base}.53", port=5353),
-        dns_admin=Endpoint(host=f"{base}.53", port=8053),
-        toxiproxy=Endpoint(host=f"{base}.2", port=8474),
-        regions=[
-            DynamoRegion(
-                region=region,
-                record=f"dynamodb.{region}.lab.test.",
-                server=Endpoint(host=f"{base}.{21 + i}", port=8000),
-                proxy=Endpoint(host=f"{base}.{11 + i}", port=8000),
-            )
-            for i, region in enumerate(("us-east-1", "us-west-2"))
-        ],
-    )
+    return LabConfig.on_subnet(f"127.0.{net}")
 
 
 @pytest.fixture(scope="session")
