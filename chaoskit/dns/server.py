@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -49,7 +50,7 @@ def load_or_create_token(path: Path) -> str:
     return token
 
 
-async def _serve(config: DnsServerConfig, ready: asyncio.Event | None = None) -> None:
+async def _serve(config: DnsServerConfig) -> None:
     loop = asyncio.get_running_loop()
     authority = DnsAuthority(config.zone_files, EventLog(config.event_log))
     token = load_or_create_token(config.token_file)
@@ -94,8 +95,7 @@ async def _serve(config: DnsServerConfig, ready: asyncio.Event | None = None) ->
         config.admin_listen,
         config.admin_port,
     )
-    if ready is not None:
-        ready.set()
+    gc.freeze()  # start-up objects never need collecting; keeps GC pauses off the answer path
     try:
         await stop.wait()
     finally:

@@ -87,6 +87,18 @@ def choose_dynamodb_engine(config: LabConfig, override: str | None) -> str:
     return "moto"
 
 
+def _moto_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("moto")
+    except metadata.PackageNotFoundError:
+        raise MissingDependency(
+            "neither java (for DynamoDB Local) nor moto is installed: "
+            "apt-get install openjdk-17-jre-headless, or pip install 'moto[server]'"
+        ) from None
+
+
 def _dynamodb(
     config: LabConfig, region: DynamoRegion, engine: str, echo: Callable[[str], None]
 ) -> ComponentSpec:
@@ -102,7 +114,8 @@ def _dynamodb(
         timeout = 60.0
     else:
         command = [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
-        version = "moto server (fallback: java not found)"
+        why = "java not found" if shutil.which("java") is None else "asked for"
+        version = f"moto {_moto_version()} server mode ({why}; not DynamoDB Local)"
         timeout = 30.0
     return ComponentSpec(
         name=region.component,

@@ -72,7 +72,8 @@ class LocalLab:
         started_at = time.monotonic()
         engine = choose_dynamodb_engine(self.config, self.dynamodb_override)
         if engine == "moto":
-            self.echo("DynamoDB: java not found or moto asked for; using moto's server mode")
+            why = "asked for" if self.dynamodb_override == "moto" else "java not found"
+            self.echo(f"DynamoDB: using moto's server mode ({why}), not DynamoDB Local")
         specs = lab_components(
             self.config,
             self.state_dir,
