@@ -24,6 +24,17 @@ other  IN A   127.0.0.2
 """
 
 
+SERVER_CPU = "1"  # each server under test on one core, dnsperf on the other: less noise
+CLIENT_CPU = "0"
+
+
+def pinned(cpu: str, argv: list[str]) -> list[str]:
+    """``argv`` bound to one CPU with taskset, where there are two CPUs to split."""
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return argv
+    return ["taskset", "-c", cpu, *argv]
+
+
 def ensure_debian_packages(binaries: dict[str, str]) -> None:
     """Install missing tools ({binary: package}) from Debian's packages when running as root."""
     missing = [pkg for binary, pkg in binaries.items() if shutil.which(binary) is None]
@@ -61,9 +72,9 @@ def start_chaoskit_dns(workdir: Path, host: str, port: int, admin_port: int,
     zone = workdir / "bench.zone"
     zone.write_text(zone_text)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chaoskit", "--state-dir", str(workdir), "dns", "serve",
-         "--zone", str(zone), "--listen", host, "--port", str(port),
-         "--admin-port", str(admin_port)],
+        pinned(SERVER_CPU, [sys.executable, "-m", "chaoskit", "--state-dir", str(workdir),
+                            "dns", "serve", "--zone", str(zone), "--listen", host,
+                            "--port", str(port), "--admin-port", str(admin_port)]),
         stdout=(workdir / "chaoskit-dns.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     wait_answering(host, port)
@@ -71,13 +82,17 @@ def start_chaoskit_dns(workdir: Path, host: str, port: int, admin_port: int,
 
 
 def start_dnsmasq(workdir: Path, host: str, port: int) -> subprocess.Popen[bytes]:
+    argv = [
+        "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+        f"--listen-address={host}", f"--port={port}", "--local-ttl=60", "--user=root",
+        "--pid-file=", "--host-record=bench.lab.test,127.0.0.1",
+        "--host-record=other.lab.test,127.0.0.2",
+    ]  # fmt: skip
     proc = subprocess.Popen(
-        ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-         f"--listen-address={host}", f"--port={port}", "--local-ttl=60", "--user=root",
-         "--pid-file=", "--host-record=bench.lab.test,127.0.0.1",
-         "--host-record=other.lab.test,127.0.0.2"],
-        stdout=(workdir / "dnsmasq.log").open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        pinned(SERVER_CPU, argv),
+        stdout=(workdir / "dnsmasq.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     wait_answering(host, port)
     return proc
 
@@ -85,8 +100,8 @@ def start_dnsmasq(workdir: Path, host: str, port: int) -> subprocess.Popen[bytes
 def dnsperf_throughput(host: str, port: int, queries: Path, seconds: float) -> dict[str, float]:
     """Unthrottled: as many queries as one dnsperf client gets answered, 200 in flight."""
     done = subprocess.run(
-        ["dnsperf", "-s", host, "-p", str(port), "-d", str(queries), "-l", str(seconds),
-         "-q", "200", "-c", "1"],
+        pinned(CLIENT_CPU, ["dnsperf", "-s", host, "-p", str(port), "-d", str(queries),
+                            "-l", str(seconds), "-q", "200", "-c", "1"]),
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     )  # fmt: skip
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
