@@ -5,8 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 
@@ -25,15 +23,6 @@ def free_port(host: str = "127.0.0.1", udp_too: bool = True) -> int:
                     continue
                 return int(port)
     raise RuntimeError("no free port")
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 10.0, interval_s: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval_s)
-    return check()
 
 
 def run_cli(

@@ -29,7 +29,7 @@ __all__ = [
 
 MAX_DURATION_S = 24 * 3600.0
 DEFAULT_DURATION_S = 300.0
-OUTCOME_KINDS = ("blank", "nxdomain", "servfail", "refused", "drop")
+OutcomeKind = Literal["blank", "nxdomain", "servfail", "refused", "drop"]
 
 
 class _Params(BaseModel):
@@ -61,7 +61,7 @@ class TtlParams(_Params):
 
 class FlapParams(_Params):
     period_s: float = Field(gt=0, le=3600, description="seconds in each good or bad phase")
-    bad: Literal["blank", "nxdomain", "servfail", "refused", "drop"] = "blank"
+    bad: OutcomeKind = "blank"
 
 
 _PARAMS_BY_KIND: dict[str, type[_Params]] = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import time
+from collections.abc import Callable
 
 import dns.message
 import dns.query
@@ -35,11 +37,8 @@ def http_answers(host: str, port: int, path: str = "/", timeout_s: float = 0.5) 
         conn.close()
 
 
-def wait_until(check: object, timeout_s: float, interval_s: float = 0.05) -> bool:
+def wait_until(check: Callable[[], bool], timeout_s: float, interval_s: float = 0.05) -> bool:
     """Poll ``check()`` until it is true or ``timeout_s`` passes."""
-    import time
-
-    assert callable(check)
     deadline = time.monotonic() + timeout_s
     while True:
         if check():

@@ -14,7 +14,8 @@ import dns.rcode
 import pytest
 
 from chaoskit.dns.client import DnsAdminClient
-from tests.helpers import free_port, wait_for
+from chaoskit.lab.health import wait_until
+from tests.helpers import free_port
 
 BIG_TXT = " ".join(f'"{i:02d}-' + "x" * 60 + '"' for i in range(40))
 TEST_ZONE = f"""$ORIGIN zone.test.
@@ -80,7 +81,7 @@ def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
         stdout=(workdir / "server.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        assert wait_for(lambda: _answers(host, port), 15), (workdir / "server.log").read_text()
+        assert wait_until(lambda: _answers(host, port), 15), (workdir / "server.log").read_text()
         yield DnsServer(
             host, port, f"http://{host}:{admin_port}", token_file.read_text().strip(), zone_file,
             process,

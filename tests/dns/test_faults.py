@@ -14,8 +14,8 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
+from chaoskit.lab.health import wait_until
 from tests.dns.fixtures import DnsServer
-from tests.helpers import wait_for
 
 NAME = "www.zone.test."
 
@@ -133,7 +133,7 @@ def test_the_server_lifts_an_expired_fault_without_any_client_action(server: Dns
         fault = admin.add_fault("blank", NAME, duration_s=0.4)
         assert server.query(NAME).answer == []  # cached as blank: expiry must clear the cache
         assert server.query(NAME).answer == []
-        assert wait_for(lambda: not admin.faults(), timeout_s=3)
+        assert wait_until(lambda: not admin.faults(), timeout_s=3)
         events = admin.events()["events"]
     assert _addresses(server) == ["127.0.0.10"]
     expired = [e for e in events if e["event"] == "fault.expired" and e["id"] == fault["id"]]
