@@ -17,15 +17,17 @@ from chaoskit.install import (
     install_dynamodb_local,
     install_toxiproxy,
 )
-from chaoskit.lab.config import DynamoRegion, LabConfig
+from chaoskit.lab.config import SERVICE_NAMES, DynamoRegion, LabConfig
 from chaoskit.lab.health import dns_answers, http_answers
 from chaoskit.paths import data_file
+from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = [
     "ComponentSpec",
     "choose_dynamodb_engine",
     "health_check",
     "lab_components",
+    "service_components",
     "write_lab_zone",
 ]
 
@@ -56,6 +58,9 @@ def health_check(name: str, config: LabConfig) -> Callable[[], bool]:
     for region in config.regions:
         if region.component == name:
             return lambda: http_answers(region.server.host, region.server.port)
+    if name in SERVICE_NAMES:
+        endpoint = config.services.of(name)
+        return lambda: http_answers(endpoint.host, endpoint.port, "/health")
     raise KeyError(name)
 
 
@@ -195,4 +200,35 @@ def lab_components(
     for region in config.regions:
         if only_missing(region.component):
             specs.append(_dynamodb(config, region, dynamodb_engine, echo))
+    return specs
+
+
+def service_components(
+    config: LabConfig,
+    profiles: dict[str, ServiceProfile],
+    only_missing: Callable[[str], bool] = lambda _: True,
+) -> list[ComponentSpec]:
+    """The sample services, dependencies first, each with its resilience profile."""
+    specs = []
+    for name in SERVICE_NAMES:
+        if not only_missing(name):
+            continue
+        profile = profiles.get(name, ServiceProfile())
+        profile.resolve()  # a bad override fails here, before anything starts
+        endpoint = config.services.of(name)
+        specs.append(
+            ComponentSpec(
+                name=name,
+                endpoint=f"http://{endpoint}",
+                ports=[(endpoint.host, endpoint.port, False)],
+                command=[sys.executable, "-m", "chaoskit.services", name],
+                healthy=health_check(name, config),
+                engine=profile.profile,
+                version="chaoskit sample service",
+                env={
+                    "CHAOSKIT_LAB_CONFIG": config.model_dump_json(),
+                    **profile.environment(),
+                },
+            )
+        )
     return specs

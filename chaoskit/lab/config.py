@@ -11,7 +11,17 @@ from ruamel.yaml.error import YAMLError
 
 from chaoskit._errors import InvalidInput
 
-__all__ = ["DynamoRegion", "Endpoint", "LabConfig", "load_lab_config"]
+__all__ = [
+    "SERVICE_NAMES",
+    "DynamoRegion",
+    "Endpoint",
+    "FleetSettings",
+    "LabConfig",
+    "ServiceEndpoints",
+    "load_lab_config",
+]
+
+SERVICE_NAMES = ("orders", "fleet", "status", "gateway")  # start order: dependencies first
 
 DynamoEngine = Literal["auto", "local", "moto"]
 
@@ -52,6 +62,43 @@ class DynamoRegion(BaseModel):
         return f"dynamodb-{self.region}"
 
 
+class ServiceEndpoints(BaseModel):
+    """Where the sample services listen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    gateway: Endpoint
+    orders: Endpoint
+    fleet: Endpoint
+    status: Endpoint
+
+    def of(self, name: str) -> Endpoint:
+        endpoint: Endpoint = getattr(self, name)
+        return endpoint
+
+
+class FleetSettings(BaseModel):
+    """The simulated fleet behind the fleet service (a DropletWorkflow Manager in miniature)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    hosts: int = Field(default=150, ge=1, le=10_000)
+    heartbeat_s: float = Field(default=1.5, gt=0)
+    lease_ttl_s: float = Field(default=4.0, gt=0)
+    deadline_s: float = Field(default=1.0, gt=0)
+    """How long the caller of a lease operation waits before it gives up (and may retry)."""
+    workers: int = Field(default=4, ge=1, le=256)
+    renew_work_ms: float = Field(default=5.0, ge=0)
+    establish_work_ms: float = Field(default=30.0, ge=0)
+
+
+def _services_on(prefix: str) -> ServiceEndpoints:
+    return ServiceEndpoints(
+        gateway=Endpoint(host=f"{prefix}.30", port=8080),
+        orders=Endpoint(host=f"{prefix}.31", port=8080),
+        fleet=Endpoint(host=f"{prefix}.32", port=8080),
+        status=Endpoint(host=f"{prefix}.33", port=8080),
+    )
+
+
 class LabConfig(BaseModel):
     """The whole lab's addresses; load a YAML file with any subset of these to change them."""
 
@@ -62,6 +109,8 @@ class LabConfig(BaseModel):
     regions: list[DynamoRegion] = Field(default_factory=lambda: _regions_on("127.0.10"))
     dynamodb: DynamoEngine = "auto"
     record_ttl: int = Field(default=5, ge=0, le=86400)
+    services: ServiceEndpoints = Field(default_factory=lambda: _services_on("127.0.10"))
+    fleet: FleetSettings = FleetSettings()
 
     @classmethod
     def on_subnet(cls, prefix: str) -> LabConfig:
@@ -71,6 +120,7 @@ class LabConfig(BaseModel):
             dns_admin=Endpoint(host=f"{prefix}.53", port=8053),
             toxiproxy=Endpoint(host=f"{prefix}.2", port=8474),
             regions=_regions_on(prefix),
+            services=_services_on(prefix),
         )
 
     def region(self, name: str) -> DynamoRegion:

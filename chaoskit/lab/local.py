@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chaoskit._errors import ChaoskitError, ComponentError
+from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.lab import process
 from chaoskit.lab.components import (
@@ -16,11 +17,13 @@ from chaoskit.lab.components import (
     choose_dynamodb_engine,
     health_check,
     lab_components,
+    service_components,
 )
-from chaoskit.lab.config import LabConfig
+from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import ComponentRecord, LabState
+from chaoskit.services.resilience.settings import ServiceProfile
 from chaoskit.toxiproxy import ToxiproxyAdapter
 
 __all__ = ["LocalLab"]
@@ -67,9 +70,24 @@ class LocalLab:
         record = self.state.components.get(name)
         return record is not None and process.is_running(record.pid, record.create_time)
 
-    def up(self) -> LabState:
-        """Start what is not running, wait for every component to be healthy, configure it."""
+    def up(
+        self, profiles: dict[str, ServiceProfile] | None = None, services: bool = True
+    ) -> LabState:
+        """Start what is not running, wait for every component to be healthy, configure it.
+
+        ``profiles`` sets a service's resilience profile; a running service whose profile
+        changes is restarted with the new one. ``services=False`` starts the infrastructure
+        only (DNS, Toxiproxy, DynamoDB).
+        """
         started_at = time.monotonic()
+        for name, profile in (profiles or {}).items():
+            if name not in SERVICE_NAMES:
+                known = ", ".join(SERVICE_NAMES)
+                raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
+            if self.state.profiles.get(name, ServiceProfile()) != profile:
+                profile.resolve()
+                self._stop(name)
+                self.state.profiles[name] = profile
         engine = choose_dynamodb_engine(self.config, self.dynamodb_override)
         if engine == "moto":
             why = "asked for" if self.dynamodb_override == "moto" else "java not found"
@@ -81,7 +99,14 @@ class LocalLab:
             self.echo,
             only_missing=lambda name: not self._running(name),
         )
-        for spec in specs:  # check every port before starting anything
+        service_specs = (
+            service_components(
+                self.config, self.state.profiles, only_missing=lambda name: not self._running(name)
+            )
+            if services
+            else []
+        )
+        for spec in specs + service_specs:  # check every port before starting anything
             for host, port, udp in spec.ports:
                 ensure_free(spec.name, host, port, udp=udp)
         launched = {spec.name: self._launch(spec) for spec in specs}
@@ -90,8 +115,12 @@ class LocalLab:
             for spec in specs:
                 self._await_healthy(spec, launched[spec.name], started_at)
             self._configure()
+            launched.update({spec.name: self._launch(spec) for spec in service_specs})
+            self.state.save(self.state_dir)
+            for spec in service_specs:
+                self._await_healthy(spec, launched[spec.name], started_at)
         except BaseException:
-            for spec in specs:  # nothing half-started is left behind
+            for spec in specs + service_specs:  # nothing half-started is left behind
                 record = self.state.components.pop(spec.name, None)
                 if record is not None:
                     process.stop(record.pid, record.create_time)
@@ -103,7 +132,8 @@ class LocalLab:
 
     def _launch(self, spec: ComponentSpec) -> ComponentRecord:
         log = self.state_dir / "logs" / f"{spec.name}.log"
-        proc = process.spawn(spec.command, log)
+        env = {**os.environ, **spec.env} if spec.env else None
+        proc = process.spawn(spec.command, log, env)
         record = ComponentRecord(
             name=spec.name,
             pid=proc.pid,
@@ -138,6 +168,15 @@ class LocalLab:
             missing = [r for r in self.config.regions if r.record not in names]
             if missing:  # a DNS server left running from before: put the lab records back
                 admin.reload()
+
+    def _stop(self, name: str) -> bool:
+        record = self.state.components.pop(name, None)
+        return record is not None and process.stop(record.pid, record.create_time)
+
+    def restart(self, name: str) -> None:
+        """Stop component ``name`` and start it again with the same settings."""
+        self._stop(name)
+        self.up()
 
     def status(self) -> dict[str, Any]:
         """Backend and, per component, pid, endpoint, engine, version and whether it is healthy."""

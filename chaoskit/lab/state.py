@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from chaoskit.lab.config import LabConfig
+from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = ["ComponentRecord", "LabState"]
 
@@ -32,6 +33,7 @@ class LabState(BaseModel):
     backend: str = "local"
     config: LabConfig = Field(default_factory=LabConfig)
     components: dict[str, ComponentRecord] = Field(default_factory=dict)
+    profiles: dict[str, ServiceProfile] = Field(default_factory=dict)
 
     @staticmethod
     def path(state_dir: Path) -> Path:

@@ -1,0 +1,237 @@
+"""fleet: a control plane in the image of EC2's DropletWorkflow Manager.
+
+It holds a lease per simulated host in DynamoDB, renewed by heartbeats, and launches only
+on hosts whose lease is valid (else 503 ``insufficient_capacity``, as EC2 said). See
+``leases.py`` for how the lease work queue collapses under the naive profile.
+
+POST /launch, GET /leases, GET /health, GET /health/deep, POST /admin/drain, GET /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import Gauge
+
+from chaoskit.services.base import Service, cancel_tasks, error_response, run_app
+from chaoskit.services.leases import LeaseQueue, WorkItem, WorkKind, sleep_ms
+from chaoskit.services.resilience.downstream import Dependency, DownstreamError
+from chaoskit.services.resilience.settings import RetrySettings
+
+__all__ = ["FleetService", "main"]
+
+LEASES = "fleet-leases"
+LAUNCHES = "fleet-launches"
+TICK_S = 0.05
+OUTAGE_AFTER_S = 1.0
+
+
+class FleetService:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.settings = service.resilience
+        self.fleet = service.config.fleet
+        self.region = self.settings.multi_region.primary
+        self.queue = LeaseQueue(self.fleet, self.settings)
+        self.leases: dict[int, float] = {}  # host -> valid until (monotonic)
+        self._rng = random.Random()
+        # lease work is retried by the queue's callers, so its dependency never retries itself
+        single_shot = self.settings.model_copy(update={"retries": RetrySettings(mode="none")})
+        self.lease_calls = Dependency(
+            f"dynamodb-{self.region}-leases", single_shot, service.metrics
+        )
+        self._failing_since: float | None = None
+        self._register_metrics()
+
+    def _register_metrics(self) -> None:
+        registry = self.service.metrics.registry
+        Gauge("fleet_hosts", "Simulated hosts", registry=registry).set(self.fleet.hosts)
+        Gauge("fleet_leases_held", "Hosts with a valid lease", registry=registry).set_function(
+            self.leases_held
+        )
+        Gauge("chaoskit_queue_depth", "Lease work items queued", registry=registry).set_function(
+            lambda: len(self.queue)
+        )
+        Gauge(
+            "chaoskit_queue_oldest_age_seconds", "Age of the oldest queued item", registry=registry
+        ).set_function(self.queue.oldest_age_s)
+        work = Gauge(
+            "fleet_lease_work",
+            "Lease work by outcome (cumulative)",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in (
+            "requests",
+            "useful",
+            "late",
+            "failed",
+            "expired",
+            "overflow",
+            "timeouts",
+            "retries",
+            "gave_up",
+            "budget_exhausted",
+        ):
+            work.labels(outcome).set_function(
+                functools.partial(self.queue.counts.__getitem__, outcome)
+            )
+
+    def leases_held(self) -> int:
+        now = time.monotonic()
+        return sum(1 for until in self.leases.values() if until > now)
+
+    def app(self) -> web.Application:
+        app = self.service.app()
+        app.router.add_post("/launch", self.launch)
+        app.router.add_get("/leases", self.lease_summary)
+        app.router.add_get("/health", self.health)
+        app.router.add_get("/health/deep", self.deep_health)
+        app.router.add_post("/admin/drain", self.drain)
+        app.cleanup_ctx.append(lambda _app: self._lifecycle())
+        return app
+
+    async def _lifecycle(self) -> AsyncIterator[None]:
+        dynamo = self.service.dynamo(self.region)
+        for table in (LEASES, LAUNCHES):
+            try:
+                await dynamo.ensure_table(table)
+            except DownstreamError as exc:
+                print(f"fleet: cannot create {table} yet: {exc}", flush=True)
+        tasks: list[asyncio.Task[None] | None] = [asyncio.create_task(self._heartbeats())]
+        tasks += [asyncio.create_task(self._worker()) for _ in range(self.fleet.workers)]
+        yield
+        await cancel_tasks(tasks)
+
+    async def _heartbeats(self) -> None:
+        """Each host heartbeats every ``heartbeat_s``, spread evenly over the interval."""
+        loop = asyncio.get_running_loop()
+        hosts, period = self.fleet.hosts, self.fleet.heartbeat_s
+        next_due = {h: time.monotonic() + period * h / hosts for h in range(hosts)}
+        while True:
+            now = time.monotonic()
+            for host, due in next_due.items():
+                if due <= now:
+                    kind: WorkKind = "renew" if self.leases.get(host, 0.0) > now else "establish"
+                    self.queue.submit(host, kind)
+                    next_due[host] = due + period
+            self.queue.expire_overdue(loop.call_later)
+            await asyncio.sleep(TICK_S)
+
+    async def _worker(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            item = await self.queue.take()
+            if item.request.kind == "establish" and self.queue.ramp is not None:
+                while (wait := self.queue.ramp.take()) > 0:
+                    await asyncio.sleep(wait)
+            ok = await self._do_work(item)
+            outcome = self.queue.completed(item, ok, loop.call_later)
+            if outcome == "useful":
+                self.leases[item.request.host] = time.monotonic() + self.fleet.lease_ttl_s
+
+    async def _do_work(self, item: WorkItem) -> bool:
+        host_id = f"host-{item.request.host:05d}"
+        dynamo = self.service.dynamo(self.region)
+        establish = item.request.kind == "establish"
+        await sleep_ms(self.fleet.establish_work_ms if establish else self.fleet.renew_work_ms)
+        lease = {
+            "id": {"S": host_id},
+            "owner": {"S": "fleet"},
+            "expires_at": {"N": repr(time.time() + self.fleet.lease_ttl_s)},
+        }
+        try:
+            if establish:
+                await self.lease_calls.call(
+                    lambda: dynamo.call("get_item", TableName=LEASES, Key={"id": {"S": host_id}})
+                )
+            await self.lease_calls.call(
+                lambda: dynamo.call("put_item", TableName=LEASES, Item=lease)
+            )
+        except DownstreamError:
+            self._note_failure()
+            return False
+        self._note_success()
+        return True
+
+    def _note_failure(self) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            if self.queue.ramp is not None:
+                self.queue.ramp.restart()
+
+    def _note_success(self) -> None:
+        if self._failing_since is None:
+            return
+        outage_s = time.monotonic() - self._failing_since
+        self._failing_since = None
+        if outage_s >= OUTAGE_AFTER_S and not self.settings.queue.coalesce:
+            # DynamoDB is back: re-establish every lapsed lease at once, as DWFM did
+            now = time.monotonic()
+            for host in range(self.fleet.hosts):
+                if self.leases.get(host, 0.0) <= now:
+                    self.queue.submit(host, "establish")
+
+    async def launch(self, _: web.Request) -> web.Response:
+        now = time.monotonic()
+        candidates = [host for host, until in self.leases.items() if until > now]
+        if not candidates:
+            return web.json_response(
+                {"error": "insufficient_capacity", "detail": "no host holds a valid lease"},
+                status=503,
+            )
+        host = self._rng.choice(candidates)
+        launch: dict[str, Any] = {
+            "id": {"S": f"i-{self._rng.getrandbits(48):012x}"},
+            "host": {"S": f"host-{host:05d}"},
+            "launched_at": {"N": repr(time.time())},
+        }
+        dynamo = self.service.dynamo(self.region)
+        try:
+            await self.service.dependency(f"dynamodb-{self.region}").call(
+                lambda: dynamo.call("put_item", TableName=LAUNCHES, Item=launch)
+            )
+        except DownstreamError as exc:
+            return error_response(exc)
+        return web.json_response(
+            {"instance": launch["id"]["S"], "host": launch["host"]["S"]}, status=201
+        )
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "service": "fleet",
+            "profile": self.settings.profile,
+            "hosts": self.fleet.hosts,
+            "leases_held": self.leases_held(),
+            "queue_depth": len(self.queue),
+            "queue_oldest_age_s": round(self.queue.oldest_age_s(), 3),
+            "work": dict(self.queue.counts),
+        }
+
+    async def lease_summary(self, _: web.Request) -> web.Response:
+        return web.json_response(self._summary())
+
+    async def health(self, _: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", **self._summary()})
+
+    async def deep_health(self, _: web.Request) -> web.Response:
+        summary = self._summary()
+        healthy = summary["leases_held"] * 2 >= self.fleet.hosts
+        status = "ok" if healthy else "insufficient_capacity"
+        return web.json_response({"status": status, **summary}, status=200 if healthy else 503)
+
+    async def drain(self, _: web.Request) -> web.Response:
+        """The operators' remedy in the incident: throw away the backlog."""
+        return web.json_response({"drained": self.queue.drain()})
+
+
+def main() -> None:
+    service = Service.from_env("fleet")
+    endpoint = service.config.services.fleet
+    run_app(FleetService(service).app(), endpoint.host, endpoint.port)

@@ -1,0 +1,1 @@
+"""Client-side resilience patterns, each a switch in a profile (see ``settings``)."""
