@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chaoskit.services.resilience.settings import ServiceProfile
+
 __all__ = ["register"]
 
 out = Console()
@@ -79,18 +81,63 @@ def up(
         Path | None, typer.Option(help="YAML file of lab addresses and ports.")
     ] = None,
     dynamodb: DynamoOption = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Resilience profile for every service: naive or resilient."),
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="SERVICE.SETTING=VALUE over the profile, e.g. orders.dns.serve_stale=false.",
+        ),
+    ] = None,
+    services: Annotated[
+        bool, typer.Option(help="Start the sample services (orders, fleet, status, gateway).")
+    ] = True,
 ) -> None:
-    """Start every lab component that is not running and wait until all are healthy."""
+    """Start every lab component that is not running and wait until all are healthy.
+
+    A running service whose profile changes is restarted with the new one.
+    """
     from chaoskit._errors import InvalidInput
 
     if backend != "local":
         raise InvalidInput(f"--backend: only 'local' is available in this version, got {backend!r}")
     lab = _lab(ctx, config, dynamodb)
-    lab.up()
+    lab.up(profiles=_profiles(lab.state.profiles, profile, overrides or []), services=services)
     _print_status(lab.status())
     if lab.timings:
         parts = ", ".join(f"{k} {v:.2f}s" for k, v in lab.timings.items())
         out.print(f"healthy in: {parts}")
+
+
+def _profiles(
+    current: dict[str, ServiceProfile], profile: str | None, pairs: list[str]
+) -> dict[str, ServiceProfile] | None:
+    """Per-service profiles from ``--profile`` and ``--set orders.dns.serve_stale=false``."""
+    from chaoskit._errors import InvalidInput
+    from chaoskit.lab.config import SERVICE_NAMES
+    from chaoskit.services.resilience.settings import parse_overrides
+
+    if profile is None and not pairs:
+        return None
+    wanted = {name: current.get(name, ServiceProfile()) for name in SERVICE_NAMES}
+    if profile is not None:
+        wanted = {name: ServiceProfile(profile=profile) for name in SERVICE_NAMES}  # type: ignore[arg-type]
+    for key, value in parse_overrides(pairs).items():
+        service, _, setting = key.partition(".")
+        if service not in wanted or not setting:
+            known = ", ".join(SERVICE_NAMES)
+            raise InvalidInput(f"--set {key}: expected SERVICE.SETTING with SERVICE one of {known}")
+        base = wanted[service]
+        wanted[service] = base.model_copy(update={"overrides": {**base.overrides, setting: value}})
+    for name, chosen in wanted.items():
+        try:
+            chosen.resolve()
+        except InvalidInput as exc:
+            raise InvalidInput(f"{name}: {exc}") from None
+    return wanted
 
 
 def status(

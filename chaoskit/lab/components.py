@@ -224,7 +224,7 @@ def service_components(
                 command=[sys.executable, "-m", "chaoskit.services", name],
                 healthy=health_check(name, config),
                 engine=profile.profile,
-                version="chaoskit sample service",
+                version=None,
                 env={
                     "CHAOSKIT_LAB_CONFIG": config.model_dump_json(),
                     **profile.environment(),

@@ -73,6 +73,7 @@ class RampLimiter:
         """Back to the starting rate: called when the dependency starts failing."""
         self.rate = self.start_per_s
         self._tokens = min(self._tokens, 1.0)
+        self._last_raise = self._clock()
 
     def take(self) -> float:
         """0 if a token was taken now, else seconds to wait before asking again."""

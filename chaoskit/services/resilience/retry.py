@@ -52,7 +52,7 @@ class RetryBudget:
         if self.ratio is None:
             return True
         self._refill()
-        if self._tokens >= 1.0:
+        if self._tokens >= 1.0 - 1e-9:  # ten deposits of 0.1 make one retry
             self._tokens -= 1.0
             return True
         return False

@@ -1,0 +1,33 @@
+"""Load for the lab: Locust locustfiles for the gateway's traffic mix.
+
+``chaoskit/load/locustfile.py`` runs with plain Locust too::
+
+    locust -f chaoskit/load/locustfile.py --headless -u 20 -r 10 -t 30s \
+        --host http://127.0.10.30:8080
+
+Set ``CHAOSKIT_MIX`` (e.g. ``read=6,list=1,write=2,launch=1``) to change the mix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["DEFAULT_MIX", "LOCUSTFILE", "parse_mix"]
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+DEFAULT_MIX = {"read": 6, "list": 1, "write": 2, "launch": 1}
+
+
+def parse_mix(text: str | None) -> dict[str, int]:
+    """``"read=6,write=2"`` as weights; unknown tasks or non-integers are errors."""
+    if not text:
+        return dict(DEFAULT_MIX)
+    mix: dict[str, int] = {}
+    for part in text.split(","):
+        name, sep, weight = part.partition("=")
+        name = name.strip()
+        if not sep or name not in DEFAULT_MIX or not weight.strip().isdigit():
+            known = ", ".join(DEFAULT_MIX)
+            raise ValueError(f"traffic mix {part!r}: expected TASK=WEIGHT with TASK one of {known}")
+        mix[name] = int(weight)
+    return mix
