@@ -18,7 +18,7 @@ from chaoskit.install import (
     install_toxiproxy,
 )
 from chaoskit.lab.config import SERVICE_NAMES, DynamoRegion, LabConfig
-from chaoskit.lab.health import dns_answers, http_answers
+from chaoskit.lab.health import dns_answers, http_answers, http_ok
 from chaoskit.paths import data_file
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -60,7 +60,7 @@ def health_check(name: str, config: LabConfig) -> Callable[[], bool]:
             return lambda: http_answers(region.server.host, region.server.port)
     if name in SERVICE_NAMES:
         endpoint = config.services.of(name)
-        return lambda: http_answers(endpoint.host, endpoint.port, "/health")
+        return lambda: http_ok(endpoint.host, endpoint.port, "/health")
     raise KeyError(name)
 
 

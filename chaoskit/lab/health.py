@@ -10,7 +10,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-__all__ = ["dns_answers", "http_answers", "wait_until"]
+__all__ = ["dns_answers", "http_answers", "http_ok", "wait_until"]
 
 
 def dns_answers(host: str, port: int, zone: str = "lab.test.", timeout_s: float = 0.5) -> bool:
@@ -31,6 +31,20 @@ def http_answers(host: str, port: int, path: str = "/", timeout_s: float = 0.5) 
         conn.request("GET", path)
         conn.getresponse().read()
         return True
+    except (TimeoutError, OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def http_ok(host: str, port: int, path: str, timeout_s: float = 0.5) -> bool:
+    """GET host:port/path answers with a 2xx status."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return 200 <= response.status < 300
     except (TimeoutError, OSError, http.client.HTTPException):
         return False
     finally:

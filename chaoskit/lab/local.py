@@ -58,9 +58,9 @@ class LocalLab:
     def config(self) -> LabConfig:
         return self.state.config
 
-    def dns_admin(self) -> DnsAdminClient:
+    def dns_admin(self, actor: str = "chaoskit") -> DnsAdminClient:
         return DnsAdminClient.from_token_file(
-            f"http://{self.config.dns_admin}", self.state_dir / "dns-admin.token"
+            f"http://{self.config.dns_admin}", self.state_dir / "dns-admin.token", actor=actor
         )
 
     def toxiproxy(self) -> ToxiproxyAdapter:

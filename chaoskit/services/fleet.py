@@ -47,6 +47,7 @@ class FleetService:
             f"dynamodb-{self.region}-leases", single_shot, service.metrics
         )
         self._failing_since: float | None = None
+        self._ready = False
         self._register_metrics()
 
     def _register_metrics(self) -> None:
@@ -218,7 +219,13 @@ class FleetService:
         return web.json_response(self._summary())
 
     async def health(self, _: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", **self._summary()})
+        """503 ``starting`` until half the fleet first holds leases; then 200 (the process)."""
+        summary = self._summary()
+        if not self._ready and summary["leases_held"] * 2 >= self.fleet.hosts:
+            self._ready = True
+        if not self._ready:
+            return web.json_response({"status": "starting", **summary}, status=503)
+        return web.json_response({"status": "ok", **summary})
 
     async def deep_health(self, _: web.Request) -> web.Response:
         summary = self._summary()

@@ -101,12 +101,14 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
     assert report["backend"] == "local"
     assert set(report["components"]) == {
         "dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
+        "orders", "fleet", "status", "gateway",
     }  # fmt: skip
     for component in report["components"].values():
         assert component["healthy"] is True
         assert component["endpoint"]
         assert component["pid"] > 0
     assert report["components"]["dynamodb-us-east-1"]["engine"] == "local"
+    assert report["components"]["orders"]["engine"] == "naive"
 
 
 def test_a_taken_port_is_a_clear_error_and_nothing_is_started(tmp_path: Path) -> None:
@@ -139,8 +141,9 @@ def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
     pids = [c.pid for c in lab.state.components.values()]
     stopped = lab.down()
     assert sorted(stopped) == sorted(
-        ["dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2"]
-    )
+        ["dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
+         "orders", "fleet", "status", "gateway"]
+    )  # fmt: skip
     assert not any(
         psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids if pid
     )

@@ -1,0 +1,24 @@
+"""The fault registry: every kind an experiment may name, one module per family."""
+
+from __future__ import annotations
+
+import difflib
+
+from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
+from chaoskit.experiment.faults.container import CONTAINER_FAULTS
+from chaoskit.experiment.faults.dns import DNS_FAULTS
+from chaoskit.experiment.faults.process import PROCESS_FAULTS
+from chaoskit.experiment.faults.toxiproxy import TOXIPROXY_FAULTS
+
+__all__ = ["REGISTRY", "FaultKind", "NoParams", "Params", "unknown_kind_message"]
+
+REGISTRY: dict[str, FaultKind] = {
+    fault.kind: fault
+    for fault in [*DNS_FAULTS, *TOXIPROXY_FAULTS, *PROCESS_FAULTS, *CONTAINER_FAULTS]
+}
+
+
+def unknown_kind_message(kind: str) -> str:
+    close = difflib.get_close_matches(kind, REGISTRY, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown fault kind {kind!r}{hint}; known kinds: {', '.join(REGISTRY)}"

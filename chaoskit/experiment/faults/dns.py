@@ -1,0 +1,83 @@
+"""``dns.*``: faults on the lab DNS server; each carries its own expiry on the server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chaoskit.dns.faults import _PARAMS_BY_KIND, FAULT_KINDS
+from chaoskit.experiment.faults.base import FaultKind, Params
+from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab.config import LabConfig
+
+if TYPE_CHECKING:
+    from chaoskit.lab.local import LocalLab
+
+__all__ = ["DNS_FAULTS"]
+
+SUMMARIES = {
+    "blank": "NOERROR with no addresses: the record is empty (the incident)",
+    "nxdomain": "the name does not exist",
+    "servfail": "the server fails",
+    "refused": "the server refuses",
+    "drop": "no reply: clients time out",
+    "delay": "answers late (ms, jitter_ms)",
+    "wrong_ip": "answers with another address (address)",
+    "ttl": "serves records with another TTL (ttl)",
+    "flap": "alternates good and bad (period_s, bad)",
+}
+
+
+def _targets(config: LabConfig) -> list[str]:
+    return [r.record for r in config.regions] + ["lab.test.", "ns1.lab.test."]
+
+
+def _actor(entry: LedgerEntry) -> str:
+    return f"chaoskit-run:{entry.run}:{entry.id}"
+
+
+def _inject(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    with lab.dns_admin(actor=_actor(entry)) as admin:
+        fault = admin.add_fault(
+            entry.kind.split(".", 1)[1],
+            entry.target,
+            duration_s=entry.expires_at - entry.written_at,
+            probability=entry.probability,
+            **entry.params,
+        )
+    return {"fault_id": fault["id"]}
+
+
+def _ours(lab: LocalLab, entry: LedgerEntry) -> list[dict[str, Any]]:
+    with lab.dns_admin() as admin:
+        faults = admin.faults()
+    fault_id = entry.handle.get("fault_id")
+    return [f for f in faults if f.get("id") == fault_id or f.get("actor") == _actor(entry)]
+
+
+def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
+    with lab.dns_admin() as admin:
+        for fault in _ours(lab, entry):
+            admin.lift_fault(fault["id"])
+
+
+def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
+    return not _ours(lab, entry)
+
+
+def _kind(name: str) -> FaultKind:
+    params: type[Params] = _PARAMS_BY_KIND[name]  # type: ignore[assignment]
+    return FaultKind(
+        kind=f"dns.{name}",
+        summary=SUMMARIES[name],
+        params=params,
+        targets=_targets,
+        inject=_inject,
+        revert=_revert,
+        is_reverted=_is_reverted,
+        expiry="dns-server",
+        backends=("local", "compose"),
+        target_patterns=True,
+    )
+
+
+DNS_FAULTS = [_kind(name) for name in FAULT_KINDS]

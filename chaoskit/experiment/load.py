@@ -1,0 +1,262 @@
+"""Reading an experiment file: YAML, then the models, then references into the lab.
+
+Every problem is reported as ``file:line:col: field: message`` and all of them at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from chaoskit._errors import InvalidInput
+from chaoskit.experiment.faults import REGISTRY, unknown_kind_message
+from chaoskit.experiment.model import Experiment
+from chaoskit.lab.config import SERVICE_NAMES, LabConfig
+
+__all__ = ["ExperimentInvalid", "Problem", "load_experiment"]
+
+Loc = tuple[int | str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    col: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.field}: {self.message}"
+
+
+class ExperimentInvalid(InvalidInput):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def _field_name(loc: Loc) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "(file)"
+
+
+def _locate(root: Any, loc: Loc) -> tuple[int, int]:
+    """Line and column (1-based) of the deepest node of ``loc`` present in the YAML."""
+    line, col, node = 1, 1, root
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            key_line, key_col = node.lc.key(part)
+            line, col, node = key_line + 1, key_col + 1, node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            item_line, item_col = node.lc.item(part)
+            line, col, node = item_line + 1, item_col + 1, node[part]
+        elif isinstance(part, str) and part[:1].isupper():
+            continue  # a union branch pydantic names in the location
+        else:
+            break
+    return line, col
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that the mapping at ``loc`` is validated against (for key hints)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part)) or next(
+                (f for f in current.model_fields.values() if f.alias == part), None
+            )
+            if field is None:
+                if part[:1].isupper():
+                    continue
+                return None
+            current = _unwrap(field.annotation)
+        else:
+            continue
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, typing.Union, types.UnionType, typing.Annotated):
+        for arg in reversed(typing.get_args(annotation)):
+            inner = _unwrap(arg)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return annotation
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _schema_problems(file: str, root: Any, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc: Loc = tuple(error["loc"])
+        line, col = _locate(root, loc)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            parent = _model_at(Experiment, loc[:-1])
+            known = _keys_of(parent) if parent else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            message = f"unknown key {loc[-1]!r}" + (
+                f" (did you mean {close[0]!r}?)" if close else ""
+            )
+            if known:
+                message += f"; expected one of: {', '.join(known)}"
+        elif error["type"] == "missing":
+            message = f"missing required key {loc[-1]!r}"
+            loc = loc[:-1] if len(loc) > 1 else loc
+        elif error["type"] == "literal_error":
+            message = f"{message}, got {error['input']!r}"
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+        problems.append(Problem(file, line, col, _field_name(loc), message))
+    return problems
+
+
+def _target_ok(target: str, known: list[str], patterns: bool) -> bool:
+    wanted = target if target.endswith(".") or not patterns else target + "."
+    if not patterns:
+        return target in known
+    return any(fnmatch.fnmatchcase(name, wanted) for name in known)
+
+
+def _reference_problems(
+    file: str, root: Any, experiment: Experiment, config: LabConfig
+) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def problem(loc: Loc, message: str) -> None:
+        line, col = _locate(root, loc)
+        problems.append(Problem(file, line, col, _field_name(loc), message))
+
+    backend = experiment.stack.backend
+    for name in experiment.stack.services:
+        if name not in SERVICE_NAMES:
+            problem(
+                ("stack", "services", name),
+                f"no service {name!r}; known: {', '.join(SERVICE_NAMES)}",
+            )
+    fault_names: set[str] = set()
+    regions = [r.region for r in config.regions]
+    for i, step in enumerate(experiment.method):
+        if step.name:
+            if step.name in fault_names:
+                problem(("method", i, "name"), f"step name {step.name!r} is used twice")
+            fault_names.add(step.name)
+        if step.fault is not None:
+            kind = REGISTRY.get(step.fault)
+            if kind is None:
+                problem(("method", i, "fault"), unknown_kind_message(step.fault))
+                continue
+            if backend not in kind.backends:
+                problem(
+                    ("method", i, "fault"),
+                    f"{step.fault} needs backend {' or '.join(kind.backends)}; "
+                    f"this stack is {backend}",
+                )
+            known = kind.targets(config)
+            if step.target is not None and not _target_ok(step.target, known, kind.target_patterns):
+                close = difflib.get_close_matches(step.target, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problem(
+                    ("method", i, "target"),
+                    f"{step.target!r} is not a target of {step.fault}{hint}; "
+                    f"known: {', '.join(known)}",
+                )
+            try:
+                kind.params.model_validate(step.params)
+            except ValidationError as exc:
+                for error in exc.errors():
+                    loc = ("method", i, "params", *error["loc"])
+                    message = error["msg"]
+                    if error["type"] == "extra_forbidden":
+                        takes = ", ".join(kind.params.model_fields) or "none"
+                        message = f"unknown parameter; {step.fault} takes: {takes}"
+                    problem(loc, message)
+        if step.rollback is not None and step.rollback != "all":
+            earlier = {s.name for s in experiment.method[:i] if s.fault is not None and s.name}
+            if step.rollback not in earlier:
+                problem(("method", i, "rollback"), f"no earlier fault step named {step.rollback!r}")
+        if step.probe is not None:
+            problems.extend(
+                _probe_problems(file, root, ("method", i, "probe"), step.probe, regions)
+            )
+    for j, probe in enumerate(experiment.steady_state.probes):
+        problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions))
+    return problems
+
+
+def _probe_problems(
+    file: str, root: Any, loc: Loc, probe: Any, regions: list[str]
+) -> list[Problem]:
+    problems = []
+    if probe.service is not None and probe.service not in SERVICE_NAMES:
+        line, col = _locate(root, (*loc, "service"))
+        problems.append(
+            Problem(file, line, col, _field_name((*loc, "service")),
+                    f"no service {probe.service!r}; known: {', '.join(SERVICE_NAMES)}")
+        )  # fmt: skip
+    if probe.region is not None and probe.region not in regions:
+        line, col = _locate(root, (*loc, "region"))
+        problems.append(
+            Problem(file, line, col, _field_name((*loc, "region")),
+                    f"no region {probe.region!r}; known: {', '.join(regions)}")
+        )  # fmt: skip
+    return problems
+
+
+def load_experiment(path: Path, config: LabConfig | None = None) -> Experiment:
+    """The experiment in ``path``, or ExperimentInvalid listing every problem."""
+    file = str(path)
+    config = config or LabConfig()
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ExperimentInvalid(
+            [Problem(file, 1, 1, "(file)", f"cannot read: {exc.strerror}")]
+        ) from None
+    try:
+        root = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = f"not valid YAML: {exc.problem or exc.context}"
+        raise ExperimentInvalid([Problem(file, line, col, "(yaml)", message)]) from None
+    except YAMLError as exc:
+        raise ExperimentInvalid([Problem(file, 1, 1, "(yaml)", f"not valid YAML: {exc}")]) from None
+    if not isinstance(root, CommentedMap):
+        raise ExperimentInvalid(
+            [Problem(file, 1, 1, "(file)", "an experiment is a mapping with title and method")]
+        )
+    try:
+        experiment = Experiment.model_validate(_plain(root))
+    except ValidationError as exc:
+        raise ExperimentInvalid(_schema_problems(file, root, exc)) from None
+    problems = _reference_problems(file, root, experiment, config)
+    if problems:
+        raise ExperimentInvalid(problems)
+    return experiment
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node

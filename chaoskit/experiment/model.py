@@ -1,0 +1,186 @@
+"""The experiment file, as pydantic models (``chaoskit schema`` exports their JSON Schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chaoskit.experiment.durations import Duration
+from chaoskit.services.resilience.settings import ProfileName
+
+__all__ = [
+    "Experiment",
+    "LoadSpec",
+    "ManualStep",
+    "Probe",
+    "RecoverySpec",
+    "Slo",
+    "StackSpec",
+    "SteadyState",
+    "Step",
+    "StopCondition",
+]
+
+ProbeWhen = Literal["before", "during", "after"]
+DEFAULT_WHEN: tuple[ProbeWhen, ...] = ("before", "after")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceChoice(_Strict):
+    profile: ProfileName = "naive"
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="dotted settings, e.g. dns.serve_stale: false"
+    )
+
+
+class StackSpec(_Strict):
+    backend: Literal["local", "compose"] = "local"
+    profile: ProfileName = Field(
+        default="naive", description="profile for every service not listed"
+    )
+    services: dict[str, ProfileName | ServiceChoice] = Field(default_factory=dict)
+
+
+class Slo(_Strict):
+    """Client-side objectives over a sliding window of samples."""
+
+    error_rate_below: float = Field(default=0.01, ge=0, le=1)
+    p95_below_ms: float | None = Field(default=300.0, gt=0)
+    window: Duration = 1.0
+    availability_target: float = Field(
+        default=0.999,
+        gt=0,
+        lt=1,
+        description="for the error budget: e.g. 0.999 allows 0.1 % errors",
+    )
+
+
+class Probe(_Strict):
+    """A steady-state check. ``http``: url/service+path and expected status; ``dns``: a record
+    that must resolve; ``dynamodb``: a region whose table list must answer; ``slo``: the
+    client SLOs over the recent window."""
+
+    name: str
+    type: Literal["http", "dns", "dynamodb", "slo"]
+    when: list[ProbeWhen] = Field(default_factory=lambda: list(DEFAULT_WHEN))
+    service: str | None = None
+    path: str = "/health"
+    url: str | None = None
+    expect_status: int = 200
+    record: str | None = None
+    region: str | None = None
+    timeout: Duration = 2.0
+    interval: Duration = Field(default=1.0, description="how often a 'during' probe runs")
+
+    @model_validator(mode="after")
+    def _fields_for_type(self) -> Probe:
+        if self.type == "http" and not (self.url or self.service):
+            raise ValueError("an http probe needs service (and path) or url")
+        if self.type == "dns" and not self.record:
+            raise ValueError("a dns probe needs record")
+        if self.type == "dynamodb" and not self.region:
+            raise ValueError("a dynamodb probe needs region")
+        return self
+
+
+class SteadyState(_Strict):
+    slo: Slo = Slo()
+    probes: list[Probe] = Field(default_factory=list)
+
+
+class LoadSpec(_Strict):
+    locustfile: str = Field(default="builtin", description="'builtin' (the gateway mix) or a path")
+    mix: dict[Literal["read", "list", "write", "launch"], int] | None = None
+    users: int = Field(default=10, ge=1, le=10_000)
+    spawn_rate: float = Field(default=10.0, gt=0)
+    workers: int = Field(default=0, ge=0, le=64, description="Locust workers (0: one process)")
+    host: str | None = Field(default=None, description="default: the gateway")
+    warmup: Duration = 3.0
+
+
+class ManualStep(_Strict):
+    prompt: str
+    runbook: str = ""
+    timeout: Duration = 60.0
+    on_timeout: Literal["continue", "fail"] = "continue"
+
+
+class Step(_Strict):
+    """One entry of the method: exactly one of fault, wait, probe, manual, rollback."""
+
+    name: str | None = None
+    at: Duration | None = Field(default=None, description="offset from the start of the method")
+    fault: str | None = Field(default=None, description="a fault kind, e.g. dns.blank")
+    target: str | None = None
+    duration: Duration | None = None
+    probability: float = Field(default=1.0, ge=0, le=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    wait: Duration | None = None
+    probe: Probe | None = None
+    manual: ManualStep | None = None
+    rollback: str | None = Field(default=None, description="a fault step's name, or 'all'")
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Step:
+        actions = [
+            a
+            for a in ("fault", "wait", "probe", "manual", "rollback")
+            if getattr(self, a) is not None
+        ]
+        if len(actions) != 1:
+            found = ", ".join(actions) or "none"
+            raise ValueError(
+                f"a step needs exactly one of fault, wait, probe, manual, rollback (found {found})"
+            )
+        if self.fault is not None:
+            if self.target is None:
+                raise ValueError("a fault step needs target")
+            if self.duration is None:
+                raise ValueError("a fault step needs duration (every fault ends)")
+        return self
+
+    @property
+    def action(self) -> str:
+        return next(
+            a
+            for a in ("fault", "wait", "probe", "manual", "rollback")
+            if getattr(self, a) is not None
+        )
+
+
+class StopCondition(_Strict):
+    name: str
+    metric: Literal["error_rate", "p95_ms", "rps"]
+    above: float | None = None
+    below: float | None = None
+    for_: Duration = Field(default=5.0, alias="for")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> StopCondition:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("a stop condition needs exactly one of above, below")
+        return self
+
+
+class RecoverySpec(_Strict):
+    consecutive_samples: int = Field(default=10, ge=1, description="good samples in a row")
+    timeout: Duration = 60.0
+
+
+class Experiment(_Strict):
+    title: str
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    stack: StackSpec = StackSpec()
+    steady_state: SteadyState = SteadyState()
+    load: LoadSpec | None = None
+    method: list[Step] = Field(min_length=1)
+    stop_conditions: list[StopCondition] = Field(default_factory=list)
+    recovery: RecoverySpec = RecoverySpec()
+    sample_hz: float = Field(default=10.0, ge=10, le=100)

@@ -1,0 +1,71 @@
+"""A Locust plugin that streams request results to chaoskit's recorder.
+
+Loaded beside any locustfile (``locust -f yours.py,chaoskit/load/stream.py``). Every 100 ms
+each Locust process sends one UDP datagram to ``CHAOSKIT_STREAM`` (host:port) with the
+requests that finished: ``{"ok": [[t, ms], ...], "fail": [[t, ms, kind], ...]}``. Without the
+variable it does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from typing import Any
+
+import gevent
+from locust import events
+
+FLUSH_S = 0.1
+MAX_DATAGRAM = 60_000
+
+_target = os.environ.get("CHAOSKIT_STREAM")
+_ok: list[list[float]] = []
+_fail: list[list[Any]] = []
+
+
+def _kind(exception: BaseException | None, response: Any) -> str:
+    status = getattr(response, "status_code", 0) or 0
+    if status:
+        return f"http_{status}"
+    text = type(exception).__name__.lower() if exception else "error"
+    return "timeout" if "timeout" in text else "connection"
+
+
+@events.request.add_listener
+def _on_request(
+    request_type: str, name: str, response_time: float, exception: BaseException | None = None,
+    response: Any = None, **_: Any,
+) -> None:  # fmt: skip
+    if _target is None:
+        return
+    now = time.time()
+    if exception is None:
+        _ok.append([now, round(response_time, 2)])
+    else:
+        _fail.append([now, round(response_time, 2), _kind(exception, response)])
+
+
+def _flusher(address: tuple[str, int]) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    while True:
+        gevent.sleep(FLUSH_S)
+        global _ok, _fail
+        ok, fail, _ok, _fail = _ok, _fail, [], []
+        while ok or fail:  # split so each datagram fits
+            chunk = {"ok": ok[:2000], "fail": fail[:2000]}
+            ok, fail = ok[2000:], fail[2000:]
+            payload = json.dumps(chunk, separators=(",", ":")).encode()
+            try:
+                sock.sendto(payload[:MAX_DATAGRAM], address)
+            except OSError:
+                pass
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **_: Any) -> None:
+    if _target is None:
+        return
+    host, _, port = _target.rpartition(":")
+    gevent.spawn(_flusher, (host, int(port)))
