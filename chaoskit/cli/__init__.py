@@ -42,12 +42,19 @@ def _root(
     from chaoskit.paths import state_dir as resolve
 
     ctx.obj = {"state_dir": resolve(state_dir)}
+    if ctx.invoked_subcommand not in (None, "recover", "run", "validate", "schema"):
+        from chaoskit.experiment.recover import ledger_notice
+
+        notice = ledger_notice(ctx.obj["state_dir"])
+        if notice:
+            err.print(f"[bold yellow]warning:[/] {notice}", highlight=False, soft_wrap=True)
 
 
 def _register() -> None:
-    from chaoskit.cli import demo, dns, lab
+    from chaoskit.cli import demo, dns, experiment, lab
 
     lab.register(app)
+    experiment.register(app)
     demo.register(app)
     app.add_typer(dns.app, name="dns")
 
@@ -57,6 +64,11 @@ def main() -> None:
     try:
         app(prog_name="chaoskit")
     except ChaoskitError as exc:
+        problems = getattr(exc, "problems", None)
+        if problems:  # one line per problem, as editors and CI annotate them
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            sys.exit(exc.exit_code)
         err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +50,11 @@ class ComponentSpec:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def health_check(name: str, config: LabConfig) -> Callable[[], bool]:
+def health_check(name: str, config: LabConfig, state_dir: Path | None = None) -> Callable[[], bool]:
     """The real question that tells whether component ``name`` is serving."""
+    if name == "watchdog":
+        heartbeat = (state_dir or Path(".")) / "watchdog.heartbeat"
+        return lambda: heartbeat.exists() and time.time() - heartbeat.stat().st_mtime < 2.0
     if name == "dns":
         return lambda: dns_answers(config.dns.host, config.dns.port, LAB_ZONE)
     if name == "toxiproxy":
@@ -195,6 +199,17 @@ def lab_components(
                 command=[str(binary), "-host", toxi.host, "-port", str(toxi.port)],
                 healthy=health_check("toxiproxy", config),
                 version=f"toxiproxy {TOXIPROXY_VERSION}",
+            )
+        )
+    if only_missing("watchdog"):
+        specs.append(
+            ComponentSpec(
+                name="watchdog",
+                endpoint=f"ledger {state_dir / 'ledger.json'}",
+                ports=[],
+                command=[sys.executable, "-m", "chaoskit.experiment.watchdog", str(state_dir)],
+                healthy=health_check("watchdog", config, state_dir),
+                version="chaoskit watchdog (ends Toxiproxy and process faults at expiry)",
             )
         )
     for region in config.regions:

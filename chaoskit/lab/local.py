@@ -184,7 +184,7 @@ class LocalLab:
         for name, record in self.state.components.items():
             alive = process.is_running(record.pid, record.create_time)
             components[name] = {
-                "healthy": alive and health_check(name, self.config)(),
+                "healthy": alive and health_check(name, self.config, self.state_dir)(),
                 "running": alive,
                 "endpoint": record.endpoint,
                 "pid": record.pid if alive else None,

@@ -8,6 +8,7 @@ variable it does nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -33,7 +34,7 @@ def _kind(exception: BaseException | None, response: Any) -> str:
     return "timeout" if "timeout" in text else "connection"
 
 
-@events.request.add_listener
+@events.request.add_listener  # type: ignore[untyped-decorator]
 def _on_request(
     request_type: str, name: str, response_time: float, exception: BaseException | None = None,
     response: Any = None, **_: Any,
@@ -57,15 +58,13 @@ def _flusher(address: tuple[str, int]) -> None:
             chunk = {"ok": ok[:2000], "fail": fail[:2000]}
             ok, fail = ok[2000:], fail[2000:]
             payload = json.dumps(chunk, separators=(",", ":")).encode()
-            try:
+            with contextlib.suppress(OSError):
                 sock.sendto(payload[:MAX_DATAGRAM], address)
-            except OSError:
-                pass
 
 
-@events.init.add_listener
+@events.init.add_listener  # type: ignore[untyped-decorator]
 def _on_init(environment: Any, **_: Any) -> None:
     if _target is None:
         return
-    host, _, port = _target.rpartition(":")
+    host, _sep, port = _target.rpartition(":")
     gevent.spawn(_flusher, (host, int(port)))

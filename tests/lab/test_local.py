@@ -101,7 +101,7 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
     assert report["backend"] == "local"
     assert set(report["components"]) == {
         "dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
-        "orders", "fleet", "status", "gateway",
+        "orders", "fleet", "status", "gateway", "watchdog",
     }  # fmt: skip
     for component in report["components"].values():
         assert component["healthy"] is True
@@ -142,7 +142,7 @@ def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
     stopped = lab.down()
     assert sorted(stopped) == sorted(
         ["dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
-         "orders", "fleet", "status", "gateway"]
+         "orders", "fleet", "status", "gateway", "watchdog"]
     )  # fmt: skip
     assert not any(
         psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids if pid

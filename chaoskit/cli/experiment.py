@@ -1,0 +1,159 @@
+"""``chaoskit validate|run|recover|schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["register"]
+
+out = Console()
+err = Console(stderr=True)
+
+
+def validate(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Experiment files.")],
+) -> None:
+    """Check experiment files; print one line per problem (file:line:col: field: message)."""
+    from chaoskit.experiment.load import ExperimentInvalid, load_experiment
+    from chaoskit.lab.state import LabState
+
+    saved = LabState.load(ctx.obj["state_dir"])
+    config = saved.config if saved else None
+    problems: list[str] = []
+    for path in files:
+        try:
+            load_experiment(path, config)
+        except ExperimentInvalid as exc:
+            problems += [str(p) for p in exc.problems]
+        else:
+            out.print(f"{path}: ok")
+    if problems:
+        for line in problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(2)
+
+
+def run(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The experiment file.")],
+    backend: Annotated[str | None, typer.Option(help="Override the stack's backend.")] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Run every service with this profile: naive or resilient.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where run directories go.")] = Path(
+        "reports"
+    ),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the resolved timeline; inject nothing.")
+    ] = False,
+    recovery_timeout: Annotated[
+        float | None, typer.Option(help="Override recovery.timeout (seconds).")
+    ] = None,
+) -> None:
+    """Run an experiment: lab up, steady state, load, faults, revert, recovery, report.
+
+    Exit 0: hypothesis held and the system recovered; 1: it did not; 2: invalid input;
+    3: aborted by a stop condition or interrupted.
+    """
+    from chaoskit._errors import InvalidInput
+    from chaoskit.experiment.load import load_experiment
+    from chaoskit.experiment.recover import ledger_notice
+    from chaoskit.lab import LocalLab
+    from chaoskit.lab.state import LabState
+
+    state_dir = ctx.obj["state_dir"]
+    saved = LabState.load(state_dir)
+    experiment = load_experiment(file, saved.config if saved else None)
+    if profile is not None and profile not in ("naive", "resilient"):
+        raise InvalidInput(f"--profile: expected naive or resilient, got {profile!r}")
+    chosen_backend = backend or experiment.stack.backend
+    if chosen_backend != "local":
+        raise InvalidInput(
+            f"backend {chosen_backend!r} is not available in this version; use --backend local"
+        )
+    if dry_run:
+        _print_plan(experiment)
+        return
+    notice = ledger_notice(state_dir)
+    if notice:
+        raise InvalidInput(notice)
+    from chaoskit.cli.live import LiveView
+    from chaoskit.experiment.runner import ExperimentRun, RunOptions
+
+    lab = LocalLab(state_dir, echo=lambda m: err.print(m))
+    live = LiveView(out)
+    options = RunOptions(
+        out_dir=out_dir, profile=profile, interactive=sys.stdin.isatty(),
+        echo=live.echo, on_tick=live.tick, recovery_timeout_s=recovery_timeout,
+    )  # fmt: skip
+    runner = ExperimentRun(experiment, file, lab, options)
+    with live:
+        result = runner.execute()
+    live.summary(runner, result)
+    raise typer.Exit(result.exit_code)
+
+
+def _print_plan(experiment: object) -> None:
+    from rich.table import Table
+
+    from chaoskit.experiment.model import Experiment
+    from chaoskit.experiment.timeline import plan
+
+    assert isinstance(experiment, Experiment)
+    table = Table(title=f"{experiment.title} (dry run: nothing is injected)")
+    for column in ("#", "start", "end", "step"):
+        table.add_column(column)
+    for planned in plan(experiment.method):
+        end = f"{planned.end_s:g}s" if planned.end_s != planned.start_s else ""
+        table.add_row(str(planned.index), f"{planned.start_s:g}s", end, planned.label)
+    out.print(table)
+    load = experiment.load
+    if load is not None:
+        out.print(
+            f"load: {load.users} users at {load.spawn_rate:g}/s, {load.locustfile} locustfile, "
+            f"{load.workers} workers, warm-up {load.warmup:g}s"
+        )
+    out.print(
+        f"recovered when {experiment.recovery.consecutive_samples} samples in a row meet the SLO "
+        f"(timeout {experiment.recovery.timeout:g}s)"
+    )
+
+
+def recover(ctx: typer.Context) -> None:
+    """Revert every fault the ledger says may still be active, verify, and clear it."""
+    from chaoskit.experiment.recover import recover as do_recover
+    from chaoskit.lab import LocalLab
+
+    results = do_recover(LocalLab(ctx.obj["state_dir"]))
+    if not results:
+        out.print("ledger is empty: nothing to recover")
+        return
+    for entry, verified, detail in results:
+        mark = "[green]ok[/]" if verified else "[red]FAILED[/]"
+        out.print(f"{mark} {entry.kind} on {entry.target} (run {entry.run}): {detail}")
+    if not all(verified for _, verified, _ in results):
+        raise typer.Exit(1)
+
+
+def schema() -> None:
+    """Print the JSON Schema of experiment files (for editor completion and checks)."""
+    from chaoskit.experiment.model import Experiment
+
+    document = Experiment.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "chaoskit experiment"
+    typer.echo(json.dumps(document, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(run)
+    app.command()(recover)
+    app.command()(schema)

@@ -1,0 +1,105 @@
+"""The run's live view (phase, active faults with time left, rps, error rate, p95) and the
+final summary table. Without a terminal it prints a status line every few seconds."""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.runner import ExperimentRun, RunResult
+
+__all__ = ["LiveView"]
+
+REFRESH_S = 0.25
+PLAIN_EVERY_S = 5.0
+
+
+class LiveView:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._live: Live | None = None
+        self._last = 0.0
+
+    def __enter__(self) -> LiveView:
+        if self.console.is_terminal:
+            self._live = Live(console=self.console, refresh_per_second=4, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(kind, exc, tb)
+            self._live = None
+
+    def echo(self, message: str) -> None:
+        self.console.print(message, highlight=False, markup=False)
+
+    def tick(self, run: ExperimentRun) -> None:
+        now = time.monotonic()
+        interval = REFRESH_S if self._live is not None else PLAIN_EVERY_S
+        if now - self._last < interval:
+            return
+        self._last = now
+        if self._live is not None:
+            self._live.update(self._table(run))
+        else:
+            self.console.print(self._line(run), highlight=False, markup=False)
+
+    def _numbers(self, run: ExperimentRun) -> tuple[str, str, str]:
+        sample = run.latest_sample()
+        if sample is None:
+            return "-", "-", "-"
+        p95 = "-" if sample.p95_ms is None else f"{sample.p95_ms:.0f} ms"
+        return f"{sample.rps:.0f}", f"{sample.error_rate:.1%}", p95
+
+    def _faults(self, run: ExperimentRun) -> str:
+        now = run.now()
+        active = [
+            f"{f.kind} on {f.target} ({max(0.0, (f.revert_due_t or now) - now):.1f}s left)"
+            for f in run.active_faults()
+        ]
+        return ", ".join(active) or "none"
+
+    def _line(self, run: ExperimentRun) -> str:
+        rps, errors, p95 = self._numbers(run)
+        return (
+            f"[{run.now():7.2f}s] {run.phase}: {rps} rps, errors {errors}, p95 {p95}; "
+            f"faults: {self._faults(run)}"
+        )
+
+    def _table(self, run: ExperimentRun) -> Table:
+        rps, errors, p95 = self._numbers(run)
+        table = Table(title=run.experiment.title, show_header=False)
+        table.add_row("time", f"{run.now():.1f}s")
+        table.add_row("phase", run.phase)
+        table.add_row("active faults", self._faults(run))
+        table.add_row("rps", rps)
+        table.add_row("error rate", errors)
+        table.add_row("p95", p95)
+        return table
+
+    def summary(self, run: ExperimentRun, result: RunResult) -> None:
+        table = Table(title=f"{run.experiment.title}: {result.status}")
+        table.add_column("measure")
+        table.add_column("value")
+        colour = "green" if result.held else "red"
+        table.add_row("verdict", f"[{colour}]{result.verdict}[/]")
+        for fault in run.faults:
+            window = (
+                f"{fault.injected_t:.2f}s → {fault.reverted_t:.2f}s"
+                if fault.injected_t is not None and fault.reverted_t is not None
+                else "-"
+            )
+            table.add_row(f"{fault.kind} on {fault.target}", f"{fault.outcome} ({window})")
+        for key, value in result.metrics.items():
+            table.add_row(key, "-" if value is None else str(value))
+        table.add_row("run directory", str(result.run_dir))
+        self.console.print(table)

@@ -1,0 +1,112 @@
+"""Recovery metrics from the samples and the fault times (all times in run seconds).
+
+- time to impact: first bad sample at or after the first injection;
+- time to detect: first failing probe at or after the first injection;
+- time to recover: to the first of ``N`` consecutive good samples after the last revert,
+  measured from that revert and from the first injection;
+- outage: total time of bad samples between the first injection and recovery;
+- availability during the fault: successful client requests / all, from first injection
+  to last revert;
+- error budget used: failed requests / ((1 - availability target) x requests), whole run;
+  peak burn rate: the highest window error rate / (1 - target);
+- retry amplification: DynamoDB attempts made by orders and fleet while serving requests
+  / client requests, during the fault (1.0 means no retries);
+- backlog: the peak of queued work, and the time from the last revert until it is back
+  to its pre-fault level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chaoskit.experiment.probes import ProbeResult
+from chaoskit.experiment.recorder import Sample
+
+__all__ = ["compute_metrics", "first_recovery"]
+
+
+def first_recovery(samples: Sequence[Sample], after: float, consecutive: int) -> float | None:
+    """Time of the first sample of the first run of ``consecutive`` good samples after ``after``."""
+    run_start: float | None = None
+    run = 0
+    for sample in samples:
+        if sample.t < after:
+            continue
+        if sample.good:
+            run_start = sample.t if run == 0 else run_start
+            run += 1
+            if run >= consecutive:
+                return run_start
+        else:
+            run = 0
+    return None
+
+
+def _delta(samples: Sequence[Sample], key: str, start: float, end: float) -> float | None:
+    inside = [s.services[key] for s in samples if start <= s.t <= end and key in s.services]
+    return inside[-1] - inside[0] if len(inside) >= 2 else None
+
+
+def compute_metrics(
+    samples: Sequence[Sample],
+    injections: Sequence[float],
+    reverts: Sequence[float],
+    probes: Sequence[ProbeResult],
+    consecutive: int,
+    availability_target: float,
+) -> dict[str, Any]:
+    metrics: dict[str, Any] = {"samples": len(samples)}
+    if len(samples) >= 2:
+        metrics["sample_hz"] = round((len(samples) - 1) / (samples[-1].t - samples[0].t), 2)
+    total = sum(s.requests for s in samples)
+    failed = sum(s.requests - s.ok for s in samples)
+    allowed = (1 - availability_target) * total
+    metrics["client_requests"] = total
+    metrics["client_failures"] = failed
+    metrics["error_budget_used"] = round(failed / allowed, 3) if allowed else None
+    peak_error = max((s.error_rate for s in samples), default=0.0)
+    metrics["peak_burn_rate"] = round(peak_error / (1 - availability_target), 1)
+    if not injections:
+        return metrics
+    first_injection, last_revert = min(injections), max(reverts) if reverts else None
+    bad_after = [s.t for s in samples if s.t >= first_injection and not s.good]
+    metrics["time_to_impact_s"] = round(bad_after[0] - first_injection, 3) if bad_after else None
+    failing = [p.t for p in probes if p.t >= first_injection and not p.ok]
+    metrics["time_to_detect_s"] = round(failing[0] - first_injection, 3) if failing else None
+    recovered_at = (
+        first_recovery(samples, last_revert, consecutive) if last_revert is not None else None
+    )
+    metrics["recovered"] = recovered_at is not None
+    if recovered_at is not None and last_revert is not None:
+        metrics["time_to_recover_from_revert_s"] = round(max(0.0, recovered_at - last_revert), 3)
+        metrics["time_to_recover_from_injection_s"] = round(recovered_at - first_injection, 3)
+    else:
+        metrics["time_to_recover_from_revert_s"] = None
+        metrics["time_to_recover_from_injection_s"] = None
+    end = recovered_at if recovered_at is not None else (samples[-1].t if samples else 0.0)
+    period = 1.0 / metrics.get("sample_hz", 10.0)
+    outage = sum(1 for s in samples if first_injection <= s.t < end and not s.good) * period
+    metrics["outage_s"] = round(outage, 3)
+    fault_end = last_revert if last_revert is not None else end
+    during = [s for s in samples if first_injection <= s.t <= fault_end]
+    requests_during = sum(s.requests for s in during)
+    metrics["availability_during_fault"] = (
+        round(sum(s.ok for s in during) / requests_during, 4) if requests_during else None
+    )
+    attempts = _delta(samples, "dynamodb_attempts", first_injection, fault_end)
+    metrics["retry_amplification"] = (
+        round(attempts / requests_during, 2) if attempts is not None and requests_during else None
+    )
+    baseline = [s.services.get("queue_depth", 0.0) for s in samples if s.t < first_injection]
+    depths = [s.services.get("queue_depth", 0.0) for s in samples]
+    metrics["backlog_peak"] = max(depths, default=0.0)
+    level = max(max(baseline, default=0.0), 10.0)
+    drained = [
+        s.t for s in samples if last_revert is not None and s.t >= last_revert
+        and s.services.get("queue_depth", 0.0) <= level
+    ]  # fmt: skip
+    metrics["backlog_drain_s"] = (
+        round(drained[0] - last_revert, 3) if drained and last_revert is not None else None
+    )
+    return metrics

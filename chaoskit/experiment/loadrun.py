@@ -1,0 +1,97 @@
+"""Locust in its own processes (gevent's monkey-patching never reaches the controller):
+headless, bounded in time, streaming each request's result to the recorder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from chaoskit.experiment.model import LoadSpec
+from chaoskit.load import LOCUSTFILE
+
+__all__ = ["LocustRun"]
+
+STREAM_PLUGIN = Path(__file__).resolve().parent.parent / "load" / "stream.py"
+
+
+class LocustRun:
+    """One master (or a single process) plus ``spec.workers`` workers on loopback."""
+
+    def __init__(
+        self, spec: LoadSpec, host: str, stream_address: str, max_run_s: float, log_dir: Path,
+        base_dir: Path,
+    ) -> None:  # fmt: skip
+        self.spec = spec
+        self.host = host
+        self.stream_address = stream_address
+        self.max_run_s = max_run_s
+        self.log_dir = log_dir
+        locustfile = LOCUSTFILE if spec.locustfile == "builtin" else base_dir / spec.locustfile
+        self.locustfiles = f"{locustfile},{STREAM_PLUGIN}"
+        self._procs: list[subprocess.Popen[bytes]] = []
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, "CHAOSKIT_STREAM": self.stream_address}
+        if self.spec.mix:
+            env["CHAOSKIT_MIX"] = ",".join(f"{k}={v}" for k, v in self.spec.mix.items())
+        return env
+
+    def _spawn(self, args: list[str], log_name: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / log_name).open("ab")
+        command = [sys.executable, "-m", "locust", "-f", self.locustfiles, *args]
+        self._procs.append(
+            subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self._env(), start_new_session=True,
+            )
+        )  # fmt: skip
+
+    def start(self) -> None:
+        common = [
+            "--headless", "--host", self.host, "-u", str(self.spec.users),
+            "-r", str(self.spec.spawn_rate), "-t", f"{int(self.max_run_s) + 1}s",
+            "--stop-timeout", "2", "--exit-code-on-error", "0", "--only-summary",
+        ]  # fmt: skip
+        if self.spec.workers == 0:
+            self._spawn(common, "locust.log")
+            return
+        port = _free_port()
+        self._spawn(
+            [*common, "--master", "--master-bind-host", "127.0.0.1",
+             "--master-bind-port", str(port), "--expect-workers", str(self.spec.workers)],
+            "locust-master.log",
+        )  # fmt: skip
+        for i in range(self.spec.workers):
+            self._spawn(
+                ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                f"locust-worker-{i}.log",
+            )
+
+    def running(self) -> bool:
+        return any(p.poll() is None for p in self._procs)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM every Locust process group, SIGKILL what is left after ``timeout_s``."""
+        for proc in self._procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self._procs:
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

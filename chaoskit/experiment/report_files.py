@@ -1,0 +1,81 @@
+"""The run directory: ``journal.json`` (everything about the run) and ``timeline.csv``
+(one row per sample)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.runner import ExperimentRun
+
+__all__ = ["JOURNAL", "TIMELINE", "write_run_dir"]
+
+JOURNAL = "journal.json"
+TIMELINE = "timeline.csv"
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _versions(run: ExperimentRun) -> dict[str, Any]:
+    components = {
+        name: record.version or record.engine for name, record in run.lab.state.components.items()
+    }
+    return {
+        "chaoskit": _version("chaoskit"),
+        "python": platform.python_version(),
+        "locust": _version("locust"),
+        "components": components,
+    }
+
+
+def write_run_dir(run: ExperimentRun, status: str, verdict: str, metrics: dict[str, Any]) -> Path:
+    run.run_dir.mkdir(parents=True, exist_ok=True)
+    samples = run.recorder.samples if run.recorder else []
+    journal = {
+        "run_id": run.run_id,
+        "source": str(run.source),
+        "experiment": run.experiment.model_dump(mode="json", by_alias=True),
+        "backend": run.lab.backend,
+        "profiles": {n: p.model_dump() for n, p in run.lab.state.profiles.items()},
+        "versions": _versions(run),
+        "started_at": time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(samples[0].wall if samples else time.time())
+        ),
+        "method_started_t": run.method_started_t,
+        "status": status,
+        "verdict": verdict,
+        "steps": run.steps,
+        "faults": [f.journal() for f in run.faults],
+        "probes": [vars(p) for p in run.probes],
+        "metrics": metrics,
+        "timeline": TIMELINE,
+    }
+    tmp = run.run_dir / (JOURNAL + ".tmp")
+    tmp.write_text(json.dumps(journal, indent=2, default=str))
+    os.replace(tmp, run.run_dir / JOURNAL)
+    rows = [s.row() for s in samples]
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    with (run.run_dir / TIMELINE).open("w", newline="") as sink:
+        writer = csv.DictWriter(sink, fieldnames=columns or ["t"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return run.run_dir
+
+
+def read_journal(run_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((run_dir / JOURNAL).read_text())
+    return data

@@ -1,0 +1,505 @@
+"""Running an experiment: lab, steady state, load, the timeline, revert, recovery, report.
+
+Whatever happens (a stop condition, Ctrl-C, SIGTERM, an exception), every fault injected
+is reverted before ``execute`` returns, and each is in the ledger until its revert is
+verified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from chaoskit._errors import ChaoskitError
+from chaoskit.experiment.analysis import compute_metrics, first_recovery
+from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
+from chaoskit.experiment.loadrun import LocustRun
+from chaoskit.experiment.model import Experiment, Probe, Step, StopCondition
+from chaoskit.experiment.probes import ProbeResult, run_probe
+from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recorder, Sample
+from chaoskit.experiment.timeline import PlannedStep, plan
+from chaoskit.lab.local import LocalLab
+from chaoskit.services.resilience.settings import ServiceProfile
+
+__all__ = ["EXIT_CODES", "ExperimentRun", "FaultRecord", "RunOptions", "RunResult"]
+
+EXIT_CODES = {"held": 0, "not_held": 1, "aborted": 3, "interrupted": 3}
+EXPIRY_GRACE_S = 3.0
+TICK_S = 0.02
+PROBE_URL_PATH = "/orders/chaoskit-probe"
+
+
+class Aborted(Exception):
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass
+class RunOptions:
+    out_dir: Path = Path("reports")
+    profile: str | None = None
+    interactive: bool = False
+    echo: Callable[[str], None] = print
+    on_tick: Callable[[ExperimentRun], None] | None = None
+    recovery_timeout_s: float | None = None
+
+
+@dataclass
+class FaultRecord:
+    step: int
+    name: str | None
+    kind: str
+    target: str
+    params: dict[str, Any]
+    entry: LedgerEntry
+    injected_t: float | None = None
+    revert_due_t: float | None = None
+    reverted_t: float | None = None
+    verified: bool = False
+    outcome: str = "pending"
+    error: str | None = None
+
+    def journal(self) -> dict[str, Any]:
+        return {
+            "step": self.step, "name": self.name, "kind": self.kind, "target": self.target,
+            "params": self.params, "ledger_id": self.entry.id, "injected_t": self.injected_t,
+            "revert_due_t": self.revert_due_t, "reverted_t": self.reverted_t,
+            "verified": self.verified, "outcome": self.outcome, "error": self.error,
+            "expires_at": self.entry.expires_at,
+        }  # fmt: skip
+
+
+@dataclass
+class RunResult:
+    status: str
+    verdict: str
+    held: bool
+    exit_code: int
+    run_dir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+class ExperimentRun:
+    def __init__(
+        self, experiment: Experiment, source: Path, lab: LocalLab, options: RunOptions
+    ) -> None:
+        self.experiment = experiment
+        self.source = source
+        self.lab = lab
+        self.options = options
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        self.run_id = f"{stamp}-{_slug(experiment.title)}"
+        self.run_dir = options.out_dir / self.run_id
+        self.ledger = Ledger(lab.state_dir)
+        self.phase = "setup"
+        self.faults: list[FaultRecord] = []
+        self.steps: list[dict[str, Any]] = []
+        self.probes: list[ProbeResult] = []
+        self.events = ClientEvents()
+        self.recorder: Recorder | None = None
+        self.t0 = time.monotonic()
+        self._abort: Aborted | None = None
+        self._reverts: list[tuple[float, int, FaultRecord]] = []
+        self._seq = itertools.count()
+        self._lock = threading.RLock()
+        self._breach_since: dict[str, float] = {}
+        self.method_started_t: float | None = None
+
+    # ---- time and aborts --------------------------------------------------------------
+    def now(self) -> float:
+        return time.monotonic() - self.t0
+
+    def active_faults(self) -> list[FaultRecord]:
+        return [f for f in self.faults if f.injected_t is not None and f.reverted_t is None]
+
+    def latest_sample(self) -> Sample | None:
+        samples = self.recorder.samples if self.recorder else []
+        return samples[-1] if samples else None
+
+    def _check(self) -> None:
+        if self._abort is not None:
+            raise self._abort
+
+    def _sleep_until(self, t: float) -> None:
+        """Wait until run time ``t``, reverting faults that fall due, watching for aborts."""
+        while True:
+            self._check()
+            self._revert_due()
+            if self.options.on_tick is not None:
+                self.options.on_tick(self)
+            remaining = t - self.now()
+            if remaining <= 0:
+                return
+            time.sleep(min(TICK_S, remaining))
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self._abort is None:
+            self._abort = Aborted("interrupted", f"interrupted by {signal.Signals(signum).name}")
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    # ---- faults -------------------------------------------------------------------------
+    def _inject(self, planned: PlannedStep) -> FaultRecord:
+        step = planned.step
+        kind = REGISTRY[step.fault or ""]
+        duration = step.duration or 0.0
+        now_wall = time.time()
+        entry = LedgerEntry(
+            run=self.run_id, kind=kind.kind, target=step.target or "", params=step.params,
+            probability=step.probability, duration_s=duration, written_at=now_wall,
+            expires_at=now_wall + duration + EXPIRY_GRACE_S,
+        )  # fmt: skip
+        record = FaultRecord(planned.index, step.name, kind.kind, entry.target, step.params, entry)
+        with self._lock:
+            self.faults.append(record)
+            self.ledger.add(entry)  # durable before the fault exists
+            try:
+                handle = kind.inject(self.lab, entry)
+            except BaseException as exc:
+                record.outcome, record.error = "injection_failed", str(exc)
+                self._revert(record)
+                raise
+            self.ledger.update(entry.id, handle=handle)
+            record.entry = entry.model_copy(update={"handle": handle})
+            record.injected_t = self.now()
+            record.revert_due_t = record.injected_t + duration
+            record.outcome = "injected"
+            heapq.heappush(self._reverts, (record.revert_due_t, next(self._seq), record))
+        self.options.echo(f"[{record.injected_t:7.2f}s] injected {kind.kind} on {entry.target}")
+        return record
+
+    def _revert_due(self) -> None:
+        with self._lock:
+            while self._reverts and self._reverts[0][0] <= self.now():
+                _, _, record = heapq.heappop(self._reverts)
+                self._revert(record)
+
+    def _revert(self, record: FaultRecord) -> None:
+        with self._lock:
+            if record.reverted_t is not None:
+                return
+            kind = REGISTRY[record.kind]
+            error = None
+            for _ in range(5):
+                try:
+                    kind.revert(self.lab, record.entry)
+                    if kind.is_reverted(self.lab, record.entry):
+                        record.verified = True
+                        break
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                time.sleep(0.1)
+            record.reverted_t = self.now()
+            if record.verified:
+                self.ledger.remove(record.entry.id)
+                if record.outcome == "injected":
+                    record.outcome = "reverted"
+                self.options.echo(
+                    f"[{record.reverted_t:7.2f}s] reverted {record.kind} on {record.target}"
+                )
+            else:
+                record.outcome, record.error = "revert_unverified", error
+                self.options.echo(
+                    f"could not verify the revert of {record.kind} on {record.target} "
+                    f"({error}); it stays in the ledger: run `chaoskit recover`"
+                )
+
+    def revert_all(self) -> None:
+        with self._lock:
+            for record in list(self.faults):
+                if record.reverted_t is None:
+                    self._revert(record)
+            self._reverts.clear()
+
+    # ---- stop conditions (recorder thread) ------------------------------------------------
+    def _on_sample(self, sample: Sample) -> None:
+        if self.phase not in ("method", "recovery") or self._abort is not None:
+            return
+        for condition in self.experiment.stop_conditions:
+            value = _metric(sample, condition)
+            breached = value is not None and (
+                (condition.above is not None and value > condition.above)
+                or (condition.below is not None and value < condition.below)
+            )
+            if not breached:
+                self._breach_since.pop(condition.name, None)
+                continue
+            since = self._breach_since.setdefault(condition.name, sample.t)
+            if sample.t - since >= condition.for_:
+                bound = (
+                    f"above {condition.above}"
+                    if condition.above is not None
+                    else f"below {condition.below}"
+                )
+                self._abort = Aborted(
+                    "aborted",
+                    f"stop condition {condition.name}: {condition.metric} {value:g} {bound} "
+                    f"for {condition.for_:g}s",
+                )
+
+    # ---- steps --------------------------------------------------------------------------
+    def _probe(self, probe: Probe, phase: str) -> ProbeResult:
+        result = run_probe(probe, self.lab.config, phase, self.now(), self.latest_sample)
+        with self._lock:
+            self.probes.append(result)
+        return result
+
+    def _during_probes(self, stop: threading.Event) -> None:
+        probes = [p for p in self.experiment.steady_state.probes if "during" in p.when]
+        due = dict.fromkeys(range(len(probes)), 0.0)
+        while not stop.wait(0.05):
+            for i, probe in enumerate(probes):
+                if self.now() >= due[i]:
+                    self._probe(probe, self.phase)
+                    due[i] = self.now() + probe.interval
+
+    def _manual(self, step: Step) -> str:
+        manual = step.manual
+        assert manual is not None
+        self.options.echo(f"MANUAL STEP: {manual.prompt}")
+        if manual.runbook:
+            self.options.echo(manual.runbook.rstrip())
+        deadline = self.now() + manual.timeout
+        if self.options.interactive:
+            self.options.echo(f"press Enter when done (timeout {manual.timeout:g}s)")
+            while self.now() < deadline:
+                self._sleep_until(self.now() + 0.1)
+                ready, _, _ = select.select([sys.stdin], [], [], 0)
+                if ready:
+                    sys.stdin.readline()
+                    return "confirmed"
+        else:
+            self._sleep_until(deadline)
+        if manual.on_timeout == "fail":
+            raise Aborted(
+                "failed", f"manual step not confirmed within {manual.timeout:g}s: {manual.prompt}"
+            )
+        return "timed_out_continued"
+
+    def _run_step(self, planned: PlannedStep) -> None:
+        step = planned.step
+        started = self.now()
+        outcome, detail = "done", ""
+        try:
+            if step.fault is not None:
+                record = self._inject(planned)
+                if step.at is None:  # in sequence: hold the fault before the next step
+                    self._sleep_until(record.revert_due_t or self.now())
+                    self._revert_due()
+            elif step.wait is not None:
+                self._sleep_until(self.now() + step.wait)
+            elif step.probe is not None:
+                result = self._probe(step.probe, "method")
+                outcome, detail = ("passed" if result.ok else "failed"), result.detail
+            elif step.manual is not None:
+                outcome = self._manual(step)
+            elif step.rollback is not None:
+                for record in self.active_faults():
+                    if step.rollback == "all" or record.name == step.rollback:
+                        self._revert(record)
+        except Aborted as exc:
+            outcome, detail = "interrupted", exc.reason
+            raise
+        except ChaoskitError as exc:
+            outcome, detail = "error", str(exc)
+            raise Aborted("failed", f"step {planned.index} ({planned.label}): {exc}") from exc
+        finally:
+            self.steps.append(
+                {
+                    "index": planned.index, "name": step.name, "action": step.action,
+                    "label": planned.label, "planned_start_s": planned.start_s,
+                    "started_t": round(started, 3), "ended_t": round(self.now(), 3),
+                    "outcome": outcome, "detail": detail,
+                }
+            )  # fmt: skip
+
+    def _profiles(self) -> dict[str, ServiceProfile]:
+        stack = self.experiment.stack
+        default = self.options.profile or stack.profile
+        profiles: dict[str, ServiceProfile] = {}
+        for name in ("orders", "fleet", "status", "gateway"):
+            choice = stack.services.get(name)
+            if self.options.profile is not None or choice is None:
+                profiles[name] = ServiceProfile(profile=default)  # type: ignore[arg-type]
+            elif isinstance(choice, str):
+                profiles[name] = ServiceProfile(profile=choice)
+            else:
+                profiles[name] = ServiceProfile(profile=choice.profile, overrides=choice.overrides)
+        return profiles
+
+    # ---- the run ------------------------------------------------------------------------
+    def execute(self) -> RunResult:
+        status, verdict = "completed", ""
+        locust: LocustRun | None = None
+        listener: LoadStreamListener | None = None
+        during_stop = threading.Event()
+        during_thread: threading.Thread | None = None
+        exp = self.experiment
+        with self._signals():
+            try:
+                self._set_phase("setup")
+                self.lab.up(profiles=self._profiles())
+                self._check()
+                config = self.lab.config
+                dns_targets = [s.target for s in exp.method if (s.fault or "").startswith("dns.")]
+                watched = dns_targets[0] if dns_targets else config.region("us-east-1").record
+                services = {
+                    n: f"http://{config.services.of(n)}/metrics"
+                    for n in ("gateway", "orders", "fleet")
+                }
+                self.recorder = Recorder(
+                    hz=exp.sample_hz, slo=exp.steady_state.slo,
+                    dns_server=(config.dns.host, config.dns.port), watched_record=watched or "",
+                    service_urls=services,
+                    probe_url=f"http://{config.services.gateway}{PROBE_URL_PATH}",
+                    events=self.events, phase=lambda: self.phase,
+                    active_faults=lambda: len(self.active_faults()), on_sample=self._on_sample,
+                )  # fmt: skip
+                self.recorder.t0 = self.t0
+                self.recorder.start()
+                if exp.load is not None:
+                    listener = LoadStreamListener(self.events)
+                    listener.start()
+                    planned_s = max((p.end_s for p in plan(exp.method)), default=0.0)
+                    locust = LocustRun(
+                        exp.load, exp.load.host or f"http://{config.services.gateway}",
+                        listener.address, planned_s + self._recovery_timeout() + 60,
+                        self.run_dir / "logs", self.source.parent,
+                    )  # fmt: skip
+                    locust.start()
+                    self._set_phase("warmup")
+                    self._sleep_until(self.now() + exp.load.warmup)
+                else:
+                    self._sleep_until(self.now() + 1.0)  # a second of samples before anything
+                self._set_phase("steady-state-before")
+                failed = [r for r in self._run_probes("before") if not r.ok]
+                if failed:
+                    which = "; ".join(f"{r.name} ({r.detail})" for r in failed)
+                    raise Aborted("failed", f"steady state not met before the method: {which}")
+                self._set_phase("method")
+                during_thread = threading.Thread(
+                    target=self._during_probes, args=(during_stop,), daemon=True
+                )
+                during_thread.start()
+                self.method_started_t = self.now()
+                for planned in plan(exp.method):
+                    self._sleep_until(self.method_started_t + planned.start_s)
+                    self._run_step(planned)
+                while self._reverts:
+                    self._sleep_until(self._reverts[0][0])
+                self.revert_all()
+                self._set_phase("recovery")
+                recovered = self._await_recovery()
+                self._set_phase("steady-state-after")
+                during_stop.set()
+                after_failed = [r for r in self._run_probes("after") if not r.ok]
+                unverified = [f for f in self.faults if f.outcome == "revert_unverified"]
+                problems = []
+                if not recovered:
+                    problems.append(f"not recovered within {self._recovery_timeout():g}s")
+                problems += [f"probe {r.name} failed after ({r.detail})" for r in after_failed]
+                problems += [f"revert of {f.kind} on {f.target} not verified" for f in unverified]
+                verdict = (
+                    "hypothesis held"
+                    if not problems
+                    else "hypothesis not held: " + "; ".join(problems)
+                )
+            except Aborted as exc:
+                status, verdict = exc.status, exc.reason
+            finally:
+                self._set_phase("teardown")
+                during_stop.set()
+                self.revert_all()
+                if locust is not None:
+                    locust.stop()
+                if self.recorder is not None:
+                    self.recorder.stop()
+                if listener is not None:
+                    listener.stop()
+                if during_thread is not None:
+                    during_thread.join(5)
+        held = status == "completed" and verdict == "hypothesis held"
+        exit_code = 0 if held else (3 if status in ("aborted", "interrupted") else 1)
+        metrics = self._metrics()
+        self._write(status, verdict, metrics)
+        return RunResult(status, verdict, held, exit_code, self.run_dir, metrics)
+
+    def _recovery_timeout(self) -> float:
+        return self.options.recovery_timeout_s or self.experiment.recovery.timeout
+
+    def _await_recovery(self) -> bool:
+        assert self.recorder is not None
+        last_revert = max((f.reverted_t or 0.0 for f in self.faults), default=self.now())
+        deadline = self.now() + self._recovery_timeout()
+        needed = self.experiment.recovery.consecutive_samples
+        while self.now() < deadline:
+            if first_recovery(self.recorder.samples, last_revert, needed) is not None:
+                return True
+            self._sleep_until(self.now() + 0.1)
+        return False
+
+    def _run_probes(self, when: str) -> list[ProbeResult]:
+        return [self._probe(p, when) for p in self.experiment.steady_state.probes if when in p.when]
+
+    def _set_phase(self, phase: str) -> None:
+        if phase != self.phase:
+            self.phase = phase
+            self.options.echo(f"[{self.now():7.2f}s] phase: {phase}")
+
+    def _metrics(self) -> dict[str, Any]:
+        samples = self.recorder.samples if self.recorder else []
+        injected = [f.injected_t for f in self.faults if f.injected_t is not None]
+        reverted = [
+            f.reverted_t
+            for f in self.faults
+            if f.reverted_t is not None and f.injected_t is not None
+        ]
+        return compute_metrics(
+            samples, injected, reverted, self.probes,
+            self.experiment.recovery.consecutive_samples,
+            self.experiment.steady_state.slo.availability_target,
+        )  # fmt: skip
+
+    def _write(self, status: str, verdict: str, metrics: dict[str, Any]) -> None:
+        from chaoskit.experiment.report_files import write_run_dir
+
+        write_run_dir(self, status, verdict, metrics)
+
+
+def _metric(sample: Sample, condition: StopCondition) -> float | None:
+    if condition.metric == "error_rate":
+        return sample.error_rate if sample.window_requests else None
+    if condition.metric == "p95_ms":
+        return sample.p95_ms
+    return sample.rps
+
+
+def _slug(title: str) -> str:
+    cleaned = "".join(c.lower() if c.isalnum() else "-" for c in title)
+    return "-".join(part for part in cleaned.split("-") if part)[:48] or "experiment"
+
+
+def controller_pid() -> int:
+    return os.getpid()

@@ -1,0 +1,60 @@
+"""The lab-side watchdog: ends faults that have no expiry of their own.
+
+Started with the lab and independent of any controller. Every quarter second it reads the
+ledger; an entry past its ``expires_at`` whose fault is ended by the watchdog (Toxiproxy
+toxics, a disabled proxy, a paused or killed process) is reverted and marked
+``reverted_by: watchdog``. The entry stays until ``chaoskit recover`` (or the next run)
+clears it, so the next command can say what happened. DNS faults expire on the DNS server.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.ledger import Ledger
+
+__all__ = ["HEARTBEAT_FILE", "main", "sweep_once"]
+
+HEARTBEAT_FILE = "watchdog.heartbeat"
+INTERVAL_S = 0.25
+
+
+def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
+    """Revert every expired watchdog-owned fault; returns the ids reverted."""
+    from chaoskit.lab.local import LocalLab
+
+    now = time.time() if now is None else now
+    ledger = Ledger(state_dir)
+    reverted = []
+    for entry in ledger.entries():
+        kind = REGISTRY.get(entry.kind)
+        if kind is None or kind.expiry != "watchdog" or entry.reverted_by is not None:
+            continue
+        if entry.expires_at > now:
+            continue
+        try:
+            kind.revert(LocalLab(state_dir), entry)
+        except Exception as exc:  # keep trying on the next sweep; say why
+            print(f"watchdog: cannot revert {entry.kind} on {entry.target} yet: {exc}", flush=True)
+            continue
+        ledger.update(entry.id, reverted_by="watchdog", reverted_at=time.time())
+        print(f"watchdog: reverted expired {entry.kind} on {entry.target} ({entry.id})", flush=True)
+        reverted.append(entry.id)
+    return reverted
+
+
+def main() -> None:
+    state_dir = Path(sys.argv[1])
+    heartbeat = state_dir / HEARTBEAT_FILE
+    print(f"watchdog: watching {state_dir / 'ledger.json'}", flush=True)
+    while True:
+        sweep_once(state_dir)
+        heartbeat.touch()
+        time.sleep(INTERVAL_S)
+
+
+if __name__ == "__main__":
+    main()
