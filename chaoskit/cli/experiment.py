@@ -56,6 +56,10 @@ def run(
     recovery_timeout: Annotated[
         float | None, typer.Option(help="Override recovery.timeout (seconds).")
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(help="Restart the sample services first, so every run starts the same."),
+    ] = True,
 ) -> None:
     """Run an experiment: lab up, steady state, load, faults, revert, recovery, report.
 
@@ -92,6 +96,7 @@ def run(
     options = RunOptions(
         out_dir=out_dir, profile=profile, interactive=sys.stdin.isatty(),
         echo=live.echo, on_tick=live.tick, recovery_timeout_s=recovery_timeout,
+        fresh_services=fresh,
     )  # fmt: skip
     runner = ExperimentRun(experiment, file, lab, options)
     with live:

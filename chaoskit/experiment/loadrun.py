@@ -47,7 +47,7 @@ class LocustRun:
         self._procs.append(
             subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self._env(), start_new_session=True,
+                env=self._env(), start_new_session=True, preexec_fn=_die_with_parent,
             )
         )  # fmt: skip
 
@@ -87,6 +87,15 @@ class LocustRun:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child when the controller dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _free_port() -> int:

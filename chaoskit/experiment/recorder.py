@@ -27,7 +27,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chaoskit.experiment.model import Slo
 
-__all__ = ["ClientEvents", "LoadStreamListener", "Recorder", "Sample"]
+__all__ = ["LAG_S", "ClientEvents", "LoadStreamListener", "Recorder", "Sample"]
+
+LAG_S = 0.3
+"""Each sample describes the interval ending this long ago, so that results streamed in
+100 ms batches from Locust have arrived before they are counted."""
 
 
 class ClientEvents:
@@ -127,10 +131,11 @@ class Sample:
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
+    """The nearest-rank percentile ``q`` (0..1) of already sorted values, in 0.01 steps."""
     if not sorted_values:
         return None
     index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return sorted_values[index]
+    return round(sorted_values[index], 2)
 
 
 def _dns_answer(server: tuple[str, int], record: str) -> str:
@@ -186,7 +191,11 @@ def summarise_metrics(per_service: dict[str, str]) -> dict[str, float]:
 
 
 class Recorder:
-    """Samples at ``hz`` on its own thread until stopped; ``on_sample`` sees each sample."""
+    """Samples at ``hz`` on its own thread until stopped; ``on_sample`` sees each sample.
+
+    A sample's ``t`` is the end of the interval it describes (run seconds), ``LAG_S``
+    behind the moment it is taken; the DNS answer and service metrics are read when taken.
+    """
 
     def __init__(
         self,
@@ -274,13 +283,13 @@ class Recorder:
     def _sample_loop(self) -> None:
         interval = 1.0 / self.hz
         next_at = time.monotonic() + interval
-        last_wall = time.time()
+        last_end = time.time() - LAG_S
         while not self._stop.is_set():
             self._stop.wait(max(0.0, next_at - time.monotonic()))
             next_at += interval
-            wall = time.time()
-            sample = self._sample(last_wall, wall)
-            last_wall = wall
+            end = time.time() - LAG_S  # results arrive in batches: describe a settled past
+            sample = self._sample(last_end, end)
+            last_end = end
             self.samples.append(sample)
             self.on_sample(sample)
 
@@ -296,7 +305,7 @@ class Recorder:
         if good and self.slo.p95_below_ms is not None and p95 is not None:
             good = p95 < self.slo.p95_below_ms
         return Sample(
-            t=round(self.now(), 4),
+            t=round(self.now() - LAG_S, 4),
             wall=wall,
             phase=self.phase(),
             requests=len(recent),

@@ -57,6 +57,7 @@ class RunOptions:
     echo: Callable[[str], None] = print
     on_tick: Callable[[ExperimentRun], None] | None = None
     recovery_timeout_s: float | None = None
+    fresh_services: bool = True
 
 
 @dataclass
@@ -361,6 +362,8 @@ class ExperimentRun:
             try:
                 self._set_phase("setup")
                 self.lab.up(profiles=self._profiles())
+                if self.options.fresh_services:
+                    self.lab.restart_services()  # every run starts from the same state
                 self._check()
                 config = self.lab.config
                 dns_targets = [s.target for s in exp.method if (s.fault or "").startswith("dns.")]

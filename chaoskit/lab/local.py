@@ -173,6 +173,12 @@ class LocalLab:
         record = self.state.components.pop(name, None)
         return record is not None and process.stop(record.pid, record.create_time)
 
+    def restart_services(self) -> None:
+        """Stop every sample service and start them afresh (same profiles)."""
+        for name in SERVICE_NAMES:
+            self._stop(name)
+        self.up()
+
     def restart(self, name: str) -> None:
         """Stop component ``name`` and start it again with the same settings."""
         self._stop(name)
