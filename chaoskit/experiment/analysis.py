@@ -95,8 +95,9 @@ def compute_metrics(
         round(sum(s.ok for s in during) / requests_during, 4) if requests_during else None
     )
     attempts = _delta(samples, "dynamodb_attempts", first_injection, fault_end)
+    counted = sum(s.requests for s in during[1:])  # the requests the counter's delta covers
     metrics["retry_amplification"] = (
-        round(attempts / requests_during, 2) if attempts is not None and requests_during else None
+        round(attempts / counted, 2) if attempts is not None and counted else None
     )
     baseline = [s.services.get("queue_depth", 0.0) for s in samples if s.t < first_injection]
     depths = [s.services.get("queue_depth", 0.0) for s in samples]

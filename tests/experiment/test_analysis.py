@@ -1,0 +1,55 @@
+from chaoskit.experiment.analysis import compute_metrics, first_recovery
+from chaoskit.experiment.probes import ProbeResult
+from chaoskit.experiment.recorder import Sample
+
+
+def sample(t: float, good: bool, requests: int = 10, **services: float) -> Sample:
+    ok = requests if good else 0
+    return Sample(
+        t=t, wall=1000 + t, phase="method", requests=requests, ok=ok,
+        failures={} if good else {"http_503": requests}, window_requests=requests * 10,
+        error_rate=0.0 if good else 1.0, rps=requests * 10.0, p50_ms=10, p95_ms=20, p99_ms=30,
+        dns_answer="127.0.0.1", active_faults=0, good=good, services=dict(services),
+    )  # fmt: skip
+
+
+def timeline() -> list[Sample]:
+    """Good until 5 s, bad from 5.1 s to 8.0 s, good after; fault from 5.0 to 7.5 s."""
+    samples = []
+    for i in range(120):
+        t = round(i * 0.1, 1)
+        good = not (5.1 <= t <= 8.0)
+        depth = 0.0 if t < 5 else (50.0 if t < 9 else 0.0)
+        samples.append(sample(t, good, dynamodb_attempts=i * 30.0, queue_depth=depth))
+    return samples
+
+
+def test_first_recovery_needs_consecutive_good_samples() -> None:
+    samples = [sample(0.1 * i, good) for i, good in enumerate([0, 1, 1, 0, 1, 1, 1])]
+    assert first_recovery(samples, 0.0, 3) == samples[4].t
+    assert first_recovery(samples, 0.0, 4) is None
+
+
+def test_recovery_metrics_from_a_known_timeline() -> None:
+    probes = [ProbeResult("health", "method", 5.7, False, "503")]
+    metrics = compute_metrics(timeline(), [5.0], [7.5], probes, 10, 0.999)
+    assert metrics["time_to_impact_s"] == 0.1
+    assert metrics["time_to_detect_s"] == 0.7
+    assert metrics["recovered"] is True
+    assert metrics["time_to_recover_from_revert_s"] == 0.6  # first good at 8.1
+    assert metrics["time_to_recover_from_injection_s"] == 3.1
+    assert abs(metrics["outage_s"] - 3.0) < 1e-6
+    assert metrics["availability_during_fault"] == round(1 / 26, 4)  # only t=5.0 was good
+    assert metrics["retry_amplification"] == 3.0  # 30 attempts per 10 requests
+    assert metrics["backlog_peak"] == 50.0
+    assert metrics["backlog_drain_s"] == 1.5  # back to <= 10 at 9.0
+    failed = 30 * 10  # 5.1 s to 8.0 s
+    assert metrics["error_budget_used"] == round(failed / (0.001 * 1200), 3)
+    assert metrics["peak_burn_rate"] == 1000.0
+
+
+def test_no_recovery_is_reported_as_none() -> None:
+    samples = [sample(0.1 * i, i < 10) for i in range(50)]
+    metrics = compute_metrics(samples, [1.0], [2.0], [], 5, 0.99)
+    assert metrics["recovered"] is False
+    assert metrics["time_to_recover_from_revert_s"] is None

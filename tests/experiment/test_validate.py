@@ -1,0 +1,81 @@
+"""``chaoskit validate`` on the examples and on a corpus of broken files.
+
+Each broken file's first line says the line it must produce: ``# expect: LINE:COL: ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "experiments").glob("*.yaml"))
+
+
+def test_there_are_examples() -> None:
+    assert len(EXAMPLES) >= 3
+
+
+def test_examples_validate(tmp_path: Path) -> None:
+    done = run_cli("--state-dir", str(tmp_path), "validate", *map(str, EXAMPLES))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(": ok") == len(EXAMPLES)
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_broken_file_gives_its_line(path: Path, tmp_path: Path) -> None:
+    expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith(f"{path}:{expected}"), lines
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    bad = tmp_path / "many.yaml"
+    bad.write_text(
+        "title: many problems\n"
+        "method:\n"
+        "  - fault: dns.nope\n    target: x\n    duration: 1s\n"
+        "  - fault: toxiproxy.latency\n    target: nowhere\n    duration: 1s\n"
+        "    params: {latency: 1}\n"
+    )
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(bad))
+    assert done.returncode == 2
+    assert [line.split(": ")[0] for line in done.stderr.strip().splitlines()] == [
+        f"{bad}:3:5", f"{bad}:7:5",
+    ]  # fmt: skip
+
+
+def test_run_rejects_an_invalid_file_before_touching_the_lab(tmp_path: Path) -> None:
+    done = run_cli("--state-dir", str(tmp_path), "run", str(BROKEN[0]))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "state.json").exists()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(tmp_path / "nope.yaml"))
+    assert done.returncode == 2
+    assert "cannot read" in done.stderr
+
+
+def test_schema_is_json_schema_with_every_section(tmp_path: Path) -> None:
+    import json
+
+    done = run_cli("schema")
+    document = json.loads(done.stdout)
+    assert set(document["properties"]) >= {"title", "stack", "steady_state", "load", "method"}
+    assert document["required"] == ["title", "method"]
+
+
+def test_dry_run_prints_the_timeline_and_starts_nothing(tmp_path: Path) -> None:
+    done = run_cli("--state-dir", str(tmp_path), "run", str(EXAMPLES[0]), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "dry run" in done.stdout
+    assert not (tmp_path / "state.json").exists()
