@@ -361,9 +361,9 @@ class ExperimentRun:
         with self._signals():
             try:
                 self._set_phase("setup")
-                self.lab.up(profiles=self._profiles())
                 if self.options.fresh_services:
-                    self.lab.restart_services()  # every run starts from the same state
+                    self.lab.stop_services()  # every run starts from the same state
+                self.lab.up(profiles=self._profiles())
                 self._check()
                 config = self.lab.config
                 dns_targets = [s.target for s in exp.method if (s.fault or "").startswith("dns.")]

@@ -6,6 +6,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,12 @@ class LocalLab:
     def toxiproxy(self) -> ToxiproxyAdapter:
         return ToxiproxyAdapter(self.config.toxiproxy.host, self.config.toxiproxy.port)
 
+    def refresh(self) -> None:
+        """Take in what another process (another ``chaoskit`` command) changed."""
+        saved = LabState.load(self.state_dir)
+        if saved is not None:
+            self.state = saved
+
     def _running(self, name: str) -> bool:
         record = self.state.components.get(name)
         return record is not None and process.is_running(record.pid, record.create_time)
@@ -80,6 +87,7 @@ class LocalLab:
         only (DNS, Toxiproxy, DynamoDB).
         """
         started_at = time.monotonic()
+        self.refresh()
         for name, profile in (profiles or {}).items():
             if name not in SERVICE_NAMES:
                 known = ", ".join(SERVICE_NAMES)
@@ -173,10 +181,16 @@ class LocalLab:
         record = self.state.components.pop(name, None)
         return record is not None and process.stop(record.pid, record.create_time)
 
+    def stop_services(self) -> None:
+        """Stop every sample service, all at once."""
+        self.refresh()
+        with ThreadPoolExecutor(len(SERVICE_NAMES)) as pool:
+            list(pool.map(self._stop, SERVICE_NAMES))
+        self.state.save(self.state_dir)
+
     def restart_services(self) -> None:
         """Stop every sample service and start them afresh (same profiles)."""
-        for name in SERVICE_NAMES:
-            self._stop(name)
+        self.stop_services()
         self.up()
 
     def restart(self, name: str) -> None:
@@ -186,6 +200,7 @@ class LocalLab:
 
     def status(self) -> dict[str, Any]:
         """Backend and, per component, pid, endpoint, engine, version and whether it is healthy."""
+        self.refresh()
         components: dict[str, Any] = {}
         for name, record in self.state.components.items():
             alive = process.is_running(record.pid, record.create_time)
@@ -206,6 +221,7 @@ class LocalLab:
 
     def down(self) -> list[str]:
         """Revert faults still in force, stop every process, free every port."""
+        self.refresh()
         stopped: list[str] = []
         if self._running("dns"):
             with contextlib.suppress(ChaoskitError), self.dns_admin() as admin:

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -141,7 +142,7 @@ def run_app(
         app.cleanup_ctx.append(lambda _app: background())
 
     async def serve() -> None:
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25)
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_address=True, backlog=1024)
         await site.start()
@@ -152,7 +153,7 @@ def run_app(
         print(json.dumps({"event": "listening", "host": host, "port": port}), flush=True)
         await stop.wait()
         with contextlib.suppress(Exception):
-            await runner.cleanup()
+            await asyncio.wait_for(runner.cleanup(), 1.0)
 
     try:
         import uvloop
@@ -160,3 +161,6 @@ def run_app(
         uvloop.run(serve())
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         asyncio.run(serve())
+    # worker threads may sit in a DynamoDB call until its timeout: do not wait for them
+    sys.stdout.flush()
+    os._exit(0)

@@ -23,6 +23,7 @@ def _targets(config: LabConfig) -> list[str]:
 
 
 def _record(lab: LocalLab, name: str) -> tuple[int, float]:
+    lab.refresh()
     record = lab.state.components.get(name)
     if (
         record is None
@@ -48,6 +49,7 @@ def _restart_if_down(lab: LocalLab, entry: LedgerEntry) -> None:
 
 
 def _running(lab: LocalLab, entry: LedgerEntry) -> bool:
+    lab.refresh()
     record = lab.state.components.get(entry.target)
     return record is not None and process.is_running(record.pid, record.create_time)
 

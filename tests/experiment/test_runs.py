@@ -1,0 +1,246 @@
+"""``chaoskit run`` end to end on the real lab: the examples (shortened), a controller killed
+with SIGKILL during its faults, Ctrl-C, and a stop condition."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from chaoskit.experiment.ledger import Ledger
+from chaoskit.lab import LocalLab
+from chaoskit.lab.health import wait_until
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.lab
+EXAMPLES = Path(__file__).resolve().parents[2] / "experiments"
+
+
+def shortened(name: str, tmp_path: Path, **changes: Any) -> Path:
+    """An example with its timeline squeezed into a few seconds."""
+    data = YAML(typ="safe").load((EXAMPLES / name).read_text())
+    data.update(changes)
+    path = tmp_path / name
+    with path.open("w") as sink:
+        YAML().dump(data, sink)
+    return path
+
+
+def run(lab: LocalLab, experiment: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    done = run_cli(
+        "--state-dir", str(lab.state_dir), "run", str(experiment), "--out", str(out), *extra,
+        timeout=240,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    run_dirs = sorted(out.iterdir())
+    assert len(run_dirs) == 1, done.stdout + done.stderr
+    journal = json.loads((run_dirs[0] / "journal.json").read_text())
+    journal["_dir"] = run_dirs[0]
+    journal["_stdout"] = done.stdout
+    return done.returncode, journal
+
+
+def timeline(journal: dict[str, Any]) -> list[dict[str, str]]:
+    with (journal["_dir"] / "timeline.csv").open() as source:
+        return list(csv.DictReader(source))
+
+
+def assert_lab_clean(lab: LocalLab) -> None:
+    with lab.dns_admin() as admin:
+        assert admin.faults() == []
+    toxi = lab.toxiproxy()
+    for name, proxy in toxi.proxies().items():
+        assert proxy.enabled, name
+        assert toxi.toxics(name) == []
+    assert Ledger(lab.state_dir).entries() == []
+
+
+def test_dns_blackout_example(lab: LocalLab, tmp_path: Path) -> None:
+    experiment = shortened(
+        "dns-blackout.yaml", tmp_path,
+        load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
+        method=[
+            {"name": "blackout", "at": "2s", "fault": "dns.blank",
+             "target": "dynamodb.us-east-1.lab.test", "duration": "4s"},
+            {"at": "3s", "manual": {"prompt": "look", "timeout": "1s"}},
+        ],
+        recovery={"consecutive_samples": 10, "timeout": "30s"},
+    )  # fmt: skip
+    code, journal = run(lab, experiment, tmp_path / "reports")
+    assert code in (0, 1)
+    assert journal["status"] == "completed"
+    (fault,) = journal["faults"]
+    assert fault["outcome"] == "reverted" and fault["verified"]
+    assert 3.9 <= fault["reverted_t"] - fault["injected_t"] <= 4.5
+    metrics = journal["metrics"]
+    assert metrics["sample_hz"] >= 9.5
+    assert metrics["time_to_impact_s"] is not None and metrics["time_to_impact_s"] < 1.0
+    assert metrics["availability_during_fault"] < 0.2
+    assert metrics["retry_amplification"] > 1.0
+    rows = timeline(journal)
+    during = [
+        r for r in rows if fault["injected_t"] + 0.5 < float(r["t"]) < fault["reverted_t"] - 0.5
+    ]
+    assert during and all(r["dns_answer"] == "EMPTY" for r in during)
+    assert [s["outcome"] for s in journal["steps"]] == ["done", "timed_out_continued"]
+    assert "dns.blank" in journal["_stdout"]
+    assert_lab_clean(lab)
+
+
+def test_dynamodb_latency_example(lab: LocalLab, tmp_path: Path) -> None:
+    experiment = shortened(
+        "dynamodb-latency.yaml", tmp_path,
+        load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
+        method=[
+            {"at": "1s", "fault": "toxiproxy.latency", "target": "dynamodb-us-east-1",
+             "duration": "4s", "params": {"latency": 400}},
+            {"at": "5s", "wait": "1s"},
+        ],
+        recovery={"consecutive_samples": 10, "timeout": "30s"},
+    )  # fmt: skip
+    # naive fleet collapses under this latency and never recovers; resilient recovers
+    code, journal = run(lab, experiment, tmp_path / "reports", "--profile", "resilient")
+    assert journal["status"] == "completed", journal["verdict"]
+    fault = journal["faults"][0]
+    slow = [
+        float(r["p95_ms"]) for r in timeline(journal)
+        if r["p95_ms"] and fault["injected_t"] + 1.5 < float(r["t"]) < fault["reverted_t"]
+    ]  # fmt: skip
+    assert slow and max(slow) >= 400
+    assert journal["metrics"]["recovered"] is True
+    assert_lab_clean(lab)
+
+
+def test_retry_storm_example(lab: LocalLab, tmp_path: Path) -> None:
+    experiment = shortened(
+        "retry-storm.yaml", tmp_path,
+        load={"users": 5, "spawn_rate": 5, "warmup": "1s", "mix": {"read": 1, "launch": 1}},
+        method=[
+            {"at": "1s", "fault": "toxiproxy.down", "target": "dynamodb-us-east-1",
+             "duration": "6s"},
+            {"at": "7s", "wait": "3s"},
+        ],
+        recovery={"consecutive_samples": 10, "timeout": "10s"},
+    )  # fmt: skip
+    code, journal = run(lab, experiment, tmp_path / "reports")
+    metrics = journal["metrics"]
+    assert metrics["retry_amplification"] >= 2.0  # naive: every layer retries
+    assert metrics["backlog_peak"] > 100  # fleet's lease queue grew
+    assert_lab_clean(lab)
+
+
+def crash_experiment(tmp_path: Path, seconds: int) -> Path:
+    path = tmp_path / "crash.yaml"
+    path.write_text(
+        f"""title: crash test
+method:
+  - at: 1s
+    fault: dns.blank
+    target: dynamodb.us-east-1.lab.test
+    duration: {seconds}s
+  - at: 1s
+    fault: toxiproxy.latency
+    target: dynamodb-us-east-1
+    duration: {seconds}s
+    params: {{latency: 1000}}
+stop_conditions:
+  - name: everything-fails
+    metric: error_rate
+    above: 0.5
+    for: 1s
+"""
+    )
+    return path
+
+
+def start_run(lab: LocalLab, experiment: Path, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
+         str(experiment), "--out", str(out), "--no-fresh"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
+def wait_for_injections(proc: subprocess.Popen[str], count: int) -> list[str]:
+    seen: list[str] = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len([s for s in seen if "injected" in s]) < count:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+    assert len([s for s in seen if "injected" in s]) == count, "".join(seen)
+    return seen
+
+
+def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    experiment = crash_experiment(tmp_path, seconds=4)
+    # no stop condition here: the controller must be killed while both faults are active
+    experiment.write_text(experiment.read_text().split("stop_conditions")[0])
+    proc = start_run(lab, experiment, tmp_path / "reports")
+    wait_for_injections(proc, 2)
+    proc.kill()
+    proc.wait(10)
+    entries = Ledger(lab.state_dir).entries()
+    assert sorted(e.kind for e in entries) == ["dns.blank", "toxiproxy.latency"]
+    with lab.dns_admin() as admin:
+        assert len(admin.faults()) == 1  # still active: nothing has reverted it yet
+    status = run_cli("--state-dir", str(lab.state_dir), "status")
+    assert "may still be active" in status.stderr and "chaoskit recover" in status.stderr
+    expires = max(e.expires_at for e in entries)
+
+    def all_expired() -> bool:
+        with lab.dns_admin() as admin:
+            dns_clean = admin.faults() == []
+        return dns_clean and lab.toxiproxy().toxics("dynamodb-us-east-1") == []
+
+    assert wait_until(all_expired, expires - time.time() + 3)
+    assert time.time() <= expires + 3
+    watchdog_marked = [e for e in Ledger(lab.state_dir).entries() if e.reverted_by == "watchdog"]
+    assert [e.kind for e in watchdog_marked] == ["toxiproxy.latency"]
+    done = run_cli("--state-dir", str(lab.state_dir), "recover")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_lab_clean(lab)
+    again = run_cli("--state-dir", str(lab.state_dir), "status")
+    assert "may still be active" not in again.stderr
+
+
+def test_ctrl_c_reverts_everything_and_exits_3(lab: LocalLab, tmp_path: Path) -> None:
+    experiment = crash_experiment(tmp_path, seconds=60)
+    experiment.write_text(experiment.read_text().split("stop_conditions")[0])
+    proc = start_run(lab, experiment, tmp_path / "reports")
+    wait_for_injections(proc, 2)
+    interrupted_at = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 3
+    assert time.monotonic() - interrupted_at < 15
+    assert_lab_clean(lab)
+    (run_dir,) = (tmp_path / "reports").iterdir()
+    journal = json.loads((run_dir / "journal.json").read_text())
+    assert journal["status"] == "interrupted"
+    assert all(f["outcome"] == "reverted" for f in journal["faults"])
+
+
+def test_stop_condition_aborts_and_reverts(lab: LocalLab, tmp_path: Path) -> None:
+    experiment = crash_experiment(tmp_path, seconds=60)
+    code, journal = run(lab, experiment, tmp_path / "reports", "--no-fresh")
+    assert code == 3
+    assert journal["status"] == "aborted"
+    assert "stop condition everything-fails" in journal["verdict"]
+    for fault in journal["faults"]:
+        assert fault["outcome"] == "reverted"
+        assert fault["reverted_t"] - fault["injected_t"] < 10
+    assert_lab_clean(lab)
