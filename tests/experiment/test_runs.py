@@ -110,6 +110,7 @@ def test_dynamodb_latency_example(lab: LocalLab, tmp_path: Path) -> None:
     # naive fleet collapses under this latency and never recovers; resilient recovers
     code, journal = run(lab, experiment, tmp_path / "reports", "--profile", "resilient")
     assert journal["status"] == "completed", journal["verdict"]
+    assert code == 0, journal["verdict"]
     fault = journal["faults"][0]
     slow = [
         float(r["p95_ms"]) for r in timeline(journal)
@@ -132,6 +133,8 @@ def test_retry_storm_example(lab: LocalLab, tmp_path: Path) -> None:
         recovery={"consecutive_samples": 10, "timeout": "10s"},
     )  # fmt: skip
     code, journal = run(lab, experiment, tmp_path / "reports")
+    assert code == 1  # naive: the fleet is still collapsed when the run ends
+    assert "fleet-capacity" in journal["verdict"]
     metrics = journal["metrics"]
     assert metrics["retry_amplification"] >= 2.0  # naive: every layer retries
     assert metrics["backlog_peak"] > 100  # fleet's lease queue grew
