@@ -23,7 +23,7 @@ from typing import Any
 from chaoskit.experiment.probes import ProbeResult
 from chaoskit.experiment.recorder import Sample
 
-__all__ = ["compute_metrics", "first_recovery"]
+__all__ = ["client_outage_s", "compute_metrics", "first_recovery"]
 
 
 def first_recovery(samples: Sequence[Sample], after: float, consecutive: int) -> float | None:
@@ -41,6 +41,19 @@ def first_recovery(samples: Sequence[Sample], after: float, consecutive: int) ->
         else:
             run = 0
     return None
+
+
+def client_outage_s(
+    events: Sequence[tuple[float, bool, float, str]], start_wall: float, end_wall: float
+) -> float | None:
+    """From the first failed request after ``start_wall`` to the first success after the last
+    failure before ``end_wall``: the outage as clients lived it, at request resolution."""
+    window = [e for e in events if e[0] >= start_wall]
+    failures = [e[0] for e in window if not e[1] and e[0] <= end_wall]
+    if not failures:
+        return 0.0
+    back = [e[0] for e in window if e[1] and e[0] > failures[-1]]
+    return round(back[0] - failures[0], 3) if back else None
 
 
 def _delta(samples: Sequence[Sample], key: str, start: float, end: float) -> float | None:

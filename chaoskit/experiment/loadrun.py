@@ -52,10 +52,12 @@ class LocustRun:
         )  # fmt: skip
 
     def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         common = [
             "--headless", "--host", self.host, "-u", str(self.spec.users),
             "-r", str(self.spec.spawn_rate), "-t", f"{int(self.max_run_s) + 1}s",
             "--stop-timeout", "2", "--exit-code-on-error", "0", "--only-summary",
+            "--csv", str(self.log_dir / "locust"),
         ]  # fmt: skip
         if self.spec.workers == 0:
             self._spawn(common, "locust.log")

@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from chaoskit._errors import ChaoskitError
-from chaoskit.experiment.analysis import compute_metrics, first_recovery
+from chaoskit.experiment.analysis import client_outage_s, compute_metrics, first_recovery
 from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.experiment.loadrun import LocustRun
@@ -114,6 +114,7 @@ class ExperimentRun:
         self.events = ClientEvents()
         self.recorder: Recorder | None = None
         self.t0 = time.monotonic()
+        self.t0_wall = time.time()
         self._abort: Aborted | None = None
         self._reverts: list[tuple[float, int, FaultRecord]] = []
         self._seq = itertools.count()
@@ -479,11 +480,17 @@ class ExperimentRun:
             for f in self.faults
             if f.reverted_t is not None and f.injected_t is not None
         ]
-        return compute_metrics(
+        metrics = compute_metrics(
             samples, injected, reverted, self.probes,
             self.experiment.recovery.consecutive_samples,
             self.experiment.steady_state.slo.availability_target,
         )  # fmt: skip
+        if injected and reverted:
+            horizon = self.t0_wall + max(reverted) + self._recovery_timeout()
+            metrics["client_outage_s"] = client_outage_s(
+                self.events.all(), self.t0_wall + min(injected), min(horizon, time.time())
+            )
+        return metrics
 
     def _write(self, status: str, verdict: str, metrics: dict[str, Any]) -> None:
         from chaoskit.experiment.report_files import write_run_dir
