@@ -146,6 +146,7 @@ class ExperimentRun:
                 self.options.on_tick(self)
             remaining = t - self.now()
             if remaining <= 0:
+                self._revert_due()
                 return
             time.sleep(min(TICK_S, remaining))
 
@@ -204,16 +205,18 @@ class ExperimentRun:
                 return
             kind = REGISTRY[record.kind]
             error = None
+            reverted_at = None
             for _ in range(5):
                 try:
                     kind.revert(self.lab, record.entry)
+                    reverted_at = reverted_at or self.now()  # the fault ended here
                     if kind.is_reverted(self.lab, record.entry):
                         record.verified = True
                         break
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
                 time.sleep(0.1)
-            record.reverted_t = self.now()
+            record.reverted_t = reverted_at or self.now()
             if record.verified:
                 self.ledger.remove(record.entry.id)
                 if record.outcome == "injected":

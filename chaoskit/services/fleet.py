@@ -115,13 +115,18 @@ class FleetService:
         loop = asyncio.get_running_loop()
         hosts, period = self.fleet.hosts, self.fleet.heartbeat_s
         next_due = {h: time.monotonic() + period * h / hosts for h in range(hosts)}
+        cold = set(range(hosts))  # hosts that never held a lease since start-up
         while True:
             now = time.monotonic()
+            cold.difference_update(h for h in list(cold) if h in self.leases)
             for host, due in next_due.items():
-                if due <= now:
-                    kind: WorkKind = "renew" if self.leases.get(host, 0.0) > now else "establish"
-                    self.queue.submit(host, kind)
-                    next_due[host] = due + period
+                if due > now:
+                    continue
+                if host in cold and len(self.queue) >= 2 * self.fleet.workers:
+                    continue  # cold start: pace first leases to the workers, in every profile
+                kind: WorkKind = "renew" if self.leases.get(host, 0.0) > now else "establish"
+                self.queue.submit(host, kind)
+                next_due[host] = max(due + period, now)
             self.queue.expire_overdue(loop.call_later)
             await asyncio.sleep(TICK_S)
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,13 @@ from chaoskit.lab.health import wait_until
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(autouse=True)
+def fresh_services_after(lab: LocalLab) -> Iterator[None]:
+    """A naive fleet stays collapsed after a run: leave the next test a fresh stack."""
+    yield
+    lab.restart_services()
 EXAMPLES = Path(__file__).resolve().parents[2] / "experiments"
 
 

@@ -85,6 +85,7 @@ def test_a_disabled_proxy_makes_calls_fail_and_enabling_restores_them(lab: Local
 
 
 def test_up_twice_is_harmless(lab: LocalLab, lab_state_dir: Path) -> None:
+    lab.refresh()  # other tests' commands may have restarted services
     pids = {n: c.pid for n, c in lab.state.components.items()}
     again = LocalLab(lab_state_dir)
     again.up()

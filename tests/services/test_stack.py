@@ -157,7 +157,9 @@ def test_naive_fleet_collapses_and_stays_down_after_dynamodb_returns(stack: Loca
     leases = httpx.get(url(stack, "fleet", "/leases")).json()
     print(f"\nnaive fleet launch success per second after recovery: {per_second}")
     print(f"naive fleet 15 s after recovery: {leases}")
-    assert max(per_second) < 0.05
+    # leases come back for a moment, then the retried backlog buries them: from 5 s after
+    # recovery on, launches keep failing although DynamoDB is healthy
+    assert max(per_second[5:]) < 0.05
     assert leases["leases_held"] == 0
     assert leases["work"]["late"] > 0  # work done after its caller gave up
     assert leases["queue_oldest_age_s"] > 5
