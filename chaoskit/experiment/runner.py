@@ -380,7 +380,8 @@ class ExperimentRun:
                     hz=exp.sample_hz, slo=exp.steady_state.slo,
                     dns_server=(config.dns.host, config.dns.port), watched_record=watched or "",
                     service_urls=services,
-                    probe_url=f"http://{config.services.gateway}{PROBE_URL_PATH}",
+                    # with load, Locust's stream is the client; without, a probe client is
+                    probe_url=None if exp.load else f"http://{config.services.gateway}{PROBE_URL_PATH}",
                     events=self.events, phase=lambda: self.phase,
                     active_faults=lambda: len(self.active_faults()), on_sample=self._on_sample,
                 )  # fmt: skip
