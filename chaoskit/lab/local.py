@@ -123,6 +123,8 @@ class LocalLab:
             for spec in specs:
                 self._await_healthy(spec, launched[spec.name], started_at)
             self._configure()
+            # the services start once DynamoDB answers: started alongside the JVMs, their
+            # imports compete for the same two cores and the whole lab is no sooner healthy
             launched.update({spec.name: self._launch(spec) for spec in service_specs})
             self.state.save(self.state_dir)
             for spec in service_specs:

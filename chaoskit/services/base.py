@@ -72,6 +72,21 @@ class Service:
             )
         return self._dynamos[region]
 
+    async def ensure_tables(self, region: str, tables: list[str], within_s: float = 60.0) -> bool:
+        """Create ``tables`` if missing, retrying while the lab is still coming up."""
+        deadline = time.monotonic() + within_s
+        pending = list(tables)
+        while pending:
+            try:
+                await self.dynamo(region).ensure_table(pending[0])
+                pending.pop(0)
+            except DownstreamError as exc:
+                if time.monotonic() >= deadline:
+                    print(f"{self.name}: cannot create {pending} in {region}: {exc}", flush=True)
+                    return False
+                await asyncio.sleep(0.2)
+        return True
+
     def dependency(self, name: str) -> Dependency:
         if name not in self._dependencies:
             self._dependencies[name] = Dependency(name, self.resilience, self.metrics)

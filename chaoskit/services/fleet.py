@@ -99,12 +99,7 @@ class FleetService:
         return app
 
     async def _lifecycle(self) -> AsyncIterator[None]:
-        dynamo = self.service.dynamo(self.region)
-        for table in (LEASES, LAUNCHES):
-            try:
-                await dynamo.ensure_table(table)
-            except DownstreamError as exc:
-                print(f"fleet: cannot create {table} yet: {exc}", flush=True)
+        await self.service.ensure_tables(self.region, [LEASES, LAUNCHES])
         tasks: list[asyncio.Task[None] | None] = [asyncio.create_task(self._heartbeats())]
         tasks += [asyncio.create_task(self._worker()) for _ in range(self.fleet.workers)]
         yield

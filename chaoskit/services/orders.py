@@ -7,7 +7,6 @@ GET /health (the process), GET /health/deep (the process and its table), GET /me
 from __future__ import annotations
 
 import collections
-import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -66,8 +65,7 @@ class OrdersService:
 
     async def _lifecycle(self) -> AsyncIterator[None]:
         for region in self.failover.regions:
-            with contextlib.suppress(DownstreamError):
-                await self.service.dynamo(region).ensure_table(TABLE)
+            await self.service.ensure_tables(region, [TABLE])
         tasks = [self.failover.start(), self.replicator.start()]
         yield
         await cancel_tasks(tasks)

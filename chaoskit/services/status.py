@@ -62,10 +62,7 @@ class StatusService:
         return app
 
     async def _lifecycle(self) -> AsyncIterator[None]:
-        try:
-            await self.service.dynamo(self.region).ensure_table(TABLE)
-        except DownstreamError as exc:
-            print(f"status: cannot create {TABLE} yet: {exc}", flush=True)
+        await self.service.ensure_tables(self.region, [TABLE])
         timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             task = asyncio.create_task(self._probe_loop(session))
