@@ -91,7 +91,10 @@ def compute_metrics(
         first_recovery(samples, last_revert, consecutive) if last_revert is not None else None
     )
     metrics["recovered"] = recovered_at is not None
-    if recovered_at is not None and last_revert is not None:
+    if not bad_after and recovered_at is not None:  # never impacted: nothing to recover from
+        metrics["time_to_recover_from_revert_s"] = 0.0
+        metrics["time_to_recover_from_injection_s"] = 0.0
+    elif recovered_at is not None and last_revert is not None:
         metrics["time_to_recover_from_revert_s"] = round(max(0.0, recovered_at - last_revert), 3)
         metrics["time_to_recover_from_injection_s"] = round(recovered_at - first_injection, 3)
     else:
