@@ -30,6 +30,8 @@ def fresh_services_after(lab: LocalLab) -> Iterator[None]:
     """A naive fleet stays collapsed after a run: leave the next test a fresh stack."""
     yield
     lab.restart_services()
+
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "experiments"
 
 
