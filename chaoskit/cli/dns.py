@@ -144,18 +144,9 @@ def delete(
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:
-    from chaoskit._errors import InvalidInput
+    from chaoskit._keyvalues import parse_key_values
 
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise InvalidInput(f"--param {pair!r}: expected key=value, e.g. ms=200")
-        try:
-            params[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            params[key] = raw
-    return params
+    return parse_key_values(pairs, "--param", "ms=200")
 
 
 @app.command()

@@ -205,19 +205,16 @@ def _reference_problems(
 def _probe_problems(
     file: str, root: Any, loc: Loc, probe: Any, regions: list[str]
 ) -> list[Problem]:
+    checks = [
+        ("service", probe.service, list(SERVICE_NAMES)),
+        ("region", probe.region, regions),
+    ]
     problems = []
-    if probe.service is not None and probe.service not in SERVICE_NAMES:
-        line, col = _locate(root, (*loc, "service"))
-        problems.append(
-            Problem(file, line, col, _field_name((*loc, "service")),
-                    f"no service {probe.service!r}; known: {', '.join(SERVICE_NAMES)}")
-        )  # fmt: skip
-    if probe.region is not None and probe.region not in regions:
-        line, col = _locate(root, (*loc, "region"))
-        problems.append(
-            Problem(file, line, col, _field_name((*loc, "region")),
-                    f"no region {probe.region!r}; known: {', '.join(regions)}")
-        )  # fmt: skip
+    for key, value, known in checks:
+        if value is not None and value not in known:
+            line, col = _locate(root, (*loc, key))
+            message = f"no {key} {value!r}; known: {', '.join(known)}"
+            problems.append(Problem(file, line, col, _field_name((*loc, key)), message))
     return problems
 
 

@@ -34,7 +34,7 @@ def test_bad_input_exits_2_with_one_clear_line(server: DnsServer, tmp_path: Path
     admin = _admin_args(server, tmp_path)
     bad_param = run_cli("dns", "fault", "delay", "www.zone.test", "-p", "ms", *admin)
     assert bad_param.returncode == 2
-    assert "expected key=value" in bad_param.stderr
+    assert "expected KEY=VALUE" in bad_param.stderr
     neither = run_cli("dns", "lift", *admin)
     assert neither.returncode == 2
     for done in (bad_param, neither):

@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from chaoskit._errors import InvalidInput
+from chaoskit._keyvalues import parse_key_values
 
 __all__ = [
     "PROFILES",
@@ -148,16 +149,7 @@ class ServiceProfile(_Strict):
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """``["dns.serve_stale=false", "retries.max_attempts=5"]`` as a dict of dotted keys."""
-    overrides: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise InvalidInput(f"override {pair!r}: expected KEY=VALUE, e.g. dns.serve_stale=false")
-        try:
-            overrides[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            overrides[key.strip()] = raw
-    return overrides
+    return parse_key_values(pairs, "override", "dns.serve_stale=false")
 
 
 def resolve_resilience(profile: str, overrides: dict[str, Any] | None = None) -> Resilience:
