@@ -3,7 +3,8 @@
     python bench/fault_activation.py [--trials 20]
 
 For ``dns.blank`` the client asks the lab DNS server for the record in a tight loop; for
-``toxiproxy.down`` it opens TCP connections to the proxy in a tight loop. The clock starts
+``toxiproxy.down`` it opens TCP connections to the proxy in a tight loop. The client is its
+own process, as a real client would be. The clock starts
 just before the engine's ``FaultKind.inject`` (the same call ``chaoskit run`` makes, ledger
 write excluded) and stops when the client first observes the fault. Target: under 20 ms.
 """
@@ -11,14 +12,15 @@ write excluded) and stops when the client first observes the fault. Target: unde
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -49,31 +51,34 @@ def proxy_down_seen(config: LabConfig) -> bool:
         return True
 
 
+def _watch(seen: Callable[[], bool], ready: Any, observed: Any) -> None:
+    """In its own process (no GIL shared with the engine): record when the fault shows."""
+    ready.set()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        if seen():
+            observed.value = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
+            return
+
+
 def trial(lab: LocalLab, kind_name: str, target: str, seen: Callable[[], bool]) -> float:
     kind = REGISTRY[kind_name]
     now = time.time()
     entry = LedgerEntry(
         run="bench", kind=kind_name, target=target, duration_s=5, expires_at=now + 8
     )
-    observed: list[float] = []
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            if seen():
-                observed.append(time.perf_counter())
-                return
-
-    watcher = threading.Thread(target=watch)
+    context = multiprocessing.get_context("fork")
+    ready, observed = context.Event(), context.Value("d", 0.0)
+    watcher = context.Process(target=_watch, args=(seen, ready, observed))
     watcher.start()
+    ready.wait(5)
     time.sleep(0.05)
-    started = time.perf_counter()
+    started = time.monotonic()
     handle = kind.inject(lab, entry)
-    watcher.join(2)
-    stop.set()
+    watcher.join(5)
     kind.revert(lab, entry.model_copy(update={"handle": handle}))
     time.sleep(0.2)
-    return (observed[0] - started) * 1000 if observed else float("nan")
+    return (observed.value - started) * 1000 if observed.value else float("nan")
 
 
 def main() -> None:
