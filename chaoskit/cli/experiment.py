@@ -60,6 +60,12 @@ def run(
         bool,
         typer.Option(help="Restart the sample services first, so every run starts the same."),
     ] = True,
+    load_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=64, help="Run Locust distributed: one master and N workers on loopback."
+        ),
+    ] = None,
 ) -> None:
     """Run an experiment: lab up, steady state, load, faults, revert, recovery, report.
 
@@ -82,6 +88,10 @@ def run(
         raise InvalidInput(
             f"backend {chosen_backend!r} is not available in this version; use --backend local"
         )
+    if load_workers is not None:
+        if experiment.load is None:
+            raise InvalidInput(f"--load-workers: {file} has no load section")
+        experiment.load.workers = load_workers
     if dry_run:
         _print_plan(experiment)
         return

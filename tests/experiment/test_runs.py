@@ -257,3 +257,29 @@ def test_stop_condition_aborts_and_reverts(lab: LocalLab, tmp_path: Path) -> Non
         assert fault["outcome"] == "reverted"
         assert fault["reverted_t"] - fault["injected_t"] < 10
     assert_lab_clean(lab)
+
+
+def test_distributed_load_streams_from_every_worker(lab: LocalLab, tmp_path: Path) -> None:
+    experiment = tmp_path / "distributed.yaml"
+    experiment.write_text(
+        "title: distributed load\n"
+        "load: {users: 10, spawn_rate: 10, warmup: 2s}\n"
+        "method:\n  - wait: 4s\n"
+        "recovery: {consecutive_samples: 5, timeout: 10s}\n"
+    )
+    code, journal = run(lab, experiment, tmp_path / "reports", "--load-workers", "2", "--no-fresh")
+    assert code == 0, journal["verdict"]
+    logs = journal["_dir"] / "logs"
+    assert (logs / "locust-master.log").exists()
+    for worker in (0, 1):
+        assert "Starting Locust" in (logs / f"locust-worker-{worker}.log").read_text()
+    assert journal["metrics"]["client_requests"] > 100
+    assert journal["experiment"]["load"]["workers"] == 2
+
+
+def test_load_workers_needs_a_load_section(lab: LocalLab, tmp_path: Path) -> None:
+    experiment = tmp_path / "noload.yaml"
+    experiment.write_text("title: no load\nmethod:\n  - wait: 1s\n")
+    done = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment), "--load-workers", "2")
+    assert done.returncode == 2
+    assert "has no load section" in done.stderr
