@@ -40,6 +40,7 @@ EXIT_CODES = {"held": 0, "not_held": 1, "aborted": 3, "interrupted": 3}
 EXPIRY_GRACE_S = 3.0
 TICK_S = 0.02
 PROBE_URL_PATH = "/orders/chaoskit-probe"
+LOCUST_START_TIMEOUT_S = 30.0
 
 
 class Aborted(Exception):
@@ -398,6 +399,7 @@ class ExperimentRun:
                     )  # fmt: skip
                     locust.start()
                     self._set_phase("warmup")
+                    self._await_first_results(listener, locust)
                     self._sleep_until(self.now() + exp.load.warmup)
                 else:
                     self._sleep_until(self.now() + 1.0)  # a second of samples before anything
@@ -453,6 +455,18 @@ class ExperimentRun:
         metrics = self._metrics()
         self._write(status, verdict, metrics)
         return RunResult(status, verdict, held, exit_code, self.run_dir, metrics)
+
+    def _await_first_results(self, listener: LoadStreamListener, locust: LocustRun) -> None:
+        """The warm-up counts from Locust's first results, not from its (slow) start."""
+        deadline = self.now() + LOCUST_START_TIMEOUT_S
+        while listener.datagrams == 0:
+            if self.now() >= deadline or not locust.running():
+                log = self.run_dir / "logs"
+                raise Aborted(
+                    "failed",
+                    f"Locust sent no results within {LOCUST_START_TIMEOUT_S:g}s; see {log}",
+                )
+            self._sleep_until(self.now() + 0.1)
 
     def _recovery_timeout(self) -> float:
         return self.options.recovery_timeout_s or self.experiment.recovery.timeout
