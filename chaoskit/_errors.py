@@ -12,6 +12,11 @@ ChaoskitError                 base; ``exit_code`` says how the CLI exits
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 __all__ = [
     "ChaoskitError",
     "ComponentError",
@@ -21,6 +26,7 @@ __all__ = [
     "PortInUse",
     "ToxiproxyError",
     "ZoneFileError",
+    "describe_validation_error",
 ]
 
 
@@ -77,3 +83,10 @@ class DnsAdminError(ChaoskitError):
 
 class MissingDependency(ChaoskitError):
     """Something the lab needs is not installed; the message says how to install it."""
+
+
+def describe_validation_error(exc: ValidationError, whole: str = "") -> str:
+    """``field.path: message; ...`` for each error (``whole`` stands for an empty path)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or whole}: {e['msg']}" for e in exc.errors()
+    )

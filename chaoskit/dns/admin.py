@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chaoskit._errors import ZoneFileError
+from chaoskit._errors import ZoneFileError, describe_validation_error
 from chaoskit.dns.authority import DnsAuthority
 from chaoskit.dns.faults import FaultSpec
 
@@ -46,11 +46,7 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
+    return describe_validation_error(exc, whole="body")
 
 
 async def _json_body(request: web.Request) -> Any:

@@ -211,6 +211,7 @@ class Recorder:
         phase: Callable[[], str],
         active_faults: Callable[[], int],
         on_sample: Callable[[Sample], None] = lambda s: None,
+        t0: float | None = None,
     ) -> None:
         self.hz = hz
         self.slo = slo
@@ -223,8 +224,7 @@ class Recorder:
         self.active_faults = active_faults
         self.on_sample = on_sample
         self.samples: list[Sample] = []
-        self.t0_wall = time.time()
-        self.t0 = time.monotonic()
+        self.t0 = time.monotonic() if t0 is None else t0
         self._stop = threading.Event()
         self._metrics: dict[str, float] = {}
         self._threads = [

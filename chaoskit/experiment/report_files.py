@@ -74,8 +74,3 @@ def write_run_dir(run: ExperimentRun, status: str, verdict: str, metrics: dict[s
         writer.writeheader()
         writer.writerows(rows)
     return run.run_dir
-
-
-def read_journal(run_dir: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((run_dir / JOURNAL).read_text())
-    return data

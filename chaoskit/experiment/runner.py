@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import os
 import select
 import signal
 import sys
@@ -385,8 +384,8 @@ class ExperimentRun:
                     probe_url=None if exp.load else f"http://{config.services.gateway}{PROBE_URL_PATH}",
                     events=self.events, phase=lambda: self.phase,
                     active_faults=lambda: len(self.active_faults()), on_sample=self._on_sample,
+                    t0=self.t0,
                 )  # fmt: skip
-                self.recorder.t0 = self.t0
                 self.recorder.start()
                 if exp.load is not None:
                     listener = LoadStreamListener(self.events)
@@ -527,7 +526,3 @@ def _metric(sample: Sample, condition: StopCondition) -> float | None:
 def _slug(title: str) -> str:
     cleaned = "".join(c.lower() if c.isalnum() else "-" for c in title)
     return "-".join(part for part in cleaned.split("-") if part)[:48] or "experiment"
-
-
-def controller_pid() -> int:
-    return os.getpid()

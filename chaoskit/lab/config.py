@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from chaoskit._errors import InvalidInput
+from chaoskit._errors import InvalidInput, describe_validation_error
 
 __all__ = [
     "SERVICE_NAMES",
@@ -156,7 +156,4 @@ def load_lab_config(path: Path | None) -> LabConfig:
     try:
         return LabConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(f"{path}: {problems}") from exc
+        raise InvalidInput(f"{path}: {describe_validation_error(exc)}") from exc

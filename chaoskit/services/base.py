@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,11 +21,10 @@ from chaoskit.services.metrics import ServiceMetrics
 from chaoskit.services.resilience.downstream import Dependency, DownstreamError
 from chaoskit.services.resilience.resolver import StaleServingResolver
 from chaoskit.services.resilience.settings import Resilience, resilience_from_env
-from chaoskit.services.resilience.shedding import shedding_middleware
+from chaoskit.services.resilience.shedding import Handler, shedding_middleware
 
 __all__ = ["Service", "cancel_tasks", "error_response", "lab_config_from_env", "run_app"]
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ERROR_STATUS = {"timeout": 504, "breaker_open": 503, "client": 400}
 
 

@@ -113,7 +113,7 @@ class FleetService:
         cold = set(range(hosts))  # hosts that never held a lease since start-up
         while True:
             now = time.monotonic()
-            cold.difference_update(h for h in list(cold) if h in self.leases)
+            cold -= self.leases.keys()
             for host, due in next_due.items():
                 if due > now:
                     continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chaoskit.dns.client import DnsAdminClient
 from chaoskit.dns.faults import _PARAMS_BY_KIND, FAULT_KINDS
 from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.ledger import LedgerEntry
@@ -47,21 +48,20 @@ def _inject(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
     return {"fault_id": fault["id"]}
 
 
-def _ours(lab: LocalLab, entry: LedgerEntry) -> list[dict[str, Any]]:
-    with lab.dns_admin() as admin:
-        faults = admin.faults()
+def _ours(admin: DnsAdminClient, entry: LedgerEntry) -> list[dict[str, Any]]:
     fault_id = entry.handle.get("fault_id")
-    return [f for f in faults if f.get("id") == fault_id or f.get("actor") == _actor(entry)]
+    return [f for f in admin.faults() if f.get("id") == fault_id or f.get("actor") == _actor(entry)]
 
 
 def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
     with lab.dns_admin() as admin:
-        for fault in _ours(lab, entry):
+        for fault in _ours(admin, entry):
             admin.lift_fault(fault["id"])
 
 
 def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
-    return not _ours(lab, entry)
+    with lab.dns_admin() as admin:
+        return not _ours(admin, entry)
 
 
 def _kind(name: str) -> FaultKind:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from chaoskit._errors import InvalidInput
+from chaoskit._errors import InvalidInput, describe_validation_error
 from chaoskit._keyvalues import parse_key_values
 
 __all__ = [
@@ -171,10 +171,7 @@ def resolve_resilience(profile: str, overrides: dict[str, Any] | None = None) ->
     try:
         return Resilience.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(f"resilience overrides: {problems}") from exc
+        raise InvalidInput(f"resilience overrides: {describe_validation_error(exc)}") from exc
 
 
 def resilience_from_env(environ: dict[str, str] | None = None) -> Resilience:

@@ -9,7 +9,7 @@ from aiohttp.typedefs import Middleware
 
 from chaoskit.services.metrics import ServiceMetrics
 
-__all__ = ["shedding_middleware"]
+__all__ = ["Handler", "shedding_middleware"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNSHED_PATHS = frozenset({"/metrics", "/health"})
