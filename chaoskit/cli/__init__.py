@@ -42,7 +42,7 @@ def _root(
     from chaoskit.paths import state_dir as resolve
 
     ctx.obj = {"state_dir": resolve(state_dir)}
-    if ctx.invoked_subcommand not in (None, "recover", "run", "validate", "schema"):
+    if ctx.invoked_subcommand not in (None, "recover", "run", "validate", "schema", "report"):
         from chaoskit.experiment.recover import ledger_notice
 
         notice = ledger_notice(ctx.obj["state_dir"])
@@ -51,10 +51,11 @@ def _root(
 
 
 def _register() -> None:
-    from chaoskit.cli import demo, dns, experiment, lab
+    from chaoskit.cli import demo, dns, experiment, lab, report
 
     lab.register(app)
     experiment.register(app)
+    report.register(app)
     demo.register(app)
     app.add_typer(dns.app, name="dns")
 

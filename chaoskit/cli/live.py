@@ -102,4 +102,7 @@ class LiveView:
         for key, value in result.metrics.items():
             table.add_row(key, "-" if value is None else str(value))
         table.add_row("run directory", str(result.run_dir))
+        report = result.run_dir / "report.html"
+        if report.exists():
+            table.add_row("report", str(report))
         self.console.print(table)

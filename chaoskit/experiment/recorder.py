@@ -170,8 +170,11 @@ def summarise_metrics(per_service: dict[str, str]) -> dict[str, float]:
                         summary["gateway_downstream_calls"] += sample.value
                 elif name == "chaoskit_downstream_retries_total":
                     summary["retries"] += sample.value
-                elif name == "chaoskit_breaker_state" and sample.value == 2:
-                    summary["breakers_open"] += 1
+                    summary[f"retries_{service}"] += sample.value
+                elif name == "chaoskit_breaker_state":
+                    open_ = 1 if sample.value == 2 else 0
+                    summary["breakers_open"] += open_
+                    summary[f"breakers_open_{service}"] += open_
                 elif name == "chaoskit_queue_depth":
                     summary["queue_depth"] += sample.value
                 elif name == "chaoskit_queue_oldest_age_seconds":

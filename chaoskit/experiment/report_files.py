@@ -48,6 +48,7 @@ def write_run_dir(run: ExperimentRun, status: str, verdict: str, metrics: dict[s
         "source": str(run.source),
         "experiment": run.experiment.model_dump(mode="json", by_alias=True),
         "backend": run.lab.backend,
+        "host": platform.node() or "localhost",
         "profiles": {n: p.model_dump() for n, p in run.lab.state.profiles.items()},
         "versions": _versions(run),
         "started_at": time.strftime(

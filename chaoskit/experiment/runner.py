@@ -511,8 +511,13 @@ class ExperimentRun:
 
     def _write(self, status: str, verdict: str, metrics: dict[str, Any]) -> None:
         from chaoskit.experiment.report_files import write_run_dir
+        from chaoskit.report import load_run, render_run
 
         write_run_dir(self, status, verdict, metrics)
+        try:  # rendered from the run directory, exactly as `chaoskit report` would
+            render_run(load_run(self.run_dir))
+        except Exception as exc:  # a report that fails must not hide the run's result
+            self.options.echo(f"report not written: {type(exc).__name__}: {exc}")
 
 
 def _metric(sample: Sample, condition: StopCondition) -> float | None:

@@ -1,0 +1,140 @@
+"""The recovery metrics a report headlines: label, unit, definition, and which way is better.
+
+The definitions are the ones ``chaoskit.experiment.analysis`` computes; they are shown one
+hover away in HTML and one line away in Markdown, and travel with the JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["HEADLINE", "MetricDef", "format_value"]
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    key: str
+    label: str
+    unit: Literal["s", "ratio", "percent", "count", "x", "bool"]
+    definition: str
+    better: Literal["lower", "higher", "none"] = "lower"
+    missing: str = "-"
+    """What ``None`` means for this metric."""
+
+
+HEADLINE: tuple[MetricDef, ...] = (
+    MetricDef(
+        "time_to_impact_s",
+        "Time to impact",
+        "s",
+        "From the first fault injection to the first sample that broke the SLO "
+        "(error rate or p95 over the SLO window).",
+        missing="no impact",
+    ),
+    MetricDef(
+        "time_to_detect_s",
+        "Time to detect",
+        "s",
+        "From the first fault injection to the first failing probe.",
+        missing="not detected",
+    ),
+    MetricDef(
+        "time_to_recover_from_revert_s",
+        "Time to recover",
+        "s",
+        "From the last fault revert to the first of N consecutive samples within the SLO "
+        "(N is recovery.consecutive_samples).",
+        missing="not recovered",
+    ),
+    MetricDef(
+        "time_to_recover_from_injection_s",
+        "Recovered after injection",
+        "s",
+        "From the first fault injection to recovery: how long the incident lasted.",
+    ),
+    MetricDef(
+        "outage_s",
+        "Outage",
+        "s",
+        "Total time of samples outside the SLO between the first injection and recovery.",
+    ),
+    MetricDef(
+        "client_outage_s",
+        "Client outage",
+        "s",
+        "From the first failed client request after injection to the first success after "
+        "the last failure: the outage at request resolution.",
+    ),
+    MetricDef(
+        "availability_during_fault",
+        "Availability during fault",
+        "percent",
+        "Successful client requests / all client requests, from first injection to last revert.",
+        "higher",
+    ),
+    MetricDef(
+        "error_budget_used",
+        "Error budget used",
+        "ratio",
+        "Failed requests / the failures the availability target allows over the whole run "
+        "(1.0 = the whole budget).",
+    ),
+    MetricDef(
+        "peak_burn_rate",
+        "Peak burn rate",
+        "x",
+        "The highest windowed error rate / (1 - availability target): how many times "
+        "faster than sustainable the budget burned at worst.",
+    ),
+    MetricDef(
+        "retry_amplification",
+        "Retry amplification",
+        "x",
+        "DynamoDB attempts made by orders and fleet while serving, per client request, "
+        "during the fault (1.0 = no retries).",
+    ),
+    MetricDef(
+        "backlog_peak",
+        "Backlog peak",
+        "count",
+        "The most work queued in the services (fleet's lease queue) at any sample.",
+    ),
+    MetricDef(
+        "backlog_drain_s",
+        "Backlog drain",
+        "s",
+        "From the last revert until the queue is back to its pre-fault level (or 10).",
+    ),
+    MetricDef(
+        "client_requests",
+        "Client requests",
+        "count",
+        "Requests the load (or the probe client) made over the whole run.",
+        "none",
+    ),
+    MetricDef(
+        "client_failures",
+        "Client failures",
+        "count",
+        "Client requests that failed over the whole run.",
+    ),
+)
+
+
+def format_value(metric: MetricDef, value: Any) -> str:
+    """A value as a person reads it: ``-`` for not measured, units attached."""
+    if value is None:
+        return metric.missing
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    number = float(value)
+    if metric.unit == "s":
+        return f"{number:.2f} s" if number < 100 else f"{number:.0f} s"
+    if metric.unit == "percent":
+        return f"{number * 100:.2f} %"
+    if metric.unit == "ratio":
+        return f"{number:.2f}"
+    if metric.unit == "x":
+        return f"{number:g}\N{MULTIPLICATION SIGN}"
+    return f"{number:,.0f}"

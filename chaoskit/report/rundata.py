@@ -1,0 +1,237 @@
+"""A run directory read back: ``journal.json`` and ``timeline.csv`` as typed data.
+
+Everything a report shows comes from here, so a report is a function of the run directory
+alone. A directory that is not a run, or a file that does not parse, is ``InvalidInput``
+naming the file, the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chaoskit._errors import InvalidInput, describe_validation_error
+from chaoskit.experiment.report_files import JOURNAL, TIMELINE
+
+__all__ = ["FaultWindow", "Journal", "RunData", "Timeline", "load_run"]
+
+_NUMERIC = (
+    "t", "wall", "requests", "ok", "window_requests", "error_rate", "rps",
+    "p50_ms", "p95_ms", "p99_ms", "active_faults",
+)  # fmt: skip
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FaultWindow(_Loose):
+    step: int
+    name: str | None = None
+    kind: str
+    target: str | None = None
+    params: dict[str, Any] = {}
+    injected_t: float | None = None
+    reverted_t: float | None = None
+    verified: bool | None = None
+    outcome: str
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        where = f" on {self.target}" if self.target else ""
+        return f"{self.name or self.kind}: {self.kind}{where}"
+
+
+class StepRecord(_Loose):
+    index: int
+    name: str | None = None
+    action: str
+    label: str
+    planned_start_s: float
+    started_t: float | None = None
+    ended_t: float | None = None
+    outcome: str
+    detail: str = ""
+
+
+class ProbeRecord(_Loose):
+    name: str
+    phase: str
+    t: float
+    ok: bool
+    detail: str = ""
+
+
+class Journal(_Loose):
+    run_id: str
+    source: str
+    experiment: dict[str, Any]
+    backend: str
+    host: str = "localhost"
+    profiles: dict[str, dict[str, Any]] = {}
+    versions: dict[str, Any] = {}
+    started_at: str
+    method_started_t: float | None = None
+    status: str
+    verdict: str
+    steps: list[StepRecord] = []
+    faults: list[FaultWindow] = []
+    probes: list[ProbeRecord] = []
+    metrics: dict[str, Any] = {}
+
+    @property
+    def title(self) -> str:
+        return str(self.experiment.get("title", self.run_id))
+
+    @property
+    def held(self) -> bool:
+        return self.status == "completed" and self.verdict == "hypothesis held"
+
+    @property
+    def profile(self) -> str:
+        """One word when every service ran the same profile, else ``name=profile, ...``."""
+        chosen = {n: str(p.get("profile", "?")) for n, p in sorted(self.profiles.items())}
+        if not chosen:
+            return str(self.experiment.get("stack", {}).get("profile", "unknown"))
+        overridden = any(p.get("overrides") for p in self.profiles.values())
+        kinds = set(chosen.values())
+        if len(kinds) == 1 and not overridden:
+            return kinds.pop()
+        return ", ".join(f"{n}={p}" for n, p in chosen.items()) + (
+            " (with overrides)" if overridden else ""
+        )
+
+
+@dataclass
+class Timeline:
+    """The samples by column: numbers (``None`` where blank), plus the text columns."""
+
+    t: list[float] = field(default_factory=list)
+    phase: list[str] = field(default_factory=list)
+    dns_answer: list[str] = field(default_factory=list)
+    good: list[bool] = field(default_factory=list)
+    failures: list[dict[str, int]] = field(default_factory=list)
+    numbers: dict[str, list[float | None]] = field(default_factory=dict)
+    services: dict[str, list[float | None]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def column(self, name: str) -> list[float | None]:
+        return self.numbers.get(name) or self.services.get(name) or [None] * len(self.t)
+
+    @property
+    def sample_period(self) -> float:
+        if len(self.t) < 2:
+            return 0.1
+        return (self.t[-1] - self.t[0]) / (len(self.t) - 1)
+
+
+@dataclass
+class RunData:
+    path: Path
+    journal: Journal
+    timeline: Timeline
+
+    @property
+    def origin(self) -> float:
+        """Time zero of the report's axes: the start of the method (run seconds)."""
+        if self.journal.method_started_t is not None:
+            return self.journal.method_started_t
+        return self.timeline.t[0] if self.timeline.t else 0.0
+
+
+def load_run(path: Path) -> RunData:
+    if not path.is_dir():
+        raise InvalidInput(f"{path}: not a run directory (expected a directory from chaoskit run)")
+    journal_path = path / JOURNAL
+    if not journal_path.is_file():
+        raise InvalidInput(f"{journal_path}: missing; {path} is not a chaoskit run directory")
+    journal = _read_journal(journal_path)
+    timeline_path = path / TIMELINE
+    timeline = _read_timeline(timeline_path) if timeline_path.is_file() else Timeline()
+    return RunData(path, journal, timeline)
+
+
+def _read_journal(path: Path) -> Journal:
+    try:
+        raw = json.loads(path.read_text())
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path}:1: expected a JSON object (a run journal)")
+    try:
+        return Journal.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(f"{path}: {describe_validation_error(exc)}") from None
+
+
+def _number(text: str, path: Path, line: int, column: str) -> float | None:
+    if text == "":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{path}:{line}: column {column}: expected a number, got {text!r}"
+        ) from None
+
+
+def _read_timeline(path: Path) -> Timeline:
+    timeline = Timeline()
+    with path.open(newline="") as source:
+        reader = csv.reader(source)
+        header = next(reader, None)
+        if header is None:
+            return timeline
+        if "t" not in header:
+            raise InvalidInput(f"{path}:1: expected a header row with a 't' column")
+        index = {name: i for i, name in enumerate(header)}
+        numeric = [c for c in _NUMERIC if c in index and c != "t"]
+        service_columns = [c for c in header if c.startswith("svc_")]
+        timeline.numbers = {c: [] for c in numeric}
+        timeline.services = {c.removeprefix("svc_"): [] for c in service_columns}
+        at = {c: index[c] for c in (*numeric, *service_columns)}
+        text = {c: index.get(c) for c in ("phase", "dns_answer", "good", "failures")}
+        for line, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                raise InvalidInput(
+                    f"{path}:{line}: expected {len(header)} fields, found {len(row)}"
+                )
+            t = _number(row[index["t"]], path, line, "t")
+            if t is None:
+                raise InvalidInput(f"{path}:{line}: column t: expected a number, found nothing")
+            timeline.t.append(t)
+            for c in numeric:
+                timeline.numbers[c].append(_number(row[at[c]], path, line, c))
+            for c in service_columns:
+                timeline.services[c.removeprefix("svc_")].append(_number(row[at[c]], path, line, c))
+            timeline.phase.append(row[text["phase"]] if text["phase"] is not None else "")
+            timeline.dns_answer.append(
+                row[text["dns_answer"]] if text["dns_answer"] is not None else ""
+            )
+            timeline.good.append(text["good"] is not None and row[text["good"]] == "True")
+            timeline.failures.append(_failures(row, text["failures"], path, line))
+    return timeline
+
+
+def _failures(row: list[str], at: int | None, path: Path, line: int) -> dict[str, int]:
+    if at is None or row[at] in ("", "{}"):
+        return {}
+    try:
+        parsed = json.loads(row[at])
+    except json.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise InvalidInput(
+            f"{path}:{line}: column failures: expected a JSON object of kind to count"
+        )
+    return {str(k): int(v) for k, v in parsed.items()}
