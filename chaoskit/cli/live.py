@@ -101,8 +101,9 @@ class LiveView:
             table.add_row(f"{fault.kind} on {fault.target}", f"{fault.outcome} ({window})")
         for key, value in result.metrics.items():
             table.add_row(key, "-" if value is None else str(value))
-        table.add_row("run directory", str(result.run_dir))
+        self.console.print(table)
+        # paths on lines of their own: a table cell would cut them short in a narrow log
+        self.console.print(f"run directory: {result.run_dir}", highlight=False, soft_wrap=True)
         report = result.run_dir / "report.html"
         if report.exists():
-            table.add_row("report", str(report))
-        self.console.print(table)
+            self.console.print(f"report: {report}", highlight=False, soft_wrap=True)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def assert_lab_clean(lab: LocalLab) -> None:
     assert Ledger(lab.state_dir).entries() == []
 
 
-def test_dns_blackout_example(lab: LocalLab, tmp_path: Path) -> None:
+def test_dns_blackout_example(lab: LocalLab, tmp_path: Path, open_page: Any) -> None:
     experiment = shortened(
         "dns-blackout.yaml", tmp_path,
         load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
@@ -104,6 +105,23 @@ def test_dns_blackout_example(lab: LocalLab, tmp_path: Path) -> None:
     assert [s["outcome"] for s in journal["steps"]] == ["done", "timed_out_continued"]
     assert "dns.blank" in journal["_stdout"]
     assert_lab_clean(lab)
+    assert_reports_written(journal, code, open_page)
+
+
+def assert_reports_written(journal: dict[str, Any], code: int, open_page: Any) -> None:
+    """The run rendered its reports, the JUnit failures agree with the exit code, and the
+    HTML draws in a real browser."""
+    run_dir = journal["_dir"]
+    for name in ("report.html", "report.md", "report-chart.png", "junit.xml", "metrics.json"):
+        assert (run_dir / name).stat().st_size > 0, name
+    suites = ET.parse(run_dir / "junit.xml").getroot()
+    assert (suites.get("failures") == "0") == (code == 0)
+    assert str(run_dir / "report.html") in journal["_stdout"].replace("\n", "")
+    opened = open_page(run_dir / "report.html")
+    assert opened.console_errors == []
+    assert opened.page.locator("svg.chart path.series").count() >= 5
+    assert opened.page.locator('svg[data-chart="dns"] rect.band').count() >= 3
+    opened.screenshot("real-run-report.png")
 
 
 def test_dynamodb_latency_example(lab: LocalLab, tmp_path: Path) -> None:
