@@ -6,6 +6,12 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from chaoskit.experiment.ledger import Ledger
+from chaoskit.lab import LocalLab
 
 
 def free_port(host: str = "127.0.0.1", udp_too: bool = True) -> int:
@@ -33,3 +39,27 @@ def run_cli(
         [sys.executable, "-m", "chaoskit", *args],
         capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout, check=False,
     )  # fmt: skip
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "experiments"
+
+
+def shortened(name: str, tmp_path: Path, **changes: Any) -> Path:
+    """An example experiment with its timeline squeezed into a few seconds."""
+    data = YAML(typ="safe").load((EXAMPLES / name).read_text())
+    data.update(changes)
+    path = tmp_path / name
+    with path.open("w") as sink:
+        YAML().dump(data, sink)
+    return path
+
+
+def assert_lab_clean(lab: LocalLab) -> None:
+    """No DNS fault, no toxic, every proxy enabled, nothing in the ledger."""
+    with lab.dns_admin() as admin:
+        assert admin.faults() == []
+    toxi = lab.toxiproxy()
+    for name, proxy in toxi.proxies().items():
+        assert proxy.enabled, name
+        assert toxi.toxics(name) == []
+    assert Ledger(lab.state_dir).entries() == []

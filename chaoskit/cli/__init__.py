@@ -42,7 +42,17 @@ def _root(
     from chaoskit.paths import state_dir as resolve
 
     ctx.obj = {"state_dir": resolve(state_dir)}
-    if ctx.invoked_subcommand not in (None, "recover", "run", "validate", "schema", "report"):
+    if ctx.invoked_subcommand not in (
+        None,
+        "recover",
+        "run",
+        "validate",
+        "schema",
+        "report",
+        "history",
+        "schedule",
+        "gameday",
+    ):
         from chaoskit.experiment.recover import ledger_notice
 
         notice = ledger_notice(ctx.obj["state_dir"])
@@ -51,13 +61,15 @@ def _root(
 
 
 def _register() -> None:
-    from chaoskit.cli import demo, dns, experiment, lab, report
+    from chaoskit.cli import demo, dns, experiment, gameday, lab, report, schedule
 
     lab.register(app)
     experiment.register(app)
     report.register(app)
+    schedule.register(app)
     demo.register(app)
     app.add_typer(dns.app, name="dns")
+    app.add_typer(gameday.app, name="gameday")
 
 
 def main() -> None:

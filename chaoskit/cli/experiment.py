@@ -70,7 +70,7 @@ def run(
     """Run an experiment: lab up, steady state, load, faults, revert, recovery, report.
 
     Exit 0: hypothesis held and the system recovered; 1: it did not; 2: invalid input;
-    3: aborted by a stop condition or interrupted.
+    3: aborted by a stop condition or interrupted; 4: another run holds the lab.
     """
     from chaoskit._errors import InvalidInput
     from chaoskit.experiment.load import load_experiment
@@ -109,7 +109,9 @@ def run(
         fresh_services=fresh,
     )  # fmt: skip
     runner = ExperimentRun(experiment, file, lab, options)
-    with live:
+    from chaoskit.lab.lock import LabLock
+
+    with LabLock(state_dir).held(f"chaoskit run {file}"), live:
         result = runner.execute()
     live.summary(runner, result)
     raise typer.Exit(result.exit_code)

@@ -23,7 +23,15 @@ from chaoskit.experiment.faults import REGISTRY, unknown_kind_message
 from chaoskit.experiment.model import Experiment
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 
-__all__ = ["ExperimentInvalid", "Problem", "load_experiment"]
+__all__ = [
+    "ExperimentInvalid",
+    "Problem",
+    "load_experiment",
+    "plain",
+    "problem_at",
+    "read_yaml_mapping",
+    "schema_problems",
+]
 
 Loc = tuple[int | str, ...]
 
@@ -104,14 +112,17 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _schema_problems(file: str, root: Any, exc: ValidationError) -> list[Problem]:
+def schema_problems(
+    file: str, root: Any, exc: ValidationError, model: type[BaseModel] = Experiment
+) -> list[Problem]:
+    """Each validation error of ``model`` at its line in the YAML, with key suggestions."""
     problems = []
     for error in exc.errors():
         loc: Loc = tuple(error["loc"])
         line, col = _locate(root, loc)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            parent = _model_at(Experiment, loc[:-1])
+            parent = _model_at(model, loc[:-1])
             known = _keys_of(parent) if parent else []
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             message = f"unknown key {loc[-1]!r}" + (
@@ -142,8 +153,7 @@ def _reference_problems(
     problems: list[Problem] = []
 
     def problem(loc: Loc, message: str) -> None:
-        line, col = _locate(root, loc)
-        problems.append(Problem(file, line, col, _field_name(loc), message))
+        problems.append(problem_at(file, root, loc, message))
 
     backend = experiment.stack.backend
     for name in experiment.stack.services:
@@ -212,16 +222,14 @@ def _probe_problems(
     problems = []
     for key, value, known in checks:
         if value is not None and value not in known:
-            line, col = _locate(root, (*loc, key))
             message = f"no {key} {value!r}; known: {', '.join(known)}"
-            problems.append(Problem(file, line, col, _field_name((*loc, key)), message))
+            problems.append(problem_at(file, root, (*loc, key), message))
     return problems
 
 
-def load_experiment(path: Path, config: LabConfig | None = None) -> Experiment:
-    """The experiment in ``path``, or ExperimentInvalid listing every problem."""
+def read_yaml_mapping(path: Path, what: str) -> CommentedMap:
+    """The YAML mapping in ``path`` with line numbers kept, or ExperimentInvalid."""
     file = str(path)
-    config = config or LabConfig()
     try:
         text = path.read_text()
     except OSError as exc:
@@ -238,22 +246,34 @@ def load_experiment(path: Path, config: LabConfig | None = None) -> Experiment:
     except YAMLError as exc:
         raise ExperimentInvalid([Problem(file, 1, 1, "(yaml)", f"not valid YAML: {exc}")]) from None
     if not isinstance(root, CommentedMap):
-        raise ExperimentInvalid(
-            [Problem(file, 1, 1, "(file)", "an experiment is a mapping with title and method")]
-        )
+        raise ExperimentInvalid([Problem(file, 1, 1, "(file)", f"{what}")])
+    return root
+
+
+def problem_at(file: str, root: Any, loc: Loc, message: str) -> Problem:
+    line, col = _locate(root, loc)
+    return Problem(file, line, col, _field_name(loc), message)
+
+
+def load_experiment(path: Path, config: LabConfig | None = None) -> Experiment:
+    """The experiment in ``path``, or ExperimentInvalid listing every problem."""
+    file = str(path)
+    config = config or LabConfig()
+    root = read_yaml_mapping(path, "an experiment is a mapping with title and method")
     try:
-        experiment = Experiment.model_validate(_plain(root))
+        experiment = Experiment.model_validate(plain(root))
     except ValidationError as exc:
-        raise ExperimentInvalid(_schema_problems(file, root, exc)) from None
+        raise ExperimentInvalid(schema_problems(file, root, exc)) from None
     problems = _reference_problems(file, root, experiment, config)
     if problems:
         raise ExperimentInvalid(problems)
     return experiment
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
+    """Round-trip YAML nodes as plain dicts and lists, for pydantic."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     return node

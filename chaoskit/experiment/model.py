@@ -26,18 +26,18 @@ ProbeWhen = Literal["before", "during", "after"]
 DEFAULT_WHEN: tuple[ProbeWhen, ...] = ("before", "after")
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ServiceChoice(_Strict):
+class ServiceChoice(Strict):
     profile: ProfileName = "naive"
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="dotted settings, e.g. dns.serve_stale: false"
     )
 
 
-class StackSpec(_Strict):
+class StackSpec(Strict):
     backend: Literal["local", "compose"] = "local"
     profile: ProfileName = Field(
         default="naive", description="profile for every service not listed"
@@ -45,7 +45,7 @@ class StackSpec(_Strict):
     services: dict[str, ProfileName | ServiceChoice] = Field(default_factory=dict)
 
 
-class Slo(_Strict):
+class Slo(Strict):
     """Client-side objectives over a sliding window of samples."""
 
     error_rate_below: float = Field(default=0.01, ge=0, le=1)
@@ -59,7 +59,7 @@ class Slo(_Strict):
     )
 
 
-class Probe(_Strict):
+class Probe(Strict):
     """A steady-state check. ``http``: url/service+path and expected status; ``dns``: a record
     that must resolve; ``dynamodb``: a region whose table list must answer; ``slo``: the
     client SLOs over the recent window."""
@@ -87,12 +87,12 @@ class Probe(_Strict):
         return self
 
 
-class SteadyState(_Strict):
+class SteadyState(Strict):
     slo: Slo = Slo()
     probes: list[Probe] = Field(default_factory=list)
 
 
-class LoadSpec(_Strict):
+class LoadSpec(Strict):
     locustfile: str = Field(default="builtin", description="'builtin' (the gateway mix) or a path")
     mix: dict[Literal["read", "list", "write", "launch"], int] | None = None
     users: int = Field(default=10, ge=1, le=10_000)
@@ -102,14 +102,14 @@ class LoadSpec(_Strict):
     warmup: Duration = 3.0
 
 
-class ManualStep(_Strict):
+class ManualStep(Strict):
     prompt: str
     runbook: str = ""
     timeout: Duration = 60.0
     on_timeout: Literal["continue", "fail"] = "continue"
 
 
-class Step(_Strict):
+class Step(Strict):
     """One entry of the method: exactly one of fault, wait, probe, manual, rollback."""
 
     name: str | None = None
@@ -152,7 +152,7 @@ class Step(_Strict):
         )
 
 
-class StopCondition(_Strict):
+class StopCondition(Strict):
     name: str
     metric: Literal["error_rate", "p95_ms", "rps"]
     above: float | None = None
@@ -168,12 +168,12 @@ class StopCondition(_Strict):
         return self
 
 
-class RecoverySpec(_Strict):
+class RecoverySpec(Strict):
     consecutive_samples: int = Field(default=10, ge=1, description="good samples in a row")
     timeout: Duration = 60.0
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     title: str
     description: str = ""
     tags: list[str] = Field(default_factory=list)

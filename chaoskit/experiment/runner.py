@@ -7,21 +7,22 @@ verified.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
+import os
 import select
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from chaoskit._errors import ChaoskitError
+from chaoskit._signals import handling
 from chaoskit.experiment.analysis import client_outage_s, compute_metrics, first_recovery
 from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
@@ -58,6 +59,11 @@ class RunOptions:
     on_tick: Callable[[ExperimentRun], None] | None = None
     recovery_timeout_s: float | None = None
     fresh_services: bool = True
+    manual_poll: Callable[[], bool] | None = None
+    """Polled during a manual step: True once someone confirmed it (a game day's console).
+    Without it, an interactive run waits for Enter on stdin."""
+    trigger: str = field(default_factory=lambda: os.environ.get("CHAOSKIT_TRIGGER", "manual"))
+    """Who started the run, for history: manual, schedule:<job>, gameday:<plan>."""
 
 
 @dataclass
@@ -154,14 +160,10 @@ class ExperimentRun:
         if self._abort is None:
             self._abort = Aborted("interrupted", f"interrupted by {signal.Signals(signum).name}")
 
-    @contextlib.contextmanager
-    def _signals(self) -> Iterator[None]:
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+    def request_abort(self, status: str, reason: str) -> None:
+        """Stop the run from another thread: it reverts every fault and writes its report."""
+        if self._abort is None:
+            self._abort = Aborted(status, reason)
 
     # ---- faults -------------------------------------------------------------------------
     def _inject(self, planned: PlannedStep) -> FaultRecord:
@@ -287,10 +289,16 @@ class ExperimentRun:
         if manual.runbook:
             self.options.echo(manual.runbook.rstrip())
         deadline = self.now() + manual.timeout
-        if self.options.interactive:
-            self.options.echo(f"press Enter when done (timeout {manual.timeout:g}s)")
+        poll = self.options.manual_poll
+        if poll is not None or self.options.interactive:
+            how = "type done" if poll is not None else "press Enter"
+            self.options.echo(f"{how} when done (timeout {manual.timeout:g}s)")
             while self.now() < deadline:
                 self._sleep_until(self.now() + 0.1)
+                if poll is not None:
+                    if poll():
+                        return "confirmed"
+                    continue
                 ready, _, _ = select.select([sys.stdin], [], [], 0)
                 if ready:
                     sys.stdin.readline()
@@ -362,7 +370,7 @@ class ExperimentRun:
         during_stop = threading.Event()
         during_thread: threading.Thread | None = None
         exp = self.experiment
-        with self._signals():
+        with handling(self._on_signal):
             try:
                 self._set_phase("setup")
                 if self.options.fresh_services:
@@ -452,7 +460,7 @@ class ExperimentRun:
         held = status == "completed" and verdict == "hypothesis held"
         exit_code = 0 if held else (3 if status in ("aborted", "interrupted") else 1)
         metrics = self._metrics()
-        self._write(status, verdict, metrics)
+        self._write(status, verdict, metrics, exit_code)
         return RunResult(status, verdict, held, exit_code, self.run_dir, metrics)
 
     def _await_first_results(self, listener: LoadStreamListener, locust: LocustRun) -> None:
@@ -509,7 +517,7 @@ class ExperimentRun:
             )
         return metrics
 
-    def _write(self, status: str, verdict: str, metrics: dict[str, Any]) -> None:
+    def _write(self, status: str, verdict: str, metrics: dict[str, Any], exit_code: int) -> None:
         from chaoskit.experiment.report_files import write_run_dir
         from chaoskit.report import load_run, render_run
 
@@ -518,6 +526,33 @@ class ExperimentRun:
             render_run(load_run(self.run_dir))
         except Exception as exc:  # a report that fails must not hide the run's result
             self.options.echo(f"report not written: {type(exc).__name__}: {exc}")
+        try:
+            self._record_history(status, verdict, metrics, exit_code)
+        except Exception as exc:  # nor may history
+            self.options.echo(f"history not recorded: {type(exc).__name__}: {exc}")
+
+    def _record_history(
+        self, status: str, verdict: str, metrics: dict[str, Any], exit_code: int
+    ) -> None:
+        from chaoskit.report import load_run
+        from chaoskit.schedule.history import RunRecord, record_run
+
+        journal = load_run(self.run_dir).journal
+        report = self.run_dir / "report.html"
+        held = status == "completed" and verdict == "hypothesis held"
+        record_run(
+            self.lab.state_dir,
+            RunRecord(
+                run_id=self.run_id, title=self.experiment.title, source=str(self.source),
+                started_at=journal.started_at, status=status, verdict=verdict, held=held,
+                exit_code=exit_code,
+                profile=journal.profile, trigger=self.options.trigger,
+                run_dir=str(self.run_dir.resolve()),
+                report=str(report.resolve()) if report.exists() else None,
+                time_to_recover_s=metrics.get("time_to_recover_from_revert_s"),
+                availability=metrics.get("availability_during_fault"), metrics=metrics,
+            ),
+        )  # fmt: skip
 
 
 def _metric(sample: Sample, condition: StopCondition) -> float | None:

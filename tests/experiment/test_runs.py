@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
-from tests.helpers import run_cli
+from tests.helpers import assert_lab_clean, run_cli, shortened
 
 pytestmark = pytest.mark.lab
 
@@ -31,19 +30,6 @@ def fresh_services_after(lab: LocalLab) -> Iterator[None]:
     """A naive fleet stays collapsed after a run: leave the next test a fresh stack."""
     yield
     lab.restart_services()
-
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "experiments"
-
-
-def shortened(name: str, tmp_path: Path, **changes: Any) -> Path:
-    """An example with its timeline squeezed into a few seconds."""
-    data = YAML(typ="safe").load((EXAMPLES / name).read_text())
-    data.update(changes)
-    path = tmp_path / name
-    with path.open("w") as sink:
-        YAML().dump(data, sink)
-    return path
 
 
 def run(lab: LocalLab, experiment: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -63,16 +49,6 @@ def run(lab: LocalLab, experiment: Path, out: Path, *extra: str) -> tuple[int, d
 def timeline(journal: dict[str, Any]) -> list[dict[str, str]]:
     with (journal["_dir"] / "timeline.csv").open() as source:
         return list(csv.DictReader(source))
-
-
-def assert_lab_clean(lab: LocalLab) -> None:
-    with lab.dns_admin() as admin:
-        assert admin.faults() == []
-    toxi = lab.toxiproxy()
-    for name, proxy in toxi.proxies().items():
-        assert proxy.enabled, name
-        assert toxi.toxics(name) == []
-    assert Ledger(lab.state_dir).entries() == []
 
 
 def test_dns_blackout_example(lab: LocalLab, tmp_path: Path, open_page: Any) -> None:

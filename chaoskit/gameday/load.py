@@ -1,0 +1,69 @@
+"""Reading a game-day plan the way experiments are read: every problem at once, each as
+``file:line:col: field: message``. The experiments a plan names are loaded too, so a bad
+experiment is caught when the plan is checked, not halfway through the game day."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from chaoskit.experiment.load import (
+    ExperimentInvalid,
+    Problem,
+    load_experiment,
+    plain,
+    problem_at,
+    read_yaml_mapping,
+    schema_problems,
+)
+from chaoskit.experiment.model import Experiment
+from chaoskit.gameday.model import GameDayPlan
+from chaoskit.lab.config import LabConfig
+
+__all__ = ["LoadedPlan", "load_plan"]
+
+
+class LoadedPlan:
+    """A plan with its experiments loaded, paths resolved against the plan's directory."""
+
+    def __init__(self, path: Path, plan: GameDayPlan, experiments: dict[str, Experiment]) -> None:
+        self.path = path
+        self.plan = plan
+        self.experiments = experiments
+
+    def experiment_path(self, step_name: str) -> Path:
+        step = next(s for s in self.plan.steps if s.name == step_name)
+        assert step.experiment is not None
+        return (self.path.parent / step.experiment).resolve()
+
+
+def load_plan(path: Path, config: LabConfig | None = None) -> LoadedPlan:
+    file = str(path)
+    root = read_yaml_mapping(path, "a game-day plan is a mapping with title, window, roles, steps")
+    try:
+        plan = GameDayPlan.model_validate(plain(root))
+    except ValidationError as exc:
+        raise ExperimentInvalid(schema_problems(file, root, exc, GameDayPlan)) from None
+    problems: list[Problem] = []
+    experiments: dict[str, Experiment] = {}
+    for i, step in enumerate(plan.steps):
+        if step.experiment is None:
+            continue
+        target = (path.parent / step.experiment).resolve()
+        if not target.is_file():
+            problems.append(
+                problem_at(file, root, ("steps", i, "experiment"), f"no such file: {target}")
+            )
+            continue
+        try:
+            experiments[step.name] = load_experiment(target, config)
+        except ExperimentInvalid as exc:
+            problems.append(
+                problem_at(file, root, ("steps", i, "experiment"),
+                           f"{step.experiment} is not a valid experiment (see below)")
+            )  # fmt: skip
+            problems += exc.problems
+    if problems:
+        raise ExperimentInvalid(problems)
+    return LoadedPlan(path, plan, experiments)

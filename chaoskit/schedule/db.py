@@ -1,0 +1,74 @@
+"""The state directory's SQLite database: jobs, job events and run history.
+
+WAL mode and a busy timeout let the scheduler and the runs it starts write at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["DB_NAME", "connect"]
+
+DB_NAME = "chaoskit.db"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    held INTEGER NOT NULL,
+    exit_code INTEGER NOT NULL,
+    profile TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    run_dir TEXT NOT NULL,
+    report TEXT,
+    time_to_recover_s REAL,
+    availability REAL,
+    metrics TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_title ON runs (title, started_at);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    target TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('experiment', 'gameday')),
+    cron TEXT,
+    at TEXT,
+    tz TEXT NOT NULL,
+    missed TEXT NOT NULL CHECK (missed IN ('skip', 'run-once')),
+    out_dir TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    next_due TEXT,
+    last_run_at TEXT,
+    last_exit INTEGER
+);
+CREATE TABLE IF NOT EXISTS job_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+@contextlib.contextmanager
+def connect(state_dir: Path) -> Iterator[sqlite3.Connection]:
+    """A connection in autocommit mode (use ``BEGIN IMMEDIATE`` for a transaction), closed
+    on exit."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(state_dir / DB_NAME, timeout=10.0, isolation_level=None)
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA busy_timeout=10000")
+        connection.executescript(SCHEMA)
+        yield connection
+    finally:
+        connection.close()

@@ -1,0 +1,232 @@
+"""Scheduled jobs: an experiment or a game-day plan, run on a cron expression or once.
+
+Due times come from croniter in the job's time zone (so ``0 9 * * 1-5`` is 09:00 local,
+across daylight-saving changes) and are stored in UTC. Every function that needs "now"
+takes it as an argument.
+
+**Missed runs.** A run is *missed* when the scheduler reaches it more than ``GRACE`` late
+(it was not running, or the lab was busy). Each job has a policy:
+- ``skip`` (default): record how many were missed, run none of them, wait for the next
+  occurrence. A chaos experiment planned for 02:00 does not fire at 09:00 because the
+  daemon came back then.
+- ``run-once``: record them and run once now, however many were missed, then continue
+  with the next occurrence (as systemd's ``Persistent=true`` does).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chaoskit._errors import InvalidInput
+from chaoskit.schedule.db import connect
+
+__all__ = [
+    "GRACE",
+    "Decision",
+    "Job",
+    "add_job",
+    "decide",
+    "get_jobs",
+    "next_after",
+    "record_event",
+    "remove_job",
+]
+
+GRACE = timedelta(seconds=60)
+Missed = Literal["skip", "run-once"]
+
+
+@dataclass
+class Job:
+    id: str
+    target: str
+    kind: Literal["experiment", "gameday"]
+    cron: str | None
+    at: datetime | None
+    tz: str
+    missed: Missed
+    out_dir: str
+    created_at: datetime
+    next_due: datetime | None
+    last_run_at: datetime | None = None
+    last_exit: int | None = None
+
+    @property
+    def when(self) -> str:
+        if self.cron:
+            return f"cron '{self.cron}' ({self.tz})"
+        assert self.at is not None
+        return f"at {self.at.astimezone(ZoneInfo(self.tz)):%Y-%m-%d %H:%M:%S %Z}"
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"--tz: unknown time zone {name!r}; expected an IANA name such as Europe/Berlin"
+        ) from None
+
+
+def check_cron(expression: str) -> str:
+    from croniter import croniter
+
+    if not croniter.is_valid(expression):
+        raise InvalidInput(
+            f"--cron: {expression!r} is not a cron expression "
+            "(five fields: minute hour day-of-month month day-of-week, e.g. '0 9 * * 1-5')"
+        )
+    return expression
+
+
+def parse_at(text: str, tz: str) -> datetime:
+    """``--at``: an ISO date and time, in ``tz`` unless it carries its own offset."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"--at: {text!r} is not a date and time; expected e.g. 2026-12-03T14:00 "
+            "or 2026-12-03 14:00:00+01:00"
+        ) from None
+    return moment.replace(tzinfo=zone(tz)) if moment.tzinfo is None else moment
+
+
+def next_after(cron: str | None, at: datetime | None, tz: str, after: datetime) -> datetime | None:
+    """The first due time strictly after ``after`` (aware), in UTC; None if there is none."""
+    if cron is not None:
+        from croniter import croniter
+
+        local = after.astimezone(ZoneInfo(tz))
+        following: datetime = croniter(cron, local).get_next(datetime)
+        return following.astimezone(UTC)
+    if at is not None and at > after:
+        return at.astimezone(UTC)
+    return None
+
+
+def count_between(cron: str | None, start: datetime, end: datetime, tz: str) -> int:
+    """Occurrences in [start, end], at most 1000 counted."""
+    if cron is None:
+        return 1
+    count, moment = 1, start
+    while count < 1000:
+        following = next_after(cron, None, tz, moment)
+        if following is None or following > end:
+            break
+        count, moment = count + 1, following
+    return count
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Literal["wait", "run", "missed"]
+    missed: int = 0
+    """How many occurrences were missed (for ``missed``, and ``run`` under run-once)."""
+    next_due: datetime | None = None
+    """The due time to store once this decision is carried out."""
+
+
+def decide(job: Job, now: datetime) -> Decision:
+    """What the scheduler does with ``job`` at ``now``."""
+    due = job.next_due
+    if due is None or due > now:
+        return Decision("wait", next_due=due)
+    following = next_after(job.cron, job.at, job.tz, now)
+    if now - due <= GRACE:
+        return Decision("run", next_due=following)
+    missed = count_between(job.cron, due, now - GRACE, job.tz)
+    if job.missed == "run-once":
+        return Decision("run", missed=missed, next_due=following)
+    return Decision("missed", missed=missed, next_due=following)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row["id"], target=row["target"], kind=row["kind"], cron=row["cron"],
+        at=_parse(row["at"]), tz=row["tz"], missed=row["missed"], out_dir=row["out_dir"],
+        created_at=datetime.fromisoformat(row["created_at"]), next_due=_parse(row["next_due"]),
+        last_run_at=_parse(row["last_run_at"]), last_exit=row["last_exit"],
+    )  # fmt: skip
+
+
+def add_job(
+    state_dir: Path,
+    target: Path,
+    kind: Literal["experiment", "gameday"],
+    *,
+    cron: str | None,
+    at: datetime | None,
+    tz: str,
+    missed: Missed,
+    out_dir: Path,
+    now: datetime,
+) -> Job:
+    first = next_after(cron, at, tz, now)
+    if first is None:
+        raise InvalidInput(f"--at: {at} is in the past; nothing would ever run")
+    job = Job(
+        id=secrets.token_hex(3), target=str(target.resolve()), kind=kind, cron=cron, at=at,
+        tz=tz, missed=missed, out_dir=str(out_dir.resolve()), created_at=now, next_due=first,
+    )  # fmt: skip
+    with connect(state_dir) as db:
+        db.execute(
+            "INSERT INTO jobs (id, target, kind, cron, at, tz, missed, out_dir, created_at, "
+            "next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (job.id, job.target, kind, cron, at.isoformat() if at else None, tz, missed,
+             job.out_dir, now.isoformat(), first.isoformat()),
+        )  # fmt: skip
+    return job
+
+
+def get_jobs(state_dir: Path) -> list[Job]:
+    with connect(state_dir) as db:
+        rows = db.execute("SELECT * FROM jobs ORDER BY next_due IS NULL, next_due, id").fetchall()
+    return [_job(row) for row in rows]
+
+
+def remove_job(state_dir: Path, job_id: str) -> None:
+    with connect(state_dir) as db:
+        if db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount == 0:
+            known = [j.id for j in get_jobs(state_dir)]
+            raise InvalidInput(f"no scheduled job {job_id!r}; known: {', '.join(known) or 'none'}")
+
+
+def set_next_due(state_dir: Path, job_id: str, next_due: datetime | None) -> None:
+    with connect(state_dir) as db:
+        db.execute(
+            "UPDATE jobs SET next_due = ? WHERE id = ?",
+            (next_due.isoformat() if next_due else None, job_id),
+        )
+
+
+def set_last_run(state_dir: Path, job_id: str, at: datetime, exit_code: int) -> None:
+    with connect(state_dir) as db:
+        db.execute(
+            "UPDATE jobs SET last_run_at = ?, last_exit = ? WHERE id = ?",
+            (at.isoformat(), exit_code, job_id),
+        )
+
+
+def record_event(state_dir: Path, job_id: str, at: datetime, event: str, detail: str = "") -> None:
+    with connect(state_dir) as db:
+        db.execute(
+            "INSERT INTO job_events (job_id, at, event, detail) VALUES (?, ?, ?, ?)",
+            (job_id, at.isoformat(), event, detail),
+        )
+
+
+def job_events(state_dir: Path, job_id: str) -> list[tuple[str, str, str]]:
+    with connect(state_dir) as db:
+        rows = db.execute(
+            "SELECT at, event, detail FROM job_events WHERE job_id = ? ORDER BY id", (job_id,)
+        ).fetchall()
+    return [(row["at"], row["event"], row["detail"]) for row in rows]

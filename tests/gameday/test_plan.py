@@ -1,0 +1,118 @@
+"""Game-day plans: the runbook, the calendar invitation, and file:line errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from chaoskit.experiment.load import ExperimentInvalid
+from chaoskit.gameday.load import load_plan
+from chaoskit.gameday.runbook import render_ics, render_runbook
+from tests.helpers import run_cli
+
+DRILL = Path(__file__).resolve().parents[2] / "gamedays" / "dns-failure-drill.yaml"
+
+
+def test_runbook_has_roles_checkpoints_and_the_sequence() -> None:
+    runbook = render_runbook(load_plan(DRILL))
+    assert runbook.startswith("# Game day: DNS failure drill")
+    assert "**When:** Thursday 03 December 2026, 14:00 to 16:00 Europe/Berlin" in runbook
+    assert "| coordinator | Ben Kaur (ben@example.com) |" in runbook
+    assert "**Go/no-go:** Lab healthy and everyone ready?" in runbook
+    assert "- at 10s: dns.blank on dynamodb.us-east-1.lab.test for 30s" in runbook
+    assert "automatic: total-outage: error_rate above 0.99 for 45s" in runbook
+    assert runbook.index("### 1. brief") < runbook.index("### 4. debrief")
+
+
+def test_ics_parses_back_with_the_window_and_the_people(tmp_path: Path) -> None:
+    ics = tmp_path / "drill.ics"
+    done = run_cli("gameday", "plan", str(DRILL), "--ics", str(ics))
+    assert done.returncode == 0, done.stderr
+    calendar = Calendar.from_ical(ics.read_bytes())
+    (event,) = calendar.walk("VEVENT")
+    berlin = ZoneInfo("Europe/Berlin")
+    assert event.decoded("dtstart") == datetime(2026, 12, 3, 14, 0, tzinfo=berlin)
+    assert event.decoded("dtend") == datetime(2026, 12, 3, 16, 0, tzinfo=berlin)
+    assert event.decoded("dtstart").astimezone(UTC).hour == 13
+    assert str(event["summary"]) == "Game day: DNS failure drill (the October 2025 incident)"
+    attendees = [str(a) for a in event.get("attendee")]
+    assert "mailto:dee@example.com" in attendees and len(attendees) == 4
+    assert "Europe/Berlin" in [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")]
+    assert "naive blackout" in str(event["description"])
+
+
+def test_same_plan_same_uid() -> None:
+    loaded = load_plan(DRILL)
+    first = render_ics(loaded, datetime(2026, 1, 1, tzinfo=UTC))
+    second = render_ics(loaded, datetime(2026, 1, 1, tzinfo=UTC))
+    assert first == second
+
+
+BAD = """\
+title: bad plan
+window:
+  start: "2026-12-03 14:00"
+  end: "2026-12-03 13:00"
+  timezone: Mars/Olympus
+roles:
+  owner: {name: Ana}
+  coordinater: {name: Ben}
+steps:
+  - name: one
+    experiment: missing.yaml
+  - name: two
+    experiment: broken.yaml
+    profile: sturdy
+  - name: three
+    manual: do it
+    experiment: broken.yaml
+"""
+
+
+def test_a_bad_plan_gets_file_line_errors_and_exit_2(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(BAD)
+    (tmp_path / "broken.yaml").write_text("title: x\nmethod:\n  - at: 1s\n    fault: dns.blnk\n")
+    done = run_cli("gameday", "plan", str(plan))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith(f"{plan}:5:3: window.timezone: unknown time zone 'Mars/Olympus'")
+    assert any(
+        line.startswith(f"{plan}:8:3: roles.coordinater: unknown key 'coordinater' "
+                        "(did you mean 'coordinator'?)") for line in lines
+    )  # fmt: skip
+    assert (
+        f"{plan}:14:5: steps[1].profile: Input should be 'naive' or 'resilient', got 'sturdy'"
+        in lines
+    )
+    assert f"{plan}:15:5: steps[2]: a step has exactly one of 'experiment' or 'manual'" in lines
+
+
+REFERENCES = """\
+title: plan naming experiments
+window: {start: "2026-12-03 14:00", end: "2026-12-03 15:00"}
+roles: {owner: {name: A}, coordinator: {name: B}, reporter: {name: C}}
+steps:
+  - name: one
+    experiment: missing.yaml
+  - name: two
+    experiment: broken.yaml
+"""
+
+
+def test_experiments_a_plan_names_are_checked(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(REFERENCES)
+    (tmp_path / "broken.yaml").write_text("title: x\nmethod:\n  - at: 1s\n    fault: dns.blnk\n")
+    with pytest.raises(ExperimentInvalid) as caught:
+        load_plan(plan)
+    problems = [str(p) for p in caught.value.problems]
+    missing = tmp_path / "missing.yaml"
+    assert problems[0] == f"{plan}:6:5: steps[0].experiment: no such file: {missing}"
+    assert problems[1].startswith(f"{plan}:8:5: steps[1].experiment: broken.yaml is not a valid")
+    assert f"{tmp_path / 'broken.yaml'}:3:5: method[0]: a fault step needs target" in problems

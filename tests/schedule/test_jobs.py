@@ -1,0 +1,121 @@
+"""Due times, missed runs and the job table, all with an injected "now"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from chaoskit._errors import InvalidInput
+from chaoskit.schedule.daemon import Scheduler
+from chaoskit.schedule.jobs import (
+    Job,
+    add_job,
+    decide,
+    get_jobs,
+    job_events,
+    next_after,
+    parse_at,
+    remove_job,
+)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def test_cron_is_read_in_its_time_zone_across_daylight_saving() -> None:
+    weekdays_at_nine = "0 9 * * 1-5"
+    # Friday 2026-03-27 10:00 UTC: next is Monday 30 March, 09:00 CEST = 07:00 UTC
+    assert next_after(weekdays_at_nine, None, "Europe/Berlin", utc(2026, 3, 27, 10)) == utc(
+        2026, 3, 30, 7
+    )
+    # a week earlier, still CET: Monday 23 March 09:00 CET = 08:00 UTC
+    assert next_after(weekdays_at_nine, None, "Europe/Berlin", utc(2026, 3, 20, 10)) == utc(
+        2026, 3, 23, 8
+    )
+    assert next_after("*/15 * * * *", None, "UTC", utc(2026, 1, 1, 0, 0)) == utc(2026, 1, 1, 0, 15)
+
+
+def test_a_one_off_is_due_once() -> None:
+    at = parse_at("2026-12-03T14:00", "Europe/Berlin")
+    assert at == datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+    assert next_after(None, at, "Europe/Berlin", utc(2026, 12, 1)) == utc(2026, 12, 3, 13)
+    assert next_after(None, at, "Europe/Berlin", utc(2026, 12, 3, 13)) is None
+
+
+def job(next_due: datetime, missed: str = "skip", cron: str | None = "* * * * *") -> Job:
+    return Job("j1", "/x.yaml", "experiment", cron, None, "UTC", missed,  # type: ignore[arg-type]
+               "/reports", utc(2026, 1, 1), next_due)  # fmt: skip
+
+
+def test_due_within_the_grace_runs_and_moves_on() -> None:
+    due = utc(2026, 1, 1, 10, 0)
+    assert decide(job(due), due - timedelta(seconds=1)).action == "wait"
+    decision = decide(job(due), due + timedelta(seconds=20))
+    assert decision.action == "run" and decision.missed == 0
+    assert decision.next_due == utc(2026, 1, 1, 10, 1)
+
+
+def test_missed_runs_follow_the_policy() -> None:
+    due, now = utc(2026, 1, 1, 10, 0), utc(2026, 1, 1, 10, 5, 30)
+    skipped = decide(job(due, "skip"), now)
+    assert (skipped.action, skipped.missed, skipped.next_due) == (
+        "missed",
+        5,
+        utc(2026, 1, 1, 10, 6),
+    )
+    once = decide(job(due, "run-once"), now)
+    assert (once.action, once.missed, once.next_due) == ("run", 5, utc(2026, 1, 1, 10, 6))
+    one_off = decide(job(due, "skip", cron=None), now)
+    assert (one_off.action, one_off.missed, one_off.next_due) == ("missed", 1, None)
+
+
+def test_jobs_are_stored_listed_and_removed(tmp_path: Path) -> None:
+    now = utc(2026, 1, 1, 9, 0)
+    added = add_job(tmp_path, Path("x.yaml"), "experiment", cron="0 10 * * *", at=None,
+                    tz="UTC", missed="skip", out_dir=Path("reports"), now=now)  # fmt: skip
+    (stored,) = get_jobs(tmp_path)
+    assert stored.id == added.id and stored.next_due == utc(2026, 1, 1, 10)
+    assert stored.target == str(Path("x.yaml").resolve())
+    with pytest.raises(InvalidInput, match="in the past"):
+        add_job(tmp_path, Path("x.yaml"), "experiment", cron=None, at=utc(2025, 1, 1), tz="UTC",
+                missed="skip", out_dir=Path("reports"), now=now)  # fmt: skip
+    with pytest.raises(InvalidInput, match=f"no scheduled job 'nope'; known: {added.id}"):
+        remove_job(tmp_path, "nope")
+    remove_job(tmp_path, added.id)
+    assert get_jobs(tmp_path) == []
+
+
+def test_the_scheduler_records_a_missed_run_and_runs_nothing(tmp_path: Path) -> None:
+    """Down for a day with a skip policy: the missed runs are recorded, none is started."""
+    created = utc(2026, 1, 1, 9, 0)
+    added = add_job(tmp_path, Path("x.yaml"), "experiment", cron="0 10 * * *", at=None,
+                    tz="UTC", missed="skip", out_dir=Path("reports"), now=created)  # fmt: skip
+    scheduler = Scheduler(tmp_path, clock=lambda: utc(2026, 1, 3, 9, 30), echo=lambda m: None)
+    scheduler.tick()
+    assert scheduler.runs == 0
+    assert [e[1:] for e in job_events(tmp_path, added.id)] == [
+        ("missed", "2 run(s) missed; policy skip")
+    ]
+    assert get_jobs(tmp_path)[0].next_due == utc(2026, 1, 3, 10)
+
+
+def test_bad_schedule_input_is_exit_2(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    experiment = Path(__file__).resolve().parents[2] / "experiments" / "dns-blackout.yaml"
+    state = ["--state-dir", str(tmp_path)]
+    for args, message in [
+        (["--cron", "61 * * * *"], "--cron: '61 * * * *' is not a cron expression"),
+        (["--at", "tomorrow"], "--at: 'tomorrow' is not a date and time"),
+        (["--cron", "* * * * *", "--tz", "Nowhere/City"], "--tz: unknown time zone"),
+        ([], "give exactly one of --cron EXPR or --at DATETIME"),
+        (["--at", "2020-01-01T00:00"], "is in the past"),
+    ]:
+        done = run_cli(*state, "schedule", "add", *args, str(experiment))
+        assert done.returncode == 2, (args, done.stderr)
+        assert message in done.stderr and "Traceback" not in done.stderr
+    done = run_cli(*state, "schedule", "add", "--cron", "0 3 * * *", str(tmp_path / "none.yaml"))
+    assert done.returncode == 2 and "none.yaml:1:1: (file): cannot read" in done.stderr
