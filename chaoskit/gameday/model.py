@@ -32,7 +32,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from chaoskit.experiment.durations import Duration
-from chaoskit.experiment.model import ProfileName, StopCondition, Strict
+from chaoskit.experiment.model import StopCondition, Strict
+from chaoskit.services.resilience.settings import ProfileName
 
 __all__ = ["GameDayPlan", "GameDayStep", "Person", "Roles", "Window"]
 
