@@ -35,8 +35,11 @@ class OpenedPage:
         return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """A headless Chromium for one test. Not shared wider: Playwright's sync API keeps an
+    event loop running on this thread while it is open, which would break asyncio.run()
+    in tests that come after."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
