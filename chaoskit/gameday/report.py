@@ -69,7 +69,9 @@ def render_gameday_markdown(loaded: LoadedPlan, result: GameDayResult) -> str:
     lines += ["", "## Action items", ""]
     lines += [f"- [ ] {md(e.text)} ({e.at})" for e in actions] or ["- (none)"]
     lines += ["", "## Decisions", ""]
-    lines += [f"- {e.at} {md(e.text)}" for e in decisions] or ["- (none)"]
+    lines += [
+        f"- {e.at} {'HALT: ' if e.kind == 'halt' else ''}{md(e.text)}" for e in decisions
+    ] or ["- (none)"]
     lines += ["", "## Notes", ""]
     lines += [f"- {e.at} {md(e.text)}" for e in notes] or ["- (none)"]
     lines += ["", "## Objectives and hypotheses", ""]
