@@ -63,3 +63,14 @@ def assert_lab_clean(lab: LocalLab) -> None:
         assert proxy.enabled, name
         assert toxi.toxics(name) == []
     assert Ledger(lab.state_dir).entries() == []
+
+
+def short_blackout(tmp_path: Path, seconds: int) -> Path:
+    """The DNS blackout example with light load, the fault from 1 s for ``seconds``."""
+    return shortened(
+        "dns-blackout.yaml", tmp_path,
+        load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
+        method=[{"name": "blackout", "at": "1s", "fault": "dns.blank",
+                 "target": "dynamodb.us-east-1.lab.test", "duration": f"{seconds}s"}],
+        recovery={"consecutive_samples": 10, "timeout": "20s"},
+    )  # fmt: skip

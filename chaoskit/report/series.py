@@ -80,17 +80,23 @@ def _window(timeline: Timeline, seconds: float = 1.0) -> int:
     return max(1, round(seconds / timeline.sample_period)) if len(timeline) > 1 else 1
 
 
+def _window_sums(values: list[float], window: int) -> list[float]:
+    """The sum of each value and the ``window - 1`` before it."""
+    sums, running = [], 0.0
+    for i, value in enumerate(values):
+        running += value - (values[i - window] if i >= window else 0.0)
+        sums.append(running)
+    return sums
+
+
+def _per_second(total: float, span: float) -> float | None:
+    return round(total / span, 3) if span > 0 else None
+
+
 def rolling_rate(counts: list[float], window: int, period: float) -> list[float | None]:
     """Per-second rate of per-sample counts, summed over the last ``window`` samples."""
-    rates: list[float | None] = []
-    running = 0.0
-    for i, count in enumerate(counts):
-        running += count
-        if i >= window:
-            running -= counts[i - window]
-        span = min(i + 1, window) * period
-        rates.append(round(running / span, 3) if span > 0 else None)
-    return rates
+    sums = _window_sums(counts, window)
+    return [_per_second(total, min(i + 1, window) * period) for i, total in enumerate(sums)]
 
 
 def counter_rate(t: list[float], values: list[float | None], window: int) -> list[float | None]:
@@ -104,16 +110,8 @@ def counter_rate(t: list[float], values: list[float | None], window: int) -> lis
         else:
             increments.append(value - previous if value >= previous else value)
         previous = value if value is not None else previous
-    rates: list[float | None] = []
-    running = 0.0
-    for i, increment in enumerate(increments):
-        running += increment
-        if i >= window:
-            running -= increments[i - window]
-        start = max(0, i - window)
-        span = t[i] - t[start]
-        rates.append(round(running / span, 3) if span > 0 else None)
-    return rates
+    sums = _window_sums(increments, window)
+    return [_per_second(total, t[i] - t[max(0, i - window)]) for i, total in enumerate(sums)]
 
 
 DNS_COLOURS = {

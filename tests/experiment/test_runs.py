@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,7 @@ from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
 from tests.helpers import assert_lab_clean, run_cli, shortened
 
-pytestmark = pytest.mark.lab
-
-
-@pytest.fixture(autouse=True)
-def fresh_services_after(lab: LocalLab) -> Iterator[None]:
-    """A naive fleet stays collapsed after a run: leave the next test a fresh stack."""
-    yield
-    lab.restart_services()
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
 
 def run(lab: LocalLab, experiment: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:

@@ -6,32 +6,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chaoskit.lab import LocalLab
 from chaoskit.schedule.history import list_runs
-from tests.helpers import assert_lab_clean, run_cli, shortened
+from tests.helpers import assert_lab_clean, run_cli, short_blackout
 
-pytestmark = pytest.mark.lab
-
-
-@pytest.fixture(autouse=True)
-def fresh_services_after(lab: LocalLab) -> Iterator[None]:
-    yield
-    lab.restart_services()
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
 
 def plan_file(tmp_path: Path, fault_seconds: int) -> Path:
-    shortened(
-        "dns-blackout.yaml", tmp_path,
-        load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
-        method=[{"name": "blackout", "at": "1s", "fault": "dns.blank",
-                 "target": "dynamodb.us-east-1.lab.test", "duration": f"{fault_seconds}s"}],
-        recovery={"consecutive_samples": 10, "timeout": "20s"},
-    )  # fmt: skip
+    short_blackout(tmp_path, fault_seconds)
     plan = tmp_path / "plan.yaml"
     plan.write_text(
         """\

@@ -28,3 +28,10 @@ def lab(lab_state_dir: Path) -> Iterator[LocalLab]:
         yield real_lab
     finally:
         real_lab.down()
+
+
+@pytest.fixture
+def fresh_services_after(lab: LocalLab) -> Iterator[None]:
+    """A naive fleet stays collapsed after a run: leave the next test a fresh stack."""
+    yield
+    lab.restart_services()

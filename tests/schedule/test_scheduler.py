@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,25 +17,9 @@ from chaoskit.lab import LocalLab
 from chaoskit.lab.lock import LabLock
 from chaoskit.schedule.history import list_runs
 from chaoskit.schedule.jobs import job_events, remove_job
-from tests.helpers import assert_lab_clean, run_cli, shortened
+from tests.helpers import assert_lab_clean, run_cli, short_blackout
 
-pytestmark = pytest.mark.lab
-
-
-@pytest.fixture(autouse=True)
-def fresh_services_after(lab: LocalLab) -> Iterator[None]:
-    yield
-    lab.restart_services()
-
-
-def short_blackout(tmp_path: Path, seconds: int) -> Path:
-    return shortened(
-        "dns-blackout.yaml", tmp_path,
-        load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
-        method=[{"name": "blackout", "at": "1s", "fault": "dns.blank",
-                 "target": "dynamodb.us-east-1.lab.test", "duration": f"{seconds}s"}],
-        recovery={"consecutive_samples": 10, "timeout": "20s"},
-    )  # fmt: skip
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
 
 def schedule_soon(lab: LocalLab, experiment: Path, out: Path) -> tuple[str, datetime]:
