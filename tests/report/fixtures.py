@@ -13,6 +13,13 @@ import pytest
 
 RUNS = Path(__file__).parent / "runs"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".artifacts" / "screenshots"
+# Root needs --no-sandbox; the rest keep Chromium from calling home (updates, sync, field
+# trials), which a closed network refuses and which tests must never attempt.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-domain-reliability", "--metrics-recording-only",
+]  # fmt: skip
 
 
 def recorded_run(tmp_path: Path, name: str) -> Path:
@@ -45,7 +52,7 @@ def browser() -> Iterator[Any]:
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     assert executable, "chromium is not installed: run scripts/bootstrap --browser"
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
