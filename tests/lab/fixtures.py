@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from chaoskit.lab import LabConfig, LocalLab
+from chaoskit.lab.config import SERVICE_NAMES
+from chaoskit.services.resilience.settings import ServiceProfile
 
 
 def lab_config(net: int) -> LabConfig:
@@ -32,6 +34,8 @@ def lab(lab_state_dir: Path) -> Iterator[LocalLab]:
 
 @pytest.fixture
 def fresh_services_after(lab: LocalLab) -> Iterator[None]:
-    """A naive fleet stays collapsed after a run: leave the next test a fresh stack."""
+    """A naive fleet stays collapsed after a run, and a run may leave the services on another
+    profile: leave the next test fresh services on the default (naive) profile."""
     yield
-    lab.restart_services()
+    lab.stop_services()
+    lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES})
