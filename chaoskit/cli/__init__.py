@@ -61,7 +61,7 @@ def _root(
 
 
 def _register() -> None:
-    from chaoskit.cli import demo, dns, experiment, gameday, lab, report, schedule
+    from chaoskit.cli import automation, demo, dns, experiment, gameday, lab, report, schedule
 
     lab.register(app)
     experiment.register(app)
@@ -70,6 +70,7 @@ def _register() -> None:
     demo.register(app)
     app.add_typer(dns.app, name="dns")
     app.add_typer(gameday.app, name="gameday")
+    app.add_typer(automation.app, name="automation")
 
 
 def main() -> None:

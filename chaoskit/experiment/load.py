@@ -199,6 +199,17 @@ def _reference_problems(
                         takes = ", ".join(kind.params.model_fields) or "none"
                         message = f"unknown parameter; {step.fault} takes: {takes}"
                     problem(loc, message)
+        if step.fault == "dns.enactor_delay" and experiment.stack.automation == "off":
+            problem(("method", i, "fault"),
+                    "dns.enactor_delay needs the DNS automation: set stack.automation "
+                    "to legacy or safe")  # fmt: skip
+        if (
+            step.manual is not None
+            and step.manual.unattended == "automation.repair"
+            and experiment.stack.automation == "off"
+        ):
+            problem(("method", i, "manual", "unattended"),
+                    "automation.repair needs stack.automation: legacy or safe")  # fmt: skip
         if step.rollback is not None and step.rollback != "all":
             earlier = {s.name for s in experiment.method[:i] if s.fault is not None and s.name}
             if step.rollback not in earlier:

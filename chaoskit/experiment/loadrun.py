@@ -47,7 +47,7 @@ class LocustRun:
         self._procs.append(
             subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=self._env(), start_new_session=True, preexec_fn=_die_with_parent,
+                env=self._env(), start_new_session=True, preexec_fn=die_with_parent,
             )
         )  # fmt: skip
 
@@ -91,7 +91,7 @@ class LocustRun:
                 proc.wait(5)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to SIGTERM this child when the controller dies, even by SIGKILL."""
     if sys.platform.startswith("linux"):
         import ctypes

@@ -43,6 +43,11 @@ class StackSpec(Strict):
         default="naive", description="profile for every service not listed"
     )
     services: dict[str, ProfileName | ServiceChoice] = Field(default_factory=dict)
+    automation: Literal["off", "legacy", "safe"] = Field(
+        default="off",
+        description="run the DNS automation that keeps the us-east-1 record: legacy has the "
+        "October 2025 race, safe compare-and-sets",
+    )
 
 
 class Slo(Strict):
@@ -107,6 +112,11 @@ class ManualStep(Strict):
     runbook: str = ""
     timeout: Duration = 60.0
     on_timeout: Literal["continue", "fail"] = "continue"
+    unattended: Literal["automation.repair"] | None = Field(
+        default=None,
+        description="what an unattended run does in place of a person: automation.repair "
+        "restores the record as the operators did",
+    )
 
 
 class Step(Strict):

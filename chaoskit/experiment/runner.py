@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import ChaoskitError
 from chaoskit._signals import handling
@@ -33,6 +33,9 @@ from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recor
 from chaoskit.experiment.timeline import PlannedStep, plan
 from chaoskit.lab.local import LocalLab
 from chaoskit.services.resilience.settings import ServiceProfile
+
+if TYPE_CHECKING:
+    from chaoskit.automation.process import AutomationProcess
 
 __all__ = ["EXIT_CODES", "ExperimentRun", "FaultRecord", "RunOptions", "RunResult"]
 
@@ -113,6 +116,7 @@ class ExperimentRun:
         self.run_id = f"{stamp}-{_slug(experiment.title)}"
         self.run_dir = options.out_dir / self.run_id
         self.ledger = Ledger(lab.state_dir)
+        self.automation: AutomationProcess | None = None
         self.phase = "setup"
         self.faults: list[FaultRecord] = []
         self.steps: list[dict[str, Any]] = []
@@ -290,6 +294,8 @@ class ExperimentRun:
             self.options.echo(manual.runbook.rstrip())
         deadline = self.now() + manual.timeout
         poll = self.options.manual_poll
+        if manual.unattended is not None and poll is None and not self.options.interactive:
+            return self._unattended(manual.unattended)
         if poll is not None or self.options.interactive:
             how = "type done" if poll is not None else "press Enter"
             self.options.echo(f"{how} when done (timeout {manual.timeout:g}s)")
@@ -305,11 +311,38 @@ class ExperimentRun:
                     return "confirmed"
         else:
             self._sleep_until(deadline)
+        if manual.unattended is not None:
+            return self._unattended(manual.unattended)
         if manual.on_timeout == "fail":
             raise Aborted(
                 "failed", f"manual step not confirmed within {manual.timeout:g}s: {manual.prompt}"
             )
         return "timed_out_continued"
+
+    def _start_automation(self) -> None:
+        mode = self.experiment.stack.automation
+        if mode == "off":
+            return
+        from chaoskit.automation.process import AutomationProcess
+
+        planned_s = max((p.end_s for p in plan(self.experiment.method)), default=0.0)
+        until = time.time() + planned_s + self._recovery_timeout() + 120
+        self.automation = AutomationProcess(
+            self.lab, mode, until, self.run_dir / "logs" / "automation.log"
+        )
+        self.automation.start()
+        self.options.echo(f"[{self.now():7.2f}s] DNS automation running ({mode})")
+
+    def _unattended(self, action: str) -> str:
+        """What a person would have done, scripted: ``automation.repair``."""
+        if action == "automation.repair" and self.automation is not None:
+            repaired = self.automation.repair()
+            self.options.echo(
+                f"[{self.now():7.2f}s] automation repaired by script"
+                + ("" if repaired else " (the record did not come back within 5 s)")
+            )
+            return "automated" if repaired else "automated_unverified"
+        return "skipped"
 
     def _run_step(self, planned: PlannedStep) -> None:
         step = planned.step
@@ -377,6 +410,7 @@ class ExperimentRun:
                     self.lab.stop_services()  # every run starts from the same state
                 self.lab.up(profiles=self._profiles())
                 self._check()
+                self._start_automation()
                 config = self.lab.config
                 dns_targets = [s.target for s in exp.method if (s.fault or "").startswith("dns.")]
                 watched = dns_targets[0] if dns_targets else config.region("us-east-1").record
@@ -449,6 +483,8 @@ class ExperimentRun:
                 self._set_phase("teardown")
                 during_stop.set()
                 self.revert_all()
+                if self.automation is not None:
+                    self.automation.stop()
                 if locust is not None:
                     locust.stop()
                 if self.recorder is not None:

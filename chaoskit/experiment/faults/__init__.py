@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from chaoskit.experiment.faults.automation import AUTOMATION_FAULTS
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.faults.container import CONTAINER_FAULTS
 from chaoskit.experiment.faults.dns import DNS_FAULTS
@@ -14,7 +15,13 @@ __all__ = ["REGISTRY", "FaultKind", "NoParams", "Params", "unknown_kind_message"
 
 REGISTRY: dict[str, FaultKind] = {
     fault.kind: fault
-    for fault in [*DNS_FAULTS, *TOXIPROXY_FAULTS, *PROCESS_FAULTS, *CONTAINER_FAULTS]
+    for fault in [
+        *DNS_FAULTS,
+        *AUTOMATION_FAULTS,
+        *TOXIPROXY_FAULTS,
+        *PROCESS_FAULTS,
+        *CONTAINER_FAULTS,
+    ]
 }
 
 

@@ -1,0 +1,201 @@
+"""The DNS automation running against the real lab: the model's Planner and three Enactors
+as threads, writing the record through the lab DNS server's admin API.
+
+- The **Planner** probes the region's DynamoDB endpoint (a TCP connect to its proxy) every
+  ``plan_interval_s`` and writes a plan with the addresses that answered (the last good
+  ones when none did: it never plans an empty record).
+- Each **Enactor** repeats pick, apply, clean up, one atomic model step at a time: a short
+  gap after picking, ``cleanup_wait_s`` between applying and cleaning up, ``idle_wait_s``
+  when there is nothing newer. The record is pushed to the DNS server whenever it changes.
+- **Control** (``STATE_DIR/automation.json``, written by ``dns.enactor_delay`` and by
+  ``repair``): a delay per Enactor between picking and applying, each with an expiry the
+  automation enforces itself; and a repair counter, each increment an operator's repair.
+- **Status** (``STATE_DIR/automation-status.json``): mode, the generation in effect, the
+  addresses, whether the record was emptied, the plans kept, and the last log lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from chaoskit.automation.model import Automation, Mode
+from chaoskit.dns.client import DnsAdminClient
+from chaoskit.lab.config import LabConfig
+
+__all__ = ["CONTROL", "STATUS", "LiveAutomation", "read_control", "write_control"]
+
+CONTROL = "automation.json"
+STATUS = "automation-status.json"
+
+
+def read_control(state_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((state_dir / CONTROL).read_text())
+    except (OSError, ValueError):
+        return {"delays": {}, "repairs": 0}
+    return data if isinstance(data, dict) else {"delays": {}, "repairs": 0}
+
+
+def write_control(state_dir: Path, control: dict[str, Any]) -> None:
+    tmp = state_dir / (CONTROL + ".tmp")
+    tmp.write_text(json.dumps(control, indent=2))
+    os.replace(tmp, state_dir / CONTROL)
+
+
+class LiveAutomation:
+    def __init__(
+        self,
+        state_dir: Path,
+        config: LabConfig,
+        mode: Mode,
+        *,
+        region: str = "us-east-1",
+        plan_interval_s: float = 1.0,
+        step_gap_s: float = 0.05,
+        cleanup_wait_s: float = 0.05,
+        idle_wait_s: float = 0.5,
+    ) -> None:
+        self.state_dir = state_dir
+        self.region = config.region(region)
+        self.mode = mode
+        self.plan_interval_s = plan_interval_s
+        self.step_gap_s = step_gap_s
+        self.cleanup_wait_s = cleanup_wait_s
+        self.idle_wait_s = idle_wait_s
+        self.config = config
+        self.model = Automation(mode, addresses=(self.region.proxy.host,))
+        self.lock = threading.Lock()
+        self.applied = threading.Condition(self.lock)
+        self.applies, self.last_applier = 0, -1
+        self.stop = threading.Event()
+        self.pushed: tuple[str, ...] | None = None
+        self.repairs_seen = read_control(state_dir).get("repairs", 0)
+        self.admin = DnsAdminClient.from_token_file(
+            f"http://{config.dns_admin}", state_dir / "dns-admin.token", actor="automation"
+        )
+
+    # ---- threads ------------------------------------------------------------------------
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._planner, name="planner", daemon=True)]
+        threads += [
+            threading.Thread(target=self._enactor, args=(i,), name=f"enactor-{i + 1}", daemon=True)
+            for i in range(len(self.model.enactors))
+        ]
+        for thread in threads:
+            thread.start()
+        while not self.stop.wait(0.05):
+            self._check_repair()
+        for thread in threads:
+            thread.join(2)
+
+    def _planner(self) -> None:
+        last_good = self.model.addresses
+        while not self.stop.is_set():
+            healthy = self._probe()
+            last_good = healthy or last_good
+            with self.lock:
+                self.model.plan(last_good)
+                self._write_status()
+            self.stop.wait(self.plan_interval_s)
+
+    def _probe(self) -> tuple[str, ...]:
+        endpoint = self.region.proxy
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection((endpoint.host, endpoint.port), timeout=0.5),
+        ):
+            return (endpoint.host,)
+        return ()
+
+    def _enactor(self, index: int) -> None:
+        name = self.model.enactors[index].name
+        while not self.stop.is_set():
+            with self.lock:
+                did = self._step(index)
+            if did.startswith("picked") and (delay := self._delay(name)) > 0:
+                did = self._delayed_apply(index, delay)
+            if did.startswith(("applied", "skipped")):
+                pause = self.cleanup_wait_s  # an Enactor cleans up at the end of its run
+            elif did.startswith(("picked", "deleted", "nothing")):
+                pause = self.step_gap_s
+            else:  # nothing newer to apply, or stuck: look again later
+                pause = self.idle_wait_s
+            self.stop.wait(pause)
+
+    def _step(self, index: int) -> str:
+        """One model step of Enactor ``index``, with the lock held."""
+        did = self.model.advance(index)
+        self._push()
+        self._write_status()
+        if did.startswith("applied"):
+            self.applies, self.last_applier = self.applies + 1, index
+            self.applied.notify_all()
+        return did
+
+    def _delayed_apply(self, index: int, delay: float) -> str:
+        """Hold the picked plan for ``delay`` seconds, then apply it right after the next apply
+        by another Enactor: the stale write lands between that Enactor's apply and its
+        cleanup, the interleaving of the incident (forced here, rare in the wild)."""
+        self.stop.wait(delay)
+        with self.applied:
+            seen = self.applies
+            self.applied.wait_for(
+                lambda: self.stop.is_set() or (self.applies > seen and self.last_applier != index),
+                timeout=5.0,
+            )
+            return self._step(index)
+
+    def _delay(self, enactor: str) -> float:
+        delay = read_control(self.state_dir).get("delays", {}).get(enactor)
+        if not delay or time.time() >= float(delay.get("expires_at", 0)):
+            return 0.0  # no delay, or it expired: the automation lifts it itself
+        return float(delay.get("seconds", 0.0))
+
+    def _check_repair(self) -> None:
+        repairs = read_control(self.state_dir).get("repairs", 0)
+        if repairs != self.repairs_seen:
+            self.repairs_seen = repairs
+            with self.lock:
+                self.model.repair()
+                self._push()
+                self._write_status()
+
+    def restore(self) -> None:
+        """Put the record back as the zone has it (the lab's own address for the region)."""
+        self.admin.set_record(self.region.record, "A", [self.region.proxy.host],
+                              ttl=self.config.record_ttl)  # fmt: skip
+
+    # ---- the record ---------------------------------------------------------------------
+    def _push(self) -> None:
+        addresses = self.model.record.addresses
+        if self.model.record.generation is None or addresses == self.pushed:
+            return
+        self.admin.set_record(self.region.record, "A", list(addresses), ttl=5)
+        self.pushed = addresses
+
+    def _write_status(self) -> None:
+        record = self.model.record
+        status = {
+            "pid": os.getpid(),
+            "mode": self.mode,
+            "updated_at": time.time(),
+            "generation": record.generation,
+            "addresses": list(record.addresses),
+            "emptied": record.emptied,
+            "plans": {
+                "count": len(self.model.plans),
+                "newest": max(self.model.plans, default=None),
+            },
+            "log": self.model.log[-20:],
+        }
+        tmp = self.state_dir / (STATUS + ".tmp")
+        tmp.write_text(json.dumps(status))
+        os.replace(tmp, self.state_dir / STATUS)
+        del self.model.log[:-200]

@@ -1,0 +1,85 @@
+"""``dns.enactor_delay``: one Enactor of the DNS automation holds the plan it picked for
+``seconds``, then applies it right after the next apply by another Enactor — the delay that
+set off the October 2025 race, with the unlucky interleaving forced rather than waited for.
+While the fault lasts, every plan that Enactor picks is held this way. The automation reads
+the delay from its control file and ignores it past the fault's expiry, so it ends even if
+the controller dies."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from chaoskit._errors import ComponentError
+from chaoskit.automation.live import STATUS, read_control, write_control
+from chaoskit.experiment.faults.base import FaultKind, Params
+from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab.config import LabConfig
+
+if TYPE_CHECKING:
+    from chaoskit.lab.local import LocalLab
+
+__all__ = ["AUTOMATION_FAULTS", "ENACTORS"]
+
+ENACTORS = ["enactor-1", "enactor-2", "enactor-3"]
+
+
+class EnactorDelay(Params):
+    seconds: float = Field(default=3.0, gt=0, le=600, description="pause between pick and apply")
+
+
+def _targets(_config: LabConfig) -> list[str]:
+    return list(ENACTORS)
+
+
+def _running(lab: LocalLab) -> bool:
+    import json
+
+    try:
+        pid = int(json.loads((lab.state_dir / STATUS).read_text())["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError):
+        return False
+    return True
+
+
+def _inject(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    if not _running(lab):
+        raise ComponentError(
+            "automation", "the DNS automation is not running (set stack.automation)"
+        )
+    control = read_control(lab.state_dir)
+    delays = control.setdefault("delays", {})
+    delays[entry.target] = {"seconds": EnactorDelay(**entry.params).seconds,
+                            "expires_at": entry.expires_at, "ledger_id": entry.id}  # fmt: skip
+    write_control(lab.state_dir, control)
+    return {}
+
+
+def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
+    control = read_control(lab.state_dir)
+    delay = control.get("delays", {}).get(entry.target)
+    if delay and delay.get("ledger_id") == entry.id:
+        del control["delays"][entry.target]
+        write_control(lab.state_dir, control)
+
+
+def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
+    delay = read_control(lab.state_dir).get("delays", {}).get(entry.target)
+    return not delay or delay.get("ledger_id") != entry.id
+
+
+AUTOMATION_FAULTS = [
+    FaultKind(
+        kind="dns.enactor_delay",
+        summary="one Enactor of the DNS automation pauses between pick and apply (seconds)",
+        params=EnactorDelay,
+        targets=_targets,
+        inject=_inject,
+        revert=_revert,
+        is_reverted=_is_reverted,
+        expiry="automation",
+    )
+]

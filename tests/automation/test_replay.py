@@ -1,0 +1,86 @@
+"""The incident replay on the real lab, shortened: the legacy automation's race empties the
+record until the scripted repair, and the run recovers after it; the safe automation never
+empties it. Both leave the record as the zone has it."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import dns.message
+import dns.query
+import pytest
+
+from chaoskit.lab import LocalLab
+from tests.helpers import assert_lab_clean, run_cli, shortened
+
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
+
+
+def replay(lab: LocalLab, tmp_path: Path, automation: str) -> tuple[int, dict[str, Any]]:
+    experiment = shortened(
+        "incident-2025-10-20.yaml", tmp_path,
+        stack={"backend": "local", "profile": "naive", "automation": automation},
+        load={"users": 5, "spawn_rate": 5, "warmup": "1s", "mix": {"read": 3, "write": 1}},
+        method=[
+            {"name": "enactor-delay", "at": "1s", "fault": "dns.enactor_delay",
+             "target": "enactor-1", "duration": "9s", "params": {"seconds": 2}},
+            {"name": "operators-repair", "at": "12s",
+             "manual": {"prompt": "repair", "timeout": "5s", "unattended": "automation.repair"}},
+            {"at": "13s", "wait": "2s"},
+        ],
+        recovery={"consecutive_samples": 10, "timeout": "30s"},
+    )  # fmt: skip
+    out = tmp_path / "reports"
+    done = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment), "--out", str(out),
+                   timeout=240)  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    (run_dir,) = out.iterdir()
+    journal = json.loads((run_dir / "journal.json").read_text())
+    journal["_dir"], journal["_stdout"] = run_dir, done.stdout
+    return done.returncode, journal
+
+
+def answers(journal: dict[str, Any]) -> list[str]:
+    with (journal["_dir"] / "timeline.csv").open() as source:
+        return [row["dns_answer"] for row in csv.DictReader(source)]
+
+
+def assert_record_as_the_zone_has_it(lab: LocalLab) -> None:
+    region = lab.config.region("us-east-1")
+    query = dns.message.make_query(region.record, "A")
+    reply = dns.query.udp(query, lab.config.dns.host, port=lab.config.dns.port, timeout=2)
+    assert [rr.address for rrset in reply.answer for rr in rrset] == [region.proxy.host]
+
+
+def test_legacy_automation_empties_the_record_until_the_repair(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    code, journal = replay(lab, tmp_path, "legacy")
+    assert journal["status"] == "completed", journal["verdict"]
+    seen = answers(journal)
+    assert "EMPTY" in seen  # the race emptied the record
+    assert seen[-1] != "EMPTY"
+    automation_log = journal["_dir"] / "logs" / "automation.log"
+    status = json.loads((lab.state_dir / "automation-status.json").read_text())
+    assert status["mode"] == "legacy"
+    repair = next(s for s in journal["steps"] if s["name"] == "operators-repair")
+    assert repair["outcome"] == "automated"
+    assert "automation repaired by script" in journal["_stdout"]
+    assert journal["metrics"]["recovered"] is True
+    assert code in (0, 1)
+    assert automation_log.exists()
+    assert_lab_clean(lab)
+    assert_record_as_the_zone_has_it(lab)
+
+
+def test_safe_automation_never_empties_the_record(lab: LocalLab, tmp_path: Path) -> None:
+    code, journal = replay(lab, tmp_path, "safe")
+    assert journal["status"] == "completed", journal["verdict"]
+    assert "EMPTY" not in answers(journal)
+    assert journal["metrics"]["time_to_impact_s"] is None
+    assert code == 0, journal["verdict"]
+    assert_lab_clean(lab)
+    assert_record_as_the_zone_has_it(lab)
