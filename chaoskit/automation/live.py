@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chaoskit.automation.model import Automation, Mode
+from chaoskit.automation.model import KEEP, Automation, Mode
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.lab.config import LabConfig
 
@@ -72,8 +72,7 @@ class LiveAutomation:
         self.config = config
         self.model = Automation(mode, addresses=(self.region.proxy.host,))
         self.lock = threading.Lock()
-        self.applied = threading.Condition(self.lock)
-        self.applies, self.last_applier = 0, -1
+        self.stepped = threading.Condition(self.lock)
         self.stop = threading.Event()
         self.pushed: tuple[str, ...] | None = None
         self.repairs_seen = read_control(state_dir).get("repairs", 0)
@@ -134,22 +133,25 @@ class LiveAutomation:
         did = self.model.advance(index)
         self._push()
         self._write_status()
-        if did.startswith("applied"):
-            self.applies, self.last_applier = self.applies + 1, index
-            self.applied.notify_all()
+        self.stepped.notify_all()
         return did
 
     def _delayed_apply(self, index: int, delay: float) -> str:
-        """Hold the picked plan for ``delay`` seconds, then apply it right after the next apply
-        by another Enactor: the stale write lands between that Enactor's apply and its
-        cleanup, the interleaving of the incident (forced here, rare in the wild)."""
+        """Hold the picked plan for ``delay`` seconds, then write it at the worst moment:
+        when another Enactor has applied a plan new enough that its pending cleanup deletes
+        the held one, and no Enactor has a newer write pending that would cover it up. That
+        is the incident's interleaving, forced here rather than waited for."""
+        held = self.model.enactors[index].picked
         self.stop.wait(delay)
-        with self.applied:
-            seen = self.applies
-            self.applied.wait_for(
-                lambda: self.stop.is_set() or (self.applies > seen and self.last_applier != index),
-                timeout=5.0,
-            )
+        old_enough = (held.generation if held else 0) + KEEP + 1
+
+        def worst_moment() -> bool:
+            others = [e for j, e in enumerate(self.model.enactors) if j != index]
+            cleaner = any(e.step == "cleanup" and (e.applied or 0) >= old_enough for e in others)
+            return cleaner and not any(e.step == "apply" for e in others)
+
+        with self.stepped:
+            self.stepped.wait_for(lambda: self.stop.is_set() or worst_moment(), timeout=10.0)
             return self._step(index)
 
     def _delay(self, enactor: str) -> float:

@@ -55,6 +55,7 @@ def write_run_dir(run: ExperimentRun, status: str, verdict: str, metrics: dict[s
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(samples[0].wall if samples else time.time())
         ),
         "method_started_t": run.method_started_t,
+        "watched_record": run.watched_record(),
         "status": status,
         "verdict": verdict,
         "steps": run.steps,

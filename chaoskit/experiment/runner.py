@@ -319,6 +319,15 @@ class ExperimentRun:
             )
         return "timed_out_continued"
 
+    def watched_record(self) -> str:
+        """The DNS name the recorder asks about: the first DNS fault's target, else the
+        us-east-1 endpoint."""
+        for step in self.experiment.method:
+            kind = REGISTRY.get(step.fault or "")
+            if kind is not None and kind.family == "dns" and kind.target_patterns and step.target:
+                return step.target
+        return self.lab.config.region("us-east-1").record
+
     def _start_automation(self) -> None:
         mode = self.experiment.stack.automation
         if mode == "off":
@@ -412,15 +421,14 @@ class ExperimentRun:
                 self._check()
                 self._start_automation()
                 config = self.lab.config
-                dns_targets = [s.target for s in exp.method if (s.fault or "").startswith("dns.")]
-                watched = dns_targets[0] if dns_targets else config.region("us-east-1").record
+                watched = self.watched_record()
                 services = {
                     n: f"http://{config.services.of(n)}/metrics"
                     for n in ("gateway", "orders", "fleet")
                 }
                 self.recorder = Recorder(
                     hz=exp.sample_hz, slo=exp.steady_state.slo,
-                    dns_server=(config.dns.host, config.dns.port), watched_record=watched or "",
+                    dns_server=(config.dns.host, config.dns.port), watched_record=watched,
                     service_urls=services,
                     # with load, Locust's stream is the client; without, a probe client is
                     probe_url=None if exp.load else f"http://{config.services.gateway}{PROBE_URL_PATH}",

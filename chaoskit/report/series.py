@@ -273,6 +273,9 @@ def replication_chart(timeline: Timeline) -> ChartSpec:
 
 
 def watched_record(run: RunData) -> str:
+    recorded = (run.journal.model_extra or {}).get("watched_record")
+    if recorded:
+        return str(recorded).rstrip(".")
     for step in run.journal.experiment.get("method", []):
         if str(step.get("fault") or "").startswith("dns.") and step.get("target"):
             return str(step["target"])
