@@ -101,17 +101,11 @@ class GameDay:
         status = "completed"
         with handling(self._on_signal):
             for step in self.plan.steps:
-                if self.console.halted is not None:
-                    status = "halted"
+                decision = "halt" if self.console.halted else self._checkpoint(step)
+                if decision in ("halt", "no-go"):
+                    status = "halted" if decision == "halt" else "stopped"
                     break
-                decision = self._checkpoint(step)
-                if decision == "no-go":
-                    status = "stopped"
-                    break
-                if decision in ("skip", "halt"):
-                    if decision == "halt":
-                        status = "halted"
-                        break
+                if decision == "skip":
                     continue
                 if step.manual is not None:
                     self._manual(step, decision)
