@@ -61,7 +61,17 @@ def _root(
 
 
 def _register() -> None:
-    from chaoskit.cli import automation, demo, dns, experiment, gameday, lab, report, schedule
+    from chaoskit.cli import (
+        automation,
+        demo,
+        dns,
+        experiment,
+        gameday,
+        lab,
+        report,
+        schedule,
+        suite,
+    )
 
     lab.register(app)
     experiment.register(app)
@@ -71,6 +81,7 @@ def _register() -> None:
     app.add_typer(dns.app, name="dns")
     app.add_typer(gameday.app, name="gameday")
     app.add_typer(automation.app, name="automation")
+    app.add_typer(suite.app, name="suite")
 
 
 def main() -> None:

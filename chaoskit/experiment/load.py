@@ -218,6 +218,21 @@ def _reference_problems(
             problems.extend(
                 _probe_problems(file, root, ("method", i, "probe"), step.probe, regions)
             )
+    for variant_name, variant in experiment.variants.items():
+        for name in variant.services:
+            if name not in SERVICE_NAMES:
+                problem(("variants", variant_name, "services", name),
+                        f"no service {name!r}; known: {', '.join(SERVICE_NAMES)}")  # fmt: skip
+    if experiment.lesson is not None:
+        from chaoskit.report.definitions import HEADLINE
+
+        known = [m.key for m in HEADLINE]
+        for k, metric in enumerate(experiment.lesson.metrics):
+            if metric not in known:
+                problem(
+                    ("lesson", "metrics", k),
+                    f"unknown metric {metric!r}; known: {', '.join(known)}",
+                )
     for j, probe in enumerate(experiment.steady_state.probes):
         problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions))
     return problems

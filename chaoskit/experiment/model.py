@@ -11,6 +11,7 @@ from chaoskit.services.resilience.settings import ProfileName
 
 __all__ = [
     "Experiment",
+    "Lesson",
     "LoadSpec",
     "ManualStep",
     "Probe",
@@ -20,6 +21,7 @@ __all__ = [
     "SteadyState",
     "Step",
     "StopCondition",
+    "Variant",
 ]
 
 ProbeWhen = Literal["before", "during", "after"]
@@ -183,6 +185,31 @@ class RecoverySpec(Strict):
     timeout: Duration = 60.0
 
 
+class Variant(Strict):
+    """A way to run the same experiment: the stack it changes (a lesson's "off" and "on")."""
+
+    profile: ProfileName | None = None
+    services: dict[str, ProfileName | ServiceChoice] = Field(default_factory=dict)
+    automation: Literal["off", "legacy", "safe"] | None = None
+
+    def apply(self, stack: StackSpec) -> StackSpec:
+        changes: dict[str, object] = {}
+        if self.profile is not None:
+            changes["profile"] = self.profile
+        if self.services:
+            changes["services"] = self.services
+        if self.automation is not None:
+            changes["automation"] = self.automation
+        return stack.model_copy(update=changes)
+
+
+class Lesson(Strict):
+    """What a lesson experiment teaches, and the metrics that show it (for the suite table)."""
+
+    text: str
+    metrics: list[str] = Field(min_length=1)
+
+
 class Experiment(Strict):
     title: str
     description: str = ""
@@ -194,3 +221,11 @@ class Experiment(Strict):
     stop_conditions: list[StopCondition] = Field(default_factory=list)
     recovery: RecoverySpec = RecoverySpec()
     sample_hz: float = Field(default=10.0, ge=10, le=100)
+    variants: dict[str, Variant] = Field(
+        default_factory=dict, description="run once per variant by `chaoskit suite run`"
+    )
+    lesson: Lesson | None = None
+
+    def variant(self, name: str) -> Experiment:
+        """This experiment with variant ``name`` applied to its stack."""
+        return self.model_copy(update={"stack": self.variants[name].apply(self.stack)}, deep=True)

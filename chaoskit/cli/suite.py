@@ -1,0 +1,62 @@
+"""``chaoskit suite run DIR``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Run a directory of experiments, each once per variant.",
+                  no_args_is_help=True)  # fmt: skip
+out = Console()
+err = Console(stderr=True)
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path, typer.Argument(help="A directory of experiments, e.g. experiments/lessons/.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where the suite's directory goes.")
+    ] = Path("reports"),
+) -> None:
+    """Validate every experiment, run each once per variant (e.g. a pattern off and on), and
+    write one summary report (suite.md, suite.html, suite.json) with a comparison per lesson.
+
+    Exit 0 when every run completed (a lesson's "off" run is expected not to hold), 1 when
+    one failed, 2 on invalid input, 3 when interrupted, 4 when the lab is busy.
+    """
+    from chaoskit._errors import InvalidInput
+    from chaoskit.experiment.recover import ledger_notice
+    from chaoskit.experiment.runner import RunOptions
+    from chaoskit.experiment.suite import load_suite, run_suite
+    from chaoskit.lab import LocalLab
+    from chaoskit.lab.lock import LabLock
+    from chaoskit.lab.state import LabState
+
+    state_dir = ctx.obj["state_dir"]
+    saved = LabState.load(state_dir)
+    load_suite(directory, saved.config if saved else None)  # every problem before anything runs
+    notice = ledger_notice(state_dir)
+    if notice:
+        raise InvalidInput(notice)
+    lab = LocalLab(state_dir, echo=lambda m: err.print(m))
+
+    def echo(message: str) -> None:
+        out.print(message, highlight=False, markup=False, soft_wrap=True)
+
+    def options(runs_dir: Path) -> RunOptions:
+        return RunOptions(out_dir=runs_dir, interactive=sys.stdin.isatty(), echo=echo)
+
+    with LabLock(state_dir).held(f"chaoskit suite run {directory}"):
+        result = run_suite(directory, lab, out_dir, options, echo)
+    echo((result.directory / "suite.md").read_text())
+    echo(f"suite report: {result.directory / 'suite.html'}")
+    raise typer.Exit(result.exit_code)
