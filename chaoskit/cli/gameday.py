@@ -17,13 +17,6 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _config(state_dir: Path) -> object:
-    from chaoskit.lab.state import LabState
-
-    saved = LabState.load(state_dir)
-    return saved.config if saved else None
-
-
 @app.command()
 def plan(
     ctx: typer.Context,
@@ -35,10 +28,11 @@ def plan(
     """Check the plan and print its runbook as Markdown."""
     from datetime import UTC, datetime
 
+    from chaoskit.cli._shared import saved_config
     from chaoskit.gameday.load import load_plan
     from chaoskit.gameday.runbook import render_ics, render_runbook
 
-    loaded = load_plan(file, _config(ctx.obj["state_dir"]))  # type: ignore[arg-type]
+    loaded = load_plan(file, saved_config(ctx.obj["state_dir"]))
     typer.echo(render_runbook(loaded))
     if ics is not None:
         ics.write_bytes(render_ics(loaded, datetime.now(UTC)))
@@ -62,22 +56,15 @@ def run(
     reverts every fault and ends the game day. Exit 0: every experiment held; 1: one did
     not; 2: invalid plan; 3: halted or stopped at a checkpoint; 4: the lab is busy.
     """
-    from chaoskit._errors import InvalidInput
-    from chaoskit.experiment.recover import ledger_notice
+    from chaoskit.cli._shared import lab_for_a_run, plain_printer, saved_config
     from chaoskit.gameday.load import load_plan
     from chaoskit.gameday.session import GameDay
-    from chaoskit.lab import LocalLab
     from chaoskit.lab.lock import LabLock
 
     state_dir = ctx.obj["state_dir"]
-    loaded = load_plan(file, _config(state_dir))  # type: ignore[arg-type]
-    notice = ledger_notice(state_dir)
-    if notice:
-        raise InvalidInput(notice)
-    lab = LocalLab(state_dir, echo=lambda m: err.print(m))
-
-    def echo(message: str) -> None:
-        out.print(message, highlight=False, markup=False, soft_wrap=True)
+    loaded = load_plan(file, saved_config(state_dir))
+    lab = lab_for_a_run(state_dir)
+    echo = plain_printer(out)
 
     with LabLock(state_dir).held(f"chaoskit gameday run {file}"):
         gameday = GameDay(loaded, lab, out_dir, unattended=yes, source=None if yes else sys.stdin,

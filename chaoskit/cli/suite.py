@@ -14,7 +14,6 @@ __all__ = ["app"]
 app = typer.Typer(help="Run a directory of experiments, each once per variant.",
                   no_args_is_help=True)  # fmt: skip
 out = Console()
-err = Console(stderr=True)
 
 
 @app.command("run")
@@ -33,24 +32,15 @@ def run(
     Exit 0 when every run completed (a lesson's "off" run is expected not to hold), 1 when
     one failed, 2 on invalid input, 3 when interrupted, 4 when the lab is busy.
     """
-    from chaoskit._errors import InvalidInput
-    from chaoskit.experiment.recover import ledger_notice
+    from chaoskit.cli._shared import lab_for_a_run, plain_printer, saved_config
     from chaoskit.experiment.runner import RunOptions
     from chaoskit.experiment.suite import load_suite, run_suite
-    from chaoskit.lab import LocalLab
     from chaoskit.lab.lock import LabLock
-    from chaoskit.lab.state import LabState
 
     state_dir = ctx.obj["state_dir"]
-    saved = LabState.load(state_dir)
-    load_suite(directory, saved.config if saved else None)  # every problem before anything runs
-    notice = ledger_notice(state_dir)
-    if notice:
-        raise InvalidInput(notice)
-    lab = LocalLab(state_dir, echo=lambda m: err.print(m))
-
-    def echo(message: str) -> None:
-        out.print(message, highlight=False, markup=False, soft_wrap=True)
+    load_suite(directory, saved_config(state_dir))  # every problem before anything runs
+    lab = lab_for_a_run(state_dir)
+    echo = plain_printer(out)
 
     def options(runs_dir: Path) -> RunOptions:
         return RunOptions(out_dir=runs_dir, interactive=sys.stdin.isatty(), echo=echo)

@@ -1,0 +1,44 @@
+"""What the commands that run things against a lab share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from chaoskit.lab import LocalLab
+    from chaoskit.lab.config import LabConfig
+
+__all__ = ["lab_for_a_run", "plain_printer", "saved_config"]
+
+
+def saved_config(state_dir: Path) -> LabConfig | None:
+    from chaoskit.lab.state import LabState
+
+    saved = LabState.load(state_dir)
+    return saved.config if saved else None
+
+
+def lab_for_a_run(state_dir: Path) -> LocalLab:
+    """The lab, refusing (exit 2) while the ledger holds faults a killed run left behind."""
+    from chaoskit._errors import InvalidInput
+    from chaoskit.experiment.recover import ledger_notice
+    from chaoskit.lab import LocalLab
+
+    notice = ledger_notice(state_dir)
+    if notice:
+        raise InvalidInput(notice)
+    err = Console(stderr=True)
+    return LocalLab(state_dir, echo=lambda m: err.print(m))
+
+
+def plain_printer(console: Console) -> Callable[[str], None]:
+    """Print lines as they are: no markup, no highlighting, long lines kept whole."""
+
+    def echo(message: str) -> None:
+        console.print(message, highlight=False, markup=False, soft_wrap=True)
+
+    return echo
