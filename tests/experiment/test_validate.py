@@ -13,7 +13,7 @@ from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
-EXAMPLES = sorted((ROOT / "experiments").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "experiments").rglob("*.yaml"))  # lessons/ too
 
 
 def test_there_are_examples() -> None:
