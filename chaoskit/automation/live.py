@@ -29,7 +29,7 @@ from chaoskit.automation.model import KEEP, Automation, Mode
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.lab.config import LabConfig
 
-__all__ = ["CONTROL", "STATUS", "LiveAutomation", "read_control", "write_control"]
+__all__ = ["CONTROL", "STATUS", "LiveAutomation", "read_control", "read_status", "write_control"]
 
 CONTROL = "automation.json"
 STATUS = "automation-status.json"
@@ -41,6 +41,15 @@ def read_control(state_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {"delays": {}, "repairs": 0}
     return data if isinstance(data, dict) else {"delays": {}, "repairs": 0}
+
+
+def read_status(state_dir: Path) -> dict[str, Any]:
+    """What the automation last wrote about itself; empty if it never ran."""
+    try:
+        status = json.loads((state_dir / STATUS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return status if isinstance(status, dict) else {}
 
 
 def write_control(state_dir: Path, control: dict[str, Any]) -> None:

@@ -4,31 +4,21 @@ record on the way out, so a killed controller does not leave an emptied record."
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from chaoskit._errors import ComponentError
-from chaoskit.automation.live import STATUS, read_control, write_control
+from chaoskit.automation.live import STATUS, read_control, read_status, write_control
 from chaoskit.automation.model import Mode
 from chaoskit.experiment.loadrun import die_with_parent
 from chaoskit.lab.local import LocalLab
 
-__all__ = ["AutomationProcess", "read_status", "request_repair"]
+__all__ = ["AutomationProcess", "request_repair"]
 
 START_TIMEOUT_S = 15.0
-
-
-def read_status(state_dir: Path) -> dict[str, Any]:
-    try:
-        status = json.loads((state_dir / STATUS).read_text())
-    except (OSError, ValueError):
-        return {}
-    return status if isinstance(status, dict) else {}
 
 
 def request_repair(state_dir: Path) -> int:

@@ -15,7 +15,7 @@ app = typer.Typer(help="The lab's DNS automation (experiments with stack.automat
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Mode, the plan in effect, the record's addresses, whether it was emptied, recent log."""
-    from chaoskit.automation.process import read_status
+    from chaoskit.automation.live import read_status
 
     found = read_status(ctx.obj["state_dir"])
     if not found:

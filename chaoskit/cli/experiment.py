@@ -73,14 +73,11 @@ def run(
     3: aborted by a stop condition or interrupted; 4: another run holds the lab.
     """
     from chaoskit._errors import InvalidInput
+    from chaoskit.cli._shared import lab_for_a_run, saved_config
     from chaoskit.experiment.load import load_experiment
-    from chaoskit.experiment.recover import ledger_notice
-    from chaoskit.lab import LocalLab
-    from chaoskit.lab.state import LabState
 
     state_dir = ctx.obj["state_dir"]
-    saved = LabState.load(state_dir)
-    experiment = load_experiment(file, saved.config if saved else None)
+    experiment = load_experiment(file, saved_config(state_dir))
     if profile is not None and profile not in ("naive", "resilient"):
         raise InvalidInput(f"--profile: expected naive or resilient, got {profile!r}")
     chosen_backend = backend or experiment.stack.backend
@@ -95,13 +92,11 @@ def run(
     if dry_run:
         _print_plan(experiment)
         return
-    notice = ledger_notice(state_dir)
-    if notice:
-        raise InvalidInput(notice)
     from chaoskit.cli.live import LiveView
     from chaoskit.experiment.runner import ExperimentRun, RunOptions
+    from chaoskit.lab.lock import LabLock
 
-    lab = LocalLab(state_dir, echo=lambda m: err.print(m))
+    lab = lab_for_a_run(state_dir)
     live = LiveView(out)
     options = RunOptions(
         out_dir=out_dir, profile=profile, interactive=sys.stdin.isatty(),
@@ -109,8 +104,6 @@ def run(
         fresh_services=fresh,
     )  # fmt: skip
     runner = ExperimentRun(experiment, file, lab, options)
-    from chaoskit.lab.lock import LabLock
-
     with LabLock(state_dir).held(f"chaoskit run {file}"), live:
         result = runner.execute()
     live.summary(runner, result)

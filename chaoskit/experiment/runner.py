@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import ChaoskitError
 from chaoskit._signals import handling
+from chaoskit._text import slug
 from chaoskit.experiment.analysis import client_outage_s, compute_metrics, first_recovery
 from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
@@ -36,6 +37,7 @@ from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
     from chaoskit.automation.process import AutomationProcess
+    from chaoskit.report import RunData
 
 __all__ = ["EXIT_CODES", "ExperimentRun", "FaultRecord", "RunOptions", "RunResult"]
 
@@ -113,7 +115,7 @@ class ExperimentRun:
         self.lab = lab
         self.options = options
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        self.run_id = f"{stamp}-{_slug(experiment.title)}"
+        self.run_id = f"{stamp}-{slug(experiment.title)}"
         self.run_dir = options.out_dir / self.run_id
         self.ledger = Ledger(lab.state_dir)
         self.automation: AutomationProcess | None = None
@@ -566,32 +568,30 @@ class ExperimentRun:
         from chaoskit.report import load_run, render_run
 
         write_run_dir(self, status, verdict, metrics)
+        run: RunData | None = None
         try:  # rendered from the run directory, exactly as `chaoskit report` would
-            render_run(load_run(self.run_dir))
+            run = load_run(self.run_dir)
+            render_run(run)
         except Exception as exc:  # a report that fails must not hide the run's result
             self.options.echo(f"report not written: {type(exc).__name__}: {exc}")
         try:
-            self._record_history(status, verdict, metrics, exit_code)
+            if run is not None:
+                self._record_history(run, exit_code)
         except Exception as exc:  # nor may history
             self.options.echo(f"history not recorded: {type(exc).__name__}: {exc}")
 
-    def _record_history(
-        self, status: str, verdict: str, metrics: dict[str, Any], exit_code: int
-    ) -> None:
-        from chaoskit.report import load_run
+    def _record_history(self, run: RunData, exit_code: int) -> None:
         from chaoskit.schedule.history import RunRecord, record_run
 
-        journal = load_run(self.run_dir).journal
+        journal, metrics = run.journal, run.journal.metrics
         report = self.run_dir / "report.html"
-        held = status == "completed" and verdict == "hypothesis held"
         record_run(
             self.lab.state_dir,
             RunRecord(
                 run_id=self.run_id, title=self.experiment.title, source=str(self.source),
-                started_at=journal.started_at, status=status, verdict=verdict, held=held,
-                exit_code=exit_code,
-                profile=journal.profile, trigger=self.options.trigger,
-                run_dir=str(self.run_dir.resolve()),
+                started_at=journal.started_at, status=journal.status, verdict=journal.verdict,
+                held=journal.held, exit_code=exit_code, profile=journal.profile,
+                trigger=self.options.trigger, run_dir=str(self.run_dir.resolve()),
                 report=str(report.resolve()) if report.exists() else None,
                 time_to_recover_s=metrics.get("time_to_recover_from_revert_s"),
                 availability=metrics.get("availability_during_fault"), metrics=metrics,
@@ -605,8 +605,3 @@ def _metric(sample: Sample, condition: StopCondition) -> float | None:
     if condition.metric == "p95_ms":
         return sample.p95_ms
     return sample.rps
-
-
-def _slug(title: str) -> str:
-    cleaned = "".join(c.lower() if c.isalnum() else "-" for c in title)
-    return "-".join(part for part in cleaned.split("-") if part)[:48] or "experiment"

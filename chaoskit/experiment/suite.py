@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chaoskit._text import slug
 from chaoskit.experiment.load import ExperimentInvalid, Problem, load_experiment
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.runner import ExperimentRun, RunOptions, RunResult
@@ -49,11 +50,6 @@ class SuiteResult:
         return 0 if all(s == "completed" for s in statuses) else 1
 
 
-def _slug(text: str) -> str:
-    cleaned = "".join(c.lower() if c.isalnum() else "-" for c in text)
-    return "-".join(p for p in cleaned.split("-") if p)[:48] or "experiment"
-
-
 def load_suite(directory: Path, config: Any = None) -> list[Entry]:
     files = sorted(p for p in directory.glob("*.yaml") if p.is_file())
     if not files:
@@ -81,7 +77,7 @@ def run_suite(
 ) -> SuiteResult:
     entries = load_suite(directory, lab.config)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    suite_dir = out_dir / f"{stamp}-suite-{_slug(directory.name)}"
+    suite_dir = out_dir / f"{stamp}-suite-{slug(directory.name)}"
     for entry in entries:
         variants = list(entry.experiment.variants) or [AS_WRITTEN]
         for name in variants:
@@ -92,7 +88,7 @@ def run_suite(
             if entry.runs[name].status == "interrupted":
                 return _finish(suite_dir, entries)
         if len(entry.runs) >= 2:
-            entry.compare = _compare(entry, suite_dir / _slug(entry.experiment.title))
+            entry.compare = _compare(entry, suite_dir / slug(entry.experiment.title))
     return _finish(suite_dir, entries)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaoskit.gameday.load import LoadedPlan
+from chaoskit.report.definitions import HEADLINE, format_value
 from chaoskit.report.html import page_environment, script_json
 from chaoskit.report.markdown import md
 
@@ -16,13 +17,15 @@ if TYPE_CHECKING:
 
 __all__ = ["render_gameday_html", "render_gameday_markdown"]
 
+RECOVER, AVAILABILITY = "time_to_recover_from_revert_s", "availability_during_fault"
 
-def _figure(value: Any, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "%":
-        return f"{float(value) * 100:.2f} %"
-    return f"{float(value):.2f} {unit}"
+
+_METRICS = {m.key: m for m in HEADLINE}
+
+
+def _figure(value: Any, key: str) -> str:
+    """As the run reports show it; ``-`` when the run did not measure it."""
+    return "-" if value is None else format_value(_METRICS[key], value)
 
 
 def _rows(result: GameDayResult) -> list[dict[str, Any]]:
@@ -35,8 +38,8 @@ def _rows(result: GameDayResult) -> list[dict[str, Any]]:
             "name": step.name, "kind": step.kind, "decision": step.decision or "-",
             "outcome": step.outcome, "detail": step.detail, "report": report,
             "held": step.held,
-            "recover": _figure(step.metrics.get("time_to_recover_from_revert_s"), "s"),
-            "availability": _figure(step.metrics.get("availability_during_fault"), "%"),
+            "recover": _figure(step.metrics.get(RECOVER), RECOVER),
+            "availability": _figure(step.metrics.get(AVAILABILITY), AVAILABILITY),
         })  # fmt: skip
     return rows
 

@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from chaoskit._signals import handling
+from chaoskit._text import slug
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.experiment.recover import recover
 from chaoskit.experiment.runner import ExperimentRun, RunOptions
@@ -56,11 +57,6 @@ class GameDayResult:
     exit_code: int
 
 
-def _slug(text: str) -> str:
-    cleaned = "".join(c.lower() if c.isalnum() else "-" for c in text)
-    return "-".join(p for p in cleaned.split("-") if p)[:40] or "gameday"
-
-
 class GameDay:
     def __init__(
         self,
@@ -78,7 +74,7 @@ class GameDay:
         self.unattended = unattended
         self.echo = echo
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        self.directory = out_dir / f"{stamp}-gameday-{_slug(self.plan.title)}"
+        self.directory = out_dir / f"{stamp}-gameday-{slug(self.plan.title, 40, 'gameday')}"
         self.console = Console(None if unattended else source, echo, self.halt)
         self.current: ExperimentRun | None = None
         self.outcomes: list[StepOutcome] = []

@@ -13,15 +13,16 @@ from chaoskit.report.events import fault_windows, marks
 from chaoskit.report.html import chart_block, page_environment, script_json, verdict_class
 from chaoskit.report.jsonout import run_summary
 from chaoskit.report.markdown import md, metric_definitions, verdict_icon
-from chaoskit.report.rundata import RunData, Timeline
+from chaoskit.report.rundata import RunData
 from chaoskit.report.series import (
     PALETTE,
     ChartSpec,
     Series,
     Threshold,
-    counter_rate,
     dns_categories,
-    rolling_rate,
+    error_rate_percent,
+    retries_per_s,
+    succeeded_per_s,
 )
 from chaoskit.report.svg import Mark, Window
 
@@ -118,41 +119,22 @@ def _overlay(
     )
 
 
-def _succeeded(timeline: Timeline) -> list[float | None]:
-    window = max(1, round(1.0 / timeline.sample_period)) if len(timeline) > 1 else 1
-    return rolling_rate([v or 0.0 for v in timeline.column("ok")], window, timeline.sample_period)
-
-
-def _error_rate(timeline: Timeline) -> list[float | None]:
-    rates = timeline.column("error_rate")
-    counted = timeline.column("window_requests")
-    return [
-        None if r is None or not w else round(r * 100, 3)
-        for r, w in zip(rates, counted, strict=True)
-    ]
-
-
-def _retries(timeline: Timeline) -> list[float | None]:
-    window = max(1, round(1.0 / timeline.sample_period)) if len(timeline) > 1 else 1
-    return counter_rate(timeline.t, timeline.column("retries"), window)
-
-
 def compare_charts(runs: list[Compared]) -> list[ChartSpec]:
     slo = runs[0].run.journal.experiment.get("steady_state", {}).get("slo", {})
     error_slo = float(slo.get("error_rate_below", 0.01)) * 100
     p95_slo = slo.get("p95_below_ms")
     charts = [
         _overlay("error_rate", "Client error rate", "%",
-                 "Failed / all client requests over the SLO window.", runs, _error_rate,
+                 "Failed / all client requests over the SLO window.", runs, error_rate_percent,
                  reduce="max", thresholds=[Threshold(error_slo, f"SLO < {error_slo:g} %")]),
         _overlay("succeeded", "Client requests succeeded per second", "req/s",
-                 "Successful client requests per second over a 1 s window.", runs, _succeeded),
+                 "Successful client requests per second over a 1 s window.", runs, succeeded_per_s),
         _overlay("p95", "Client p95 latency", "ms",
                  "p95 latency of successful client requests over the SLO window.", runs,
                  lambda tl: tl.column("p95_ms"), reduce="max",
                  thresholds=[Threshold(p95_slo, f"SLO p95 < {p95_slo:g} ms")] if p95_slo else []),
         _overlay("retries", "Retries per second, all services", "retries/s",
-                 "Downstream retries summed over services.", runs, _retries),
+                 "Downstream retries summed over services.", runs, retries_per_s),
         _overlay("queue", "Fleet queue depth", "count", "Work queued in fleet's lease queue.",
                  runs, lambda tl: tl.column("queue_depth"), reduce="max", step=True),
         _overlay("leases", "Fleet leases held", "count", "Hosts holding a valid lease.",

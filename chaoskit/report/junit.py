@@ -12,6 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from chaoskit._text import slug
 from chaoskit.report.rundata import RunData
 
 __all__ = ["junit_cases", "render_junit"]
@@ -26,14 +27,9 @@ class Case:
     output: str = ""
 
 
-def _slug(text: str) -> str:
-    cleaned = "".join(c.lower() if c.isalnum() else "-" for c in text)
-    return "-".join(part for part in cleaned.split("-") if part) or "experiment"
-
-
 def junit_cases(run: RunData) -> list[Case]:
     journal = run.journal
-    base = f"chaoskit.{_slug(journal.title)}"
+    base = f"chaoskit.{slug(journal.title, None)}"
     cases: list[Case] = []
     for probe in journal.probes:
         if probe.phase not in ("before", "after"):

@@ -162,10 +162,30 @@ def _services_with(timeline: Timeline, prefix: str) -> list[str]:
     return sorted(k.removeprefix(prefix) for k in timeline.services if k.startswith(prefix))
 
 
+def succeeded_per_s(timeline: Timeline) -> list[float | None]:
+    """Successful client requests per second over a 1 s window."""
+    ok = [v or 0.0 for v in timeline.column("ok")]
+    return rolling_rate(ok, _window(timeline), timeline.sample_period)
+
+
+def error_rate_percent(timeline: Timeline) -> list[float | None]:
+    """The windowed error rate in percent; a gap where the window saw no request."""
+    rates = timeline.column("error_rate")
+    counted = timeline.column("window_requests")
+    return [
+        None if r is None or not w else round(r * 100, 3)
+        for r, w in zip(rates, counted, strict=True)
+    ]
+
+
+def retries_per_s(timeline: Timeline, key: str = "retries") -> list[float | None]:
+    """A retry counter (``retries`` or ``retries_<service>``) as a per-second rate."""
+    return counter_rate(timeline.t, timeline.column(key), _window(timeline))
+
+
 def throughput_chart(timeline: Timeline) -> ChartSpec:
     window, period = _window(timeline), timeline.sample_period
-    ok = [v or 0.0 for v in timeline.column("ok")]
-    series = [Series("succeeded", rolling_rate(ok, window, period), PALETTE[0])]
+    series = [Series("succeeded", succeeded_per_s(timeline), PALETTE[0])]
     kinds = _failure_kinds(timeline)
     shown, rest = kinds[:5], kinds[5:]
     for i, kind in enumerate(shown):
@@ -201,13 +221,10 @@ def latency_chart(timeline: Timeline, p95_slo_ms: float | None) -> ChartSpec:
 
 
 def error_rate_chart(timeline: Timeline, error_rate_slo: float) -> ChartSpec:
-    rates = [None if v is None else round(v * 100, 3) for v in timeline.column("error_rate")]
-    windowed = timeline.column("window_requests")
-    shown = [r if w else None for r, w in zip(rates, windowed, strict=True)]
     return ChartSpec(
         "error_rate", "Client error rate", "%",
         "Failed / all client requests over the SLO window, against the SLO.",
-        [Series("error rate", shown, PALETTE[1], "max")],
+        [Series("error rate", error_rate_percent(timeline), PALETTE[1], "max")],
         [Threshold(error_rate_slo * 100, f"SLO < {error_rate_slo * 100:g} %")],
     )  # fmt: skip
 
@@ -221,16 +238,16 @@ def dns_chart(timeline: Timeline, record: str) -> ChartSpec:
 
 
 def retries_chart(timeline: Timeline) -> ChartSpec:
-    window = _window(timeline)
     services = _services_with(timeline, "retries_")
     keys = [f"retries_{s}" for s in services] or (
         ["retries"] if "retries" in timeline.services else []
     )
     series = [
-        Series(key.removeprefix("retries_"), counter_rate(timeline.t, timeline.column(key), window),
-               PALETTE[i % len(PALETTE)])
+        Series(
+            key.removeprefix("retries_"), retries_per_s(timeline, key), PALETTE[i % len(PALETTE)]
+        )
         for i, key in enumerate(keys)
-    ]  # fmt: skip
+    ]
     return ChartSpec(
         "retries", "Retries per service", "retries/s",
         "Downstream retries each service made, per second over a 1 s window.",

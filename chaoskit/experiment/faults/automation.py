@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from chaoskit._errors import ComponentError
-from chaoskit.automation.live import STATUS, read_control, write_control
+from chaoskit.automation.live import read_control, read_status, write_control
 from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
@@ -35,12 +35,12 @@ def _targets(_config: LabConfig) -> list[str]:
 
 
 def _running(lab: LocalLab) -> bool:
-    import json
-
+    pid = read_status(lab.state_dir).get("pid")
+    if not isinstance(pid, int):
+        return False
     try:
-        pid = int(json.loads((lab.state_dir / STATUS).read_text())["pid"])
         os.kill(pid, 0)
-    except (OSError, ValueError, KeyError):
+    except OSError:
         return False
     return True
 
