@@ -206,8 +206,13 @@ def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
             dns_clean = admin.faults() == []
         return dns_clean and lab.toxiproxy().toxics("dynamodb-us-east-1") == []
 
+    def watchdog_recorded() -> bool:
+        # the watchdog marks the ledger just after its revert is done, not atomically with it
+        return any(e.reverted_by == "watchdog" for e in Ledger(lab.state_dir).entries())
+
     assert wait_until(all_expired, expires - time.time() + 3)
     assert time.time() <= expires + 3
+    assert wait_until(watchdog_recorded, 5)
     watchdog_marked = [e for e in Ledger(lab.state_dir).entries() if e.reverted_by == "watchdog"]
     assert [e.kind for e in watchdog_marked] == ["toxiproxy.latency"]
     done = run_cli("--state-dir", str(lab.state_dir), "recover")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from chaoskit.experiment.ledger import Ledger
+from chaoskit.experiment.recover import recover
 from chaoskit.lab import LabConfig, LocalLab
 from chaoskit.lab.config import SERVICE_NAMES
 from chaoskit.services.resilience.settings import ServiceProfile
@@ -23,13 +25,22 @@ def lab_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lab(lab_state_dir: Path) -> Iterator[LocalLab]:
+def session_lab(lab_state_dir: Path) -> Iterator[LocalLab]:
     real_lab = LocalLab(lab_state_dir, lab_config(11), dynamodb="local")
     real_lab.up()
     try:
         yield real_lab
     finally:
         real_lab.down()
+
+
+@pytest.fixture
+def lab(session_lab: LocalLab) -> Iterator[LocalLab]:
+    """The session's lab; a test that fails with faults still in the ledger gets them
+    reverted afterwards, so its failure is reported once instead of in every later test."""
+    yield session_lab
+    if Ledger(session_lab.state_dir).entries():
+        recover(session_lab)
 
 
 @pytest.fixture
