@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chaoskit.experiment.probes import ProbeResult
-from chaoskit.experiment.recorder import Sample
+from chaoskit.experiment.recorder import STATUS_PAGE_KEY, Sample
 
 __all__ = ["client_outage_s", "compute_metrics", "first_recovery"]
 
@@ -126,4 +126,27 @@ def compute_metrics(
     metrics["backlog_drain_s"] = (
         round(drained[0] - last_revert, 3) if drained and last_revert is not None else None
     )
+    metrics.update(_status_page_metrics(samples, first_injection, end, period))
     return metrics
+
+
+def _status_page_metrics(
+    samples: Sequence[Sample], first_injection: float, end: float, period: float
+) -> dict[str, Any]:
+    """How soon the status page stopped claiming all is well, and how long it claimed so
+    while clients were failing (runs recorded without the page get neither)."""
+    claims = [
+        (s, s.services[STATUS_PAGE_KEY] >= 1.0)
+        for s in samples
+        if first_injection <= s.t and STATUS_PAGE_KEY in s.services
+    ]
+    if not claims:
+        return {}
+    reported = [s.t for s, operational in claims if not operational]
+    misleading = sum(1 for s, operational in claims if s.t < end and operational and not s.good)
+    return {
+        "status_page_time_to_report_s": (
+            round(reported[0] - first_injection, 3) if reported else None
+        ),
+        "status_page_misleading_s": round(misleading * period, 3),
+    }

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from chaoskit._errors import InvalidInput
-from chaoskit.experiment.faults import REGISTRY, unknown_kind_message
+from chaoskit.experiment.faults import REGISTRY, FaultKind, unknown_kind_message
 from chaoskit.experiment.model import Experiment
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 
@@ -189,16 +189,7 @@ def _reference_problems(
                     f"{step.target!r} is not a target of {step.fault}{hint}; "
                     f"known: {', '.join(known)}",
                 )
-            try:
-                kind.params.model_validate(step.params)
-            except ValidationError as exc:
-                for error in exc.errors():
-                    loc = ("method", i, "params", *error["loc"])
-                    message = error["msg"]
-                    if error["type"] == "extra_forbidden":
-                        takes = ", ".join(kind.params.model_fields) or "none"
-                        message = f"unknown parameter; {step.fault} takes: {takes}"
-                    problem(loc, message)
+            problems.extend(_param_problems(file, root, ("method", i, "params"), kind, step.params))
         if step.fault == "dns.enactor_delay" and experiment.stack.automation == "off":
             problem(("method", i, "fault"),
                     "dns.enactor_delay needs the DNS automation: set stack.automation "
@@ -218,11 +209,24 @@ def _reference_problems(
             problems.extend(
                 _probe_problems(file, root, ("method", i, "probe"), step.probe, regions)
             )
+    fault_steps = {s.name: s for s in experiment.method if s.name and s.fault}
     for variant_name, variant in experiment.variants.items():
         for name in variant.services:
             if name not in SERVICE_NAMES:
                 problem(("variants", variant_name, "services", name),
                         f"no service {name!r}; known: {', '.join(SERVICE_NAMES)}")  # fmt: skip
+        for name, change in variant.steps.items():
+            loc: Loc = ("variants", variant_name, "steps", name)
+            changed = fault_steps.get(name)
+            if changed is None:
+                problem(loc, f"no fault step named {name!r}; named fault steps: "
+                        f"{', '.join(fault_steps) or 'none'}")  # fmt: skip
+                continue
+            kind = REGISTRY.get(changed.fault or "")
+            if kind is not None:
+                problems.extend(_param_problems(
+                    file, root, (*loc, "params"), kind, {**changed.params, **change.params}
+                ))  # fmt: skip
     if experiment.lesson is not None:
         from chaoskit.report.definitions import HEADLINE
 
@@ -236,6 +240,23 @@ def _reference_problems(
     for j, probe in enumerate(experiment.steady_state.probes):
         problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions))
     return problems
+
+
+def _param_problems(
+    file: str, root: Any, loc: Loc, kind: FaultKind, params: dict[str, Any]
+) -> list[Problem]:
+    try:
+        kind.params.model_validate(params)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                takes = ", ".join(kind.params.model_fields) or "none"
+                message = f"unknown parameter; {kind.kind} takes: {takes}"
+            problems.append(problem_at(file, root, (*loc, *error["loc"]), message))
+        return problems
+    return []
 
 
 def _probe_problems(

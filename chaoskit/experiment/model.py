@@ -185,12 +185,21 @@ class RecoverySpec(Strict):
     timeout: Duration = 60.0
 
 
+class StepChange(Strict):
+    """What a variant changes in one named fault step."""
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Parameters set over the step's own (e.g. a record's TTL 60 in one variant, 5 in another)."""
+
+
 class Variant(Strict):
-    """A way to run the same experiment: the stack it changes (a lesson's "off" and "on")."""
+    """A way to run the same experiment: the stack it changes (a lesson's "off" and "on"),
+    and the parameters of named fault steps."""
 
     profile: ProfileName | None = None
     services: dict[str, ProfileName | ServiceChoice] = Field(default_factory=dict)
     automation: Literal["off", "legacy", "safe"] | None = None
+    steps: dict[str, StepChange] = Field(default_factory=dict)
 
     def apply(self, stack: StackSpec) -> StackSpec:
         changes: dict[str, object] = {}
@@ -201,6 +210,14 @@ class Variant(Strict):
         if self.automation is not None:
             changes["automation"] = self.automation
         return stack.model_copy(update=changes)
+
+    def apply_to_method(self, method: list[Step]) -> list[Step]:
+        return [
+            step.model_copy(update={"params": {**step.params, **self.steps[step.name].params}})
+            if step.name in self.steps
+            else step
+            for step in method
+        ]
 
 
 class Lesson(Strict):
@@ -227,5 +244,7 @@ class Experiment(Strict):
     lesson: Lesson | None = None
 
     def variant(self, name: str) -> Experiment:
-        """This experiment with variant ``name`` applied to its stack."""
-        return self.model_copy(update={"stack": self.variants[name].apply(self.stack)}, deep=True)
+        """This experiment with variant ``name`` applied to its stack and method."""
+        variant = self.variants[name]
+        stack, method = variant.apply(self.stack), variant.apply_to_method(self.method)
+        return self.model_copy(update={"stack": stack, "method": method}, deep=True)

@@ -27,10 +27,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chaoskit.experiment.model import Slo
 
-__all__ = ["LAG_S", "ClientEvents", "LoadStreamListener", "Recorder", "Sample"]
+__all__ = ["LAG_S", "STATUS_PAGE_KEY", "ClientEvents", "LoadStreamListener", "Recorder", "Sample"]
 
 LAG_S = 0.3
 SCRAPE_INTERVAL_S = 0.5
+STATUS_PAGE_KEY = "status_page_operational"
 """Each sample describes the interval ending this long ago, so that results streamed in
 100 ms batches from Locust have arrived before they are counted."""
 
@@ -153,6 +154,17 @@ def _dns_answer(server: tuple[str, int], record: str) -> str:
     return " ".join(addresses) if addresses else "EMPTY"
 
 
+def _status_page_says_operational(client: httpx.Client, url: str) -> float:
+    """1.0 when the status page answers that everything is operational, else 0.0 (it
+    says otherwise, or cannot be read: either way it does not claim all is well)."""
+    try:
+        response = client.get(url)
+        claim = response.json().get("overall") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return 0.0
+    return 1.0 if claim == "operational" else 0.0
+
+
 # What the recorder keeps from each service's metrics, summed over services.
 def summarise_metrics(per_service: dict[str, str]) -> dict[str, float]:
     summary: dict[str, float] = collections.defaultdict(float)
@@ -211,6 +223,7 @@ class Recorder:
         service_urls: dict[str, str],
         probe_url: str | None,
         events: ClientEvents,
+        status_url: str | None = None,
         phase: Callable[[], str],
         active_faults: Callable[[], int],
         on_sample: Callable[[Sample], None] = lambda s: None,
@@ -222,6 +235,8 @@ class Recorder:
         self.watched_record = watched_record
         self.service_urls = service_urls
         self.probe_url = probe_url
+        self.status_url = status_url
+        """The status page, whose claim is recorded beside what clients saw (1 operational)."""
         self.events = events
         self.phase = phase
         self.active_faults = active_faults
@@ -283,7 +298,12 @@ class Recorder:
                     except httpx.HTTPError:
                         continue
                 with contextlib.suppress(ValueError):
-                    self._metrics = summarise_metrics(texts)
+                    metrics = summarise_metrics(texts)
+                    if self.status_url is not None:
+                        metrics[STATUS_PAGE_KEY] = _status_page_says_operational(
+                            client, self.status_url
+                        )
+                    self._metrics = metrics
                 self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
     def _sample_loop(self) -> None:

@@ -434,7 +434,8 @@ class ExperimentRun:
                     service_urls=services,
                     # with load, Locust's stream is the client; without, a probe client is
                     probe_url=None if exp.load else f"http://{config.services.gateway}{PROBE_URL_PATH}",
-                    events=self.events, phase=lambda: self.phase,
+                    events=self.events, status_url=f"http://{config.services.status}/status",
+                    phase=lambda: self.phase,
                     active_faults=lambda: len(self.active_faults()), on_sample=self._on_sample,
                     t0=self.t0,
                 )  # fmt: skip

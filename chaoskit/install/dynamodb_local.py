@@ -77,6 +77,8 @@ class DynamoDBLocalInstall:
             f"{self.launcher}:{self.lib}/*",
             LAUNCHER,
             "-inMemory",
+            "-sharedDb",  # one database whatever region a request is signed for: a DNS
+            # failover from one region's endpoint to another finds the same tables
             "-disableTelemetry",
             "-port",
             str(port),

@@ -107,6 +107,21 @@ HEADLINE: tuple[MetricDef, ...] = (
         "From the last revert until the queue is back to its pre-fault level (or 10).",
     ),
     MetricDef(
+        "status_page_time_to_report_s",
+        "Status page reports",
+        "s",
+        "From the first fault injection to the first sample in which the status page no "
+        "longer said everything was operational.",
+        missing="never reported",
+    ),
+    MetricDef(
+        "status_page_misleading_s",
+        "Status page misleading",
+        "s",
+        "Time the status page said everything was operational while clients saw the SLO "
+        "broken, from the first injection to recovery.",
+    ),
+    MetricDef(
         "client_requests",
         "Client requests",
         "count",

@@ -64,7 +64,10 @@ class OrdersService:
         return app
 
     async def _lifecycle(self) -> AsyncIterator[None]:
-        for region in self.failover.regions:
+        regions = self.settings.multi_region
+        # a global table: it exists in both regions whether or not this service fails over
+        # itself, so a DNS failover from one region's endpoint to the other finds it
+        for region in dict.fromkeys((regions.primary, regions.secondary)):
             await self.service.ensure_tables(region, [TABLE])
         tasks = [self.failover.start(), self.replicator.start()]
         yield

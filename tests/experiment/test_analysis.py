@@ -53,3 +53,22 @@ def test_no_recovery_is_reported_as_none() -> None:
     metrics = compute_metrics(samples, [1.0], [2.0], [], 5, 0.99)
     assert metrics["recovered"] is False
     assert metrics["time_to_recover_from_revert_s"] is None
+
+
+def test_status_page_metrics_compare_its_claim_with_what_clients_saw() -> None:
+    # the page claims "operational" until 6.0 s although clients fail from 5.1 s
+    samples = [
+        sample(s.t, s.good, status_page_operational=1.0 if s.t < 6.0 else 0.0) for s in timeline()
+    ]
+    metrics = compute_metrics(samples, [5.0], [7.5], [], 10, 0.999)
+    assert metrics["status_page_time_to_report_s"] == 1.0
+    assert abs(metrics["status_page_misleading_s"] - 0.9) < 1e-6  # 5.1 .. 5.9
+
+
+def test_a_status_page_that_never_reports_and_runs_without_one() -> None:
+    always_fine = [sample(s.t, s.good, status_page_operational=1.0) for s in timeline()]
+    metrics = compute_metrics(always_fine, [5.0], [7.5], [], 10, 0.999)
+    assert metrics["status_page_time_to_report_s"] is None
+    assert abs(metrics["status_page_misleading_s"] - 3.0) < 1e-6  # the whole outage
+    without_page = compute_metrics(timeline(), [5.0], [7.5], [], 10, 0.999)
+    assert "status_page_misleading_s" not in without_page

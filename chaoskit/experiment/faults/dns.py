@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pydantic import field_validator
+
+from chaoskit._errors import InvalidInput
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.dns.faults import _PARAMS_BY_KIND, FAULT_KINDS
 from chaoskit.experiment.faults.base import FaultKind, Params
@@ -80,4 +83,55 @@ def _kind(name: str) -> FaultKind:
     )
 
 
-DNS_FAULTS = [_kind(name) for name in FAULT_KINDS]
+class FailoverParams(Params):
+    to: str
+    """The name whose address the target answers with while failed over."""
+
+    @field_validator("to")
+    @classmethod
+    def _absolute(cls, name: str) -> str:
+        return name if name.endswith(".") else name + "."
+
+
+def _failover_address(admin: DnsAdminClient, to: str) -> str:
+    addresses = [
+        value
+        for record in admin.records(to)
+        if record.get("type") == "A"
+        for value in record.get("values", [])
+    ]
+    if not addresses:
+        raise InvalidInput(f"dns.failover: {to} has no A record to fail over to")
+    return str(addresses[0])
+
+
+def _inject_failover(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    """The target answers with ``to``'s address, as a failover routing policy would; the
+    DNS server lifts it at the entry's expiry like any other DNS fault."""
+    params = FailoverParams.model_validate(entry.params)
+    with lab.dns_admin(actor=_actor(entry)) as admin:
+        address = _failover_address(admin, params.to)
+        fault = admin.add_fault(
+            "wrong_ip",
+            entry.target,
+            duration_s=entry.expires_at - entry.written_at,
+            probability=entry.probability,
+            address=address,
+        )
+    return {"fault_id": fault["id"], "address": address}
+
+
+FAILOVER = FaultKind(
+    kind="dns.failover",
+    summary="answers with another name's address (to): the record failed over",
+    params=FailoverParams,
+    targets=_targets,
+    inject=_inject_failover,
+    revert=_revert,
+    is_reverted=_is_reverted,
+    expiry="dns-server",
+    backends=("local", "compose"),
+    target_patterns=True,
+)
+
+DNS_FAULTS = [*(_kind(name) for name in FAULT_KINDS), FAILOVER]
