@@ -22,17 +22,21 @@ def saved_config(state_dir: Path) -> LabConfig | None:
     return saved.config if saved else None
 
 
-def lab_for_a_run(state_dir: Path) -> LocalLab:
-    """The lab, refusing (exit 2) while the ledger holds faults a killed run left behind."""
+def lab_for_a_run(state_dir: Path, backend: str = "any") -> LocalLab:
+    """The lab that is up (or a new one on ``backend``; ``any`` means local), refusing
+    (exit 2) while the ledger holds faults a killed run left behind."""
     from chaoskit._errors import InvalidInput
     from chaoskit.experiment.recover import ledger_notice
-    from chaoskit.lab import LocalLab
+    from chaoskit.lab.open import open_lab
 
     notice = ledger_notice(state_dir)
     if notice:
         raise InvalidInput(notice)
+    if backend not in ("any", "local", "compose"):
+        raise InvalidInput(f"--backend: expected local or compose, got {backend!r}")
     err = Console(stderr=True)
-    return LocalLab(state_dir, echo=lambda m: err.print(m))
+    choice = "auto" if backend == "any" else backend
+    return open_lab(state_dir, choice, auto_default="local", echo=lambda m: err.print(m))  # type: ignore[arg-type]
 
 
 def plain_printer(console: Console) -> Callable[[str], None]:

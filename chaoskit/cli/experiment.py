@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.model import Experiment
 
 __all__ = ["register"]
 
@@ -81,10 +84,6 @@ def run(
     if profile is not None and profile not in ("naive", "resilient"):
         raise InvalidInput(f"--profile: expected naive or resilient, got {profile!r}")
     chosen_backend = backend or experiment.stack.backend
-    if chosen_backend != "local":
-        raise InvalidInput(
-            f"backend {chosen_backend!r} is not available in this version; use --backend local"
-        )
     if load_workers is not None:
         if experiment.load is None:
             raise InvalidInput(f"--load-workers: {file} has no load section")
@@ -96,7 +95,8 @@ def run(
     from chaoskit.experiment.runner import ExperimentRun, RunOptions
     from chaoskit.lab.lock import LabLock
 
-    lab = lab_for_a_run(state_dir)
+    lab = lab_for_a_run(state_dir, chosen_backend)
+    _check_backend(experiment, lab.backend, file)
     live = LiveView(out)
     options = RunOptions(
         out_dir=out_dir, profile=profile, interactive=sys.stdin.isatty(),
@@ -136,12 +136,31 @@ def _print_plan(experiment: object) -> None:
     )
 
 
+def _check_backend(experiment: Experiment, backend: str, file: Path) -> None:
+    """Every fault kind of the method must work on the lab's backend: nothing is injected
+    before that is known."""
+    from chaoskit._errors import InvalidInput
+    from chaoskit.experiment.faults import REGISTRY
+
+    unfit = sorted(
+        {
+            step.fault
+            for step in experiment.method
+            if step.fault and backend not in REGISTRY[step.fault].backends
+        }
+    )
+    if unfit:
+        raise InvalidInput(
+            f"{file}: {', '.join(unfit)} cannot run on the {backend} backend this lab is up on"
+        )
+
+
 def recover(ctx: typer.Context) -> None:
     """Revert every fault the ledger says may still be active, verify, and clear it."""
     from chaoskit.experiment.recover import recover as do_recover
-    from chaoskit.lab import LocalLab
+    from chaoskit.lab.open import open_lab
 
-    results = do_recover(LocalLab(ctx.obj["state_dir"]))
+    results = do_recover(open_lab(ctx.obj["state_dir"], auto_default="local"))
     if not results:
         out.print("ledger is empty: nothing to recover")
         return

@@ -21,14 +21,30 @@ DynamoOption = Annotated[
 ]
 
 
-def _lab(ctx: typer.Context, config: Path | None = None, dynamodb: str | None = None):  # type: ignore[no-untyped-def]
+def _lab(  # type: ignore[no-untyped-def]
+    ctx: typer.Context,
+    config: Path | None = None,
+    dynamodb: str | None = None,
+    backend: str = "auto",
+    project: str | None = None,
+    existing: bool = False,
+):
     from chaoskit._errors import InvalidInput
-    from chaoskit.lab import LocalLab, load_lab_config
+    from chaoskit.lab import load_lab_config
+    from chaoskit.lab.config import ComposeSettings
+    from chaoskit.lab.open import open_lab
 
     if dynamodb not in (None, "local", "moto"):
         raise InvalidInput(f"--dynamodb: expected 'local' or 'moto', got {dynamodb!r}")
+    if backend not in ("auto", "local", "compose"):
+        raise InvalidInput(f"--backend: expected auto, local or compose, got {backend!r}")
     lab_config = load_lab_config(config) if config else None
-    return LocalLab(ctx.obj["state_dir"], lab_config, dynamodb, echo=lambda m: out.print(m))
+    compose = ComposeSettings(project=project) if project else None
+    return open_lab(
+        ctx.obj["state_dir"], backend, config=lab_config, dynamodb=dynamodb,  # type: ignore[arg-type]
+        compose=compose, echo=lambda m: out.print(m),
+        auto_default="local" if existing else None,  # status and down: only what is up
+    )  # fmt: skip
 
 
 def doctor() -> None:
@@ -76,7 +92,16 @@ def install(
 
 def up(
     ctx: typer.Context,
-    backend: Annotated[str, typer.Option(help="Lab backend.")] = "local",
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="local (processes on loopback), compose (Docker Compose), or auto: compose "
+            "when a Docker engine answers, local otherwise. A lab that is up keeps its backend."
+        ),
+    ] = "auto",
+    project: Annotated[
+        str | None, typer.Option(help="Compose project name (compose backend).")
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="YAML file of lab addresses and ports.")
     ] = None,
@@ -100,11 +125,7 @@ def up(
 
     A running service whose profile changes is restarted with the new one.
     """
-    from chaoskit._errors import InvalidInput
-
-    if backend != "local":
-        raise InvalidInput(f"--backend: only 'local' is available in this version, got {backend!r}")
-    lab = _lab(ctx, config, dynamodb)
+    lab = _lab(ctx, config, dynamodb, backend, project)
     lab.up(profiles=_profiles(lab.state.profiles, profile, overrides or []), services=services)
     _print_status(lab.status())
     if lab.timings:
@@ -145,7 +166,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Backend and, per component, pid, endpoint and health. Exit 1 if any is unhealthy."""
-    report = _lab(ctx).status()
+    report = _lab(ctx, existing=True).status()
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
@@ -156,7 +177,7 @@ def status(
 
 def down(ctx: typer.Context) -> None:
     """Revert every fault still in force and stop everything the lab started."""
-    stopped = _lab(ctx).down()
+    stopped = _lab(ctx, existing=True).down()
     out.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 

@@ -174,11 +174,15 @@ def _reference_problems(
             if kind is None:
                 problem(("method", i, "fault"), unknown_kind_message(step.fault))
                 continue
-            if backend not in kind.backends:
+            if (backend if backend != "any" else "local") not in kind.backends:
                 problem(
                     ("method", i, "fault"),
                     f"{step.fault} needs backend {' or '.join(kind.backends)}; "
-                    f"this stack is {backend}",
+                    + (
+                        f"set stack.backend: {kind.backends[0]}"
+                        if backend == "any"
+                        else f"this stack is {backend}"
+                    ),
                 )
             known = kind.targets(config)
             if step.target is not None and not _target_ok(step.target, known, kind.target_patterns):

@@ -40,7 +40,10 @@ class ServiceChoice(Strict):
 
 
 class StackSpec(Strict):
-    backend: Literal["local", "compose"] = "local"
+    backend: Literal["any", "local", "compose"] = Field(
+        default="any",
+        description="the backend the experiment needs; any: the lab that is up, else local",
+    )
     profile: ProfileName = Field(
         default="naive", description="profile for every service not listed"
     )

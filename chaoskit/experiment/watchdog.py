@@ -24,11 +24,12 @@ INTERVAL_S = 0.25
 
 def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
     """Revert every expired watchdog-owned fault; returns the ids reverted."""
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.open import open_lab
 
     now = time.time() if now is None else now
     ledger = Ledger(state_dir)
     reverted = []
+    lab = None
     for entry in ledger.entries():
         kind = REGISTRY.get(entry.kind)
         if kind is None or kind.expiry != "watchdog" or entry.reverted_by is not None:
@@ -36,7 +37,8 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
         if entry.expires_at > now:
             continue
         try:
-            kind.revert(LocalLab(state_dir), entry)
+            lab = lab or open_lab(state_dir, auto_default="local")
+            kind.revert(lab, entry)
         except Exception as exc:  # keep trying on the next sweep; say why
             print(f"watchdog: cannot revert {entry.kind} on {entry.target} yet: {exc}", flush=True)
             continue

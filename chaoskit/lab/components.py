@@ -29,6 +29,7 @@ __all__ = [
     "health_check",
     "lab_components",
     "service_components",
+    "watchdog_component",
     "write_lab_zone",
 ]
 
@@ -202,20 +203,23 @@ def lab_components(
             )
         )
     if only_missing("watchdog"):
-        specs.append(
-            ComponentSpec(
-                name="watchdog",
-                endpoint=f"ledger {state_dir / 'ledger.json'}",
-                ports=[],
-                command=[sys.executable, "-m", "chaoskit.experiment.watchdog", str(state_dir)],
-                healthy=health_check("watchdog", config, state_dir),
-                version="chaoskit watchdog (ends Toxiproxy and process faults at expiry)",
-            )
-        )
+        specs.append(watchdog_component(config, state_dir))
     for region in config.regions:
         if only_missing(region.component):
             specs.append(_dynamodb(config, region, dynamodb_engine, echo))
     return specs
+
+
+def watchdog_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
+    """The process that ends faults at their expiry when no controller is left to."""
+    return ComponentSpec(
+        name="watchdog",
+        endpoint=f"ledger {state_dir / 'ledger.json'}",
+        ports=[],
+        command=[sys.executable, "-m", "chaoskit.experiment.watchdog", str(state_dir)],
+        healthy=health_check("watchdog", config, state_dir),
+        version="chaoskit watchdog (ends Toxiproxy, process and container faults at expiry)",
+    )
 
 
 def service_components(

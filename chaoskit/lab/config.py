@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,7 @@ from chaoskit._errors import InvalidInput, describe_validation_error
 
 __all__ = [
     "SERVICE_NAMES",
+    "ComposeSettings",
     "DynamoRegion",
     "Endpoint",
     "FleetSettings",
@@ -27,7 +29,8 @@ DynamoEngine = Literal["auto", "local", "moto"]
 
 
 class Endpoint(BaseModel):
-    """A host and port; the host must be a loopback address."""
+    """A host and port: a loopback address, or a private one on a lab container network
+    (the compose backend's services see each other at those)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     host: str
@@ -35,9 +38,18 @@ class Endpoint(BaseModel):
 
     @field_validator("host")
     @classmethod
-    def _loopback_only(cls, host: str) -> str:
-        if not (host.startswith("127.") or host in ("::1", "localhost")):
-            raise ValueError(f"{host} is not a loopback address; the lab listens on loopback only")
+    def _lab_only(cls, host: str) -> str:
+        if host in ("::1", "localhost"):
+            return host
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"{host} is not an IP address") from None
+        if not (address.is_loopback or address.is_private):
+            raise ValueError(
+                f"{host} is neither loopback nor private; the lab listens on loopback "
+                "(or on its own container network) only"
+            )
         return host
 
     def __str__(self) -> str:
@@ -123,12 +135,83 @@ class LabConfig(BaseModel):
             services=_services_on(prefix),
         )
 
+    @classmethod
+    def in_containers(cls, net: str) -> LabConfig:
+        """The lab as the compose backend's containers see it on ``net``.0/24: the DNS
+        server on port 53 (the system resolver asks nowhere else), one Toxiproxy whose
+        proxies tell the regions apart by port, every service on port 8080."""
+        toxiproxy = f"{net}.2"
+        return cls(
+            dns=Endpoint(host=f"{net}.53", port=53),
+            dns_admin=Endpoint(host=f"{net}.53", port=8053),
+            toxiproxy=Endpoint(host=toxiproxy, port=8474),
+            regions=[
+                DynamoRegion(
+                    region=region,
+                    record=f"dynamodb.{region}.lab.test.",
+                    server=Endpoint(host=f"{net}.{21 + i}", port=8000),
+                    proxy=Endpoint(host=toxiproxy, port=8000 + i),
+                )
+                for i, region in enumerate(("us-east-1", "us-west-2"))
+            ],
+            services=_services_on(net),
+        )
+
     def region(self, name: str) -> DynamoRegion:
         for region in self.regions:
             if region.region == name:
                 return region
         known = ", ".join(r.region for r in self.regions)
         raise InvalidInput(f"no region {name!r} in the lab; known regions: {known}")
+
+
+class ComposeSettings(BaseModel):
+    """Where a compose lab lives: its project, its container network, its published ports."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    project: str = Field(default="chaoskit", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    net: str = Field(default="172.31.53", pattern=r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")
+    """The lab network is ``net``.0/24; containers have fixed addresses in it."""
+    port_base: int = Field(default=18000, ge=1024, le=65000)
+    """Published on 127.0.0.1: DynamoDB +0/+1, DNS +53, DNS admin +54, Toxiproxy +74,
+    gateway, orders, fleet and status +80..+83."""
+
+    def ports(self) -> dict[str, int]:
+        """The compose file's port variables and their values."""
+        base = self.port_base
+        return {
+            "CHAOSKIT_DYNAMODB_EAST_PORT": base,
+            "CHAOSKIT_DYNAMODB_WEST_PORT": base + 1,
+            "CHAOSKIT_DNS_PORT": base + 53,
+            "CHAOSKIT_DNS_ADMIN_PORT": base + 54,
+            "CHAOSKIT_TOXIPROXY_PORT": base + 74,
+            "CHAOSKIT_GATEWAY_PORT": base + 80,
+            "CHAOSKIT_ORDERS_PORT": base + 81,
+            "CHAOSKIT_FLEET_PORT": base + 82,
+            "CHAOSKIT_STATUS_PORT": base + 83,
+        }
+
+    def host_config(self) -> LabConfig:
+        """The lab as the controller on the host reaches it: published ports on 127.0.0.1.
+        A region's proxy stays the in-network address the services are given."""
+        lo, ports = "127.0.0.1", self.ports()
+        inside = LabConfig.in_containers(self.net)
+        servers = (ports["CHAOSKIT_DYNAMODB_EAST_PORT"], ports["CHAOSKIT_DYNAMODB_WEST_PORT"])
+        return LabConfig(
+            dns=Endpoint(host=lo, port=ports["CHAOSKIT_DNS_PORT"]),
+            dns_admin=Endpoint(host=lo, port=ports["CHAOSKIT_DNS_ADMIN_PORT"]),
+            toxiproxy=Endpoint(host=lo, port=ports["CHAOSKIT_TOXIPROXY_PORT"]),
+            regions=[
+                region.model_copy(update={"server": Endpoint(host=lo, port=port)})
+                for region, port in zip(inside.regions, servers, strict=True)
+            ],
+            services=ServiceEndpoints(
+                **{
+                    name: Endpoint(host=lo, port=ports[f"CHAOSKIT_{name.upper()}_PORT"])
+                    for name in SERVICE_NAMES
+                }
+            ),
+        )
 
 
 def _regions_on(prefix: str) -> list[DynamoRegion]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from chaoskit.lab.config import LabConfig
+from chaoskit.lab.config import ComposeSettings, LabConfig
 from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = ["ComponentRecord", "LabState"]
@@ -34,6 +34,8 @@ class LabState(BaseModel):
     config: LabConfig = Field(default_factory=LabConfig)
     components: dict[str, ComponentRecord] = Field(default_factory=dict)
     profiles: dict[str, ServiceProfile] = Field(default_factory=dict)
+    compose: ComposeSettings | None = None
+    """Set for a compose lab: its project, network and ports."""
 
     @staticmethod
     def path(state_dir: Path) -> Path:

@@ -30,8 +30,11 @@ ERROR_STATUS = {"timeout": 504, "breaker_open": 503, "client": 400}
 
 def lab_config_from_env(environ: dict[str, str] | None = None) -> LabConfig:
     env = os.environ if environ is None else environ
-    raw = env.get("CHAOSKIT_LAB_CONFIG")
-    return LabConfig.model_validate_json(raw) if raw else LabConfig()
+    if raw := env.get("CHAOSKIT_LAB_CONFIG"):
+        return LabConfig.model_validate_json(raw)
+    if net := env.get("CHAOSKIT_LAB_NET"):  # in a compose stack: the addresses follow the net
+        return LabConfig.in_containers(net)
+    return LabConfig()
 
 
 def error_response(error: DownstreamError, **extra: Any) -> web.Response:
@@ -43,7 +46,12 @@ class Service:
     """A service process: its settings and the clients it builds from them."""
 
     def __init__(
-        self, name: str, config: LabConfig, resilience: Resilience, threads: int = 32
+        self,
+        name: str,
+        config: LabConfig,
+        resilience: Resilience,
+        threads: int = 32,
+        system_resolver: bool = False,
     ) -> None:
         self.name = name
         self.config = config
@@ -51,7 +59,11 @@ class Service:
         self.metrics = ServiceMetrics(name)
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix=f"{name}-io")
         self.resolver = StaleServingResolver(
-            config.dns.host, config.dns.port, resilience.dns, self.metrics
+            config.dns.host,
+            config.dns.port,
+            resilience.dns,
+            self.metrics,
+            system_ttl_s=config.record_ttl if system_resolver else None,
         )
         self._dynamos: dict[str, RegionalDynamo] = {}
         self._dependencies: dict[str, Dependency] = {}
@@ -59,7 +71,8 @@ class Service:
 
     @classmethod
     def from_env(cls, name: str) -> Service:
-        return cls(name, lab_config_from_env(), resilience_from_env())
+        system = os.environ.get("CHAOSKIT_RESOLVER", "lab") == "system"
+        return cls(name, lab_config_from_env(), resilience_from_env(), system_resolver=system)
 
     def dynamo(self, region: str) -> RegionalDynamo:
         if region not in self._dynamos:

@@ -1,7 +1,14 @@
-"""``container.*`` (compose backend): kill, pause, restart or disconnect a service's container."""
+"""``container.*`` (compose backend): kill, stop, pause, restart or disconnect a lab container.
+
+Through the Docker SDK, on the container of the compose service named by the target. Each
+revert puts the container back as it was (started, unpaused, reconnected at its address)
+and is verified by reading the container's state back; the watchdog does the same at the
+fault's expiry if the controller is gone.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import InvalidInput
@@ -10,47 +17,132 @@ from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 
 if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+    from chaoskit.lab.compose import ComposeLab
     from chaoskit.lab.local import LocalLab
 
 __all__ = ["CONTAINER_FAULTS"]
 
+STOP_TIMEOUT_S = 5
+
 
 class DisconnectParams(Params):
-    network: str = "chaoskit"
+    network: str = "lab"
+    """The compose network (as the compose file names it)."""
 
 
 def _targets(config: LabConfig) -> list[str]:
     return ["dns", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
 
 
-def _needs_compose(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    raise InvalidInput(f"{entry.kind} needs the compose backend; this lab is {lab.backend}")
+def _compose_lab(lab: LocalLab) -> ComposeLab:
+    from chaoskit.lab.compose import ComposeLab
+
+    if not isinstance(lab, ComposeLab):
+        raise InvalidInput(f"container faults need the compose backend; this lab is {lab.backend}")
+    return lab
 
 
-def _nothing_to_revert(lab: LocalLab, entry: LedgerEntry) -> None:
-    return None
+def _container(lab: LocalLab, entry: LedgerEntry) -> Container:
+    return _compose_lab(lab).container(entry.target)
 
 
-def _always(lab: LocalLab, entry: LedgerEntry) -> bool:
-    return True
+def _running(lab: LocalLab, entry: LedgerEntry) -> bool:
+    status: str = _container(lab, entry).status
+    return status == "running"
 
 
-def _kind(name: str, summary: str, params: type[Params] = NoParams) -> FaultKind:
+def _start(lab: LocalLab, entry: LedgerEntry) -> None:
+    container = _container(lab, entry)
+    if container.status == "paused":
+        container.unpause()
+    elif container.status != "running":
+        container.start()
+
+
+def _kill(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    _container(lab, entry).kill()
+    return {}
+
+
+def _stop(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    _container(lab, entry).stop(timeout=STOP_TIMEOUT_S)
+    return {}
+
+
+def _pause(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    _container(lab, entry).pause()
+    return {}
+
+
+def _restart(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    _container(lab, entry).restart(timeout=STOP_TIMEOUT_S)
+    return {}
+
+
+def _network_name(lab: LocalLab, entry: LedgerEntry) -> str:
+    network = DisconnectParams.model_validate(entry.params).network
+    return f"{_compose_lab(lab).settings.project}_{network}"
+
+
+def _disconnect(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    container = _container(lab, entry)
+    name = _network_name(lab, entry)
+    attached = container.attrs["NetworkSettings"]["Networks"]
+    if name not in attached:
+        on = ", ".join(attached)
+        raise InvalidInput(f"{entry.target} is not on network {name}; it is on {on}")
+    address = attached[name].get("IPAMConfig", {}) or {}
+    ip = address.get("IPv4Address") or attached[name].get("IPAddress")
+    container.client.networks.get(name).disconnect(container)
+    return {"network": name, "ipv4_address": ip}
+
+
+def _reconnect(lab: LocalLab, entry: LedgerEntry) -> None:
+    container = _container(lab, entry)
+    name = entry.handle.get("network") or _network_name(lab, entry)
+    if name not in container.attrs["NetworkSettings"]["Networks"]:
+        network = container.client.networks.get(name)
+        network.connect(container, ipv4_address=entry.handle.get("ipv4_address"))
+
+
+def _connected(lab: LocalLab, entry: LedgerEntry) -> bool:
+    name = entry.handle.get("network") or _network_name(lab, entry)
+    return name in _container(lab, entry).attrs["NetworkSettings"]["Networks"]
+
+
+def _kind(
+    name: str,
+    summary: str,
+    inject: Callable[[LocalLab, LedgerEntry], dict[str, Any]],
+    revert: Callable[[LocalLab, LedgerEntry], None] = _start,
+    is_reverted: Callable[[LocalLab, LedgerEntry], bool] = _running,
+    params: type[Params] = NoParams,
+) -> FaultKind:
     return FaultKind(
         kind=f"container.{name}",
         summary=summary,
         params=params,
         targets=_targets,
-        inject=_needs_compose,
-        revert=_nothing_to_revert,
-        is_reverted=_always,
+        inject=inject,
+        revert=revert,
+        is_reverted=is_reverted,
         backends=("compose",),
     )
 
 
 CONTAINER_FAULTS = [
-    _kind("kill", "kills the container; revert starts it"),
-    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it"),
-    _kind("restart", "restarts the container"),
-    _kind("disconnect", "disconnects it from the lab network; revert reconnects", DisconnectParams),
+    _kind("kill", "kills the container (SIGKILL); revert starts it", _kill),
+    _kind("stop", "stops the container (SIGTERM, then SIGKILL); revert starts it", _stop),
+    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", _pause),
+    _kind("restart", "restarts the container; nothing to revert but that it runs", _restart),
+    _kind(
+        "disconnect",
+        "disconnects it from the lab network (network); revert reconnects it at its address",
+        _disconnect,
+        _reconnect,
+        _connected,
+        DisconnectParams,
+    ),
 ]

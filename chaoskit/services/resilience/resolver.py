@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,15 @@ class DnsFailure(Exception):
         super().__init__(f"{name}: {reason}")
         self.name = name
         self.reason = reason
+
+
+# how glibc's getaddrinfo reports what the DNS server answered
+_GAI_REASONS = {
+    socket.EAI_NODATA: "empty",  # NOERROR with no addresses
+    socket.EAI_NONAME: "nxdomain",
+    socket.EAI_AGAIN: "servfail",  # SERVFAIL, REFUSED or no answer in time
+    socket.EAI_FAIL: "servfail",
+}
 
 
 @dataclass
@@ -50,8 +61,12 @@ class StaleServingResolver:
         settings: DnsSettings,
         metrics: ServiceMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
+        system_ttl_s: float | None = None,
     ) -> None:
         self.settings = settings
+        self._system_ttl_s = system_ttl_s
+        """Set: ask the system resolver (glibc) instead, and take its answers to live this
+        long (getaddrinfo does not say); the compose backend's containers resolve this way."""
         self._metrics = metrics
         self._clock = clock
         self._resolver = dns.asyncresolver.Resolver(configure=False)
@@ -90,6 +105,8 @@ class StaleServingResolver:
         return self.settings.serve_stale and now - entry.fetched_at <= self.settings.stale_max_s
 
     async def _ask(self, name: str) -> tuple[str, int]:
+        if self._system_ttl_s is not None:
+            return await self._ask_system(name), int(self._system_ttl_s)
         try:
             answer = await self._resolver.resolve(name, "A")
         except dns.resolver.NoAnswer:
@@ -106,6 +123,19 @@ class StaleServingResolver:
         if rrset is None or len(rrset) == 0:
             raise DnsFailure(name, "empty")
         return str(rrset[0].address), int(rrset.ttl)
+
+    async def _ask_system(self, name: str) -> str:
+        loop = asyncio.get_running_loop()
+        lookup = loop.getaddrinfo(name.rstrip("."), None, family=socket.AF_INET)
+        try:
+            infos = await asyncio.wait_for(lookup, self.settings.timeout_s)
+        except socket.gaierror as exc:
+            raise DnsFailure(name, _GAI_REASONS.get(exc.errno or 0, f"gai_{exc.errno}")) from None
+        except TimeoutError:
+            raise DnsFailure(name, "timeout") from None
+        if not infos:
+            raise DnsFailure(name, "empty")
+        return str(infos[0][4][0])
 
     def _count(self, result: str) -> None:
         if self._metrics is not None:

@@ -193,7 +193,7 @@ def resilience_from_env(environ: dict[str, str] | None = None) -> Resilience:
             overrides.update(_flatten(json.loads(raw)))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"CHAOSKIT_RESILIENCE is not JSON: {exc}") from exc
-    return resolve_resilience(env.get("CHAOSKIT_PROFILE", "naive"), overrides)
+    return resolve_resilience(env.get("CHAOSKIT_PROFILE") or "naive", overrides)
 
 
 def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:

@@ -1,0 +1,252 @@
+"""The compose backend: the same lab as containers, driven through ``docker compose``.
+
+The controller stays on the host and reaches the lab through ports published on
+127.0.0.1 (``ComposeSettings.host_config``); the services inside see each other, the DNS
+server and Toxiproxy at fixed addresses on the lab network (``LabConfig.in_containers``)
+and resolve names with glibc, pointed at the lab DNS server. The watchdog runs on the host,
+as with the local backend, so faults end at their expiry even if the controller dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
+from chaoskit.lab import process
+from chaoskit.lab.components import health_check, watchdog_component, write_lab_zone
+from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings, LabConfig
+from chaoskit.lab.docker_engine import compose_command, compose_file, container_of, docker_client
+from chaoskit.lab.health import wait_until
+from chaoskit.lab.local import LocalLab
+from chaoskit.lab.state import ComponentRecord, LabState
+from chaoskit.services.resilience.settings import ServiceProfile
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+__all__ = ["ComposeLab"]
+
+START_TIMEOUT_S = 180.0
+"""DynamoDB Local's JVM and the services' imports share two cores with the engine."""
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class ComposeLab(LocalLab):
+    backend = "compose"
+
+    def __init__(
+        self,
+        state_dir: Path,
+        settings: ComposeSettings | None = None,
+        echo: Callable[[str], None] = _quiet,
+    ) -> None:
+        super().__init__(state_dir, echo=echo)
+        if self.state.compose is None:
+            chosen = settings or ComposeSettings()
+            self.state = LabState(backend=self.backend, config=chosen.host_config(), compose=chosen)
+
+    @property
+    def settings(self) -> ComposeSettings:
+        assert self.state.compose is not None
+        return self.state.compose
+
+    @property
+    def inside(self) -> LabConfig:
+        """The lab as its containers see it."""
+        return LabConfig.in_containers(self.settings.net)
+
+    def infrastructure(self) -> list[str]:
+        return ["dns", "toxiproxy", *(r.component for r in self.config.regions)]
+
+    # -- compose ---------------------------------------------------------------------------
+
+    def _compose_env(self) -> dict[str, str]:
+        env = {
+            "CHAOSKIT_NET": self.settings.net,
+            "CHAOSKIT_STATE_DIR": str(self.state_dir.resolve()),
+            **{k: str(v) for k, v in self.settings.ports().items()},
+        }
+        for name in SERVICE_NAMES:
+            profile = self.state.profiles.get(name, ServiceProfile())
+            env[f"CHAOSKIT_PROFILE_{name.upper()}"] = profile.profile
+            env[f"CHAOSKIT_RESILIENCE_{name.upper()}"] = json.dumps(profile.overrides)
+        return env
+
+    def compose(self, *args: str, timeout_s: float = 600) -> str:
+        """Run ``docker compose -p PROJECT -f FILE ARGS``; its output, or ComponentError
+        with the end of what it printed."""
+        argv = [*compose_command(), "-p", self.settings.project, "-f", str(compose_file()), *args]
+        log = self.state_dir / "logs" / "compose.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            done = subprocess.run(
+                argv,
+                env={**os.environ, **self._compose_env()},
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            message = f"`{' '.join(args)}` took over {timeout_s:.0f}s"
+            raise ComponentError("compose", message) from None
+        with log.open("a") as sink:
+            sink.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(argv)}\n")
+            sink.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
+            raise ComponentError("compose", f"`{' '.join(args)}` failed:\n{tail}", str(log))
+        return done.stdout
+
+    def container(self, service: str) -> Container:
+        return container_of(docker_client(), self.settings.project, service)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def up(
+        self, profiles: dict[str, ServiceProfile] | None = None, services: bool = True
+    ) -> LabState:
+        started_at = time.monotonic()
+        self.refresh()
+        for name, profile in (profiles or {}).items():
+            if name not in SERVICE_NAMES:
+                known = ", ".join(SERVICE_NAMES)
+                raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
+            profile.resolve()
+            self.state.profiles[name] = profile  # compose recreates what this changes
+        fresh = not self.state.components
+        write_lab_zone(self.inside, self.state_dir)
+        self.state.save(self.state_dir)
+        try:
+            self.compose("up", "-d", "--no-build", *self.infrastructure())
+            for name in self.infrastructure():
+                self._await_container(name, started_at)
+            self._configure()
+            self._start_watchdog(started_at)
+            if services:
+                self.compose("up", "-d", "--no-build", *SERVICE_NAMES)
+                for name in SERVICE_NAMES:
+                    self._await_container(name, started_at)
+        except BaseException:
+            if fresh:  # nothing half-started is left behind
+                with contextlib.suppress(ChaoskitError):
+                    self.down()
+            raise
+        self.timings["total"] = time.monotonic() - started_at
+        self.state.save(self.state_dir)
+        return self.state
+
+    def _await_container(self, name: str, t0: float) -> None:
+        healthy = health_check(name, self.config, self.state_dir)
+        if not wait_until(healthy, START_TIMEOUT_S, interval_s=0.2):
+            logs = self.container(name).logs(tail=15).decode(errors="replace").strip()
+            raise ComponentError(
+                name, f"not healthy after {START_TIMEOUT_S:.0f}s; its last lines:\n{logs}"
+            )
+        container = self.container(name)
+        self.state.components[name] = ComponentRecord(
+            name=name,
+            endpoint=self._endpoint(name),
+            log=f"docker logs {container.name}",
+            engine=f"container {container.name}",
+            version=(container.image.tags or [container.image.short_id])[0],
+        )
+        self.timings[name] = time.monotonic() - t0
+
+    def _endpoint(self, name: str) -> str:
+        config = self.config
+        if name == "dns":
+            return f"udp+tcp://{config.dns}  admin http://{config.dns_admin}"
+        if name == "toxiproxy":
+            return f"http://{config.toxiproxy}"
+        for region in config.regions:
+            if region.component == name:
+                return f"http://{region.server}"
+        return f"http://{config.services.of(name)}"
+
+    def _start_watchdog(self, t0: float) -> None:
+        if self._running("watchdog"):
+            return
+        spec = watchdog_component(self.config, self.state_dir)
+        record = self._launch(spec)
+        self.state.save(self.state_dir)
+        self._await_healthy(spec, record, t0)
+
+    def _configure(self) -> None:
+        toxi = self.toxiproxy()
+        for region in self.inside.regions:
+            toxi.ensure_proxy(region.proxy_name, f"0.0.0.0:{region.proxy.port}", str(region.server))
+        with self.dns_admin() as admin:
+            names = {r["name"] for r in admin.records() if r["type"] == "A"}
+            if any(r.record not in names for r in self.config.regions):
+                admin.reload()
+
+    def stop_services(self) -> None:
+        self.refresh()
+        self.compose("rm", "-s", "-f", *SERVICE_NAMES)
+        for name in SERVICE_NAMES:
+            self.state.components.pop(name, None)
+        self.state.save(self.state_dir)
+
+    def restart(self, name: str) -> None:
+        self.compose("restart", name)
+        self._await_container(name, time.monotonic())
+        self.state.save(self.state_dir)
+
+    def status(self) -> dict[str, Any]:
+        self.refresh()
+        components: dict[str, Any] = {}
+        client = docker_client()
+        for name, record in self.state.components.items():
+            if record.pid is not None:  # the watchdog, a host process
+                alive = process.is_running(record.pid, record.create_time)
+                state = "running" if alive else "exited"
+            else:
+                try:
+                    state = container_of(client, self.settings.project, name).status
+                except ComponentError:
+                    state = "missing"
+            components[name] = {
+                "healthy": state == "running" and health_check(name, self.config, self.state_dir)(),
+                "running": state == "running",
+                "state": state,
+                "endpoint": record.endpoint,
+                "pid": record.pid,
+                "engine": record.engine,
+                "version": record.version,
+                "log": record.log,
+            }
+        return {
+            "backend": self.backend,
+            "project": self.settings.project,
+            "state_dir": str(self.state_dir),
+            "components": components,
+        }
+
+    def down(self) -> list[str]:
+        """Revert faults still in force, remove the containers and the network."""
+        self.refresh()
+        with contextlib.suppress(ChaoskitError, OSError), self.dns_admin() as admin:
+            admin.lift_all()
+        with contextlib.suppress(ChaoskitError, OSError):
+            self.toxiproxy().reset()
+        stopped = [name for name in self.state.components if name != "watchdog"]
+        self.compose("down", "-v", "--remove-orphans", "-t", "5")
+        watchdog = self.state.components.get("watchdog")
+        if watchdog is not None and process.stop(watchdog.pid, watchdog.create_time):
+            stopped.append("watchdog")
+        self.state.components.clear()
+        path = LabState.path(self.state_dir)
+        if path.exists():
+            path.unlink()
+        return stopped

@@ -1,0 +1,57 @@
+"""Which backend a command gets: the lab that is up, else the one asked for, else compose
+when a Docker engine answers and local otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from chaoskit._errors import InvalidInput
+from chaoskit.lab.config import ComposeSettings, LabConfig
+from chaoskit.lab.local import LocalLab
+from chaoskit.lab.state import LabState
+
+__all__ = ["BackendChoice", "open_lab"]
+
+BackendChoice = Literal["auto", "local", "compose"]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def open_lab(
+    state_dir: Path,
+    backend: BackendChoice = "auto",
+    *,
+    auto_default: Literal["local", "compose"] | None = None,
+    config: LabConfig | None = None,
+    dynamodb: str | None = None,
+    compose: ComposeSettings | None = None,
+    echo: Callable[[str], None] = _quiet,
+) -> LocalLab:
+    """The lab in ``state_dir``. A lab that is up keeps its backend (asking for the other
+    one is an input error). Otherwise ``auto`` means ``auto_default`` when given, else
+    compose when a Docker engine answers, local when none does."""
+    saved = LabState.load(state_dir)
+    if saved is not None and saved.components:
+        if backend not in ("auto", saved.backend):
+            raise InvalidInput(
+                f"the lab in {state_dir} is up on the {saved.backend} backend; "
+                f"`chaoskit down` it before using the {backend} backend"
+            )
+        chosen = saved.backend
+    elif backend != "auto":
+        chosen = backend
+    elif auto_default is not None:
+        chosen = auto_default
+    else:
+        from chaoskit.lab.docker_engine import engine_answers
+
+        chosen = "compose" if engine_answers() else "local"
+    if chosen == "compose":
+        from chaoskit.lab.compose import ComposeLab
+
+        return ComposeLab(state_dir, compose, echo=echo)
+    return LocalLab(state_dir, config, dynamodb, echo=echo)
