@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ComposeLab"]
 
+IMAGE_VARIABLES = ("CHAOSKIT_IMAGE", "CHAOSKIT_BASE_IMAGE", "TOXIPROXY_IMAGE", "DYNAMODB_IMAGE")
 START_TIMEOUT_S = 180.0
 """DynamoDB Local's JVM and the services' imports share two cores with the engine."""
 
@@ -53,6 +54,8 @@ class ComposeLab(LocalLab):
         super().__init__(state_dir, echo=echo)
         if self.state.compose is None:
             chosen = settings or ComposeSettings()
+            images = {k: os.environ[k] for k in IMAGE_VARIABLES if os.environ.get(k)}
+            chosen = chosen.model_copy(update={"images": {**images, **chosen.images}})
             self.state = LabState(backend=self.backend, config=chosen.host_config(), compose=chosen)
 
     @property
@@ -72,6 +75,7 @@ class ComposeLab(LocalLab):
 
     def _compose_env(self) -> dict[str, str]:
         env = {
+            **self.settings.images,
             "CHAOSKIT_NET": self.settings.net,
             "CHAOSKIT_STATE_DIR": str(self.state_dir.resolve()),
             **{k: str(v) for k, v in self.settings.ports().items()},

@@ -175,6 +175,9 @@ class ComposeSettings(BaseModel):
     port_base: int = Field(default=18000, ge=1024, le=65000)
     """Published on 127.0.0.1: DynamoDB +0/+1, DNS +53, DNS admin +54, Toxiproxy +74,
     gateway, orders, fleet and status +80..+83."""
+    images: dict[str, str] = Field(default_factory=dict)
+    """The image variables (``CHAOSKIT_IMAGE``, ...) the lab was brought up with, so later
+    commands use the same images whatever their environment says."""
 
     def ports(self) -> dict[str, int]:
         """The compose file's port variables and their values."""

@@ -1,0 +1,159 @@
+"""The compose backend against a real Docker engine, with images built offline.
+
+The fixture starts the engine and builds the images (``scripts/compose-images``); if the
+engine cannot start, every test here fails with the engine's own error — none is skipped.
+The lab runs as project ``chaoskit-test`` on 172.31.54.0/24 with ports from 28000, away
+from a developer's own compose lab.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chaoskit.lab.compose import ComposeLab
+from chaoskit.lab.config import ComposeSettings
+from tests.helpers import assert_lab_clean, run_cli, shortened
+
+pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = ComposeSettings(project="chaoskit-test", net="172.31.54", port_base=28000)
+LIGHT = {"users": 5, "spawn_rate": 5, "warmup": "2s", "mix": {"read": 3, "write": 1}}
+
+
+def _build_images() -> dict[str, str]:
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "compose-images")],
+        capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"building the compose images failed:\n{done.stderr[-4000:]}"
+    return dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
+
+
+@pytest.fixture(scope="module")
+def compose_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeLab]:
+    images = _build_images()
+    saved = {key: os.environ.get(key) for key in images}
+    os.environ.update(images)
+    lab = ComposeLab(tmp_path_factory.mktemp("compose-state"), SETTINGS)
+    try:
+        lab.up()
+        yield lab
+    finally:
+        lab.down()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run(lab: ComposeLab, experiment: Path, out: Path) -> tuple[int, dict[str, object]]:
+    # fresh services every run (the default): a naive fleet stays collapsed after a fault
+    done = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment), "--out", str(out),
+                   timeout=600)  # fmt: skip
+    (run_dir,) = out.iterdir()
+    journal: dict[str, object] = json.loads((run_dir / "journal.json").read_text())
+    assert journal["status"] == "completed", done.stdout[-3000:] + done.stderr
+    return done.returncode, journal
+
+
+def _getaddrinfo_in(lab: ComposeLab, service: str, name: str) -> tuple[int, str]:
+    """Resolve ``name`` with glibc inside ``service``'s container."""
+    code = (
+        "import socket, sys\n"
+        "try:\n"
+        f"    print(socket.getaddrinfo({name!r}, 8000, socket.AF_INET)[0][4][0])\n"
+        "except socket.gaierror as exc:\n"
+        "    print(exc.errno); sys.exit(1)\n"
+    )
+    result = lab.container(service).exec_run(["python3", "-c", code])
+    return result.exit_code, result.output.decode().strip()
+
+
+def test_status_names_the_backend_and_every_container_is_healthy(compose_lab: ComposeLab) -> None:
+    done = run_cli("--state-dir", str(compose_lab.state_dir), "status", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["backend"] == "compose"
+    expected = {"dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2", "watchdog",
+                "orders", "fleet", "status", "gateway"}  # fmt: skip
+    assert set(report["components"]) == expected
+    assert all(c["healthy"] for c in report["components"].values()), report
+
+
+def test_dns_blackout_seen_through_the_containers_resolver(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    record = "dynamodb.us-east-1.lab.test"
+    assert _getaddrinfo_in(compose_lab, "orders", record) == (0, "172.31.54.2")
+    with compose_lab.dns_admin() as admin:
+        fault = admin.add_fault("blank", record, duration_s=30)
+    try:
+        code, said = _getaddrinfo_in(compose_lab, "orders", record)
+        assert code == 1 and said in ("-5", "-2"), said  # glibc: no address for the name
+    finally:
+        with compose_lab.dns_admin() as admin:
+            admin.lift_fault(fault["id"])
+    assert _getaddrinfo_in(compose_lab, "orders", record) == (0, "172.31.54.2")
+
+    experiment = shortened(
+        "dns-blackout.yaml", tmp_path, load=LIGHT,
+        method=[{"name": "blackout", "at": "1s", "fault": "dns.blank", "target": record,
+                 "duration": "4s"}],
+        recovery={"consecutive_samples": 10, "timeout": "30s"},
+    )  # fmt: skip
+    _, journal = _run(compose_lab, experiment, tmp_path / "reports")
+    metrics = journal["metrics"]
+    assert isinstance(metrics, dict)
+    assert metrics["time_to_impact_s"] is not None  # the services failed: they resolve via glibc
+    assert metrics["recovered"] is True
+    assert_lab_clean(compose_lab)
+
+
+def test_toxiproxy_latency_raises_latency_and_recovers(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    experiment = shortened(
+        "dynamodb-latency.yaml", tmp_path, load=LIGHT,
+        method=[{"name": "slow", "at": "1s", "fault": "toxiproxy.latency",
+                 "target": "dynamodb-us-east-1", "duration": "5s",
+                 "params": {"latency": 400}}],
+        recovery={"consecutive_samples": 10, "timeout": "30s"},
+    )  # fmt: skip
+    _, journal = _run(compose_lab, experiment, tmp_path / "reports")
+    metrics = journal["metrics"]
+    assert isinstance(metrics, dict)
+    assert metrics["time_to_impact_s"] is not None  # p95 over 300 ms while the toxic was on
+    assert metrics["recovered"] is True
+    assert_lab_clean(compose_lab)
+
+
+def test_container_kill_is_reverted_and_recovery_is_measured(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    experiment = tmp_path / "kill-orders.yaml"
+    experiment.write_text(
+        "title: orders killed\n"
+        "stack: {backend: compose}\n"
+        "steady_state: {slo: {error_rate_below: 0.01, window: 1s}}\n"
+        "load: {users: 5, spawn_rate: 5, warmup: 2s, mix: {write: 1}}\n"
+        "method:\n"
+        "  - {name: kill, at: 1s, fault: container.kill, target: orders, duration: 4s}\n"
+        "recovery: {consecutive_samples: 10, timeout: 60s}\n"
+    )
+    _, journal = _run(compose_lab, experiment, tmp_path / "reports")
+    metrics = journal["metrics"]
+    assert isinstance(metrics, dict)
+    assert metrics["time_to_impact_s"] is not None
+    assert metrics["recovered"] is True and metrics["time_to_recover_from_revert_s"] is not None
+    faults = journal["faults"]
+    assert isinstance(faults, list) and [f["outcome"] for f in faults] == ["reverted"]
+    assert compose_lab.container("orders").status == "running"
+    assert_lab_clean(compose_lab)
