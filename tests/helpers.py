@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +76,25 @@ def short_blackout(tmp_path: Path, seconds: int) -> Path:
                  "target": "dynamodb.us-east-1.lab.test", "duration": f"{seconds}s"}],
         recovery={"consecutive_samples": 10, "timeout": "20s"},
     )  # fmt: skip
+
+
+def start_run(lab: LocalLab, experiment: Path, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
+         str(experiment), "--out", str(out), "--no-fresh"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
+def wait_for_injections(proc: subprocess.Popen[str], count: int) -> list[str]:
+    seen: list[str] = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len([s for s in seen if "injected" in s]) < count:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+    assert len([s for s in seen if "injected" in s]) == count, "".join(seen)
+    return seen

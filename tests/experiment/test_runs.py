@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,7 +16,7 @@ import pytest
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
-from tests.helpers import assert_lab_clean, run_cli, shortened
+from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
@@ -159,28 +156,6 @@ stop_conditions:
 """
     )
     return path
-
-
-def start_run(lab: LocalLab, experiment: Path, out: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
-         str(experiment), "--out", str(out), "--no-fresh"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-
-
-def wait_for_injections(proc: subprocess.Popen[str], count: int) -> list[str]:
-    seen: list[str] = []
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len([s for s in seen if "injected" in s]) < count:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-    assert len([s for s in seen if "injected" in s]) == count, "".join(seen)
-    return seen
 
 
 def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(

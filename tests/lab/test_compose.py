@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.compose import ComposeLab
 from chaoskit.lab.config import ComposeSettings
-from tests.helpers import assert_lab_clean, run_cli, shortened
+from chaoskit.lab.health import wait_until
+from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
 
@@ -156,4 +158,29 @@ def test_container_kill_is_reverted_and_recovery_is_measured(
     faults = journal["faults"]
     assert isinstance(faults, list) and [f["outcome"] for f in faults] == ["reverted"]
     assert compose_lab.container("orders").status == "running"
+    assert_lab_clean(compose_lab)
+
+
+def test_a_killed_controller_leaves_a_paused_container_to_the_watchdog(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    experiment = tmp_path / "pause-status.yaml"
+    experiment.write_text(
+        "title: status paused\n"
+        "stack: {backend: compose}\n"
+        "method:\n"
+        "  - {name: pause, at: 0s, fault: container.pause, target: status, duration: 3s}\n"
+        "  - {wait: 30s}\n"
+    )
+    proc = start_run(compose_lab, experiment, tmp_path / "reports")
+    wait_for_injections(proc, 1)
+    proc.kill()
+    proc.wait(10)
+    assert compose_lab.container("status").status == "paused"
+    assert wait_until(lambda: compose_lab.container("status").status == "running", 10)
+    assert wait_until(
+        lambda: [e.reverted_by for e in Ledger(compose_lab.state_dir).entries()] == ["watchdog"], 5
+    )
+    done = run_cli("--state-dir", str(compose_lab.state_dir), "recover")
+    assert done.returncode == 0, done.stdout + done.stderr
     assert_lab_clean(compose_lab)

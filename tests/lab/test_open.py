@@ -1,0 +1,44 @@
+"""Which backend a command gets: the lab that is up keeps its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chaoskit._errors import InvalidInput
+from chaoskit.lab.compose import ComposeLab
+from chaoskit.lab.config import ComposeSettings
+from chaoskit.lab.local import LocalLab
+from chaoskit.lab.open import open_lab
+from chaoskit.lab.state import ComponentRecord, LabState
+
+
+def _saved_compose_lab(state_dir: Path) -> None:
+    settings = ComposeSettings(project="saved")
+    state = LabState(backend="compose", config=settings.host_config(), compose=settings)
+    state.components["dns"] = ComponentRecord(name="dns", endpoint="udp://127.0.0.1:18053")
+    state.save(state_dir)
+
+
+def test_a_lab_that_is_up_keeps_its_backend(tmp_path: Path) -> None:
+    _saved_compose_lab(tmp_path)
+    lab = open_lab(tmp_path, auto_default="local")
+    assert isinstance(lab, ComposeLab) and lab.settings.project == "saved"
+    assert isinstance(open_lab(tmp_path, "compose"), ComposeLab)
+    with pytest.raises(InvalidInput, match="up on the compose backend"):
+        open_lab(tmp_path, "local")
+
+
+def test_with_nothing_up_the_choice_or_the_default_decides(tmp_path: Path) -> None:
+    assert type(open_lab(tmp_path, "local")) is LocalLab
+    assert isinstance(open_lab(tmp_path, "compose"), ComposeLab)
+    assert type(open_lab(tmp_path, auto_default="local")) is LocalLab
+
+
+def test_a_compose_lab_remembers_the_images_it_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAOSKIT_IMAGE", "chaoskit-local/chaoskit:dev")
+    lab = ComposeLab(tmp_path, ComposeSettings())
+    assert lab.settings.images == {"CHAOSKIT_IMAGE": "chaoskit-local/chaoskit:dev"}
