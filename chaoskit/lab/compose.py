@@ -18,13 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
+from chaoskit._errors import ChaoskitError, ComponentError
 from chaoskit.lab import process
 from chaoskit.lab.components import health_check, watchdog_component, write_lab_zone
 from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings, LabConfig
 from chaoskit.lab.docker_engine import compose_command, compose_file, container_of, docker_client
 from chaoskit.lab.health import wait_until
-from chaoskit.lab.local import LocalLab
+from chaoskit.lab.local import LocalLab, changed_profiles
 from chaoskit.lab.state import ComponentRecord, LabState
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -122,10 +122,7 @@ class ComposeLab(LocalLab):
     ) -> LabState:
         started_at = time.monotonic()
         self.refresh()
-        for name, profile in (profiles or {}).items():
-            if name not in SERVICE_NAMES:
-                known = ", ".join(SERVICE_NAMES)
-                raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
+        for name, profile in changed_profiles(self.state, profiles).items():
             profile.resolve()
             self.state.profiles[name] = profile  # compose recreates what this changes
         fresh = not self.state.components

@@ -34,6 +34,21 @@ def _quiet(_: str) -> None:
     return None
 
 
+def changed_profiles(
+    state: LabState, profiles: dict[str, ServiceProfile] | None
+) -> dict[str, ServiceProfile]:
+    """The services whose profile ``profiles`` changes; an unknown service is an input error."""
+    for name in profiles or {}:
+        if name not in SERVICE_NAMES:
+            known = ", ".join(SERVICE_NAMES)
+            raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
+    return {
+        name: profile
+        for name, profile in (profiles or {}).items()
+        if state.profiles.get(name, ServiceProfile()) != profile
+    }
+
+
 class LocalLab:
     """Starts, checks and stops the lab's processes; state lives in ``state_dir``."""
 
@@ -88,14 +103,10 @@ class LocalLab:
         """
         started_at = time.monotonic()
         self.refresh()
-        for name, profile in (profiles or {}).items():
-            if name not in SERVICE_NAMES:
-                known = ", ".join(SERVICE_NAMES)
-                raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
-            if self.state.profiles.get(name, ServiceProfile()) != profile:
-                profile.resolve()
-                self._stop(name)
-                self.state.profiles[name] = profile
+        for name, profile in changed_profiles(self.state, profiles).items():
+            profile.resolve()
+            self._stop(name)
+            self.state.profiles[name] = profile
         engine = choose_dynamodb_engine(self.config, self.dynamodb_override)
         if engine == "moto":
             why = "asked for" if self.dynamodb_override == "moto" else "java not found"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import field_validator
@@ -28,6 +29,7 @@ SUMMARIES = {
     "wrong_ip": "answers with another address (address)",
     "ttl": "serves records with another TTL (ttl)",
     "flap": "alternates good and bad (period_s, bad)",
+    "failover": "answers with another name's address (to): the record failed over",
 }
 
 
@@ -67,14 +69,19 @@ def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
         return not _ours(admin, entry)
 
 
-def _kind(name: str) -> FaultKind:
-    params: type[Params] = _PARAMS_BY_KIND[name]  # type: ignore[assignment]
+def _kind(
+    name: str,
+    params: type[Params] | None = None,
+    inject: Callable[[LocalLab, LedgerEntry], dict[str, Any]] = _inject,
+) -> FaultKind:
+    """A DNS fault: the server's own kind ``name`` unless ``params`` and ``inject`` say how
+    the controller turns it into one (as dns.failover does)."""
     return FaultKind(
         kind=f"dns.{name}",
         summary=SUMMARIES[name],
-        params=params,
+        params=params or _PARAMS_BY_KIND[name],  # type: ignore[arg-type]
         targets=_targets,
-        inject=_inject,
+        inject=inject,
         revert=_revert,
         is_reverted=_is_reverted,
         expiry="dns-server",
@@ -121,17 +128,7 @@ def _inject_failover(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
     return {"fault_id": fault["id"], "address": address}
 
 
-FAILOVER = FaultKind(
-    kind="dns.failover",
-    summary="answers with another name's address (to): the record failed over",
-    params=FailoverParams,
-    targets=_targets,
-    inject=_inject_failover,
-    revert=_revert,
-    is_reverted=_is_reverted,
-    expiry="dns-server",
-    backends=("local", "compose"),
-    target_patterns=True,
-)
-
-DNS_FAULTS = [*(_kind(name) for name in FAULT_KINDS), FAILOVER]
+DNS_FAULTS = [
+    *(_kind(name) for name in FAULT_KINDS),
+    _kind("failover", FailoverParams, _inject_failover),
+]
