@@ -32,6 +32,7 @@ from chaoskit.experiment.model import Experiment, Probe, Step, StopCondition
 from chaoskit.experiment.probes import ProbeResult, run_probe
 from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recorder, Sample
 from chaoskit.experiment.timeline import PlannedStep, plan
+from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -44,6 +45,7 @@ __all__ = ["EXIT_CODES", "ExperimentRun", "FaultRecord", "RunOptions", "RunResul
 EXIT_CODES = {"held": 0, "not_held": 1, "aborted": 3, "interrupted": 3}
 EXPIRY_GRACE_S = 3.0
 TICK_S = 0.02
+SETTLE_TIMEOUT_S = 60.0
 PROBE_URL_PATH = "/orders/chaoskit-probe"
 LOCUST_START_TIMEOUT_S = 30.0
 
@@ -144,6 +146,22 @@ class ExperimentRun:
     def latest_sample(self) -> Sample | None:
         samples = self.recorder.samples if self.recorder else []
         return samples[-1] if samples else None
+
+    def _await_settled(self) -> None:
+        """Give freshly started services the time to take their leases and reach their
+        dependencies (deep health), so the steady state is checked on a settled stack; one
+        that never settles is left to that check to report."""
+        gateway = self.lab.config.services.gateway
+        settled = wait_until(
+            lambda: self._abort is not None or http_ok(gateway.host, gateway.port, "/health/deep"),
+            SETTLE_TIMEOUT_S,
+            interval_s=0.25,
+        )
+        if not settled:
+            self.options.echo(
+                f"[{self.now():7.2f}s] the stack did not settle within "
+                f"{SETTLE_TIMEOUT_S:.0f}s (gateway deep health)"
+            )
 
     def _check(self) -> None:
         if self._abort is not None:
@@ -420,6 +438,7 @@ class ExperimentRun:
                 if self.options.fresh_services:
                     self.lab.stop_services()  # every run starts from the same state
                 self.lab.up(profiles=self._profiles())
+                self._await_settled()
                 self._check()
                 self._start_automation()
                 config = self.lab.config
