@@ -150,7 +150,8 @@ class ExperimentRun:
     def _await_settled(self) -> None:
         """Give freshly started services the time to take their leases and reach their
         dependencies (deep health), so the steady state is checked on a settled stack; one
-        that never settles is left to that check to report."""
+        that never settles is left to that check to report. (With --no-fresh the stack is
+        checked as it is.)"""
         gateway = self.lab.config.services.gateway
         settled = wait_until(
             lambda: self._abort is not None or http_ok(gateway.host, gateway.port, "/health/deep"),
@@ -438,7 +439,8 @@ class ExperimentRun:
                 if self.options.fresh_services:
                     self.lab.stop_services()  # every run starts from the same state
                 self.lab.up(profiles=self._profiles())
-                self._await_settled()
+                if self.options.fresh_services:
+                    self._await_settled()
                 self._check()
                 self._start_automation()
                 config = self.lab.config
