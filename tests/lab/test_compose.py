@@ -18,8 +18,10 @@ import pytest
 
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.compose import ComposeLab
-from chaoskit.lab.config import ComposeSettings
+from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings
 from chaoskit.lab.health import wait_until
+from chaoskit.lab.local import LocalLab
+from chaoskit.services.resilience.settings import ServiceProfile
 from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
@@ -27,8 +29,8 @@ pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first build
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ComposeSettings(project="chaoskit-test", net="172.31.54", port_base=28000)
 LIGHT = {"users": 5, "spawn_rate": 5, "warmup": "2s", "mix": {"read": 3, "write": 1}}
-# The whole suite shares two cores with the local lab (still up from earlier tests) and its
-# naive fleet renewing 150 leases: judge the compose lab by what clients see, with room.
+# Two cores run the engine, the containers, the load and the controller (and the local
+# lab's infrastructure): judge the compose lab by what clients see, with room.
 ROOMY = {
     "slo": {"error_rate_below": 0.05, "p95_below_ms": 1000, "window": "1s"},
     "probes": [{"name": "client-slo", "type": "slo", "when": ["after"]}],
@@ -45,10 +47,15 @@ def _build_images() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def compose_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeLab]:
+def compose_lab(
+    tmp_path_factory: pytest.TempPathFactory, session_lab: LocalLab
+) -> Iterator[ComposeLab]:
     images = _build_images()
     saved = {key: os.environ.get(key) for key in images}
     os.environ.update(images)
+    # the local lab's services would compete for the two cores (and its naive fleet would
+    # collapse under the contention): stopped meanwhile, and started fresh afterwards
+    session_lab.stop_services()
     lab = ComposeLab(tmp_path_factory.mktemp("compose-state"), SETTINGS)
     try:
         lab.up()
@@ -60,6 +67,7 @@ def compose_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeLab
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        session_lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES})
 
 
 def _run(lab: ComposeLab, experiment: Path, out: Path) -> tuple[int, dict[str, object]]:
