@@ -36,12 +36,10 @@ def _lab(  # type: ignore[no-untyped-def]
 
     if dynamodb not in (None, "local", "moto"):
         raise InvalidInput(f"--dynamodb: expected 'local' or 'moto', got {dynamodb!r}")
-    if backend not in ("auto", "local", "compose"):
-        raise InvalidInput(f"--backend: expected auto, local or compose, got {backend!r}")
     lab_config = load_lab_config(config) if config else None
     compose = ComposeSettings(project=project) if project else None
     return open_lab(
-        ctx.obj["state_dir"], backend, config=lab_config, dynamodb=dynamodb,  # type: ignore[arg-type]
+        ctx.obj["state_dir"], backend, config=lab_config, dynamodb=dynamodb,
         compose=compose, echo=lambda m: out.print(m),
         auto_default="local" if existing else None,  # status and down: only what is up
     )  # fmt: skip

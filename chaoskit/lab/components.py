@@ -26,6 +26,7 @@ from chaoskit.services.resilience.settings import ServiceProfile
 __all__ = [
     "ComponentSpec",
     "choose_dynamodb_engine",
+    "endpoint_of",
     "health_check",
     "lab_components",
     "service_components",
@@ -67,6 +68,18 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
         endpoint = config.services.of(name)
         return lambda: http_ok(endpoint.host, endpoint.port, "/health")
     raise KeyError(name)
+
+
+def endpoint_of(name: str, config: LabConfig) -> str:
+    """Where component ``name`` answers, as ``status`` shows it."""
+    if name == "dns":
+        return f"udp+tcp://{config.dns}  admin http://{config.dns_admin}"
+    if name == "toxiproxy":
+        return f"http://{config.toxiproxy}"
+    for region in config.regions:
+        if region.component == name:
+            return f"http://{region.server}"
+    return f"http://{config.services.of(name)}"
 
 
 def write_lab_zone(config: LabConfig, state_dir: Path) -> Path:
@@ -129,7 +142,7 @@ def _dynamodb(
         timeout = 30.0
     return ComponentSpec(
         name=region.component,
-        endpoint=f"http://{host}:{port}",
+        endpoint=endpoint_of(region.component, config),
         ports=[(host, port, False)],
         command=command,
         healthy=health_check(region.component, config),
@@ -154,7 +167,7 @@ def lab_components(
         specs.append(
             ComponentSpec(
                 name="dns",
-                endpoint=f"udp+tcp://{dns}  admin http://{admin}",
+                endpoint=endpoint_of("dns", config),
                 ports=[(dns.host, dns.port, True), (admin.host, admin.port, False)],
                 command=[
                     sys.executable,
@@ -194,7 +207,7 @@ def lab_components(
         specs.append(
             ComponentSpec(
                 name="toxiproxy",
-                endpoint=f"http://{toxi}",
+                endpoint=endpoint_of("toxiproxy", config),
                 ports=[(toxi.host, toxi.port, False)]
                 + [(r.proxy.host, r.proxy.port, False) for r in config.regions],
                 command=[str(binary), "-host", toxi.host, "-port", str(toxi.port)],
@@ -238,7 +251,7 @@ def service_components(
         specs.append(
             ComponentSpec(
                 name=name,
-                endpoint=f"http://{endpoint}",
+                endpoint=endpoint_of(name, config),
                 ports=[(endpoint.host, endpoint.port, False)],
                 command=[sys.executable, "-m", "chaoskit.services", name],
                 healthy=health_check(name, config),

@@ -20,11 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import ChaoskitError, ComponentError
 from chaoskit.lab import process
-from chaoskit.lab.components import health_check, watchdog_component, write_lab_zone
+from chaoskit.lab.components import (
+    endpoint_of,
+    health_check,
+    watchdog_component,
+    write_lab_zone,
+)
 from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings, LabConfig
 from chaoskit.lab.docker_engine import compose_command, compose_file, container_of, docker_client
 from chaoskit.lab.health import wait_until
-from chaoskit.lab.local import LocalLab, changed_profiles
+from chaoskit.lab.local import LocalLab, changed_profiles, quiet
 from chaoskit.lab.state import ComponentRecord, LabState
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -38,10 +43,6 @@ START_TIMEOUT_S = 180.0
 """DynamoDB Local's JVM and the services' imports share two cores with the engine."""
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
 class ComposeLab(LocalLab):
     backend = "compose"
 
@@ -49,7 +50,7 @@ class ComposeLab(LocalLab):
         self,
         state_dir: Path,
         settings: ComposeSettings | None = None,
-        echo: Callable[[str], None] = _quiet,
+        echo: Callable[[str], None] = quiet,
     ) -> None:
         super().__init__(state_dir, echo=echo)
         if self.state.compose is None:
@@ -157,23 +158,12 @@ class ComposeLab(LocalLab):
         container = self.container(name)
         self.state.components[name] = ComponentRecord(
             name=name,
-            endpoint=self._endpoint(name),
+            endpoint=endpoint_of(name, self.config),
             log=f"docker logs {container.name}",
             engine=f"container {container.name}",
             version=(container.image.tags or [container.image.short_id])[0],
         )
         self.timings[name] = time.monotonic() - t0
-
-    def _endpoint(self, name: str) -> str:
-        config = self.config
-        if name == "dns":
-            return f"udp+tcp://{config.dns}  admin http://{config.dns_admin}"
-        if name == "toxiproxy":
-            return f"http://{config.toxiproxy}"
-        for region in config.regions:
-            if region.component == name:
-                return f"http://{region.server}"
-        return f"http://{config.services.of(name)}"
 
     def _start_watchdog(self, t0: float) -> None:
         if self._running("watchdog"):

@@ -30,8 +30,8 @@ from chaoskit.toxiproxy import ToxiproxyAdapter
 __all__ = ["LocalLab"]
 
 
-def _quiet(_: str) -> None:
-    return None
+def quiet(_: str) -> None:
+    """The echo of a lab nobody watches."""
 
 
 def changed_profiles(
@@ -59,7 +59,7 @@ class LocalLab:
         state_dir: Path,
         config: LabConfig | None = None,
         dynamodb: str | None = None,
-        echo: Callable[[str], None] = _quiet,
+        echo: Callable[[str], None] = quiet,
     ) -> None:
         self.state_dir = state_dir
         saved = LabState.load(state_dir)

@@ -9,31 +9,29 @@ from typing import Literal
 
 from chaoskit._errors import InvalidInput
 from chaoskit.lab.config import ComposeSettings, LabConfig
-from chaoskit.lab.local import LocalLab
+from chaoskit.lab.local import LocalLab, quiet
 from chaoskit.lab.state import LabState
 
-__all__ = ["BackendChoice", "open_lab"]
+__all__ = ["BACKEND_CHOICES", "open_lab"]
 
-BackendChoice = Literal["auto", "local", "compose"]
-
-
-def _quiet(_: str) -> None:
-    return None
+BACKEND_CHOICES = ("auto", "local", "compose")
 
 
 def open_lab(
     state_dir: Path,
-    backend: BackendChoice = "auto",
+    backend: str = "auto",
     *,
     auto_default: Literal["local", "compose"] | None = None,
     config: LabConfig | None = None,
     dynamodb: str | None = None,
     compose: ComposeSettings | None = None,
-    echo: Callable[[str], None] = _quiet,
+    echo: Callable[[str], None] = quiet,
 ) -> LocalLab:
     """The lab in ``state_dir``. A lab that is up keeps its backend (asking for the other
     one is an input error). Otherwise ``auto`` means ``auto_default`` when given, else
     compose when a Docker engine answers, local when none does."""
+    if backend not in BACKEND_CHOICES:
+        raise InvalidInput(f"--backend: expected auto, local or compose, got {backend!r}")
     saved = LabState.load(state_dir)
     if saved is not None and saved.components:
         if backend not in ("auto", saved.backend):

@@ -61,24 +61,14 @@ def _start(lab: LocalLab, entry: LedgerEntry) -> None:
         container.start()
 
 
-def _kill(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    _container(lab, entry).kill()
-    return {}
+def _calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry], dict[str, Any]]:
+    """An injection that calls ``method`` on the target's container; nothing to remember."""
 
+    def inject(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+        getattr(_container(lab, entry), method)(**kwargs)
+        return {}
 
-def _stop(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    _container(lab, entry).stop(timeout=STOP_TIMEOUT_S)
-    return {}
-
-
-def _pause(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    _container(lab, entry).pause()
-    return {}
-
-
-def _restart(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    _container(lab, entry).restart(timeout=STOP_TIMEOUT_S)
-    return {}
+    return inject
 
 
 def _network_name(lab: LocalLab, entry: LedgerEntry) -> str:
@@ -133,10 +123,18 @@ def _kind(
 
 
 CONTAINER_FAULTS = [
-    _kind("kill", "kills the container (SIGKILL); revert starts it", _kill),
-    _kind("stop", "stops the container (SIGTERM, then SIGKILL); revert starts it", _stop),
-    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", _pause),
-    _kind("restart", "restarts the container; nothing to revert but that it runs", _restart),
+    _kind("kill", "kills the container (SIGKILL); revert starts it", _calling("kill")),
+    _kind(
+        "stop",
+        "stops the container (SIGTERM, then SIGKILL); revert starts it",
+        _calling("stop", timeout=STOP_TIMEOUT_S),
+    ),
+    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", _calling("pause")),
+    _kind(
+        "restart",
+        "restarts the container; nothing to revert but that it runs",
+        _calling("restart", timeout=STOP_TIMEOUT_S),
+    ),
     _kind(
         "disconnect",
         "disconnects it from the lab network (network); revert reconnects it at its address",
