@@ -68,14 +68,17 @@ def wait_answering(host: str, port: int, timeout_s: float = 15) -> None:
 
 
 def start_chaoskit_dns(workdir: Path, host: str, port: int, admin_port: int,
-                       zone_text: str = BENCH_ZONE) -> subprocess.Popen[bytes]:  # fmt: skip
+                       zone_text: str = BENCH_ZONE, udp_mode: str = "batched",
+                       ) -> subprocess.Popen[bytes]:  # fmt: skip
+    """The lab DNS server on ``host:port``; ``udp_mode`` "loop" picks the event-loop listener."""
     zone = workdir / "bench.zone"
     zone.write_text(zone_text)
     proc = subprocess.Popen(
         pinned(SERVER_CPU, [sys.executable, "-m", "chaoskit", "--state-dir", str(workdir),
                             "dns", "serve", "--zone", str(zone), "--listen", host,
                             "--port", str(port), "--admin-port", str(admin_port)]),
-        stdout=(workdir / "chaoskit-dns.log").open("wb"), stderr=subprocess.STDOUT,
+        stdout=(workdir / f"chaoskit-dns-{udp_mode}.log").open("wb"), stderr=subprocess.STDOUT,
+        env={**os.environ, "CHAOSKIT_DNS_UDP": udp_mode},
     )  # fmt: skip
     wait_answering(host, port)
     return proc
@@ -114,8 +117,8 @@ def dnsperf_latency(
 ) -> dict[str, float]:
     """At a fixed offered rate, every query's latency: p50, p99, p99.9 in microseconds."""
     done = subprocess.run(
-        ["dnsperf", "-s", host, "-p", str(port), "-d", str(queries), "-l", str(seconds),
-         "-Q", str(rate), "-v"],
+        pinned(CLIENT_CPU, ["dnsperf", "-s", host, "-p", str(port), "-d", str(queries),
+                            "-l", str(seconds), "-Q", str(rate), "-v"]),
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     )  # fmt: skip
     samples = sorted(

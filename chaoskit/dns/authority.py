@@ -31,8 +31,8 @@ class DnsAuthority:
 
     def reload_zones(self, actor: str) -> list[str]:
         zones = [load_zone_file(p) for p in self.zone_paths]  # all parse, or nothing changes
-        self.store.replace_zones(zones)
-        self.responder.invalidate()
+        with self.responder.changing():
+            self.store.replace_zones(zones)
         origins = [z.origin for z in zones]
         self.events.record("zones.reloaded", actor, zones=origins)
         return origins
@@ -44,8 +44,8 @@ class DnsAuthority:
         if self.store.zone_for(owner) is None:
             raise ValueError(f"name {owner} is not in any zone served here")
         records = parse_rrset(owner, rtype, ttl, values)
-        self.store.set_rrset(owner, rtype, records)
-        self.responder.invalidate()
+        with self.responder.changing():
+            self.store.set_rrset(owner, rtype, records)
         self.events.record(
             "record.set", actor, name=owner, type=rtype.upper(), ttl=ttl, values=values
         )
@@ -53,21 +53,21 @@ class DnsAuthority:
 
     def delete_record(self, name: str, rtype: str | None, actor: str) -> int:
         owner = normalise_name(name)
-        removed = self.store.delete_rrset(owner, rtype)
-        self.responder.invalidate()
+        with self.responder.changing():
+            removed = self.store.delete_rrset(owner, rtype)
         self.events.record("record.deleted", actor, name=owner, type=rtype, removed=removed)
         return removed
 
     def add_fault(self, spec: FaultSpec) -> DnsFault:
-        fault = self.faults.add(spec)
-        self.responder.invalidate()
+        with self.responder.changing():
+            fault = self.faults.add(spec)
         self.events.record("fault.applied", spec.actor, **fault.to_json())
         return fault
 
     def lift_fault(self, fault_id: str, actor: str, reason: str = "lifted") -> DnsFault | None:
-        fault = self.faults.remove(fault_id)
+        with self.responder.changing():
+            fault = self.faults.remove(fault_id)
         if fault is not None:
-            self.responder.invalidate()
             self.events.record(
                 f"fault.{reason}", actor, id=fault.id, kind=fault.spec.kind, name=fault.spec.name
             )

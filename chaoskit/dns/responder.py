@@ -3,14 +3,21 @@
 Answers that every identical query would get again are cached as packed bytes keyed by the
 query minus its ID, so the hot path is one dict lookup; any change to records or faults clears
 the cache, so a change takes effect on the very next query.
+
+The UDP listener answers from its own thread. Changes are made inside ``changing()``, which
+holds the same lock as working out an answer, so no answer is ever made from (or cached
+for) a half-made change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import random
 import struct
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dnslib import AAAA, CLASS, EDNS0, QTYPE, RCODE, RR, A, DNSError, DNSHeader, DNSRecord
@@ -19,7 +26,7 @@ from chaoskit.dns.faults import DnsFault, FaultSet
 from chaoskit.dns.records import RecordStore
 from chaoskit.dns.zone import Zone
 
-__all__ = ["Reply", "Responder"]
+__all__ = ["Reply", "Responder", "malformed_reply"]
 
 SERVER_UDP_PAYLOAD = 1232  # the DNS Flag Day 2020 recommendation
 CACHE_LIMIT = 4096
@@ -47,6 +54,13 @@ def _error_header(data: bytes, rcode: int) -> bytes:
     return struct.pack("!HHHHHH", ident, reply_flags, 0, 0, 0, 0)
 
 
+def malformed_reply(data: bytes) -> bytes | None:
+    """FORMERR for a query that cannot be answered as sent; nothing for a non-query."""
+    if len(data) < 12 or data[2] & 0x80:
+        return None
+    return _error_header(data, RCODE.FORMERR)
+
+
 class Responder:
     """Answers queries for the zones in a RecordStore, bent by the faults in a FaultSet."""
 
@@ -56,11 +70,17 @@ class Responder:
         self.rng = rng or random.Random()
         self.udp_cache: dict[bytes, bytes] = {}
         self.tcp_cache: dict[bytes, bytes] = {}
+        self._lock = threading.Lock()
 
-    def invalidate(self) -> None:
-        """Forget every cached answer; called on every change to records or faults."""
-        self.udp_cache.clear()
-        self.tcp_cache.clear()
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[None]:
+        """Hold answers while records or faults change, then forget every cached answer."""
+        with self._lock:
+            try:
+                yield
+            finally:
+                self.udp_cache.clear()
+                self.tcp_cache.clear()
 
     def respond(self, data: bytes, tcp: bool) -> Reply:
         data = bytes(data)
@@ -68,11 +88,12 @@ class Responder:
         hit = cache.get(data[2:])
         if hit is not None:
             return Reply(data[:2] + hit, 0.0, True)
-        reply = self._compute(data, tcp)
-        if reply.cacheable and reply.packet is not None and len(data) <= CACHEABLE_QUERY_BYTES:
-            if len(cache) >= CACHE_LIMIT:
-                cache.clear()
-            cache[data[2:]] = reply.packet[2:]
+        with self._lock:
+            reply = self._compute(data, tcp)
+            if reply.cacheable and reply.packet and len(data) <= CACHEABLE_QUERY_BYTES:
+                if len(cache) >= CACHE_LIMIT:
+                    cache.clear()
+                cache[data[2:]] = reply.packet[2:]
         return reply
 
     def _compute(self, data: bytes, tcp: bool) -> Reply:
@@ -81,7 +102,7 @@ class Responder:
         try:
             query = DNSRecord.parse(data)
         except (DNSError, ValueError, IndexError, struct.error, UnicodeDecodeError):
-            return Reply(_error_header(data, RCODE.FORMERR))
+            return Reply(malformed_reply(data))
         header = query.header
         if header.opcode != _OPCODE_QUERY:
             return Reply(_error_header(data, RCODE.NOTIMP))

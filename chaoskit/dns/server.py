@@ -9,18 +9,23 @@ import os
 import secrets
 import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaoskit.dns.admin import build_admin_app, serve_admin
 from chaoskit.dns.authority import DnsAuthority
 from chaoskit.dns.events import EventLog
+from chaoskit.dns.mmsg import MMSG_AVAILABLE
+from chaoskit.dns.responder import Responder
 from chaoskit.dns.transport import TcpDnsHandler, UdpDnsProtocol
+from chaoskit.dns.udp_batched import BatchedUdpListener
 
 __all__ = ["DnsServerConfig", "load_or_create_token", "run_dns_server"]
 
 log = logging.getLogger(__name__)
 EXPIRY_SWEEP_S = 0.5
+UDP_MODE_ENV = "CHAOSKIT_DNS_UDP"  # "loop" forces the event-loop listener ("batched" is default)
 
 
 @dataclass
@@ -34,6 +39,7 @@ class DnsServerConfig:
     admin_port: int = 8053
     token_file: Path = field(default_factory=lambda: Path(".chaoskit/dns-admin.token"))
     event_log: Path | None = None
+    udp_mode: str = field(default_factory=lambda: os.environ.get(UDP_MODE_ENV, "batched"))
 
 
 def load_or_create_token(path: Path) -> str:
@@ -59,12 +65,7 @@ async def _serve(config: DnsServerConfig) -> None:
     def expire_later(fault_id: str, seconds: float) -> None:
         loop.call_later(seconds, lambda: authority.lift_fault(fault_id, "server", "expired"))
 
-    family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
-    udp, _ = await loop.create_datagram_endpoint(
-        lambda: UdpDnsProtocol(authority.responder),
-        local_addr=(config.listen, config.port),
-        family=family,
-    )
+    close_udp = await _listen_udp(config, authority.responder)
     tcp = await asyncio.start_server(
         TcpDnsHandler(authority.responder), config.listen, config.port, reuse_address=True
     )
@@ -102,9 +103,23 @@ async def _serve(config: DnsServerConfig) -> None:
         sweeper.cancel()
         for fault in authority.faults.all():  # faults die with the server; say so in the log
             authority.lift_fault(fault.id, "server", "lifted")
-        udp.close()
+        close_udp()
         tcp.close()
         await admin.cleanup()
+
+
+async def _listen_udp(config: DnsServerConfig, responder: Responder) -> Callable[[], None]:
+    """Batched system calls from a thread on Linux, else (or if asked) an event-loop protocol;
+    returns what stops it."""
+    if config.udp_mode not in ("batched", "loop"):
+        raise ValueError(f"{UDP_MODE_ENV} must be 'batched' or 'loop', not {config.udp_mode!r}")
+    if config.udp_mode == "batched" and MMSG_AVAILABLE:
+        return BatchedUdpListener.bind(config.listen, config.port, responder).close
+    family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
+    udp, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: UdpDnsProtocol(responder), local_addr=(config.listen, config.port), family=family
+    )
+    return udp.close
 
 
 def run_dns_server(config: DnsServerConfig) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ import dns.rcode
 import pytest
 
 from chaoskit.dns.client import DnsAdminClient
+from chaoskit.dns.mmsg import MMSG_AVAILABLE
+from chaoskit.dns.server import UDP_MODE_ENV
 from chaoskit.lab.health import wait_until
 from tests.helpers import free_port
 
@@ -65,9 +68,14 @@ def _answers(host: str, port: int) -> bool:
     return reply.rcode() == dns.rcode.NOERROR
 
 
-@pytest.fixture(scope="session")
-def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
-    workdir = tmp_path_factory.mktemp("dns")
+@pytest.fixture(scope="session", params=["batched", "loop"])
+def dns_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DnsServer]:
+    """The server with each UDP listener: batched system calls (Linux) and the event loop."""
+    if request.param == "batched" and not MMSG_AVAILABLE:
+        pytest.skip("recvmmsg/sendmmsg are Linux-only")
+    workdir = tmp_path_factory.mktemp(f"dns-{request.param}")
     zone_file = workdir / "zone.test.zone"
     zone_file.write_text(TEST_ZONE)
     host, port, admin_port = "127.0.0.1", free_port(), free_port(udp_too=False)
@@ -79,6 +87,7 @@ def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
             "--token-file", str(token_file), "--event-log", str(workdir / "events.jsonl"),
         ],
         stdout=(workdir / "server.log").open("wb"), stderr=subprocess.STDOUT,
+        env={**os.environ, UDP_MODE_ENV: request.param},
     )  # fmt: skip
     try:
         assert wait_until(lambda: _answers(host, port), 15), (workdir / "server.log").read_text()

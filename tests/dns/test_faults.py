@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import itertools
+import socket
+import threading
 import time
 from collections import Counter
 
@@ -75,6 +78,52 @@ def test_delay_holds_the_answer_back(server: DnsServer) -> None:
         started = time.monotonic()
         assert server.query("alias.zone.test.", "CNAME", tcp=True).answer
         assert time.monotonic() - started < 0.25  # only the faulted name is slow
+
+
+def test_a_delayed_udp_answer_holds_up_no_other_query(server: DnsServer) -> None:
+    with server.admin() as admin, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        admin.add_fault("delay", NAME, duration_s=30, ms=400)
+        sock.settimeout(2)
+        slow = dns.message.make_query(NAME, "A")
+        sock.sendto(slow.to_wire(), (server.host, server.port))
+        started = time.monotonic()
+        assert server.query("alias.zone.test.", "CNAME").answer
+        assert time.monotonic() - started < 0.25
+        reply = dns.message.from_wire(sock.recv(512))
+        assert reply.id == slow.id and 0.35 <= time.monotonic() - started < 1.5
+
+
+def test_changes_take_effect_on_the_next_query_while_a_flood_is_answered(
+    server: DnsServer,
+) -> None:
+    stop = threading.Event()
+    answered = [0]
+
+    def flood() -> None:  # bounded by the test: it stops when the changes are done
+        wire = dns.message.make_query(NAME, "A").to_wire()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            while not stop.is_set():
+                for _ in range(50):
+                    sock.sendto(wire, (server.host, server.port))
+                time.sleep(0.001)
+                with contextlib.suppress(BlockingIOError):
+                    while sock.recv(512):
+                        answered[0] += 1
+
+    flooder = threading.Thread(target=flood, daemon=True)
+    flooder.start()
+    try:
+        with server.admin() as admin:
+            for _ in range(15):
+                fault = admin.add_fault("blank", NAME, duration_s=30)
+                assert server.query(NAME).answer == []
+                admin.lift_fault(fault["id"])
+                assert _addresses(server) == ["127.0.0.10"]
+    finally:
+        stop.set()
+        flooder.join(timeout=5)
+    assert answered[0] > 100
 
 
 def test_wrong_ip_with_a_given_and_a_random_address(server: DnsServer) -> None:
