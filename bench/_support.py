@@ -112,10 +112,8 @@ def dnsperf_throughput(host: str, port: int, queries: Path, seconds: float) -> d
     return {"qps": qps, "lost_pct": lost}
 
 
-def dnsperf_latency(
-    host: str, port: int, queries: Path, seconds: float, rate: int
-) -> dict[str, float]:
-    """At a fixed offered rate, every query's latency: p50, p99, p99.9 in microseconds."""
+def dnsperf_latency(host: str, port: int, queries: Path, seconds: float, rate: int) -> list[float]:
+    """At a fixed offered rate, every answered query's latency in microseconds, sorted."""
     done = subprocess.run(
         pinned(CLIENT_CPU, ["dnsperf", "-s", host, "-p", str(port), "-d", str(queries),
                             "-l", str(seconds), "-Q", str(rate), "-v"]),
@@ -126,11 +124,16 @@ def dnsperf_latency(
     )
     if not samples:
         raise RuntimeError("dnsperf reported no latencies")
+    return samples
+
+
+def latency_percentiles(samples: list[float]) -> dict[str, float]:
+    """p50, p99 and p99.9 of sorted latencies, in the units they came in."""
 
     def pct(p: float) -> float:
         return samples[min(len(samples) - 1, int(p / 100 * len(samples)))]
 
-    return {"p50_us": pct(50), "p99_us": pct(99), "p999_us": pct(99.9), "n": len(samples)}
+    return {"p50_us": pct(50), "p99_us": pct(99), "p999_us": pct(99.9)}
 
 
 def median(values: list[float]) -> float:
