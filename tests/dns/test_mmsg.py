@@ -80,21 +80,25 @@ def test_receive_gives_up_after_its_wait_with_nothing_to_read(listener: socket.s
     assert DatagramBatch(listener, size=2, slot=64).receive() == 0
 
 
-def test_ipv6_senders_are_answered_and_decoded() -> None:
+def test_ipv6_and_v4_mapped_senders_are_answered_batch_after_batch() -> None:
     try:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        sock.bind(("::1", 0))
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(("::", 0))
     except OSError:
-        pytest.skip("no IPv6 loopback here")
-    with sock, socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as client:
-        client.bind(("::1", 0))
-        client.settimeout(1)
+        pytest.skip("no dual-stack IPv6 here")
+    port = sock.getsockname()[1]
+    udp = socket.SOCK_DGRAM
+    with sock, socket.socket(socket.AF_INET6, udp) as v6, socket.socket(socket.AF_INET, udp) as v4:
         batch = DatagramBatch(sock, size=2, slot=64)
-        client.sendto(b"\x00\x07ask", sock.getsockname()[:2])
-        assert batch.receive() == 1
-        batch.answer(1, {b"ask": b"answer"}, lambda *_: None)
-        assert client.recv(100) == b"\x00\x07answer"
-        assert batch.sender(0)[:2] == client.getsockname()[:2]
+        for ident, (client, where) in enumerate([(v6, "::1"), (v4, "127.0.0.1")] * 2):
+            client.settimeout(1)
+            client.sendto(bytes([0, ident]) + b"ask", (where, port))
+            assert batch.receive() == 1
+            batch.answer(1, {b"ask": b"answer"}, lambda *_: None)
+            assert client.recv(100) == bytes([0, ident]) + b"answer"
+            mapped = where if client is v6 else f"::ffff:{where}"
+            assert batch.sender(0)[:2] == (mapped, client.getsockname()[1])
 
 
 def test_decode_sockaddr_reads_the_kernel_layout() -> None:
