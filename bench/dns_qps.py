@@ -51,20 +51,18 @@ TARGET_RATIO = 0.9
 Summary = dict[str, dict[str, Any]]  # server: figures
 
 
+FIGURES = ("qps", "p50_us", "p99_us", "p999_us")
+
+
 @dataclass
 class ServerFigures:
-    """One server's measurements in one scenario, one entry per round."""
+    """One server's measurements in one scenario: each figure's value in every round."""
 
-    qps: list[float] = field(default_factory=list)
-    p50_us: list[float] = field(default_factory=list)
-    p99_us: list[float] = field(default_factory=list)
-    p999_us: list[float] = field(default_factory=list)
+    rounds: dict[str, list[float]] = field(default_factory=lambda: {f: [] for f in FIGURES})
 
     def add(self, qps: float, latencies_us: list[float]) -> None:
-        self.qps.append(qps)
-        percentiles = latency_percentiles(latencies_us)
-        for name in ("p50_us", "p99_us", "p999_us"):
-            getattr(self, name).append(percentiles[name])
+        for name, value in {"qps": qps, **latency_percentiles(latencies_us)}.items():
+            self.rounds[name].append(value)
 
 
 def run_scenario(
@@ -81,7 +79,7 @@ def run_scenario(
                 dnsperf_throughput(host, port, queries, args.seconds)["qps"],
                 dnsperf_latency(host, port, queries, args.seconds, args.rate),
             )
-        line = "  ".join(f"{s} {figures[s].qps[-1]:>8.0f}" for s in SERVERS)
+        line = "  ".join(f"{s} {figures[s].rounds['qps'][-1]:>8.0f}" for s in SERVERS)
         print(f"  {scenario} round {index + 1}: qps {line}", flush=True)
     return figures
 
@@ -89,17 +87,18 @@ def run_scenario(
 def summarise(figures: dict[str, ServerFigures]) -> Summary:
     """Per server: the median of each figure over the rounds, and per-round comparisons with
     dnsmasq (the measurement beside it, seconds away)."""
-    reference = figures["dnsmasq"]
+    reference = figures["dnsmasq"].rounds
     summary: Summary = {}
-    for server, row in figures.items():
-        ratios = [ours / ref for ours, ref in zip(row.qps, reference.qps, strict=True)]
-        p99_pairs = zip(row.p99_us, reference.p99_us, strict=True)
+    for server, figure in figures.items():
+        rounds = figure.rounds
+        ratios = [ours / ref for ours, ref in zip(rounds["qps"], reference["qps"], strict=True)]
+        p99_pairs = zip(rounds["p99_us"], reference["p99_us"], strict=True)
         summary[server] = {
-            **{name: median(values) for name, values in vars(row).items()},
+            **{name: median(values) for name, values in rounds.items()},
             "qps_ratios": ratios,
             "rounds_meeting_target": sum(r >= TARGET_RATIO for r in ratios),
             "rounds_p99_no_worse": sum(ours <= ref for ours, ref in p99_pairs),
-            "per_round": vars(row),
+            "per_round": rounds,
         }
     return summary
 
