@@ -76,9 +76,9 @@ def start_chaoskit_dns(workdir: Path, host: str, port: int, admin_port: int,
     proc = subprocess.Popen(
         pinned(SERVER_CPU, [sys.executable, "-m", "chaoskit", "--state-dir", str(workdir),
                             "dns", "serve", "--zone", str(zone), "--listen", host,
-                            "--port", str(port), "--admin-port", str(admin_port)]),
+                            "--port", str(port), "--admin-port", str(admin_port),
+                            "--udp", udp_mode]),
         stdout=(workdir / f"chaoskit-dns-{udp_mode}.log").open("wb"), stderr=subprocess.STDOUT,
-        env={**os.environ, "CHAOSKIT_DNS_UDP": udp_mode},
     )  # fmt: skip
     wait_answering(host, port)
     return proc

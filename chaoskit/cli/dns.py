@@ -37,14 +37,25 @@ def serve(
     event_log: Annotated[
         Path | None, typer.Option(help="Append every change to this JSON-lines file.")
     ] = None,
+    udp: Annotated[
+        str,
+        typer.Option(
+            envvar="CHAOSKIT_DNS_UDP",
+            help="UDP listener: 'batched' (recvmmsg/sendmmsg from a thread; Linux, falls back "
+            "to 'loop' elsewhere) or 'loop' (the asyncio event loop).",
+        ),
+    ] = "batched",
 ) -> None:
     """Serve zone files authoritatively, with faults controlled over the admin API."""
     import logging
 
-    from chaoskit.dns.server import DnsServerConfig, run_dns_server
+    from chaoskit._errors import InvalidInput
+    from chaoskit.dns.server import UDP_MODES, DnsServerConfig, run_dns_server
     from chaoskit.dns.zone import load_zone_file
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if udp not in UDP_MODES:
+        raise InvalidInput(f"--udp (or CHAOSKIT_DNS_UDP): expected batched or loop, got {udp!r}")
     for path in zone:
         load_zone_file(path)  # a bad zone is an input error (exit 2) before anything binds
     run_dns_server(
@@ -56,6 +67,7 @@ def serve(
             admin_port=admin_port,
             token_file=token_file or ctx.obj["state_dir"] / "dns-admin.token",
             event_log=event_log,
+            udp_mode=udp,  # type: ignore[arg-type]
         )
     )
 

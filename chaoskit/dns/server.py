@@ -12,6 +12,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from chaoskit.dns.admin import build_admin_app, serve_admin
 from chaoskit.dns.authority import DnsAuthority
@@ -21,11 +22,12 @@ from chaoskit.dns.responder import Responder
 from chaoskit.dns.transport import TcpDnsHandler, UdpDnsProtocol
 from chaoskit.dns.udp_batched import BatchedUdpListener
 
-__all__ = ["DnsServerConfig", "load_or_create_token", "run_dns_server"]
+__all__ = ["UDP_MODES", "DnsServerConfig", "UdpMode", "load_or_create_token", "run_dns_server"]
 
 log = logging.getLogger(__name__)
 EXPIRY_SWEEP_S = 0.5
-UDP_MODE_ENV = "CHAOSKIT_DNS_UDP"  # "loop" forces the event-loop listener ("batched" is default)
+UDP_MODES = ("batched", "loop")
+UdpMode = Literal["batched", "loop"]
 
 
 @dataclass
@@ -39,7 +41,7 @@ class DnsServerConfig:
     admin_port: int = 8053
     token_file: Path = field(default_factory=lambda: Path(".chaoskit/dns-admin.token"))
     event_log: Path | None = None
-    udp_mode: str = field(default_factory=lambda: os.environ.get(UDP_MODE_ENV, "batched"))
+    udp_mode: UdpMode = "batched"  # batched: recvmmsg/sendmmsg from a thread, where Linux has them
 
 
 def load_or_create_token(path: Path) -> str:
@@ -111,10 +113,10 @@ async def _serve(config: DnsServerConfig) -> None:
 async def _listen_udp(config: DnsServerConfig, responder: Responder) -> Callable[[], None]:
     """Batched system calls from a thread on Linux, else (or if asked) an event-loop protocol;
     returns what stops it."""
-    if config.udp_mode not in ("batched", "loop"):
-        raise ValueError(f"{UDP_MODE_ENV} must be 'batched' or 'loop', not {config.udp_mode!r}")
     if config.udp_mode == "batched" and MMSG_AVAILABLE:
+        log.info("UDP answered in batches (recvmmsg/sendmmsg)")
         return BatchedUdpListener.bind(config.listen, config.port, responder).close
+    log.info("UDP answered from the event loop")
     family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
     udp, _ = await asyncio.get_running_loop().create_datagram_endpoint(
         lambda: UdpDnsProtocol(responder), local_addr=(config.listen, config.port), family=family

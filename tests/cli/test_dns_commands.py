@@ -65,3 +65,12 @@ def test_serve_rejects_a_zone_without_soa(tmp_path: Path) -> None:
     done = run_cli("dns", "serve", "--zone", str(zone), "--port", "0")
     assert done.returncode == 2
     assert "no SOA" in done.stderr
+
+
+def test_serve_rejects_an_unknown_udp_listener_before_binding(tmp_path: Path) -> None:
+    zone = tmp_path / "ok.zone"
+    zone.write_text("$ORIGIN ok.test.\n@ IN SOA ns hm 1 2 3 4 5\n@ IN NS ns\nns IN A 127.0.0.1\n")
+    done = run_cli("dns", "serve", "--zone", str(zone), "--port", "0", "--udp", "turbo")
+    assert done.returncode == 2
+    assert "--udp (or CHAOSKIT_DNS_UDP): expected batched or loop, got 'turbo'" in done.stderr
+    assert "Traceback" not in done.stderr
