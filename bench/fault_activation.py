@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import dns.message
 import dns.query
 
-from chaoskit.experiment.faults import REGISTRY
-from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.experiment.injection import inject_fault, revert_fault
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.lab import LabConfig, LocalLab
 
 
@@ -62,7 +62,6 @@ def _watch(seen: Callable[[], bool], ready: Any, observed: Any) -> None:
 
 
 def trial(lab: LocalLab, kind_name: str, target: str, seen: Callable[[], bool]) -> float:
-    kind = REGISTRY[kind_name]
     now = time.time()
     entry = LedgerEntry(
         run="bench", kind=kind_name, target=target, duration_s=5, expires_at=now + 8
@@ -74,9 +73,10 @@ def trial(lab: LocalLab, kind_name: str, target: str, seen: Callable[[], bool]) 
     ready.wait(5)
     time.sleep(0.05)
     started = time.monotonic()
-    handle = kind.inject(lab, entry)
+    ledger = Ledger(lab.state_dir)
+    entry = inject_fault(lab, ledger, entry)  # prepare, ledger fsync, then the fault
     watcher.join(5)
-    kind.revert(lab, entry.model_copy(update={"handle": handle}))
+    revert_fault(lab, ledger, entry)
     time.sleep(0.2)
     return (observed.value - started) * 1000 if observed.value else float("nan")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from chaoskit.cli._console import console
 
 __all__ = ["register"]
 
-out = Console()
+out = console()
 
 
 def demo(

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from chaoskit.cli._console import console
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Run the lab DNS server, or change its records and faults.",
                   no_args_is_help=True)  # fmt: skip
-out = Console()
+out = console()
 
 AdminUrl = Annotated[
     str | None,

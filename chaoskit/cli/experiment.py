@@ -8,15 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+
+from chaoskit.cli._console import console
 
 if TYPE_CHECKING:
     from chaoskit.experiment.model import Experiment
 
 __all__ = ["register"]
 
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 
 
 def validate(
@@ -156,18 +157,27 @@ def _check_backend(experiment: Experiment, backend: str, file: Path) -> None:
 
 
 def recover(ctx: typer.Context) -> None:
-    """Revert every fault the ledger says may still be active, verify, and clear it."""
+    """Put the lab back as it should be: revert, verify and clear every fault in the ledger,
+    then thaw, restart or remove whatever else differs (a component stopped by hand, a
+    disabled proxy, a toxic or DNS fault with no ledger entry). Exit 1 if anything is left."""
+    from chaoskit.cli._shared import plain_printer
     from chaoskit.experiment.recover import recover as do_recover
     from chaoskit.lab.open import open_lab
 
-    results = do_recover(open_lab(ctx.obj["state_dir"], auto_default="local"))
-    if not results:
-        out.print("ledger is empty: nothing to recover")
+    echo = plain_printer(out)
+    done = do_recover(open_lab(ctx.obj["state_dir"], auto_default="local"))
+    if done.quarantined is not None:
+        echo(f"the ledger was unreadable; moved aside to {done.quarantined}")
+    if done.nothing_to_do:
+        echo("the ledger is empty and the lab is as it should be: nothing to recover")
         return
-    for entry, verified, detail in results:
-        mark = "[green]ok[/]" if verified else "[red]FAILED[/]"
-        out.print(f"{mark} {entry.kind} on {entry.target} (run {entry.run}): {detail}")
-    if not all(verified for _, verified, _ in results):
+    for entry, verified, detail in done.entries:
+        mark = "ok" if verified else "FAILED"
+        echo(f"{mark} {entry.kind} on {entry.target} (run {entry.run}): {detail}")
+    for drift, repaired, detail in done.drift:
+        mark = "ok" if repaired else "FAILED"
+        echo(f"{mark} {drift.describe()} (no ledger entry): {detail}")
+    if not done.ok:
         raise typer.Exit(1)
 
 

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from chaoskit.cli._console import console
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Game days: a plan with roles, a runbook, checkpoints and notes.",
                   no_args_is_help=True)  # fmt: skip
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 
 
 @app.command()

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from chaoskit.cli._console import console
 from chaoskit.services.resilience.settings import ServiceProfile
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.ledger import LedgerEntry
+    from chaoskit.lab.local import LocalLab
 
 __all__ = ["register"]
 
-out = Console()
+out = console()
 DynamoOption = Annotated[
     str | None,
     typer.Option("--dynamodb", help="Force the DynamoDB engine: local (java) or moto."),
@@ -123,9 +127,17 @@ def up(
 
     A running service whose profile changes is restarted with the new one.
     """
+    from chaoskit.experiment.drift import find_drift, repair_drift
+
     lab = _lab(ctx, config, dynamodb, backend, project)
-    lab.up(profiles=_profiles(lab.state.profiles, profile, overrides or []), services=services)
-    _print_status(lab.status())
+    wanted = _profiles(lab.state.profiles, profile, overrides or [])
+    entries = _live_entries(lab.state_dir)
+    frozen = [d for d in find_drift(lab, entries) if d.level == "component"]
+    for drift, repaired, detail in repair_drift(lab, frozen, entries) if frozen else []:
+        out.print(f"{drift.describe()}: {detail}" + ("" if repaired else " (still so)"))
+    lab.up(profiles=wanted, services=services)
+    report = _with_drift(lab, lab.status())
+    _print_status(report)
     if lab.timings:
         parts = ", ".join(f"{k} {v:.2f}s" for k, v in lab.timings.items())
         out.print(f"healthy in: {parts}")
@@ -164,13 +176,41 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Backend and, per component, pid, endpoint and health. Exit 1 if any is unhealthy."""
-    report = _lab(ctx, existing=True).status()
+    lab = _lab(ctx, existing=True)
+    report = _with_drift(lab, lab.status())
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
         _print_status(report)
     healthy = all(c["healthy"] for c in report["components"].values())
-    raise typer.Exit(0 if healthy and report["components"] else 1)
+    as_it_should_be = not report["drift"]
+    raise typer.Exit(0 if healthy and as_it_should_be and report["components"] else 1)
+
+
+def _live_entries(state_dir: Path) -> list[LedgerEntry]:
+    from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
+
+    try:
+        return Ledger(state_dir).entries()
+    except LedgerCorrupt:
+        return []  # the notice says so; recover moves it aside
+
+
+def _with_drift(lab: LocalLab, report: dict[str, Any]) -> dict[str, Any]:
+    """The status report with the faults in force (the ledger) and every drift: what differs
+    from the lab as it should be that no ledger entry accounts for."""
+    from chaoskit.experiment.drift import find_drift
+
+    entries = _live_entries(lab.state_dir)
+    report["faults"] = [
+        {"id": e.id, "kind": e.kind, "target": e.target, "run": e.run,
+         "expires_at": e.expires_at, "reverted_by": e.reverted_by}
+        for e in entries
+    ]  # fmt: skip
+    report["drift"] = (
+        [d.as_json() for d in find_drift(lab, entries)] if report["components"] else []
+    )
+    return report
 
 
 def down(ctx: typer.Context) -> None:
@@ -186,10 +226,19 @@ def _print_status(report: dict) -> None:  # type: ignore[type-arg]
     for name, c in report["components"].items():
         mark = "[green]yes[/]" if c["healthy"] else "[red]no[/]"
         engine = " / ".join(x for x in (c.get("engine"), c.get("version")) if x)
-        table.add_row(name, mark, str(c["pid"] or "-"), c["endpoint"], engine)
+        table.add_row(name, mark, str(c["pid"] or "-"), c["address"], engine)
     if not report["components"]:
         table.add_row("(nothing running)", "", "", "", "")
     out.print(table)
+    for fault in report.get("faults", []):
+        out.print(f"fault in force: {fault['kind']} on {fault['target']} (run {fault['run']})",
+                  markup=False, highlight=False)  # fmt: skip
+    for drift in report.get("drift", []):
+        out.print(
+            f"not as it should be: {drift['component']}: {drift['problem']} "
+            f"(`chaoskit recover` will {drift['remedy']})",
+            markup=False, highlight=False,
+        )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from chaoskit.cli._console import console
 
 __all__ = ["register"]
 
-out = Console()
+out = console()
 
 
 def report(

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from chaoskit.cli._console import console
 
 __all__ = ["register"]
 
 schedule_app = typer.Typer(help="Recurring and one-off runs of experiments and game days.",
                            no_args_is_help=True)  # fmt: skip
-out = Console()
+out = console()
 
 
 def _kind_of(target: Path, state_dir: Path) -> str:

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from chaoskit.cli._console import console
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Run a directory of experiments, each once per variant.",
                   no_args_is_help=True)  # fmt: skip
-out = Console()
+out = console()
 
 
 @app.command("run")

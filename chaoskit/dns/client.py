@@ -97,15 +97,18 @@ class DnsAdminClient:
         name: str,
         duration_s: float,
         probability: float = 1.0,
+        fault_id: str | None = None,
         **params: Any,
     ) -> dict[str, Any]:
-        body = {
+        body: dict[str, Any] = {
             "kind": kind,
             "name": name,
             "duration_s": duration_s,
             "probability": probability,
             "params": params,
         }
+        if fault_id is not None:
+            body["id"] = fault_id
         result: dict[str, Any] = self._call("POST", "/faults", json=body)
         return result
 

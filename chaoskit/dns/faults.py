@@ -89,6 +89,14 @@ class FaultSpec(BaseModel):
     duration_s: Annotated[float, Field(gt=0, le=MAX_DURATION_S)] = DEFAULT_DURATION_S
     params: dict[str, Any] = Field(default_factory=dict)
     actor: Annotated[str, Field(max_length=200)] = "api"
+    id: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$",
+            description="the fault's id, chosen by the client so it can lift it without an answer"
+            " (adding an id already in force changes nothing)",
+        ),
+    ] = None
 
 
 def parse_fault_params(kind: str, params: dict[str, Any]) -> _Params:
@@ -158,7 +166,11 @@ class FaultSet:
 
     def add(self, spec: FaultSpec) -> DnsFault:
         params = parse_fault_params(spec.kind, spec.params)
+        if spec.id is not None and spec.id in self._faults:
+            return self._faults[spec.id]  # the client's retry of a fault already in force
         fault = DnsFault(spec=spec, params=params)
+        if spec.id is not None:
+            fault.id = spec.id
         self._faults[fault.id] = fault
         return fault
 

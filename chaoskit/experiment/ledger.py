@@ -17,9 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-__all__ = ["Ledger", "LedgerEntry"]
+from chaoskit._errors import ChaoskitError, describe_validation_error
+from chaoskit.experiment.handles import Handle
+
+__all__ = ["Ledger", "LedgerCorrupt", "LedgerEntry"]
+
+
+class LedgerCorrupt(ChaoskitError):
+    """The ledger file is not what chaoskit writes (edited or damaged by hand)."""
 
 
 class LedgerEntry(BaseModel):
@@ -33,8 +40,8 @@ class LedgerEntry(BaseModel):
     written_at: float = Field(default_factory=time.time)
     expires_at: float
     """Wall-clock time at which something other than the controller ends the fault."""
-    handle: dict[str, Any] = Field(default_factory=dict)
-    """What the injection returned that the revert needs (e.g. a pid)."""
+    handle: Handle | None = None
+    """Everything the revert needs, read before the fault exists; never written later."""
     reverted_by: str | None = None
     reverted_at: float | None = None
     controller_pid: int = Field(default_factory=os.getpid)
@@ -61,10 +68,25 @@ class Ledger:
 
     def _read(self) -> dict[str, LedgerEntry]:
         try:
-            raw = json.loads(self.path.read_text())
+            raw = json.loads(self.path.read_bytes())
+            entries = [LedgerEntry.model_validate(e) for e in raw["entries"]]
         except FileNotFoundError:
             return {}
-        return {e["id"]: LedgerEntry.model_validate(e) for e in raw.get("entries", [])}
+        except ValidationError as exc:
+            raise LedgerCorrupt(f"{self.path}: {describe_validation_error(exc)}") from None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise LedgerCorrupt(f"{self.path}: not a chaoskit ledger ({exc})") from None
+        return {e.id: e for e in entries}
+
+    def quarantine(self) -> Path | None:
+        """Move an unreadable ledger aside (kept for a post-mortem); its path, if any."""
+        with self._lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not self.path.exists():
+                return None
+            aside = self.path.with_name(f"ledger.corrupt-{time.strftime('%Y%m%dT%H%M%S')}.json")
+            self.path.replace(aside)
+            return aside
 
     def _write(self, entries: dict[str, LedgerEntry]) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -85,6 +107,9 @@ class Ledger:
             return list(entries.values())
 
     def add(self, entry: LedgerEntry) -> None:
+        """Write ``entry`` durably; it must already hold its handle (what its revert needs)."""
+        if entry.handle is None:
+            raise ValueError(f"ledger entry {entry.id} ({entry.kind}) has no handle")
         with self._locked() as entries:
             entries[entry.id] = entry
 

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from chaoskit._errors import InvalidInput
-from chaoskit.experiment.faults import REGISTRY, FaultKind, unknown_kind_message
+from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.model import Experiment
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 
@@ -247,7 +247,7 @@ def _reference_problems(
 
 
 def _param_problems(
-    file: str, root: Any, loc: Loc, kind: FaultKind, params: dict[str, Any]
+    file: str, root: Any, loc: Loc, kind: AnyKind, params: dict[str, Any]
 ) -> list[Problem]:
     try:
         kind.params.model_validate(params)

@@ -1,15 +1,22 @@
-"""Clearing the ledger: revert, verify and forget every fault that may still be active."""
+"""Putting the lab back: every ledger entry reverted, verified and forgotten, then every
+drift the ledger does not account for (a component stopped by hand, a toxic or DNS fault
+nobody wrote down) repaired and checked again."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from chaoskit.experiment.drift import Drift, find_drift, repair_drift
 from chaoskit.experiment.faults import REGISTRY
-from chaoskit.experiment.ledger import Ledger, LedgerEntry
-from chaoskit.lab.local import LocalLab
+from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry
 
-__all__ = ["ledger_notice", "recover"]
+if TYPE_CHECKING:
+    from chaoskit.lab.local import LocalLab
+
+__all__ = ["Recovery", "ledger_notice", "recover"]
 
 
 def _describe(entry: LedgerEntry, now: float) -> str:
@@ -30,7 +37,10 @@ def ledger_notice(state_dir: Path) -> str | None:
     """A warning naming the faults a controller left in the ledger, or None."""
     if not (state_dir / "ledger.json").exists():
         return None
-    entries = Ledger(state_dir).entries()
+    try:
+        entries = Ledger(state_dir).entries()
+    except LedgerCorrupt as exc:
+        return f"the fault ledger is damaged ({exc}). Run `chaoskit recover` to repair the lab."
     if not entries:
         return None
     now = time.time()
@@ -41,14 +51,39 @@ def ledger_notice(state_dir: Path) -> str | None:
     )
 
 
-def recover(lab: LocalLab) -> list[tuple[LedgerEntry, bool, str]]:
-    """Revert every ledger entry; (entry, verified, detail) for each."""
+@dataclass
+class Recovery:
+    """What ``recover`` did: each ledger entry and each drift, and whether it held."""
+
+    entries: list[tuple[LedgerEntry, bool, str]] = field(default_factory=list)
+    drift: list[tuple[Drift, bool, str]] = field(default_factory=list)
+    quarantined: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(ok for _, ok, _ in self.entries) and all(ok for _, ok, _ in self.drift)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.entries and not self.drift and self.quarantined is None
+
+
+def recover(lab: LocalLab) -> Recovery:
+    """Revert every ledger entry, then repair whatever else differs from the lab as it
+    should be; an unreadable ledger is moved aside and the lab checked without it."""
     ledger = Ledger(lab.state_dir)
-    results = []
-    for entry in ledger.entries():
+    done = Recovery()
+    try:
+        entries = ledger.entries()
+    except LedgerCorrupt:
+        done.quarantined = ledger.quarantine()
+        entries = []
+    for entry in entries:
         kind = REGISTRY.get(entry.kind)
         if kind is None:
-            results.append((entry, False, f"unknown fault kind {entry.kind}; left in the ledger"))
+            done.entries.append(
+                (entry, False, f"unknown fault kind {entry.kind}; left in the ledger")
+            )
             continue
         try:
             kind.revert(lab, entry)
@@ -58,5 +93,9 @@ def recover(lab: LocalLab) -> list[tuple[LedgerEntry, bool, str]]:
             verified, detail = False, f"{type(exc).__name__}: {exc}"
         if verified:
             ledger.remove(entry.id)
-        results.append((entry, verified, detail))
-    return results
+        done.entries.append((entry, verified, detail))
+    left = [entry for entry, verified, _ in done.entries if not verified]
+    drift = find_drift(lab, left)
+    if drift:
+        done.drift = repair_drift(lab, drift, left)
+    return done

@@ -26,6 +26,7 @@ from chaoskit._signals import handling
 from chaoskit._text import slug
 from chaoskit.experiment.analysis import client_outage_s, compute_metrics, first_recovery
 from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.injection import inject_fault, revert_fault
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.experiment.loadrun import LocustRun
 from chaoskit.experiment.model import Experiment, Probe, Step, StopCondition
@@ -204,15 +205,15 @@ class ExperimentRun:
         record = FaultRecord(planned.index, step.name, kind.kind, entry.target, step.params, entry)
         with self._lock:
             self.faults.append(record)
-            self.ledger.add(entry)  # durable before the fault exists
             try:
-                handle = kind.inject(self.lab, entry)
+                record.entry = inject_fault(self.lab, self.ledger, entry)
             except BaseException as exc:
                 record.outcome, record.error = "injection_failed", str(exc)
-                self._revert(record)
+                record.reverted_t = self.now()
+                record.verified = all(e.id != entry.id for e in self.ledger.entries())
+                if not record.verified:
+                    record.outcome = "revert_unverified"
                 raise
-            self.ledger.update(entry.id, handle=handle)
-            record.entry = entry.model_copy(update={"handle": handle})
             record.injected_t = self.now()
             record.revert_due_t = record.injected_t + duration
             record.outcome = "injected"
@@ -230,32 +231,21 @@ class ExperimentRun:
         with self._lock:
             if record.reverted_t is not None:
                 return
-            kind = REGISTRY[record.kind]
-            error = None
-            reverted_at = None
-            for _ in range(5):
-                try:
-                    kind.revert(self.lab, record.entry)
-                    reverted_at = reverted_at or self.now()  # the fault ended here
-                    if kind.is_reverted(self.lab, record.entry):
-                        record.verified = True
-                        break
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                time.sleep(0.1)
-            record.reverted_t = reverted_at or self.now()
+            outcome = revert_fault(self.lab, self.ledger, record.entry)
+            ended = outcome.ended_at - self.t0 if outcome.ended_at is not None else None
+            record.reverted_t = ended if ended is not None else self.now()
+            record.verified = outcome.verified
             if record.verified:
-                self.ledger.remove(record.entry.id)
                 if record.outcome == "injected":
                     record.outcome = "reverted"
                 self.options.echo(
                     f"[{record.reverted_t:7.2f}s] reverted {record.kind} on {record.target}"
                 )
             else:
-                record.outcome, record.error = "revert_unverified", error
+                record.outcome, record.error = "revert_unverified", outcome.error
                 self.options.echo(
                     f"could not verify the revert of {record.kind} on {record.target} "
-                    f"({error}); it stays in the ledger: run `chaoskit recover`"
+                    f"({outcome.error}); it stays in the ledger: run `chaoskit recover`"
                 )
 
     def revert_all(self) -> None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from chaoskit.experiment.faults import REGISTRY
-from chaoskit.experiment.ledger import Ledger
+from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
 
 __all__ = ["HEARTBEAT_FILE", "main", "sweep_once"]
 
@@ -28,9 +28,14 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
 
     now = time.time() if now is None else now
     ledger = Ledger(state_dir)
-    reverted = []
+    reverted: list[str] = []
     lab = None
-    for entry in ledger.entries():
+    try:
+        entries = ledger.entries()
+    except LedgerCorrupt as exc:
+        print(f"watchdog: {exc}; `chaoskit recover` repairs the lab without it", flush=True)
+        return reverted
+    for entry in entries:
         kind = REGISTRY.get(entry.kind)
         if kind is None or kind.expiry != "watchdog" or entry.reverted_by is not None:
             continue

@@ -189,10 +189,15 @@ class GameDay:
         """Nothing a game day injected outlives it: revert whatever the ledger still holds."""
         if not Ledger(self.lab.state_dir).entries():
             return
-        for entry, verified, detail in recover(self.lab):
+        recovery = recover(self.lab)
+        for entry, verified, detail in recovery.entries:
             self.console.add("step", f"recover {entry.kind} on {entry.target}: {detail}")
             if not verified:
                 self.echo(f"WARNING: {entry.kind} on {entry.target}: {detail}")
+        for drift, repaired, detail in recovery.drift:
+            self.console.add("step", f"recover {drift.describe()}: {detail}")
+            if not repaired:
+                self.echo(f"WARNING: {drift.describe()}: {detail}")
 
     def _write(self, result: GameDayResult) -> None:
         from chaoskit.gameday.report import render_gameday_html, render_gameday_markdown

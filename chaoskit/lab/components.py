@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chaoskit._errors import MissingDependency
 from chaoskit.install import (
@@ -18,7 +19,7 @@ from chaoskit.install import (
     install_dynamodb_local,
     install_toxiproxy,
 )
-from chaoskit.lab.config import SERVICE_NAMES, DynamoRegion, LabConfig
+from chaoskit.lab.config import SERVICE_NAMES, DynamoRegion, Endpoint, LabConfig
 from chaoskit.lab.health import dns_answers, http_answers, http_ok
 from chaoskit.paths import data_file
 from chaoskit.services.resilience.settings import ServiceProfile
@@ -26,6 +27,7 @@ from chaoskit.services.resilience.settings import ServiceProfile
 __all__ = [
     "ComponentSpec",
     "choose_dynamodb_engine",
+    "endpoint_fields",
     "endpoint_of",
     "health_check",
     "lab_components",
@@ -73,13 +75,37 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
 def endpoint_of(name: str, config: LabConfig) -> str:
     """Where component ``name`` answers, as ``status`` shows it."""
     if name == "dns":
-        return f"udp+tcp://{config.dns}  admin http://{config.dns_admin}"
+        return f"udp+tcp://{config.dns} (admin http://{config.dns_admin})"
     if name == "toxiproxy":
         return f"http://{config.toxiproxy}"
     for region in config.regions:
         if region.component == name:
             return f"http://{region.server}"
     return f"http://{config.services.of(name)}"
+
+
+def _address(endpoint: Endpoint, scheme: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"host": endpoint.host, "port": endpoint.port}
+    if scheme:
+        found["url"] = f"{scheme}://{endpoint}"
+    return found
+
+
+def endpoint_fields(name: str, config: LabConfig) -> dict[str, Any]:
+    """Where component ``name`` answers, as fields (``status --json``): host, port and url;
+    the DNS server's protocols and admin API, a DynamoDB region's proxy, separately."""
+    if name == "watchdog":
+        return {}
+    if name == "dns":
+        return {**_address(config.dns), "protocols": ["udp", "tcp"],
+                "admin": _address(config.dns_admin, "http")}  # fmt: skip
+    if name == "toxiproxy":
+        return _address(config.toxiproxy, "http")
+    for region in config.regions:
+        if region.component == name:
+            proxy = {"name": region.proxy_name, **_address(region.proxy, "http")}
+            return {**_address(region.server, "http"), "record": region.record, "proxy": proxy}
+    return _address(config.services.of(name), "http")
 
 
 def write_lab_zone(config: LabConfig, state_dir: Path) -> Path:

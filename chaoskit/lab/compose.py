@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from chaoskit._errors import ChaoskitError, ComponentError
 from chaoskit.lab import process
 from chaoskit.lab.components import (
+    endpoint_fields,
     endpoint_of,
     health_check,
     watchdog_component,
@@ -116,6 +117,11 @@ class ComposeLab(LocalLab):
     def container(self, service: str) -> Container:
         return container_of(docker_client(), self.settings.project, service)
 
+    def container_by_id(self, container_id: str) -> Container:
+        """That very container; docker.errors.NotFound once it is removed."""
+        found: Container = docker_client().containers.get(container_id)
+        return found
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def up(
@@ -133,7 +139,7 @@ class ComposeLab(LocalLab):
             self.compose("up", "-d", "--no-build", *self.infrastructure())
             for name in self.infrastructure():
                 self._await_container(name, started_at)
-            self._configure()
+            self.configure()
             self._start_watchdog(started_at)
             if services:
                 self.compose("up", "-d", "--no-build", *SERVICE_NAMES)
@@ -173,7 +179,8 @@ class ComposeLab(LocalLab):
         self.state.save(self.state_dir)
         self._await_healthy(spec, record, t0)
 
-    def _configure(self) -> None:
+    def configure(self) -> None:
+        """Every proxy in place and enabled, the lab records on the DNS server."""
         toxi = self.toxiproxy()
         for region in self.inside.regions:
             toxi.ensure_proxy(region.proxy_name, f"0.0.0.0:{region.proxy.port}", str(region.server))
@@ -211,7 +218,8 @@ class ComposeLab(LocalLab):
                 "healthy": state == "running" and health_check(name, self.config, self.state_dir)(),
                 "running": state == "running",
                 "state": state,
-                "endpoint": record.endpoint,
+                "endpoint": endpoint_fields(name, self.config),
+                "address": record.endpoint,
                 "pid": record.pid,
                 "engine": record.engine,
                 "version": record.version,

@@ -16,6 +16,7 @@ from chaoskit.lab import process
 from chaoskit.lab.components import (
     ComponentSpec,
     choose_dynamodb_engine,
+    endpoint_fields,
     health_check,
     lab_components,
     service_components,
@@ -133,7 +134,7 @@ class LocalLab:
         try:
             for spec in specs:
                 self._await_healthy(spec, launched[spec.name], started_at)
-            self._configure()
+            self.configure()
             # the services start once DynamoDB answers: started alongside the JVMs, their
             # imports compete for the same two cores and the whole lab is no sooner healthy
             launched.update({spec.name: self._launch(spec) for spec in service_specs})
@@ -180,7 +181,8 @@ class LocalLab:
             )
         self.timings[spec.name] = time.monotonic() - t0
 
-    def _configure(self) -> None:
+    def configure(self) -> None:
+        """Every proxy in place and enabled, the lab records on the DNS server."""
         toxi = self.toxiproxy()
         for region in self.config.regions:
             toxi.ensure_proxy(region.proxy_name, str(region.proxy), str(region.server))
@@ -220,7 +222,8 @@ class LocalLab:
             components[name] = {
                 "healthy": alive and health_check(name, self.config, self.state_dir)(),
                 "running": alive,
-                "endpoint": record.endpoint,
+                "endpoint": endpoint_fields(name, self.config),
+                "address": record.endpoint,
                 "pid": record.pid if alive else None,
                 "engine": record.engine,
                 "version": record.version,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["is_running", "spawn", "stop"]
+__all__ = ["is_running", "spawn", "stop", "stopped_in_group", "thaw_group"]
 
 
 def spawn(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> psutil.Process:
@@ -74,4 +74,33 @@ def stop(pid: int | None, create_time: float | None, timeout_s: float = 5.0) -> 
             return True
     except psutil.Error:
         pass
+    return True
+
+
+def stopped_in_group(pid: int | None, create_time: float | None) -> bool:
+    """Whether the process, or any process of its group, is stopped (SIGSTOP, state T)."""
+    leader = _owned(pid, create_time)
+    if leader is None:
+        return False
+    try:
+        group = os.getpgid(leader.pid)
+        members = [leader, *leader.children(recursive=True)]
+        return any(
+            p.status() == psutil.STATUS_STOPPED
+            for p in members
+            if p.pid == leader.pid or os.getpgid(p.pid) == group
+        )
+    except (ProcessLookupError, psutil.Error):
+        return False
+
+
+def thaw_group(pid: int | None, create_time: float | None) -> bool:
+    """SIGCONT the process group of a stopped process; True if a signal was sent."""
+    leader = _owned(pid, create_time)
+    if leader is None:
+        return False
+    try:
+        os.killpg(os.getpgid(leader.pid), signal.SIGCONT)
+    except ProcessLookupError:
+        return False
     return True

@@ -2,7 +2,10 @@ import json
 import time
 from pathlib import Path
 
-from chaoskit.experiment.ledger import Ledger, LedgerEntry
+import pytest
+
+from chaoskit.experiment.handles import DnsFaultHandle, ProxyHandle
+from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry
 from chaoskit.experiment.recover import ledger_notice
 
 
@@ -15,11 +18,13 @@ def entry(**fields: object) -> LedgerEntry:
 
 
 def test_entries_survive_a_new_process_and_clear_on_remove(tmp_path: Path) -> None:
-    first = entry()
+    first = entry(handle=DnsFaultHandle(fault_id="ck-abc", actor="me"))
     Ledger(tmp_path).add(first)
-    Ledger(tmp_path).update(first.id, handle={"fault_id": "abc"})
     on_disk = json.loads((tmp_path / "ledger.json").read_text())["entries"]
-    assert on_disk[0]["handle"] == {"fault_id": "abc"}
+    assert on_disk[0]["handle"] == {
+        "type": "dns", "fault_id": "ck-abc", "actor": "me", "address": None
+    }  # fmt: skip
+    assert Ledger(tmp_path).entries()[0].handle == first.handle
     assert "dns.blank on x.lab.test." in (ledger_notice(tmp_path) or "")
     Ledger(tmp_path).remove(first.id)
     assert Ledger(tmp_path).entries() == []
@@ -27,5 +32,29 @@ def test_entries_survive_a_new_process_and_clear_on_remove(tmp_path: Path) -> No
 
 
 def test_notice_says_what_ended_a_fault(tmp_path: Path) -> None:
-    Ledger(tmp_path).add(entry(reverted_by="watchdog", expires_at=time.time() - 1))
+    Ledger(tmp_path).add(
+        entry(reverted_by="watchdog", expires_at=time.time() - 1, handle=ProxyHandle(proxy="p"))
+    )
     assert "reverted by the watchdog" in (ledger_notice(tmp_path) or "")
+
+
+def test_an_entry_without_its_handle_is_never_written(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no handle"):
+        Ledger(tmp_path).add(entry())
+    assert not (tmp_path / "ledger.json").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{", b"\xff\xfe{", b"[]", b'{"entries": [{"id": 1}]}', b'{"entries": 3}'],
+    ids=["truncated", "utf16-bom", "a-list", "bad-entry", "not-a-list"],
+)
+def test_a_damaged_ledger_is_a_clear_error_and_can_be_moved_aside(
+    tmp_path: Path, content: bytes
+) -> None:
+    (tmp_path / "ledger.json").write_bytes(content)
+    with pytest.raises(LedgerCorrupt, match=r"ledger\.json"):
+        Ledger(tmp_path).entries()
+    aside = Ledger(tmp_path).quarantine()
+    assert aside is not None and aside.read_bytes() == content
+    assert Ledger(tmp_path).entries() == []

@@ -104,12 +104,22 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
         "dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
         "orders", "fleet", "status", "gateway", "watchdog",
     }  # fmt: skip
-    for component in report["components"].values():
+    for name, component in report["components"].items():
         assert component["healthy"] is True
-        assert component["endpoint"]
+        assert component["address"]
         assert component["pid"] > 0
-    assert report["components"]["dynamodb-us-east-1"]["engine"] == "local"
-    assert report["components"]["orders"]["engine"] == "naive"
+        if name != "watchdog":
+            assert component["endpoint"]["host"].startswith("127.0.11.")
+            assert isinstance(component["endpoint"]["port"], int)
+    components = report["components"]
+    assert components["dynamodb-us-east-1"]["engine"] == "local"
+    assert components["orders"]["engine"] == "naive"
+    dns = components["dns"]["endpoint"]
+    assert (dns["host"], dns["port"]) == (lab.config.dns.host, lab.config.dns.port)
+    assert dns["admin"]["url"] == f"http://{lab.config.dns_admin}"
+    proxy = components["dynamodb-us-east-1"]["endpoint"]["proxy"]
+    assert proxy["port"] == lab.config.region("us-east-1").proxy.port
+    assert report["drift"] == [] and report["faults"] == []
 
 
 def test_a_taken_port_is_a_clear_error_and_nothing_is_started(tmp_path: Path) -> None:

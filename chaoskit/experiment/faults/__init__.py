@@ -5,24 +5,17 @@ from __future__ import annotations
 import difflib
 
 from chaoskit.experiment.faults.automation import AUTOMATION_FAULTS
-from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
+from chaoskit.experiment.faults.base import AnyKind, FaultKind, NoParams, Params, registry_of
 from chaoskit.experiment.faults.container import CONTAINER_FAULTS
 from chaoskit.experiment.faults.dns import DNS_FAULTS
 from chaoskit.experiment.faults.process import PROCESS_FAULTS
 from chaoskit.experiment.faults.toxiproxy import TOXIPROXY_FAULTS
 
-__all__ = ["REGISTRY", "FaultKind", "NoParams", "Params", "unknown_kind_message"]
+__all__ = ["REGISTRY", "AnyKind", "FaultKind", "NoParams", "Params", "unknown_kind_message"]
 
-REGISTRY: dict[str, FaultKind] = {
-    fault.kind: fault
-    for fault in [
-        *DNS_FAULTS,
-        *AUTOMATION_FAULTS,
-        *TOXIPROXY_FAULTS,
-        *PROCESS_FAULTS,
-        *CONTAINER_FAULTS,
-    ]
-}
+REGISTRY: dict[str, AnyKind] = registry_of(
+    [*DNS_FAULTS, *AUTOMATION_FAULTS, *TOXIPROXY_FAULTS, *PROCESS_FAULTS, *CONTAINER_FAULTS]
+)
 
 
 def unknown_kind_message(kind: str) -> str:

@@ -8,13 +8,14 @@ the controller dies."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from chaoskit._errors import ComponentError
 from chaoskit.automation.live import read_control, read_status, write_control
 from chaoskit.experiment.faults.base import FaultKind, Params
+from chaoskit.experiment.handles import EnactorHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
 
@@ -45,29 +46,35 @@ def _running(lab: LocalLab) -> bool:
     return True
 
 
-def _inject(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+def _prepare(lab: LocalLab, entry: LedgerEntry, _params: EnactorDelay) -> EnactorHandle:
     if not _running(lab):
         raise ComponentError(
             "automation", "the DNS automation is not running (set stack.automation)"
         )
+    return EnactorHandle(enactor=entry.target)
+
+
+def _inject(lab: LocalLab, entry: LedgerEntry, params: EnactorDelay) -> None:
     control = read_control(lab.state_dir)
     delays = control.setdefault("delays", {})
-    delays[entry.target] = {"seconds": EnactorDelay(**entry.params).seconds,
-                            "expires_at": entry.expires_at, "ledger_id": entry.id}  # fmt: skip
+    delays[handle_of(entry.handle, EnactorHandle).enactor] = {
+        "seconds": params.seconds, "expires_at": entry.expires_at, "ledger_id": entry.id,
+    }  # fmt: skip
     write_control(lab.state_dir, control)
-    return {}
 
 
 def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
     control = read_control(lab.state_dir)
-    delay = control.get("delays", {}).get(entry.target)
+    enactor = handle_of(entry.handle, EnactorHandle).enactor
+    delay = control.get("delays", {}).get(enactor)
     if delay and delay.get("ledger_id") == entry.id:
-        del control["delays"][entry.target]
+        del control["delays"][enactor]
         write_control(lab.state_dir, control)
 
 
 def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
-    delay = read_control(lab.state_dir).get("delays", {}).get(entry.target)
+    enactor = handle_of(entry.handle, EnactorHandle).enactor
+    delay = read_control(lab.state_dir).get("delays", {}).get(enactor)
     return not delay or delay.get("ledger_id") != entry.id
 
 
@@ -77,6 +84,7 @@ AUTOMATION_FAULTS = [
         summary="one Enactor of the DNS automation pauses between pick and apply (seconds)",
         params=EnactorDelay,
         targets=_targets,
+        prepare=_prepare,
         inject=_inject,
         revert=_revert,
         is_reverted=_is_reverted,

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from chaoskit.experiment.handles import HandleBase
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
     from chaoskit.lab.local import LocalLab
 
-__all__ = ["FaultKind", "NoParams", "Params"]
+__all__ = ["FaultKind", "NoParams", "Params", "registry_of"]
 
 
 class Params(BaseModel):
@@ -25,20 +26,27 @@ class NoParams(Params):
     """Kinds that need nothing but a target."""
 
 
+P = TypeVar("P", bound=Params)
+H = TypeVar("H", bound=HandleBase)
+
+
 @dataclass(frozen=True)
-class FaultKind:
+class FaultKind(Generic[P, H]):
     """One fault kind behind the registry.
 
-    ``inject`` returns what ``revert`` needs later (stored in the ledger entry's handle);
-    ``revert`` is idempotent and ``is_reverted`` verifies it. ``expiry`` says what ends the
-    fault if the controller dies: the DNS server's own expiry, or the lab's watchdog.
+    ``prepare`` reads what the revert will need (the target's identity) and acts on
+    nothing; its handle goes into the ledger entry before ``inject`` makes the fault exist.
+    Both get the validated params. ``revert`` is idempotent, needs only the entry, and
+    ``is_reverted`` verifies it. ``expiry`` says what ends the fault if the controller dies:
+    the DNS server's own expiry, the automation's, or the lab's watchdog.
     """
 
     kind: str
     summary: str
-    params: type[Params]
+    params: type[P]
     targets: Callable[[LabConfig], list[str]]
-    inject: Callable[[LocalLab, LedgerEntry], dict[str, Any]]
+    prepare: Callable[[LocalLab, LedgerEntry, P], H]
+    inject: Callable[[LocalLab, LedgerEntry, P], None]
     revert: Callable[[LocalLab, LedgerEntry], None]
     is_reverted: Callable[[LocalLab, LedgerEntry], bool]
     expiry: str = "watchdog"
@@ -49,3 +57,19 @@ class FaultKind:
     @property
     def family(self) -> str:
         return self.kind.split(".", 1)[0]
+
+    def validated(self, entry: LedgerEntry) -> P:
+        return self.params.model_validate(entry.params)
+
+
+AnyKind = FaultKind[Any, Any]
+
+
+def registry_of(kinds: Iterable[AnyKind]) -> dict[str, AnyKind]:
+    """Kinds by name; a name registered twice is a programming error, refused at import."""
+    registry: dict[str, AnyKind] = {}
+    for kind in kinds:
+        if kind.kind in registry:
+            raise ValueError(f"fault kind {kind.kind!r} is registered twice")
+        registry[kind.kind] = kind
+    return registry

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import InvalidInput
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
+from chaoskit.experiment.handles import ContainerHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 
@@ -44,8 +45,21 @@ def _compose_lab(lab: LocalLab) -> ComposeLab:
     return lab
 
 
+def _prepare(lab: LocalLab, entry: LedgerEntry, _params: Params) -> ContainerHandle:
+    container = _compose_lab(lab).container(entry.target)
+    return ContainerHandle(service=entry.target, container_id=container.id)
+
+
 def _container(lab: LocalLab, entry: LedgerEntry) -> Container:
-    return _compose_lab(lab).container(entry.target)
+    """The very container the handle names (a recreated one is not the one faulted)."""
+    from docker.errors import NotFound
+
+    handle = handle_of(entry.handle, ContainerHandle)
+    compose = _compose_lab(lab)
+    try:
+        return compose.container_by_id(handle.container_id)
+    except NotFound:
+        return compose.container(handle.service)
 
 
 def _running(lab: LocalLab, entry: LedgerEntry) -> bool:
@@ -61,60 +75,67 @@ def _start(lab: LocalLab, entry: LedgerEntry) -> None:
         container.start()
 
 
-def _calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry], dict[str, Any]]:
-    """An injection that calls ``method`` on the target's container; nothing to remember."""
+def _calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry, Params], None]:
+    """An injection that calls ``method`` on the target's container."""
 
-    def inject(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+    def inject(lab: LocalLab, entry: LedgerEntry, _params: Params) -> None:
         getattr(_container(lab, entry), method)(**kwargs)
-        return {}
 
     return inject
 
 
-def _network_name(lab: LocalLab, entry: LedgerEntry) -> str:
-    network = DisconnectParams.model_validate(entry.params).network
-    return f"{_compose_lab(lab).settings.project}_{network}"
-
-
-def _disconnect(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    container = _container(lab, entry)
-    name = _network_name(lab, entry)
+def _prepare_disconnect(
+    lab: LocalLab, entry: LedgerEntry, params: DisconnectParams
+) -> ContainerHandle:
+    """The network and the address to reconnect at are read before anything is done."""
+    compose = _compose_lab(lab)
+    container = compose.container(entry.target)
+    name = f"{compose.settings.project}_{params.network}"
     attached = container.attrs["NetworkSettings"]["Networks"]
     if name not in attached:
         on = ", ".join(attached)
         raise InvalidInput(f"{entry.target} is not on network {name}; it is on {on}")
     address = attached[name].get("IPAMConfig", {}) or {}
     ip = address.get("IPv4Address") or attached[name].get("IPAddress")
-    container.client.networks.get(name).disconnect(container)
-    return {"network": name, "ipv4_address": ip}
+    return ContainerHandle(
+        service=entry.target, container_id=container.id, network=name, ipv4_address=ip
+    )
+
+
+def _disconnect(lab: LocalLab, entry: LedgerEntry, _params: DisconnectParams) -> None:
+    container = _container(lab, entry)
+    network = handle_of(entry.handle, ContainerHandle).network
+    container.client.networks.get(network).disconnect(container)
 
 
 def _reconnect(lab: LocalLab, entry: LedgerEntry) -> None:
+    handle = handle_of(entry.handle, ContainerHandle)
     container = _container(lab, entry)
-    name = entry.handle.get("network") or _network_name(lab, entry)
-    if name not in container.attrs["NetworkSettings"]["Networks"]:
-        network = container.client.networks.get(name)
-        network.connect(container, ipv4_address=entry.handle.get("ipv4_address"))
+    if handle.network not in container.attrs["NetworkSettings"]["Networks"]:
+        network = container.client.networks.get(handle.network)
+        network.connect(container, ipv4_address=handle.ipv4_address)
 
 
 def _connected(lab: LocalLab, entry: LedgerEntry) -> bool:
-    name = entry.handle.get("network") or _network_name(lab, entry)
-    return name in _container(lab, entry).attrs["NetworkSettings"]["Networks"]
+    network = handle_of(entry.handle, ContainerHandle).network
+    return network in _container(lab, entry).attrs["NetworkSettings"]["Networks"]
 
 
 def _kind(
     name: str,
     summary: str,
-    inject: Callable[[LocalLab, LedgerEntry], dict[str, Any]],
+    inject: Callable[[LocalLab, LedgerEntry, Any], None],
     revert: Callable[[LocalLab, LedgerEntry], None] = _start,
     is_reverted: Callable[[LocalLab, LedgerEntry], bool] = _running,
     params: type[Params] = NoParams,
-) -> FaultKind:
+    prepare: Callable[[LocalLab, LedgerEntry, Any], ContainerHandle] = _prepare,
+) -> FaultKind[Any, ContainerHandle]:
     return FaultKind(
         kind=f"container.{name}",
         summary=summary,
         params=params,
         targets=_targets,
+        prepare=prepare,
         inject=inject,
         revert=revert,
         is_reverted=is_reverted,
@@ -142,5 +163,6 @@ CONTAINER_FAULTS = [
         _reconnect,
         _connected,
         DisconnectParams,
+        _prepare_disconnect,
     ),
 ]

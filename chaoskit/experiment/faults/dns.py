@@ -11,6 +11,7 @@ from chaoskit._errors import InvalidInput
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.dns.faults import _PARAMS_BY_KIND, FAULT_KINDS
 from chaoskit.experiment.faults.base import FaultKind, Params
+from chaoskit.experiment.handles import DnsFaultHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
 
@@ -41,21 +42,34 @@ def _actor(entry: LedgerEntry) -> str:
     return f"chaoskit-run:{entry.run}:{entry.id}"
 
 
-def _inject(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    with lab.dns_admin(actor=_actor(entry)) as admin:
-        fault = admin.add_fault(
-            entry.kind.split(".", 1)[1],
+def _prepare(lab: LocalLab, entry: LedgerEntry, _params: Params) -> DnsFaultHandle:
+    return DnsFaultHandle(fault_id=f"ck-{entry.id}", actor=_actor(entry))
+
+
+def _add(lab: LocalLab, entry: LedgerEntry, kind: str, **params: Any) -> None:
+    handle = handle_of(entry.handle, DnsFaultHandle)
+    with lab.dns_admin(actor=handle.actor) as admin:
+        admin.add_fault(
+            kind,
             entry.target,
             duration_s=entry.expires_at - entry.written_at,
             probability=entry.probability,
-            **entry.params,
+            fault_id=handle.fault_id,
+            **params,
         )
-    return {"fault_id": fault["id"]}
+
+
+def _inject(lab: LocalLab, entry: LedgerEntry, params: Params) -> None:
+    _add(lab, entry, entry.kind.split(".", 1)[1], **params.model_dump(exclude_none=True))
 
 
 def _ours(admin: DnsAdminClient, entry: LedgerEntry) -> list[dict[str, Any]]:
-    fault_id = entry.handle.get("fault_id")
-    return [f for f in admin.faults() if f.get("id") == fault_id or f.get("actor") == _actor(entry)]
+    handle = handle_of(entry.handle, DnsFaultHandle)
+    return [
+        f
+        for f in admin.faults()
+        if f.get("id") == handle.fault_id or f.get("actor") == handle.actor
+    ]
 
 
 def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
@@ -72,15 +86,17 @@ def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
 def _kind(
     name: str,
     params: type[Params] | None = None,
-    inject: Callable[[LocalLab, LedgerEntry], dict[str, Any]] = _inject,
-) -> FaultKind:
-    """A DNS fault: the server's own kind ``name`` unless ``params`` and ``inject`` say how
-    the controller turns it into one (as dns.failover does)."""
+    prepare: Callable[[LocalLab, LedgerEntry, Any], DnsFaultHandle] = _prepare,
+    inject: Callable[[LocalLab, LedgerEntry, Any], None] = _inject,
+) -> FaultKind[Any, DnsFaultHandle]:
+    """A DNS fault: the server's own kind ``name`` unless ``params``, ``prepare`` and
+    ``inject`` say how the controller turns it into one (as dns.failover does)."""
     return FaultKind(
         kind=f"dns.{name}",
         summary=SUMMARIES[name],
-        params=params or _PARAMS_BY_KIND[name],  # type: ignore[arg-type]
+        params=params or _PARAMS_BY_KIND[name],
         targets=_targets,
+        prepare=prepare,
         inject=inject,
         revert=_revert,
         is_reverted=_is_reverted,
@@ -112,23 +128,20 @@ def _failover_address(admin: DnsAdminClient, to: str) -> str:
     return str(addresses[0])
 
 
-def _inject_failover(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
+def _prepare_failover(lab: LocalLab, entry: LedgerEntry, params: FailoverParams) -> DnsFaultHandle:
+    """The address to fail over to is read before anything is written or faulted."""
+    with lab.dns_admin() as admin:
+        address = _failover_address(admin, params.to)
+    return _prepare(lab, entry, params).model_copy(update={"address": address})
+
+
+def _inject_failover(lab: LocalLab, entry: LedgerEntry, _params: FailoverParams) -> None:
     """The target answers with ``to``'s address, as a failover routing policy would; the
     DNS server lifts it at the entry's expiry like any other DNS fault."""
-    params = FailoverParams.model_validate(entry.params)
-    with lab.dns_admin(actor=_actor(entry)) as admin:
-        address = _failover_address(admin, params.to)
-        fault = admin.add_fault(
-            "wrong_ip",
-            entry.target,
-            duration_s=entry.expires_at - entry.written_at,
-            probability=entry.probability,
-            address=address,
-        )
-    return {"fault_id": fault["id"], "address": address}
+    _add(lab, entry, "wrong_ip", address=handle_of(entry.handle, DnsFaultHandle).address)
 
 
 DNS_FAULTS = [
     *(_kind(name) for name in FAULT_KINDS),
-    _kind("failover", FailoverParams, _inject_failover),
+    _kind("failover", FailoverParams, _prepare_failover, _inject_failover),
 ]

@@ -1,13 +1,20 @@
-"""``process.*`` (local backend): kill, pause (SIGSTOP) or restart one lab component."""
+"""``process.*`` (local backend): kill, pause (SIGSTOP) or restart one lab component.
+
+The handle (pid, start time, process group) is read before the ledger entry is written and
+the signal sent, so a pause is thawed, and a kill restarted, whatever instant the
+controller dies at.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chaoskit._errors import ComponentError
 from chaoskit.experiment.faults.base import FaultKind, NoParams
+from chaoskit.experiment.handles import ProcessHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab import process
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
@@ -22,26 +29,33 @@ def _targets(config: LabConfig) -> list[str]:
     return ["dns", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
 
 
-def _record(lab: LocalLab, name: str) -> tuple[int, float]:
+def _prepare(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> ProcessHandle:
     lab.refresh()
-    record = lab.state.components.get(name)
+    record = lab.state.components.get(entry.target)
     if (
         record is None
         or record.pid is None
         or not process.is_running(record.pid, record.create_time)
     ):
-        raise ComponentError(name, "is not running, so it cannot be faulted")
-    return record.pid, record.create_time or 0.0
+        raise ComponentError(entry.target, "is not running, so it cannot be faulted")
+    try:
+        pgid = os.getpgid(record.pid)
+    except ProcessLookupError:
+        raise ComponentError(entry.target, "exited just now, so it cannot be faulted") from None
+    return ProcessHandle(
+        component=entry.target, pid=record.pid, create_time=record.create_time or 0.0, pgid=pgid
+    )
 
 
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    os.killpg(os.getpgid(pid), sig)
+def _signal(entry: LedgerEntry, sig: signal.Signals) -> None:
+    """Signal the handle's process group, if its leader is still the process we read."""
+    handle = handle_of(entry.handle, ProcessHandle)
+    if process.is_running(handle.pid, handle.create_time):
+        os.killpg(handle.pgid, sig)
 
 
-def _inject_kill(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    pid, _ = _record(lab, entry.target)
-    _signal_group(pid, signal.SIGKILL)
-    return {"pid": pid}
+def _inject_kill(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+    _signal(entry, signal.SIGKILL)
 
 
 def _restart_if_down(lab: LocalLab, entry: LedgerEntry) -> None:
@@ -54,60 +68,62 @@ def _running(lab: LocalLab, entry: LedgerEntry) -> bool:
     return record is not None and process.is_running(record.pid, record.create_time)
 
 
-def _inject_pause(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    pid, create_time = _record(lab, entry.target)
-    _signal_group(pid, signal.SIGSTOP)
-    return {"pid": pid, "create_time": create_time}
+def _inject_pause(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+    _signal(entry, signal.SIGSTOP)
 
 
 def _revert_pause(lab: LocalLab, entry: LedgerEntry) -> None:
-    pid = entry.handle.get("pid")
-    if pid is not None and process.is_running(pid, entry.handle.get("create_time")):
-        _signal_group(pid, signal.SIGCONT)
+    _signal(entry, signal.SIGCONT)
 
 
 def _not_stopped(lab: LocalLab, entry: LedgerEntry) -> bool:
-    import psutil
-
-    pid = entry.handle.get("pid")
-    try:
-        return pid is None or psutil.Process(pid).status() != psutil.STATUS_STOPPED
-    except psutil.Error:
-        return True
+    handle = handle_of(entry.handle, ProcessHandle)
+    return not process.stopped_in_group(handle.pid, handle.create_time)
 
 
-def _inject_restart(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    pid, _ = _record(lab, entry.target)
+def _inject_restart(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
     lab.restart(entry.target)
-    return {"old_pid": pid}
+
+
+def _kind(
+    name: str,
+    summary: str,
+    inject: Callable[[LocalLab, LedgerEntry, NoParams], None],
+    revert: Callable[[LocalLab, LedgerEntry], None],
+    is_reverted: Callable[[LocalLab, LedgerEntry], bool],
+) -> FaultKind[NoParams, ProcessHandle]:
+    return FaultKind(
+        kind=f"process.{name}",
+        summary=summary,
+        params=NoParams,
+        targets=_targets,
+        prepare=_prepare,
+        inject=inject,
+        revert=revert,
+        is_reverted=is_reverted,
+    )
 
 
 PROCESS_FAULTS = [
-    FaultKind(
-        kind="process.kill",
-        summary="SIGKILLs the component; revert starts it again",
-        params=NoParams,
-        targets=_targets,
-        inject=_inject_kill,
-        revert=_restart_if_down,
-        is_reverted=_running,
+    _kind(
+        "kill",
+        "SIGKILLs the component; revert starts it again",
+        _inject_kill,
+        _restart_if_down,
+        _running,
     ),
-    FaultKind(
-        kind="process.pause",
-        summary="SIGSTOPs the component (it hangs, connections stall); revert SIGCONTs it",
-        params=NoParams,
-        targets=_targets,
-        inject=_inject_pause,
-        revert=_revert_pause,
-        is_reverted=_not_stopped,
+    _kind(
+        "pause",
+        "SIGSTOPs the component (it hangs, connections stall); revert SIGCONTs it",
+        _inject_pause,
+        _revert_pause,
+        _not_stopped,
     ),
-    FaultKind(
-        kind="process.restart",
-        summary="stops the component and starts it again at once",
-        params=NoParams,
-        targets=_targets,
-        inject=_inject_restart,
-        revert=_restart_if_down,
-        is_reverted=_running,
+    _kind(
+        "restart",
+        "stops the component and starts it again at once",
+        _inject_restart,
+        _restart_if_down,
+        _running,
     ),
 ]

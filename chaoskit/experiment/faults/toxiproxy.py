@@ -6,11 +6,13 @@ they have expired and the controller has not.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from chaoskit._errors import ToxiproxyError
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
+from chaoskit.experiment.handles import ProxyHandle, ToxicHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
 
@@ -72,52 +74,66 @@ def _targets(config: LabConfig) -> list[str]:
     return [r.proxy_name for r in config.regions]
 
 
-def _toxic_name(entry: LedgerEntry) -> str:
-    return f"chaoskit-{entry.id}"
+def _prepare_toxic(lab: LocalLab, entry: LedgerEntry, _params: _ToxicParams) -> ToxicHandle:
+    _known_proxy(lab, entry.target)
+    return ToxicHandle(proxy=entry.target, toxic=f"chaoskit-{entry.id}")
 
 
-def _inject_toxic(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    attributes = dict(entry.params)
-    stream = attributes.pop("stream", "downstream")
+def _known_proxy(lab: LocalLab, name: str) -> None:
+    """A missing proxy is an error before anything is written or faulted."""
+    proxies = lab.toxiproxy().proxies()
+    if name not in proxies:
+        raise ToxiproxyError(f"no proxy named {name!r}; proxies: {', '.join(proxies) or 'none'}")
+
+
+def _inject_toxic(lab: LocalLab, entry: LedgerEntry, params: _ToxicParams) -> None:
+    handle = handle_of(entry.handle, ToxicHandle)
+    attributes = params.model_dump(exclude={"stream"})
     lab.toxiproxy().add_toxic(
-        entry.target,
+        handle.proxy,
         entry.kind.split(".", 1)[1],
-        _toxic_name(entry),
+        handle.toxic,
         attributes,
-        stream=stream,
+        stream=params.stream,
         toxicity=entry.probability,
     )
-    return {"toxic": _toxic_name(entry)}
 
 
 def _revert_toxic(lab: LocalLab, entry: LedgerEntry) -> None:
-    lab.toxiproxy().remove_toxic(entry.target, _toxic_name(entry))
+    handle = handle_of(entry.handle, ToxicHandle)
+    lab.toxiproxy().remove_toxic(handle.proxy, handle.toxic)
 
 
 def _toxic_gone(lab: LocalLab, entry: LedgerEntry) -> bool:
-    return all(t["name"] != _toxic_name(entry) for t in lab.toxiproxy().toxics(entry.target))
+    handle = handle_of(entry.handle, ToxicHandle)
+    return all(t["name"] != handle.toxic for t in lab.toxiproxy().toxics(handle.proxy))
 
 
-def _inject_down(lab: LocalLab, entry: LedgerEntry) -> dict[str, Any]:
-    lab.toxiproxy().set_enabled(entry.target, False)
-    return {}
+def _prepare_down(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> ProxyHandle:
+    _known_proxy(lab, entry.target)
+    return ProxyHandle(proxy=entry.target)
+
+
+def _inject_down(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+    lab.toxiproxy().set_enabled(handle_of(entry.handle, ProxyHandle).proxy, False)
 
 
 def _revert_down(lab: LocalLab, entry: LedgerEntry) -> None:
-    lab.toxiproxy().set_enabled(entry.target, True)
+    lab.toxiproxy().set_enabled(handle_of(entry.handle, ProxyHandle).proxy, True)
 
 
 def _proxy_up(lab: LocalLab, entry: LedgerEntry) -> bool:
-    return bool(lab.toxiproxy().proxies()[entry.target].enabled)
+    return bool(lab.toxiproxy().proxies()[handle_of(entry.handle, ProxyHandle).proxy].enabled)
 
 
-def _toxic_kind(name: str) -> FaultKind:
+def _toxic_kind(name: str) -> FaultKind[_ToxicParams, ToxicHandle]:
     params, summary = TOXICS[name]
     return FaultKind(
         kind=f"toxiproxy.{name}",
         summary=summary,
         params=params,
         targets=_targets,
+        prepare=_prepare_toxic,
         inject=_inject_toxic,
         revert=_revert_toxic,
         is_reverted=_toxic_gone,
@@ -131,6 +147,7 @@ TOXIPROXY_FAULTS = [_toxic_kind(name) for name in TOXICS] + [
         summary="disables the proxy: connections are refused",
         params=NoParams,
         targets=_targets,
+        prepare=_prepare_down,
         inject=_inject_down,
         revert=_revert_down,
         is_reverted=_proxy_up,

@@ -12,7 +12,8 @@ import pytest
 
 from chaoskit._errors import InvalidInput
 from chaoskit.experiment.faults import REGISTRY
-from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.experiment.injection import inject_fault, revert_fault
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.lab import LocalLab
 
 pytestmark = pytest.mark.lab
@@ -38,20 +39,23 @@ def test_failover_answers_with_the_other_region_then_restores(lab: LocalLab) -> 
     before = answer(lab, "dynamodb.us-east-1.lab.test")
     assert before[0] == [east]
     kind = REGISTRY["dns.failover"]
-    entry = failover_entry("dynamodb.us-west-2.lab.test")
-    entry = entry.model_copy(update={"handle": kind.inject(lab, entry)})
+    ledger = Ledger(lab.state_dir)
+    entry = inject_fault(lab, ledger, failover_entry("dynamodb.us-west-2.lab.test"))
     try:
         assert answer(lab, "dynamodb.us-east-1.lab.test")[0] == [west]
         assert answer(lab, "dynamodb.us-west-2.lab.test")[0] == [west]
         assert not kind.is_reverted(lab, entry)
     finally:
-        kind.revert(lab, entry)
+        assert revert_fault(lab, ledger, entry).verified
     assert kind.is_reverted(lab, entry)
+    assert ledger.entries() == []
     assert answer(lab, "dynamodb.us-east-1.lab.test") == before
 
 
 def test_failover_to_a_name_without_an_address_is_refused(lab: LocalLab) -> None:
+    ledger = Ledger(lab.state_dir)
     with pytest.raises(InvalidInput, match="no A record"):
-        REGISTRY["dns.failover"].inject(lab, failover_entry("nowhere.lab.test"))
+        inject_fault(lab, ledger, failover_entry("nowhere.lab.test"))
     with lab.dns_admin() as admin:
         assert admin.faults() == []
+    assert ledger.entries() == []  # refused before anything was written

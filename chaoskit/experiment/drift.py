@@ -1,0 +1,207 @@
+"""The lab against what it should be, not only against the ledger.
+
+A component stopped (SIGSTOP, a paused container) or gone, a proxy missing or disabled, a
+toxic or a DNS fault that no ledger entry accounts for: each is a :class:`Drift`, found by
+asking the processes, Toxiproxy and the DNS server themselves. ``status`` and ``up`` name
+them; ``recover`` repairs them and checks again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from chaoskit._errors import ChaoskitError
+from chaoskit.experiment.handles import (
+    ContainerHandle,
+    DnsFaultHandle,
+    ProcessHandle,
+    ProxyHandle,
+    ToxicHandle,
+)
+from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab import process
+
+if TYPE_CHECKING:
+    from chaoskit.lab.local import LocalLab
+
+__all__ = ["Drift", "find_drift", "repair_drift"]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One way the lab differs from what it should be, and what repairs it."""
+
+    component: str
+    problem: str
+    remedy: str
+    repair: Callable[[], object] = field(compare=False, repr=False)
+    level: str = "component"
+    """``absent`` (not running: ``up`` starts it), ``component`` (the process or container is
+    stopped or paused) or ``fault`` (inside a component: a toxic, a DNS fault, a proxy)."""
+
+    def describe(self) -> str:
+        return f"{self.component}: {self.problem}"
+
+    def as_json(self) -> dict[str, str]:
+        return {"component": self.component, "problem": self.problem, "remedy": self.remedy}
+
+
+@dataclass
+class _Explained:
+    """What the ledger's live entries account for."""
+
+    paused: set[str] = field(default_factory=set)
+    killed: set[str] = field(default_factory=set)
+    containers: set[str] = field(default_factory=set)
+    toxics: set[str] = field(default_factory=set)
+    down: set[str] = field(default_factory=set)
+    dns_ids: set[str] = field(default_factory=set)
+    dns_actors: set[str] = field(default_factory=set)
+
+    @classmethod
+    def by(cls, entries: list[LedgerEntry]) -> _Explained:
+        seen = cls()
+        for entry in entries:
+            if entry.reverted_by is not None:
+                continue
+            handle = entry.handle
+            if isinstance(handle, ProcessHandle):
+                (seen.paused if entry.kind == "process.pause" else seen.killed).add(entry.target)
+            elif isinstance(handle, ContainerHandle):
+                seen.containers.add(handle.service)
+            elif isinstance(handle, ToxicHandle):
+                seen.toxics.add(handle.toxic)
+            elif isinstance(handle, ProxyHandle):
+                seen.down.add(handle.proxy)
+            elif isinstance(handle, DnsFaultHandle):
+                seen.dns_ids.add(handle.fault_id)
+                seen.dns_actors.add(handle.actor)
+        return seen
+
+
+def find_drift(lab: LocalLab, entries: list[LedgerEntry]) -> list[Drift]:
+    """Every difference from the lab as it should be that ``entries`` do not account for."""
+    lab.refresh()
+    explained = _Explained.by(entries)
+    found = _component_drift(lab, explained)
+    unwell = {d.component for d in found}
+    if "toxiproxy" in lab.state.components and "toxiproxy" not in unwell:
+        found += _toxiproxy_drift(lab, explained)
+    if "dns" in lab.state.components and "dns" not in unwell:
+        found += _dns_drift(lab, explained)
+    return found
+
+
+def _component_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+    found = []
+    for name, record in lab.state.components.items():
+        if record.pid is None:  # a container (compose backend)
+            if name not in explained.containers:
+                found += _container_drift(lab, name)
+            continue
+        if not process.is_running(record.pid, record.create_time):
+            if name not in explained.killed:
+                problem = f"is not running (pid {record.pid} is gone)"
+                found.append(Drift(name, problem, "start it", lab.up, "absent"))
+        elif name not in explained.paused and process.stopped_in_group(
+            record.pid, record.create_time
+        ):
+            problem = f"is stopped (SIGSTOP, state T): pid {record.pid}"
+            thaw = _setter(process.thaw_group, record.pid, record.create_time)
+            found.append(Drift(name, problem, "thaw it (SIGCONT)", thaw))
+    return found
+
+
+def _container_drift(lab: LocalLab, name: str) -> list[Drift]:
+    from chaoskit.lab.compose import ComposeLab
+
+    if not isinstance(lab, ComposeLab):
+        return []
+    try:
+        container = lab.container(name)
+    except ChaoskitError:
+        return [Drift(name, "has no container", "create it (compose up)", lab.up, "absent")]
+    status = container.status
+    if status == "paused":
+        return [Drift(name, "is paused (cgroup freezer)", "unpause it", container.unpause)]
+    if status != "running":
+        return [Drift(name, f"is {status}, not running", "start it", container.start, "absent")]
+    return []
+
+
+def _toxiproxy_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+    toxi = lab.toxiproxy()
+    try:
+        proxies = toxi.proxies()
+    except ChaoskitError as exc:
+        return [Drift("toxiproxy", f"does not answer its API ({exc})", "restart it", lab.up)]
+    found = []
+    for region in lab.config.regions:
+        name = region.proxy_name
+        proxy = proxies.get(name)
+        if proxy is None:
+            problem = f"proxy {name} is missing"
+            found.append(Drift("toxiproxy", problem, "create it", lab.configure, "fault"))
+        elif not proxy.enabled and name not in explained.down:
+            problem = f"proxy {name} is disabled (not by chaoskit)"
+            enable = _setter(toxi.set_enabled, name, True)
+            found.append(Drift("toxiproxy", problem, "enable it", enable, "fault"))
+    for name in proxies:
+        for toxic in toxi.toxics(name):
+            if toxic["name"] not in explained.toxics:
+                what = f"toxic {toxic['name']} ({toxic.get('type')}) on proxy {name}"
+                remove = _setter(toxi.remove_toxic, name, toxic["name"])
+                found.append(
+                    Drift("toxiproxy", f"{what} has no ledger entry", "remove it", remove, "fault")
+                )
+    return found
+
+
+def _dns_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+    try:
+        with lab.dns_admin() as admin:
+            faults = admin.faults()
+            names = {r["name"] for r in admin.records() if r.get("type") == "A"}
+    except (ChaoskitError, OSError) as exc:
+        return [Drift("dns", f"does not answer its admin API ({exc})", "restart it", lab.up)]
+    found = []
+    for fault in faults:
+        if fault.get("id") in explained.dns_ids or fault.get("actor") in explained.dns_actors:
+            continue
+        what = f"DNS fault {fault.get('id')} ({fault.get('kind')} on {fault.get('name')})"
+        lift = _lift(lab, str(fault.get("id")))
+        found.append(Drift("dns", f"{what} has no ledger entry", "lift it", lift, "fault"))
+    missing = [r.record for r in lab.config.regions if r.record not in names]
+    if missing:
+        problem = f"lab records missing: {', '.join(missing)}"
+        found.append(Drift("dns", problem, "reload the lab zone", lab.configure, "fault"))
+    return found
+
+
+def _setter(call: Callable[..., Any], *args: Any) -> Callable[[], object]:
+    return lambda: call(*args)
+
+
+def _lift(lab: LocalLab, fault_id: str) -> Callable[[], None]:
+    def lift() -> None:
+        with lab.dns_admin() as admin:
+            admin.lift_fault(fault_id)
+
+    return lift
+
+
+def repair_drift(
+    lab: LocalLab, drift: list[Drift], entries: list[LedgerEntry]
+) -> list[tuple[Drift, bool, str]]:
+    """Repair each drift, then look again: (drift, repaired, detail) for each."""
+    attempted: list[tuple[Drift, str]] = []
+    for item in sorted(drift, key=lambda d: d.level == "fault"):  # thaw before API calls
+        try:
+            item.repair()
+            attempted.append((item, f"{item.remedy}: done"))
+        except Exception as exc:
+            attempted.append((item, f"{item.remedy}: failed ({type(exc).__name__}: {exc})"))
+    remaining = {d.problem for d in find_drift(lab, entries)}
+    return [(item, item.problem not in remaining, detail) for item, detail in attempted]
