@@ -78,12 +78,14 @@ def short_blackout(tmp_path: Path, seconds: int) -> Path:
     )  # fmt: skip
 
 
-def start_run(lab: LocalLab, experiment: Path, out: Path) -> subprocess.Popen[str]:
+def start_run(
+    lab: LocalLab, experiment: Path, out: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
          str(experiment), "--out", str(out), "--no-fresh"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )  # fmt: skip
 
 

@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from chaoskit.experiment.drift import find_drift
+from chaoskit.experiment.injection import KILL_AT_ENV
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
+from chaoskit.lab.process import stopped_in_group
 from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
@@ -195,6 +198,42 @@ def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
     assert_lab_clean(lab)
     again = run_cli("--state-dir", str(lab.state_dir), "status")
     assert "may still be active" not in again.stderr
+
+
+def test_a_run_killed_the_instant_it_paused_a_service_leaves_nothing_frozen(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    """The reported defect: five faults, the controller SIGKILLed right after SIGSTOP."""
+    experiment = tmp_path / "five.yaml"
+    experiment.write_text(
+        """title: five faults
+method:
+  - {at: 0.5s, fault: dns.blank, target: dynamodb.us-west-2.lab.test, duration: 3s}
+  - {at: 0.5s, fault: toxiproxy.latency, target: dynamodb-us-east-1, duration: 3s,
+     params: {latency: 200}}
+  - {at: 0.5s, fault: toxiproxy.down, target: dynamodb-us-west-2, duration: 3s}
+  - {at: 0.5s, fault: process.kill, target: fleet, duration: 3s}
+  - {at: 1s, fault: process.pause, target: status, duration: 3s}
+"""
+    )
+    proc = start_run(
+        lab, experiment, tmp_path / "reports", {KILL_AT_ENV: "after-effect:process.pause"}
+    )
+    assert proc.wait(90) == -signal.SIGKILL
+    entries = Ledger(lab.state_dir).entries()
+    assert sorted(e.kind for e in entries) == [
+        "dns.blank", "process.kill", "process.pause", "toxiproxy.down", "toxiproxy.latency"
+    ]  # fmt: skip
+    status = lab.state.components["status"]
+    assert stopped_in_group(status.pid, status.create_time)  # killed while it is frozen
+    expires = max(e.expires_at for e in entries)
+    assert wait_until(lambda: not find_drift(lab, []) or time.time() > expires + 20, 40)
+    assert find_drift(lab, []) == [], "the lab did not end every fault by itself"
+    assert not stopped_in_group(status.pid, status.create_time)
+    done = run_cli("--state-dir", str(lab.state_dir), "recover")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_lab_clean(lab)
+    assert all(c["healthy"] for c in lab.status()["components"].values())
 
 
 def test_ctrl_c_reverts_everything_and_exits_3(lab: LocalLab, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from chaoskit.experiment.faults.base import FaultKind, NoParams
 from chaoskit.experiment.handles import ProcessHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab import process
+from chaoskit.lab.components import health_check
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 
 if TYPE_CHECKING:
@@ -62,10 +63,15 @@ def _restart_if_down(lab: LocalLab, entry: LedgerEntry) -> None:
     lab.up()
 
 
-def _running(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _serving(lab: LocalLab, entry: LedgerEntry) -> bool:
+    """Started again and answering its health check (not merely a new pid)."""
     lab.refresh()
     record = lab.state.components.get(entry.target)
-    return record is not None and process.is_running(record.pid, record.create_time)
+    return (
+        record is not None
+        and process.is_running(record.pid, record.create_time)
+        and health_check(entry.target, lab.config, lab.state_dir)()
+    )
 
 
 def _inject_pause(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
@@ -110,7 +116,7 @@ PROCESS_FAULTS = [
         "SIGKILLs the component; revert starts it again",
         _inject_kill,
         _restart_if_down,
-        _running,
+        _serving,
     ),
     _kind(
         "pause",
@@ -124,6 +130,6 @@ PROCESS_FAULTS = [
         "stops the component and starts it again at once",
         _inject_restart,
         _restart_if_down,
-        _running,
+        _serving,
     ),
 ]
