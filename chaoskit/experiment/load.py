@@ -9,16 +9,13 @@ import difflib
 import fnmatch
 import types
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from chaoskit._errors import InvalidInput
+from chaoskit._input import InputInvalid, Problem, read_text
+from chaoskit._yaml import YamlMap, load_yaml, locate
 from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.model import Experiment
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
@@ -36,22 +33,8 @@ __all__ = [
 Loc = tuple[int | str, ...]
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    col: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.field}: {self.message}"
-
-
-class ExperimentInvalid(InvalidInput):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+ExperimentInvalid = InputInvalid
+"""Every problem of an experiment (or a plan) file; the name the callers know."""
 
 
 def _field_name(loc: Loc) -> str:
@@ -62,20 +45,7 @@ def _field_name(loc: Loc) -> str:
 
 
 def _locate(root: Any, loc: Loc) -> tuple[int, int]:
-    """Line and column (1-based) of the deepest node of ``loc`` present in the YAML."""
-    line, col, node = 1, 1, root
-    for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            key_line, key_col = node.lc.key(part)
-            line, col, node = key_line + 1, key_col + 1, node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            item_line, item_col = node.lc.item(part)
-            line, col, node = item_line + 1, item_col + 1, node[part]
-        elif isinstance(part, str) and part[:1].isupper():
-            continue  # a union branch pydantic names in the location
-        else:
-            break
-    return line, col
+    return locate(root, loc)
 
 
 def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
@@ -278,26 +248,11 @@ def _probe_problems(
     return problems
 
 
-def read_yaml_mapping(path: Path, what: str) -> CommentedMap:
+def read_yaml_mapping(path: Path, what: str) -> YamlMap:
     """The YAML mapping in ``path`` with line numbers kept, or ExperimentInvalid."""
-    file = str(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ExperimentInvalid(
-            [Problem(file, 1, 1, "(file)", f"cannot read: {exc.strerror}")]
-        ) from None
-    try:
-        root = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"not valid YAML: {exc.problem or exc.context}"
-        raise ExperimentInvalid([Problem(file, line, col, "(yaml)", message)]) from None
-    except YAMLError as exc:
-        raise ExperimentInvalid([Problem(file, 1, 1, "(yaml)", f"not valid YAML: {exc}")]) from None
-    if not isinstance(root, CommentedMap):
-        raise ExperimentInvalid([Problem(file, 1, 1, "(file)", f"{what}")])
+    root = load_yaml(read_text(path), str(path))
+    if not isinstance(root, YamlMap):
+        raise ExperimentInvalid([Problem(str(path), 1, 1, "(file)", what)])
     return root
 
 

@@ -13,15 +13,19 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.injection import BOUNDARIES
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.compose import ComposeLab
 from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.services.resilience.settings import ServiceProfile
+from tests.experiment.kill_checks import check_boundary
 from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
@@ -198,3 +202,54 @@ def test_a_killed_controller_leaves_a_paused_container_to_the_watchdog(
     done = run_cli("--state-dir", str(compose_lab.state_dir), "recover")
     assert done.returncode == 0, done.stdout + done.stderr
     assert_lab_clean(compose_lab)
+
+
+COMPOSE_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("container.kill", "status", {}),
+    ("container.stop", "status", {}),
+    ("container.pause", "status", {}),
+    ("container.restart", "status", {}),
+    ("container.disconnect", "status", {"network": "lab"}),
+]
+
+
+def test_every_compose_only_kind_is_covered() -> None:
+    only = {k for k, kind in REGISTRY.items() if kind.backends == ("compose",)}
+    assert only == {kind for kind, _, _ in COMPOSE_CASES}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+@pytest.mark.parametrize(
+    ("kind", "target", "params"), COMPOSE_CASES, ids=[c[0] for c in COMPOSE_CASES]
+)
+def test_a_controller_killed_at_a_boundary_leaves_no_container_fault(
+    compose_lab: ComposeLab, boundary: str, kind: str, target: str, params: dict[str, Any]
+) -> None:
+    check_boundary(compose_lab, boundary, kind, target, params)
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "params"),
+    [("dns.blank", "dynamodb.us-east-1.lab.test.", {}),
+     ("toxiproxy.latency", "dynamodb-us-east-1", {"latency": 100}),
+     ("toxiproxy.down", "dynamodb-us-east-1", {})],
+    ids=["dns.blank", "toxiproxy.latency", "toxiproxy.down"],
+)  # fmt: skip
+def test_shared_kinds_killed_after_their_effect_end_on_compose(
+    compose_lab: ComposeLab, kind: str, target: str, params: dict[str, Any]
+) -> None:
+    check_boundary(compose_lab, "after-effect", kind, target, params)
+
+
+def test_recover_unpauses_a_container_paused_by_hand(compose_lab: ComposeLab) -> None:
+    compose_lab.container("orders").pause()
+    status = run_cli("--state-dir", str(compose_lab.state_dir), "status", "--json")
+    assert status.returncode == 1
+    drift = json.loads(status.stdout)["drift"]
+    assert [(d["component"], d["problem"]) for d in drift] == [
+        ("orders", "is paused (cgroup freezer)")
+    ]
+    done = run_cli("--state-dir", str(compose_lab.state_dir), "recover")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "unpause it: done" in done.stdout
+    assert compose_lab.container("orders").status == "running"

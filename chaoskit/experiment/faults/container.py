@@ -15,7 +15,9 @@ from chaoskit._errors import InvalidInput
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.handles import ContainerHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab.components import health_check
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
+from chaoskit.lab.health import wait_until
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["CONTAINER_FAULTS"]
 
 STOP_TIMEOUT_S = 5
+START_TIMEOUT_S = 60.0
 
 
 class DisconnectParams(Params):
@@ -62,17 +65,20 @@ def _container(lab: LocalLab, entry: LedgerEntry) -> Container:
         return compose.container(handle.service)
 
 
-def _running(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _serving(lab: LocalLab, entry: LedgerEntry) -> bool:
+    """Running again and answering its health check (not merely started)."""
     status: str = _container(lab, entry).status
-    return status == "running"
+    return status == "running" and health_check(entry.target, lab.config, lab.state_dir)()
 
 
 def _start(lab: LocalLab, entry: LedgerEntry) -> None:
+    """Started (or unpaused) and, like a process the lab starts, waited on until healthy."""
     container = _container(lab, entry)
     if container.status == "paused":
         container.unpause()
     elif container.status != "running":
         container.start()
+    wait_until(health_check(entry.target, lab.config, lab.state_dir), START_TIMEOUT_S, 0.2)
 
 
 def _calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry, Params], None]:
@@ -126,7 +132,7 @@ def _kind(
     summary: str,
     inject: Callable[[LocalLab, LedgerEntry, Any], None],
     revert: Callable[[LocalLab, LedgerEntry], None] = _start,
-    is_reverted: Callable[[LocalLab, LedgerEntry], bool] = _running,
+    is_reverted: Callable[[LocalLab, LedgerEntry], bool] = _serving,
     params: type[Params] = NoParams,
     prepare: Callable[[LocalLab, LedgerEntry, Any], ContainerHandle] = _prepare,
 ) -> FaultKind[Any, ContainerHandle]:

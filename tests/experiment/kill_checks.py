@@ -1,0 +1,85 @@
+"""Killing a one-fault controller at a boundary, and checking the lab ends the fault by
+itself and that ``recover`` finds it as it should be (shared by both backends' tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from chaoskit.automation.live import read_control
+from chaoskit.experiment.drift import find_drift
+from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.injection import KILL_AT_ENV
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
+from chaoskit.experiment.recover import recover
+from chaoskit.lab import LocalLab
+from tests.experiment.kill_harness import RUN
+from tests.helpers import assert_lab_clean
+
+ROOT = Path(__file__).resolve().parents[2]
+DURATION_S, GRACE_S = 0.6, 0.3
+
+
+def kill_at(
+    lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.experiment.kill_harness", str(lab.state_dir), kind,
+         target, json.dumps(params), str(DURATION_S), str(GRACE_S)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, KILL_AT_ENV: f"{boundary}:{kind}"},
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
+    return done
+
+
+def ours(lab: LocalLab) -> list[LedgerEntry]:
+    return [e for e in Ledger(lab.state_dir).entries() if e.run == RUN]
+
+
+def ended_by_the_lab(lab: LocalLab, entry: LedgerEntry) -> bool:
+    """Whether the fault is over without any controller: reverted, or (the automation's own
+    expiry) ignored by the automation past its expiry."""
+    if entry.kind == "dns.enactor_delay":
+        delay = read_control(lab.state_dir).get("delays", {}).get(entry.target)
+        return not delay or delay["expires_at"] <= time.time()
+    return REGISTRY[entry.kind].is_reverted(lab, entry)
+
+
+def wait_until_ended(lab: LocalLab, entry: LedgerEntry) -> None:
+    deadline = entry.expires_at + 15
+    while time.time() < deadline:
+        if ended_by_the_lab(lab, entry) and not find_drift(lab, ours(lab)):
+            return
+        time.sleep(0.1)
+    drift = [d.describe() for d in find_drift(lab, ours(lab))]
+    raise AssertionError(f"{entry.kind} still in force {entry.expires_at + 15 - time.time():.1f}s"
+                         f" after its expiry + 15 s; drift: {drift}")  # fmt: skip
+
+
+def check_boundary(
+    lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]
+) -> None:
+    kill_at(lab, boundary, kind, target, params)
+    entries = ours(lab)
+    if boundary == "before-ledger":
+        assert entries == []
+        assert find_drift(lab, []) == []  # nothing was done
+        return
+    (entry,) = entries
+    assert entry.handle is not None and entry.handle.type  # all the revert needs, up front
+    if boundary == "after-effect" and kind != "process.restart":
+        assert not ended_by_the_lab(lab, entry), "the fault should be in force"
+    wait_until_ended(lab, entry)
+    done = recover(lab)
+    assert done.ok and done.drift == [], (done.entries, done.drift)
+    assert find_drift(lab, []) == []
+    assert_lab_clean(lab)
+    unhealthy = [n for n, c in lab.status()["components"].items() if not c["healthy"]]
+    assert unhealthy == []
