@@ -23,7 +23,7 @@ import yaml
 
 from chaoskit._input import InputInvalid, Problem
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "YamlList", "YamlMap", "load_yaml", "locate"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "YamlList", "YamlMap", "bad_character", "load_yaml", "locate"]
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64
@@ -105,7 +105,7 @@ def _position(mark: Any) -> Position:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
-def _bad_character(text: str) -> str | None:
+def bad_character(text: str) -> str | None:
     for char in text:
         code = ord(char)
         if char in "\t\n" or 0x20 <= code < 0x7F:
@@ -144,7 +144,7 @@ class _Builder:
         except (ValueError, yaml.YAMLError) as exc:
             raise self.problem(event.start_mark, f"cannot read this value: {exc}") from None
         if isinstance(value, str):
-            bad = _bad_character(value)
+            bad = bad_character(value)
             if bad:
                 raise self.problem(event.start_mark, bad)
         return value

@@ -33,7 +33,7 @@ OutcomeKind = Literal["blank", "nxdomain", "servfail", "refused", "drop"]
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NoParams(_Params):
@@ -81,7 +81,7 @@ FAULT_KINDS = tuple(_PARAMS_BY_KIND)
 class FaultSpec(BaseModel):
     """The envelope of a fault request, as the admin API and the CLI accept it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: Annotated[str, Field(description="one of " + ", ".join(FAULT_KINDS))]
     name: Annotated[str, Field(min_length=1, max_length=255, description="name or glob")]

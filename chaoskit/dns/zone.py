@@ -13,6 +13,8 @@ import dns.zone
 from dnslib import QTYPE, RR
 
 from chaoskit._errors import ZoneFileError
+from chaoskit._input import InputInvalid, read_text
+from chaoskit.dns.zone_checks import check_zone_text
 
 __all__ = ["SUPPORTED_TYPES", "Zone", "load_zone_file", "normalise_name", "parse_rrset"]
 
@@ -44,9 +46,17 @@ def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
     """Parse one zone file; the origin comes from ``$ORIGIN`` or the SOA owner when not given."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ZoneFileError(f"{path}: cannot read zone file: {exc.strerror}") from exc
+        text = read_text(path)
+    except InputInvalid as exc:
+        raise ZoneFileError(str(exc)) from None
+    problems = check_zone_text(text, normalise_name(origin) if origin else None)
+    if problems:
+        lines = text.splitlines()
+        raise ZoneFileError("\n".join(
+            f"{path}:{line}: (zone): {message}: {lines[line - 1].strip()}"
+            if 0 < line <= len(lines) else f"{path}:{line}: (zone): {message}"
+            for line, message in problems
+        ))  # fmt: skip
     try:
         parsed = dns.zone.from_text(
             text, origin=origin, relativize=False, filename=str(path), check_origin=True
@@ -58,8 +68,9 @@ def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
     except dns.zone.NoNS as exc:
         raise ZoneFileError(f"{path}: zone has no NS record at its origin") from exc
     except dns.exception.DNSException as exc:
-        raise ZoneFileError(f"{path}: {exc}") from exc
-    assert parsed.origin is not None  # a zone without an origin fails to parse above
+        raise ZoneFileError(f"{path}:1: (zone): {exc}") from exc
+    if parsed.origin is None:
+        raise ZoneFileError(f"{path}:1: (zone): no origin: give $ORIGIN or an absolute SOA owner")
     zone_origin = normalise_name(parsed.origin.to_text())
     rrsets: dict[tuple[str, str], list[RR]] = {}
     soa: RR | None = None
@@ -72,7 +83,8 @@ def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
         rrsets.setdefault((owner, rtype), []).append(record)
         if rtype == "SOA" and owner == zone_origin:
             soa = record
-    assert soa is not None  # check_origin guarantees it
+    if soa is None:
+        raise ZoneFileError(f"{path}:1: (zone): no SOA record at the origin {zone_origin}")
     return Zone(origin=zone_origin, soa=soa, rrsets=rrsets, source=path)
 
 

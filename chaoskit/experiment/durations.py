@@ -3,6 +3,7 @@ a number of seconds."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -24,6 +25,8 @@ def parse_duration(value: object) -> float:
         seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
     else:
         raise ValueError(f"expected a duration such as 10s, 500ms or 2m, got {value!r}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"a duration must be a finite number of seconds, got {value!r}")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds

@@ -25,9 +25,18 @@ from chaoskit.experiment.ledger import Ledger, LedgerEntry
 if TYPE_CHECKING:
     from chaoskit.lab.local import LocalLab
 
-__all__ = ["BOUNDARIES", "KILL_AT_ENV", "RevertOutcome", "inject_fault", "revert_fault"]
+__all__ = [
+    "BOUNDARIES",
+    "EXPIRY_GRACE_S",
+    "KILL_AT_ENV",
+    "RevertOutcome",
+    "inject_fault",
+    "revert_fault",
+]
 
 KILL_AT_ENV = "CHAOSKIT_KILL_AT"
+EXPIRY_GRACE_S = 3.0
+"""How long past its planned end the lab-side expiry of a fault is set."""
 BOUNDARIES = ("before-ledger", "after-ledger", "after-effect", "after-revert")
 REVERT_ATTEMPTS = 5
 

@@ -16,8 +16,11 @@ from pydantic import BaseModel, ValidationError
 
 from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._yaml import YamlMap, load_yaml, locate
+from chaoskit.dns.faults import MAX_DURATION_S
 from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
+from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
+from chaoskit.lab.components import LAB_ZONE
 from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 
 __all__ = [
@@ -118,7 +121,7 @@ def _target_ok(target: str, known: list[str], patterns: bool) -> bool:
 
 
 def _reference_problems(
-    file: str, root: Any, experiment: Experiment, config: LabConfig
+    file: str, root: Any, experiment: Experiment, config: LabConfig, variants: bool = True
 ) -> list[Problem]:
     problems: list[Problem] = []
 
@@ -133,6 +136,7 @@ def _reference_problems(
                 f"no service {name!r}; known: {', '.join(SERVICE_NAMES)}",
             )
     fault_names: set[str] = set()
+    earlier_faults: set[str] = set()
     regions = [r.region for r in config.regions]
     for i, step in enumerate(experiment.method):
         if step.name:
@@ -164,6 +168,8 @@ def _reference_problems(
                     f"known: {', '.join(known)}",
                 )
             problems.extend(_param_problems(file, root, ("method", i, "params"), kind, step.params))
+            for where, message in _lab_limits(kind, step, config):
+                problem(("method", i, *where), message)
         if step.fault == "dns.enactor_delay" and experiment.stack.automation == "off":
             problem(("method", i, "fault"),
                     "dns.enactor_delay needs the DNS automation: set stack.automation "
@@ -175,10 +181,10 @@ def _reference_problems(
         ):
             problem(("method", i, "manual", "unattended"),
                     "automation.repair needs stack.automation: legacy or safe")  # fmt: skip
-        if step.rollback is not None and step.rollback != "all":
-            earlier = {s.name for s in experiment.method[:i] if s.fault is not None and s.name}
-            if step.rollback not in earlier:
-                problem(("method", i, "rollback"), f"no earlier fault step named {step.rollback!r}")
+        if step.rollback not in (None, "all") and step.rollback not in earlier_faults:
+            problem(("method", i, "rollback"), f"no earlier fault step named {step.rollback!r}")
+        if step.fault is not None and step.name:
+            earlier_faults.add(step.name)
         if step.probe is not None:
             problems.extend(
                 _probe_problems(file, root, ("method", i, "probe"), step.probe, regions)
@@ -201,6 +207,8 @@ def _reference_problems(
                 problems.extend(_param_problems(
                     file, root, (*loc, "params"), kind, {**changed.params, **change.params}
                 ))  # fmt: skip
+    if variants and not problems:
+        problems += _variant_problems(file, root, experiment, config)
     if experiment.lesson is not None:
         from chaoskit.report.definitions import HEADLINE
 
@@ -214,6 +222,36 @@ def _reference_problems(
     for j, probe in enumerate(experiment.steady_state.probes):
         problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions))
     return problems
+
+
+def _variant_problems(
+    file: str, root: Any, experiment: Experiment, config: LabConfig
+) -> list[Problem]:
+    """Each variant run as the suite would run it: a variant that contradicts its own steps
+    (automation off under an Enactor delay, a backend its faults cannot use) is refused."""
+    problems = []
+    for name in experiment.variants:
+        varied = experiment.variant(name)
+        for found in _reference_problems(file, root, varied, config, variants=False):
+            message = f"variant {name!r} makes {found.field} wrong: {found.message}"
+            problems.append(problem_at(file, root, ("variants", name), message))
+    return problems
+
+
+def _lab_limits(kind: AnyKind, step: Any, config: LabConfig) -> list[tuple[Loc, str]]:
+    """What the lab would refuse at injection, found before anything is injected."""
+    found: list[tuple[Loc, str]] = []
+    if kind.expiry == "dns-server" and (step.duration or 0) + EXPIRY_GRACE_S > MAX_DURATION_S:
+        longest = MAX_DURATION_S - EXPIRY_GRACE_S
+        found.append((("duration",), f"a DNS fault lasts at most {longest:g}s (the DNS server "
+                      f"ends every fault within {MAX_DURATION_S / 3600:g} h)"))  # fmt: skip
+    if kind.kind == "dns.failover":
+        to = str(step.params.get("to", ""))
+        with_address = [r.record for r in config.regions] + [f"ns1.{LAB_ZONE}"]
+        if to and (to if to.endswith(".") else to + ".") not in with_address:
+            found.append((("params", "to"), f"{to!r} has no A record in the lab to fail over "
+                          f"to; names with one: {', '.join(with_address)}"))  # fmt: skip
+    return found
 
 
 def _param_problems(

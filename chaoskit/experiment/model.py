@@ -29,7 +29,7 @@ DEFAULT_WHEN: tuple[ProbeWhen, ...] = ("before", "after")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ServiceChoice(Strict):
@@ -60,7 +60,7 @@ class Slo(Strict):
 
     error_rate_below: float = Field(default=0.01, ge=0, le=1)
     p95_below_ms: float | None = Field(default=300.0, gt=0)
-    window: Duration = 1.0
+    window: Duration = Field(default=1.0, gt=0, description="the sliding window (> 0)")
     availability_target: float = Field(
         default=0.999,
         gt=0,
@@ -132,7 +132,9 @@ class Step(Strict):
     fault: str | None = Field(default=None, description="a fault kind, e.g. dns.blank")
     target: str | None = None
     duration: Duration | None = None
-    probability: float = Field(default=1.0, ge=0, le=1)
+    probability: float = Field(
+        default=1.0, gt=0, le=1, description="share of queries or connections affected"
+    )
     params: dict[str, Any] = Field(default_factory=dict)
     wait: Duration | None = None
     probe: Probe | None = None
@@ -174,7 +176,7 @@ class StopCondition(Strict):
     below: float | None = None
     for_: Duration = Field(default=5.0, alias="for")
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _a_bound(self) -> StopCondition:

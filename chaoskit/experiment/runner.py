@@ -26,7 +26,7 @@ from chaoskit._signals import handling
 from chaoskit._text import slug
 from chaoskit.experiment.analysis import client_outage_s, compute_metrics, first_recovery
 from chaoskit.experiment.faults import REGISTRY
-from chaoskit.experiment.injection import inject_fault, revert_fault
+from chaoskit.experiment.injection import EXPIRY_GRACE_S, inject_fault, revert_fault
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.experiment.loadrun import LocustRun
 from chaoskit.experiment.model import Experiment, Probe, Step, StopCondition
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_CODES", "ExperimentRun", "FaultRecord", "RunOptions", "RunResult"]
 
 EXIT_CODES = {"held": 0, "not_held": 1, "aborted": 3, "interrupted": 3}
-EXPIRY_GRACE_S = 3.0
 TICK_S = 0.02
 SETTLE_TIMEOUT_S = 60.0
 PROBE_URL_PATH = "/orders/chaoskit-probe"

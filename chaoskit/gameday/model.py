@@ -27,7 +27,7 @@ steps:
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import Field, field_validator, model_validator
 
@@ -66,9 +66,7 @@ class Window(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        if value not in available_timezones():  # "America" is a tzdata folder, not a zone
             raise ValueError(
                 f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)"
             ) from None

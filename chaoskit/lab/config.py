@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from chaoskit._errors import InvalidInput, describe_validation_error
+from chaoskit._errors import InvalidInput
 
 __all__ = [
     "SERVICE_NAMES",
@@ -32,7 +31,7 @@ class Endpoint(BaseModel):
     """A host and port: a loopback address, or a private one on a lab container network
     (the compose backend's services see each other at those)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     host: str
     port: int = Field(ge=1, le=65535)
 
@@ -45,6 +44,11 @@ class Endpoint(BaseModel):
             address = ipaddress.ip_address(host)
         except ValueError:
             raise ValueError(f"{host} is not an IP address") from None
+        if address.is_unspecified:
+            raise ValueError(
+                f"{host} is the unspecified address (every interface); give the one loopback "
+                "address the component should listen on"
+            )
         if not (address.is_loopback or address.is_private):
             raise ValueError(
                 f"{host} is neither loopback nor private; the lab listens on loopback "
@@ -59,11 +63,22 @@ class Endpoint(BaseModel):
 class DynamoRegion(BaseModel):
     """One DynamoDB region of the lab: the database, the proxy in front of it, and its name."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    region: str
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    region: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="e.g. us-east-1")
     record: str
     server: Endpoint
     proxy: Endpoint
+
+    @field_validator("record")
+    @classmethod
+    def _in_the_lab_zone(cls, record: str) -> str:
+        name = record.lower() if record.endswith(".") else record.lower() + "."
+        labels = name.rstrip(".").split(".")
+        if not name.endswith(".lab.test.") or not all(
+            re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", label) for label in labels
+        ):
+            raise ValueError(f"{record!r} is not a name in the lab zone (NAME.lab.test)")
+        return name
 
     @property
     def component(self) -> str:
@@ -77,7 +92,7 @@ class DynamoRegion(BaseModel):
 class ServiceEndpoints(BaseModel):
     """Where the sample services listen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     gateway: Endpoint
     orders: Endpoint
     fleet: Endpoint
@@ -91,7 +106,7 @@ class ServiceEndpoints(BaseModel):
 class FleetSettings(BaseModel):
     """The simulated fleet behind the fleet service (a DropletWorkflow Manager in miniature)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     hosts: int = Field(default=150, ge=1, le=10_000)
     heartbeat_s: float = Field(default=1.5, gt=0)
     lease_ttl_s: float = Field(default=4.0, gt=0)
@@ -114,7 +129,7 @@ def _services_on(prefix: str) -> ServiceEndpoints:
 class LabConfig(BaseModel):
     """The whole lab's addresses; load a YAML file with any subset of these to change them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     dns: Endpoint = Endpoint(host="127.0.10.53", port=5353)
     dns_admin: Endpoint = Endpoint(host="127.0.10.53", port=8053)
     toxiproxy: Endpoint = Endpoint(host="127.0.10.2", port=8474)
@@ -168,7 +183,7 @@ class LabConfig(BaseModel):
 class ComposeSettings(BaseModel):
     """Where a compose lab lives: its project, its container network, its published ports."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     project: str = Field(default="chaoskit", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     net: str = Field(default="172.31.53", pattern=r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")
     """The lab network is ``net``.0/24; containers have fixed addresses in it."""
@@ -230,16 +245,68 @@ def _regions_on(prefix: str) -> list[DynamoRegion]:
 
 
 def load_lab_config(path: Path | None) -> LabConfig:
-    """The defaults, or a YAML file's values over them; errors name the file and field."""
+    """The defaults, or a YAML file's values over them; every problem at its line and field,
+    including addresses that are not loopback or are used twice, and duplicate regions."""
     if path is None:
         return LabConfig()
+    from chaoskit._input import InputInvalid, read_text
+    from chaoskit._yaml import YamlMap, load_yaml
+    from chaoskit.experiment.load import Problem, plain, problem_at, schema_problems
+
+    file = str(path)
+    root = load_yaml(read_text(path), file)
+    if root is None:
+        return LabConfig()
+    if not isinstance(root, YamlMap):
+        raise InputInvalid(
+            [Problem(file, 1, 1, "(file)", "a lab config is a mapping of addresses")]
+        )
     try:
-        data = YAML(typ="safe").load(path.read_text()) or {}
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read: {exc.strerror}") from exc
-    except YAMLError as exc:
-        raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        return LabConfig.model_validate(data)
+        config = LabConfig.model_validate(plain(root))
     except ValidationError as exc:
-        raise InvalidInput(f"{path}: {describe_validation_error(exc)}") from exc
+        raise InputInvalid(schema_problems(file, root, exc, LabConfig)) from None
+    problems = [problem_at(file, root, loc, message) for loc, message in layout_problems(config)]
+    if problems:
+        raise InputInvalid(problems)
+    return config
+
+
+def _endpoints(config: LabConfig) -> list[tuple[tuple[int | str, ...], Endpoint]]:
+    found: list[tuple[tuple[int | str, ...], Endpoint]] = [
+        (("dns",), config.dns), (("dns_admin",), config.dns_admin),
+        (("toxiproxy",), config.toxiproxy),
+    ]  # fmt: skip
+    for i, region in enumerate(config.regions):
+        found += [
+            (("regions", i, "server"), region.server),
+            (("regions", i, "proxy"), region.proxy),
+        ]
+    found += [(("services", name), config.services.of(name)) for name in SERVICE_NAMES]
+    return found
+
+
+def layout_problems(config: LabConfig) -> list[tuple[tuple[int | str, ...], str]]:
+    """A local lab listens on loopback only, each address once, each region once."""
+    problems: list[tuple[tuple[int | str, ...], str]] = []
+    seen: dict[tuple[str, int], str] = {}
+    for loc, endpoint in _endpoints(config):
+        where = ".".join(str(part) for part in loc)
+        if (
+            endpoint.host not in ("localhost", "::1")
+            and not ipaddress.ip_address(endpoint.host).is_loopback
+        ):
+            message = f"{endpoint.host} is not a loopback address; the local lab listens on "
+            problems.append(((*loc, "host"), message + "loopback only (127.0.0.0/8 or ::1)"))
+        key = (endpoint.host, endpoint.port)
+        if key in seen:
+            problems.append(((*loc, "port"), f"{endpoint} is also {seen[key]}'s address"))
+        else:
+            seen[key] = where
+    regions: dict[str, int] = {}
+    for i, region in enumerate(config.regions):
+        if region.region in regions:
+            first = regions[region.region]
+            message = f"region {region.region} is given twice (also regions[{first}])"
+            problems.append((("regions", i, "region"), message))
+        regions.setdefault(region.region, i)
+    return problems

@@ -8,14 +8,19 @@ naming the file, the line and what was expected.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chaoskit._errors import InvalidInput, describe_validation_error
+from chaoskit._errors import InvalidInput
+from chaoskit._input import InputInvalid, Problem, read_text
+from chaoskit._yaml import bad_character, load_yaml, locate
 from chaoskit.experiment.report_files import JOURNAL, TIMELINE
 
 __all__ = ["FaultWindow", "Journal", "RunData", "Timeline", "load_run"]
@@ -26,8 +31,12 @@ _NUMERIC = (
 )  # fmt: skip
 
 
+TIMELINE_MAX_BYTES = 64 * 1024 * 1024
+"""About eleven hours of samples at 10 Hz: a timeline is chaoskit's own output, and long."""
+
+
 class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
 
 class FaultWindow(_Loose):
@@ -156,22 +165,63 @@ def load_run(path: Path) -> RunData:
     journal = _read_journal(journal_path)
     timeline_path = path / TIMELINE
     timeline = _read_timeline(timeline_path) if timeline_path.is_file() else Timeline()
+    if journal.status == "completed" and not timeline.t:
+        raise InvalidInput(
+            f"{timeline_path}: no samples, yet the journal says the run completed "
+            f"({journal.verdict!r}); a completed run always records samples: the run "
+            "directory is damaged"
+        )
     return RunData(path, journal, timeline)
 
 
 def _read_journal(path: Path) -> Journal:
+    text = read_text(path)
     try:
-        raw = json.loads(path.read_text())
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason})") from None
+        raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path}:1:1: (file): JSON nested too deeply") from None
     if not isinstance(raw, dict):
-        raise InvalidInput(f"{path}:1: expected a JSON object (a run journal)")
+        raise InvalidInput(f"{path}:1:1: (file): expected a JSON object (a run journal)")
+    for loc, message in _bad_values(raw, ()):
+        raise _located(path, text, loc, message)
     try:
         return Journal.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInput(f"{path}: {describe_validation_error(exc)}") from None
+        problems = [
+            _located(path, text, tuple(e["loc"]), e["msg"]).problems[0] for e in exc.errors()
+        ]
+        raise InputInvalid(problems) from None
+
+
+def _bad_values(
+    value: Any, loc: tuple[int | str, ...]
+) -> Iterator[tuple[tuple[int | str, ...], str]]:
+    """Numbers that are not finite and text that is not text (control characters, lone
+    surrogates), anywhere in the journal."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield loc, f"expected a finite number, got {value}"
+    elif isinstance(value, str):
+        bad = bad_character(value)
+        if bad:
+            yield loc, bad
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _bad_values(item, (*loc, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _bad_values(item, (*loc, i))
+
+
+def _located(path: Path, text: str, loc: tuple[int | str, ...], message: str) -> InputInvalid:
+    """The problem at ``loc``'s line (the JSON read again, as YAML, for its positions)."""
+    try:
+        line, col = locate(load_yaml(text, str(path)), loc)
+    except InvalidInput:
+        line, col = 1, 1
+    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return InputInvalid([Problem(str(path), line, col, name or "(file)", message)])
 
 
 def _numbers(
@@ -180,26 +230,33 @@ def _numbers(
     """A column as numbers (blank: ``None``); a bad cell names its line."""
     try:
         if "" not in cells:
-            return list(map(float, cells))  # the common case, twice as fast
-        return [float(c) if c else None for c in cells]
+            numbers: list[float | None] = list(map(float, cells))  # the common case, faster
+        else:
+            numbers = [float(c) if c else None for c in cells]
+        if all(n is None or math.isfinite(n) for n in numbers):
+            return numbers
     except ValueError:
         pass
     for line, cell in enumerate(cells, start=2):
         try:
-            float(cell or "0")
+            finite = math.isfinite(float(cell or "0"))
         except ValueError:
+            finite = False
+        if not finite:
             raise InvalidInput(
-                f"{path}:{line}: column {column}: expected a number, got {cell!r}"
+                f"{path}:{line}: column {column}: expected a finite number, got {cell!r}"
             ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _read_timeline(path: Path) -> Timeline:
     timeline = Timeline()
-    with path.open(newline="") as source:
-        reader = csv.reader(source)
+    try:
+        reader = csv.reader(io.StringIO(read_text(path, TIMELINE_MAX_BYTES), newline=""))
         header = next(reader, None)
         rows = list(reader)
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}:{reader.line_num}: not CSV: {exc}") from None
     if header is None:
         return timeline
     if "t" not in header:
@@ -244,4 +301,6 @@ def _failures(cell: str, path: Path, line: int) -> dict[str, int]:
         raise InvalidInput(
             f"{path}:{line}: column failures: expected a JSON object of kind to count"
         )
-    return {str(k): int(v) for k, v in parsed.items()}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in parsed.values()):
+        raise InvalidInput(f"{path}:{line}: column failures: expected whole counts, got {cell!r}")
+    return {str(k): v for k, v in parsed.items()}

@@ -146,8 +146,8 @@ def _bad_cell(run_dir: Path) -> None:
     [
         (lambda d: (d / "journal.json").unlink(), "journal.json: missing"),
         (_bad_json, "journal.json:3:1: invalid JSON"),
-        (_missing_fields, "journal.json: source: Field required"),
-        (_bad_cell, "timeline.csv:5: column error_rate: expected a number, got 'lots'"),
+        (_missing_fields, "journal.json:1:1: source: Field required"),
+        (_bad_cell, "timeline.csv:5: column error_rate: expected a finite number, got 'lots'"),
     ],
     ids=["no-journal", "bad-json", "missing-field", "bad-csv-value"],
 )

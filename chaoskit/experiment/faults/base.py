@@ -19,7 +19,7 @@ __all__ = ["FaultKind", "NoParams", "Params", "registry_of"]
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NoParams(Params):

@@ -39,7 +39,7 @@ ProfileName = Literal["naive", "resilient"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RetrySettings(_Strict):
