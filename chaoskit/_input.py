@@ -17,7 +17,7 @@ from pathlib import Path
 
 from chaoskit._errors import InvalidInput
 
-__all__ = ["MAX_BYTES", "InputInvalid", "Problem", "line_col", "read_text"]
+__all__ = ["MAX_BYTES", "InputInvalid", "Problem", "line_col", "printable", "read_text"]
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -33,7 +33,19 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.field}: {self.message}"
+        where = f"{printable(self.file)}:{self.line}:{self.col}"
+        return f"{where}: {printable(self.field)}: {printable(self.message)}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal and one line: control characters, line breaks and lone
+    surrogates written as escapes (a file's bytes never drive the user's terminal)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode()
+        for char in text
+    )
 
 
 class InputInvalid(InvalidInput):

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from chaoskit._input import InputInvalid, Problem
+from chaoskit._input import InputInvalid, Problem, line_col
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "YamlList", "YamlMap", "bad_character", "load_yaml", "locate"]
 
@@ -183,6 +183,9 @@ class _Builder:
                 if event.anchor is not None:
                     self.anchors[event.anchor] = (value, 1)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if event.tag not in (None, "!", f"{_CORE}map", f"{_CORE}seq"):
+                    message = f"the tag {event.tag} is not read (only YAML's core types are)"
+                    raise self.problem(event.start_mark, message)
                 if len(stack) >= MAX_DEPTH:
                     raise self.problem(event.start_mark, f"nested more than {MAX_DEPTH} levels")
                 start = _position(event.start_mark)
@@ -251,6 +254,12 @@ def load_yaml(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "not valid YAML"
         raise builder.problem(mark, f"not valid YAML: {message}") from None
+    except yaml.reader.ReaderError as exc:
+        line, col = line_col(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"not valid YAML: character U+{code:04X} is not allowed in YAML"
+        problem = Problem(file, line, col, "(yaml)", message)
+        raise InputInvalid([problem]) from None
     except yaml.YAMLError as exc:
         raise builder.problem(None, f"not valid YAML: {exc}") from None
 

@@ -13,7 +13,7 @@ import dns.zone
 from dnslib import QTYPE, RR
 
 from chaoskit._errors import ZoneFileError
-from chaoskit._input import InputInvalid, read_text
+from chaoskit._input import InputInvalid, printable, read_text
 from chaoskit.dns.zone_checks import check_zone_text
 
 __all__ = ["SUPPORTED_TYPES", "Zone", "load_zone_file", "normalise_name", "parse_rrset"]
@@ -53,7 +53,7 @@ def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
     if problems:
         lines = text.splitlines()
         raise ZoneFileError("\n".join(
-            f"{path}:{line}: (zone): {message}: {lines[line - 1].strip()}"
+            f"{path}:{line}: (zone): {message}: {printable(lines[line - 1].strip())}"
             if 0 < line <= len(lines) else f"{path}:{line}: (zone): {message}"
             for line, message in problems
         ))  # fmt: skip
