@@ -63,7 +63,6 @@ def _root(
 def _register() -> None:
     from chaoskit.cli import (
         automation,
-        demo,
         dns,
         experiment,
         gameday,
@@ -71,13 +70,14 @@ def _register() -> None:
         report,
         schedule,
         suite,
+        walkthrough,
     )
 
     lab.register(app)
     experiment.register(app)
     report.register(app)
     schedule.register(app)
-    demo.register(app)
+    walkthrough.register(app)
     app.add_typer(dns.app, name="dns")
     app.add_typer(gameday.app, name="gameday")
     app.add_typer(automation.app, name="automation")

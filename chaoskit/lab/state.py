@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from chaoskit._errors import InvalidInput
+from chaoskit._input import read_text
 from chaoskit.lab.config import ComposeSettings, LabConfig
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -46,7 +48,15 @@ class LabState(BaseModel):
         path = cls.path(state_dir)
         if not path.exists():
             return None
-        return cls.model_validate_json(path.read_text())
+        try:
+            return cls.model_validate_json(read_text(path))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(file)"
+            raise InvalidInput(
+                f"{path}: the lab's state file is damaged ({where}: {first['msg']}); "
+                "it is chaoskit's own file: restore it, or stop the lab's processes and remove it"
+            ) from None
 
     def save(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)

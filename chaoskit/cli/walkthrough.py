@@ -1,4 +1,5 @@
-"""``chaoskit demo``: the main job, end to end, on the embedded default backend."""
+"""``chaoskit walkthrough``: a one-minute guided look at the lab (one record blanked and
+restored, recovery measured). The demo of the main job is ``./scripts/demo``."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ __all__ = ["register"]
 out = console()
 
 
-def demo(
+def walkthrough(
     ctx: typer.Context,
     keep: Annotated[bool, typer.Option(help="Leave the lab running afterwards.")] = False,
     blank_seconds: Annotated[float, typer.Option(help="How long the record stays empty.")] = 3.0,
 ) -> None:
-    """Bring the lab up, show its status, empty the DynamoDB record, measure recovery, tear down."""
+    """A guided look: lab up, its status, the DynamoDB record emptied and restored, recovery
+    measured, lab down. (The full demo, naive vs resilient with reports, is ./scripts/demo.)"""
     from chaoskit.cli.lab import _print_status
     from chaoskit.lab import LocalLab
     from chaoskit.walkthrough import run_walkthrough
@@ -35,4 +37,4 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(demo)
+    app.command()(walkthrough)

@@ -1,0 +1,20 @@
+"""The fault registry: one name, one kind; every kind reads its handle before it acts."""
+
+from __future__ import annotations
+
+import pytest
+
+from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.faults.base import registry_of
+
+
+def test_the_registry_refuses_a_kind_registered_twice() -> None:
+    blank = REGISTRY["dns.blank"]
+    with pytest.raises(ValueError, match=r"'dns\.blank' is registered twice"):
+        registry_of([blank, REGISTRY["dns.nxdomain"], blank])
+
+
+def test_every_kind_prepares_before_it_injects() -> None:
+    for name, kind in REGISTRY.items():
+        assert kind.prepare is not kind.inject, name
+        assert kind.params.model_config.get("allow_inf_nan") is False, name
