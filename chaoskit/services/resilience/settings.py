@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from chaoskit._errors import InvalidInput, describe_validation_error
 from chaoskit._keyvalues import parse_key_values
@@ -183,10 +181,10 @@ def resilience_from_env(environ: dict[str, str] | None = None) -> Resilience:
     env = os.environ if environ is None else environ
     overrides: dict[str, Any] = {}
     if path := env.get("CHAOSKIT_RESILIENCE_FILE"):
-        try:
-            loaded = YAML(typ="safe").load(Path(path).read_text()) or {}
-        except (OSError, YAMLError) as exc:
-            raise InvalidInput(f"{path}: cannot read resilience overrides: {exc}") from exc
+        from chaoskit._input import read_text
+        from chaoskit._yaml import load_yaml
+
+        loaded = load_yaml(read_text(Path(path)), path) or {}
         overrides.update(_flatten(loaded))
     if raw := env.get("CHAOSKIT_RESILIENCE"):
         try:
