@@ -162,10 +162,13 @@ def recover(ctx: typer.Context) -> None:
     disabled proxy, a toxic or DNS fault with no ledger entry). Exit 1 if anything is left."""
     from chaoskit.cli._shared import plain_printer
     from chaoskit.experiment.recover import recover as do_recover
+    from chaoskit.lab.lock import LabLock
     from chaoskit.lab.open import open_lab
 
     echo = plain_printer(out)
-    done = do_recover(open_lab(ctx.obj["state_dir"], auto_default="local"))
+    state_dir = ctx.obj["state_dir"]
+    with LabLock(state_dir).held("chaoskit recover"):  # a live run reverts its own faults
+        done = do_recover(open_lab(state_dir, auto_default="local"))
     if done.quarantined is not None:
         echo(f"the ledger was unreadable; moved aside to {done.quarantined}")
     if done.nothing_to_do:

@@ -6,17 +6,20 @@ not serve without a line. This scan walks the file line by line (``$ORIGIN``, ow
 carried over, parentheses, comments) and refuses, at the line: a relative ``$ORIGIN``,
 ``$GENERATE`` ranges over :data:`MAX_GENERATED` names, names over 255 octets or labels over
 63, owners outside the zone, a second SOA, types chaoskit does not serve, CNAME beside
-other data, and CNAME loops.
+other data, CNAME loops, and more than :data:`MAX_RECORDS` records.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["MAX_GENERATED", "ZoneLine", "check_zone_text"]
+__all__ = ["MAX_GENERATED", "MAX_RECORDS", "ZoneLine", "check_zone_text"]
 
 MAX_GENERATED = 65_536
+MAX_RECORDS = 50_000
+"""A lab zone, not a TLD: more records than this are refused before dnspython reads them."""
 CLASSES = {"IN", "CH", "HS", "CS"}
 _TTL = re.compile(r"^\d+[smhdwSMHDW]?(\d+[smhdwSMHDW])*$")
 _RANGE = re.compile(r"^(\d+)-(\d+)(?:/(\d+))?$")
@@ -48,9 +51,8 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def _logical_lines(text: str) -> list[tuple[int, str, bool]]:
+def _logical_lines(text: str) -> Iterator[tuple[int, str, bool]]:
     """(first line number, content, starts with blank) with parentheses joined."""
-    out: list[tuple[int, str, bool]] = []
     pending: tuple[int, str, bool] | None = None
     depth = 0
     for number, raw in enumerate(text.splitlines(), 1):
@@ -64,11 +66,10 @@ def _logical_lines(text: str) -> list[tuple[int, str, bool]]:
         depth += content.count("(") - content.count(")")
         if depth <= 0:
             line, joined, blank = pending
-            out.append((line, joined.replace("(", " ").replace(")", " "), blank))
+            yield line, joined.replace("(", " ").replace(")", " "), blank
             pending, depth = None, 0
     if pending is not None:
-        out.append((pending[0], pending[1].replace("(", " ").replace(")", " "), pending[2]))
-    return out
+        yield pending[0], pending[1].replace("(", " ").replace(")", " "), pending[2]
 
 
 def _absolute(name: str, origin: str | None) -> str | None:
@@ -128,6 +129,8 @@ def check_zone_text(text: str, origin: str | None) -> list[tuple[int, str]]:
         if rtype == "SOA" and scan.zone_origin is None:
             scan.zone_origin = owner
         scan.records.append(ZoneLine(number, owner, rtype, tokens[1:]))
+        if len(scan.records) > MAX_RECORDS:
+            return [(number, f"more than {MAX_RECORDS:,} records; a lab zone holds up to that")]
     problems += _record_problems(scan)
     if not scan.records and not problems:
         problems.append((1, "the zone file has no records (it needs an SOA and an NS)"))

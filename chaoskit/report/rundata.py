@@ -8,7 +8,6 @@ naming the file, the line and what was expected.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 from collections.abc import Iterator
@@ -224,70 +223,63 @@ def _located(path: Path, text: str, loc: tuple[int | str, ...], message: str) ->
     return InputInvalid([Problem(str(path), line, col, name or "(file)", message)])
 
 
-def _numbers(
-    cells: tuple[str, ...], path: Path, column: str, required: bool = False
-) -> list[float | None]:
-    """A column as numbers (blank: ``None``); a bad cell names its line."""
-    try:
-        if "" not in cells:
-            numbers: list[float | None] = list(map(float, cells))  # the common case, faster
-        else:
-            numbers = [float(c) if c else None for c in cells]
-        if all(n is None or math.isfinite(n) for n in numbers):
-            return numbers
-    except ValueError:
-        pass
-    for line, cell in enumerate(cells, start=2):
-        try:
-            finite = math.isfinite(float(cell or "0"))
-        except ValueError:
-            finite = False
-        if not finite:
-            raise InvalidInput(
-                f"{path}:{line}: column {column}: expected a finite number, got {cell!r}"
-            ) from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def _read_timeline(path: Path) -> Timeline:
+    """The samples, read row by row into columns: numbers converted (and checked) as they
+    come, text shared between rows, so memory stays a small multiple of the file."""
     timeline = Timeline()
+    reader = csv.reader(read_text(path, TIMELINE_MAX_BYTES).splitlines(keepends=True))
     try:
-        reader = csv.reader(io.StringIO(read_text(path, TIMELINE_MAX_BYTES), newline=""))
         header = next(reader, None)
-        rows = list(reader)
+        if header is None:
+            return timeline
+        if "t" not in header:
+            raise InvalidInput(f"{path}:1: expected a header row with a 't' column")
+        numeric = [c in _NUMERIC or c.startswith("svc_") for c in header]
+        columns: list[list[Any]] = [[] for _ in header]
+        shared: dict[str, str] = {}
+        for row in reader:
+            if len(row) != len(header):
+                raise InvalidInput(
+                    f"{path}:{reader.line_num}: expected {len(header)} fields, found {len(row)}"
+                )
+            for i, cell in enumerate(row):
+                if numeric[i]:
+                    columns[i].append(_number(cell, path, reader.line_num, header[i]))
+                else:
+                    columns[i].append(shared.setdefault(cell, cell))
     except csv.Error as exc:
         raise InvalidInput(f"{path}:{reader.line_num}: not CSV: {exc}") from None
-    if header is None:
-        return timeline
-    if "t" not in header:
-        raise InvalidInput(f"{path}:1: expected a header row with a 't' column")
-    for line, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise InvalidInput(f"{path}:{line}: expected {len(header)} fields, found {len(row)}")
-    columns = dict(zip(header, zip(*rows, strict=True), strict=True)) if rows else {}
-    if not columns:
-        return timeline
-    times = _numbers(columns["t"], path, "t")
+    by_name = dict(zip(header, columns, strict=True))
+    times = by_name["t"]
     missing = next((i for i, t in enumerate(times) if t is None), None)
     if missing is not None:
         raise InvalidInput(f"{path}:{missing + 2}: column t: expected a number, found nothing")
-    timeline.t = [t for t in times if t is not None]
-    timeline.numbers = {
-        c: _numbers(columns[c], path, c) for c in _NUMERIC if c in columns and c != "t"
-    }
-    timeline.services = {
-        c.removeprefix("svc_"): _numbers(columns[c], path, c)
-        for c in header
-        if c.startswith("svc_")
-    }
-    blank = ("",) * len(rows)
-    timeline.phase = list(columns.get("phase", blank))
-    timeline.dns_answer = list(columns.get("dns_answer", blank))
-    timeline.good = [g == "True" for g in columns.get("good", blank)]
+    timeline.t = times
+    timeline.numbers = {c: by_name[c] for c in _NUMERIC if c in by_name and c != "t"}
+    timeline.services = {c.removeprefix("svc_"): by_name[c] for c in header if c.startswith("svc_")}
+    blank = [""] * len(times)
+    timeline.phase = by_name.get("phase", blank)
+    timeline.dns_answer = by_name.get("dns_answer", blank)
+    timeline.good = [g == "True" for g in by_name.get("good", blank)]
     timeline.failures = [
-        _failures(cell, path, line) for line, cell in enumerate(columns.get("failures", blank), 2)
+        _failures(cell, path, line) for line, cell in enumerate(by_name.get("failures", blank), 2)
     ]
     return timeline
+
+
+def _number(cell: str, path: Path, line: int, column: str) -> float | None:
+    """A cell as a finite number (blank: ``None``); anything else names its line."""
+    if not cell:
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise InvalidInput(
+            f"{path}:{line}: column {column}: expected a finite number, got {cell!r}"
+        )
+    return value
 
 
 def _failures(cell: str, path: Path, line: int) -> dict[str, int]:

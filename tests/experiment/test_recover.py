@@ -97,3 +97,12 @@ def test_a_damaged_ledger_is_moved_aside_and_the_lab_still_checked(lab: LocalLab
     assert not (lab.state_dir / "ledger.json").exists()
     for aside in lab.state_dir.glob("ledger.corrupt-*.json"):
         aside.unlink()
+
+
+def test_recover_leaves_a_live_run_to_revert_its_own_faults(tmp_path: Path) -> None:
+    from chaoskit.lab.lock import LabLock
+
+    with LabLock(tmp_path).held("chaoskit run x.yaml"):
+        done = run_cli("--state-dir", str(tmp_path), "recover")
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "busy: chaoskit run x.yaml" in done.stderr
