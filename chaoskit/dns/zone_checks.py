@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["MAX_GENERATED", "MAX_RECORDS", "ZoneLine", "check_zone_text"]
 
-MAX_GENERATED = 65_536
-MAX_RECORDS = 50_000
+MAX_GENERATED = 10_000
+MAX_RECORDS = 10_000
 """A lab zone, not a TLD: more records than this are refused before dnspython reads them."""
 CLASSES = {"IN", "CH", "HS", "CS"}
 _TTL = re.compile(r"^\d+[smhdwSMHDW]?(\d+[smhdwSMHDW])*$")
