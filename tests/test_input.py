@@ -480,3 +480,23 @@ def test_arbitrary_run_directories_load_or_are_located(
     except InvalidInput as exc:
         for line in str(exc).splitlines():
             assert re.match(rf"^{re.escape(str(run))}(/[\w.]+)?(:\d+)*: ", line), line
+
+
+def test_a_fifo_or_a_directory_is_refused_without_reading(tmp_path: Path) -> None:
+    import os
+
+    from chaoskit._input import read_text
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidInput, match="not a regular file"):
+        read_text(fifo)  # opening it would block until a writer came
+    with pytest.raises(InvalidInput, match="is a directory"):
+        read_text(tmp_path)
+
+
+def test_problems_print_control_characters_as_escapes() -> None:
+    from chaoskit._input import Problem
+
+    shown = str(Problem("f\x1b.yaml", 1, 2, "title\r", "bad \x1b[2J \ud800 text"))
+    assert shown == "f\\x1b.yaml:1:2: title\\r: bad \\x1b[2J \\ud800 text"

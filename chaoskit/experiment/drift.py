@@ -86,12 +86,26 @@ def find_drift(lab: LocalLab, entries: list[LedgerEntry]) -> list[Drift]:
     lab.refresh()
     explained = _Explained.by(entries)
     found = _component_drift(lab, explained)
-    unwell = {d.component for d in found}
-    if "toxiproxy" in lab.state.components and "toxiproxy" not in unwell:
+    if _answering(lab, "toxiproxy", found):
         found += _toxiproxy_drift(lab, explained)
-    if "dns" in lab.state.components and "dns" not in unwell:
+    if _answering(lab, "dns", found):
         found += _dns_drift(lab, explained)
     return found
+
+
+def _answering(lab: LocalLab, name: str, found: list[Drift]) -> bool:
+    """Whether component ``name`` can answer its API: there, not drifted, and not stopped
+    even by a fault the ledger explains (its API would only time out)."""
+    record = lab.state.components.get(name)
+    if record is None or any(d.component == name for d in found):
+        return False
+    if record.pid is None:  # a container
+        from chaoskit.lab.compose import ComposeLab
+
+        return isinstance(lab, ComposeLab) and lab.container(name).status == "running"
+    return process.is_running(record.pid, record.create_time) and not process.stopped_in_group(
+        record.pid, record.create_time
+    )
 
 
 def _component_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:

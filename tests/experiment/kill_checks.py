@@ -25,6 +25,32 @@ from tests.helpers import assert_lab_clean
 ROOT = Path(__file__).resolve().parents[2]
 DURATION_S, GRACE_S = 0.6, 0.3
 
+RECORD = "dynamodb.us-east-1.lab.test."
+PROXY = "dynamodb-us-east-1"
+
+DNS_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("dns.blank", RECORD, {}),
+    ("dns.nxdomain", RECORD, {}),
+    ("dns.servfail", RECORD, {}),
+    ("dns.refused", RECORD, {}),
+    ("dns.drop", RECORD, {}),
+    ("dns.delay", RECORD, {"ms": 50}),
+    ("dns.wrong_ip", RECORD, {"address": "127.0.0.99"}),
+    ("dns.ttl", RECORD, {"ttl": 1}),
+    ("dns.flap", RECORD, {"period_s": 0.2}),
+    ("dns.failover", RECORD, {"to": "dynamodb.us-west-2.lab.test"}),
+]
+TOXIPROXY_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("toxiproxy.latency", PROXY, {"latency": 100}),
+    ("toxiproxy.bandwidth", PROXY, {"rate": 10}),
+    ("toxiproxy.timeout", PROXY, {"timeout": 0}),
+    ("toxiproxy.reset_peer", PROXY, {}),
+    ("toxiproxy.slow_close", PROXY, {"delay": 10}),
+    ("toxiproxy.slicer", PROXY, {"average_size": 10}),
+    ("toxiproxy.limit_data", PROXY, {"bytes": 100}),
+    ("toxiproxy.down", PROXY, {}),
+]
+
 
 def kill_at(
     lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]

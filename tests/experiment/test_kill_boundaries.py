@@ -21,37 +21,14 @@ from chaoskit.automation.process import AutomationProcess
 from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.injection import BOUNDARIES
 from chaoskit.lab import LocalLab
-from tests.experiment.kill_checks import check_boundary
+from tests.experiment.kill_checks import DNS_CASES, TOXIPROXY_CASES, check_boundary
 
 pytestmark = pytest.mark.lab
 
-RECORD = "dynamodb.us-east-1.lab.test."
-PROXY = "dynamodb-us-east-1"
-
-DNS_CASES: list[tuple[str, str, dict[str, Any]]] = [
-    ("dns.blank", RECORD, {}),
-    ("dns.nxdomain", RECORD, {}),
-    ("dns.servfail", RECORD, {}),
-    ("dns.refused", RECORD, {}),
-    ("dns.drop", RECORD, {}),
-    ("dns.delay", RECORD, {"ms": 50}),
-    ("dns.wrong_ip", RECORD, {"address": "127.0.0.99"}),
-    ("dns.ttl", RECORD, {"ttl": 1}),
-    ("dns.flap", RECORD, {"period_s": 0.2}),
-    ("dns.failover", RECORD, {"to": "dynamodb.us-west-2.lab.test"}),
-]
-TOXIPROXY_CASES: list[tuple[str, str, dict[str, Any]]] = [
-    ("toxiproxy.latency", PROXY, {"latency": 100}),
-    ("toxiproxy.bandwidth", PROXY, {"rate": 10}),
-    ("toxiproxy.timeout", PROXY, {"timeout": 0}),
-    ("toxiproxy.reset_peer", PROXY, {}),
-    ("toxiproxy.slow_close", PROXY, {"delay": 10}),
-    ("toxiproxy.slicer", PROXY, {"average_size": 10}),
-    ("toxiproxy.limit_data", PROXY, {"bytes": 100}),
-    ("toxiproxy.down", PROXY, {}),
-]
 PROCESS_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("process.pause", "status", {}),
+    ("process.pause", "dns", {}),  # the lab's own infrastructure frozen: its API cannot answer
+    ("process.pause", "toxiproxy", {}),
     ("process.kill", "status", {}),
     ("process.restart", "status", {}),
 ]
@@ -64,7 +41,9 @@ def test_every_local_kind_is_covered() -> None:
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
-@pytest.mark.parametrize(("kind", "target", "params"), LOCAL_CASES, ids=[c[0] for c in LOCAL_CASES])
+@pytest.mark.parametrize(
+    ("kind", "target", "params"), LOCAL_CASES, ids=[f"{c[0]}-{c[1]}" for c in LOCAL_CASES]
+)
 def test_a_controller_killed_at_a_boundary_leaves_nothing(
     lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]
 ) -> None:

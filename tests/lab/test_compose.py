@@ -25,7 +25,7 @@ from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.services.resilience.settings import ServiceProfile
-from tests.experiment.kill_checks import check_boundary
+from tests.experiment.kill_checks import DNS_CASES, TOXIPROXY_CASES, check_boundary
 from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
@@ -228,17 +228,22 @@ def test_a_controller_killed_at_a_boundary_leaves_no_container_fault(
     check_boundary(compose_lab, boundary, kind, target, params)
 
 
+SHARED_CASES = DNS_CASES + TOXIPROXY_CASES
+
+
+def test_every_kind_of_both_backends_is_covered_on_compose() -> None:
+    both = {k for k, kind in REGISTRY.items() if "compose" in kind.backends}
+    assert both == {kind for kind, _, _ in SHARED_CASES + COMPOSE_CASES}
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
 @pytest.mark.parametrize(
-    ("kind", "target", "params"),
-    [("dns.blank", "dynamodb.us-east-1.lab.test.", {}),
-     ("toxiproxy.latency", "dynamodb-us-east-1", {"latency": 100}),
-     ("toxiproxy.down", "dynamodb-us-east-1", {})],
-    ids=["dns.blank", "toxiproxy.latency", "toxiproxy.down"],
-)  # fmt: skip
-def test_shared_kinds_killed_after_their_effect_end_on_compose(
-    compose_lab: ComposeLab, kind: str, target: str, params: dict[str, Any]
+    ("kind", "target", "params"), SHARED_CASES, ids=[c[0] for c in SHARED_CASES]
+)
+def test_shared_kinds_killed_at_a_boundary_end_on_compose(
+    compose_lab: ComposeLab, boundary: str, kind: str, target: str, params: dict[str, Any]
 ) -> None:
-    check_boundary(compose_lab, "after-effect", kind, target, params)
+    check_boundary(compose_lab, boundary, kind, target, params)
 
 
 def test_recover_unpauses_a_container_paused_by_hand(compose_lab: ComposeLab) -> None:
