@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from chaoskit._errors import ChaoskitError
 from chaoskit.experiment.handles import (
@@ -123,7 +124,7 @@ def _component_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
             record.pid, record.create_time
         ):
             problem = f"is stopped (SIGSTOP, state T): pid {record.pid}"
-            thaw = _setter(process.thaw_group, record.pid, record.create_time)
+            thaw = partial(process.thaw_group, record.pid, record.create_time)
             found.append(Drift(name, problem, "thaw it (SIGCONT)", thaw))
     return found
 
@@ -160,13 +161,13 @@ def _toxiproxy_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
             found.append(Drift("toxiproxy", problem, "create it", lab.configure, "fault"))
         elif not proxy.enabled and name not in explained.down:
             problem = f"proxy {name} is disabled (not by chaoskit)"
-            enable = _setter(toxi.set_enabled, name, True)
+            enable = partial(toxi.set_enabled, name, True)
             found.append(Drift("toxiproxy", problem, "enable it", enable, "fault"))
     for name in proxies:
         for toxic in toxi.toxics(name):
             if toxic["name"] not in explained.toxics:
                 what = f"toxic {toxic['name']} ({toxic.get('type')}) on proxy {name}"
-                remove = _setter(toxi.remove_toxic, name, toxic["name"])
+                remove = partial(toxi.remove_toxic, name, toxic["name"])
                 found.append(
                     Drift("toxiproxy", f"{what} has no ledger entry", "remove it", remove, "fault")
                 )
@@ -192,10 +193,6 @@ def _dns_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
         problem = f"lab records missing: {', '.join(missing)}"
         found.append(Drift("dns", problem, "reload the lab zone", lab.configure, "fault"))
     return found
-
-
-def _setter(call: Callable[..., Any], *args: Any) -> Callable[[], object]:
-    return lambda: call(*args)
 
 
 def _lift(lab: LocalLab, fault_id: str) -> Callable[[], None]:

@@ -47,10 +47,6 @@ def _field_name(loc: Loc) -> str:
     return name or "(file)"
 
 
-def _locate(root: Any, loc: Loc) -> tuple[int, int]:
-    return locate(root, loc)
-
-
 def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     """The model class that the mapping at ``loc`` is validated against (for key hints)."""
     current: Any = model
@@ -92,7 +88,7 @@ def schema_problems(
     problems = []
     for error in exc.errors():
         loc: Loc = tuple(error["loc"])
-        line, col = _locate(root, loc)
+        line, col = locate(root, loc)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             parent = _model_at(model, loc[:-1])
@@ -295,7 +291,7 @@ def read_yaml_mapping(path: Path, what: str) -> YamlMap:
 
 
 def problem_at(file: str, root: Any, loc: Loc, message: str) -> Problem:
-    line, col = _locate(root, loc)
+    line, col = locate(root, loc)
     return Problem(file, line, col, _field_name(loc), message)
 
 
