@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dnslib import AAAA, CLASS, EDNS0, QTYPE, RCODE, RR, A, DNSError, DNSHeader, DNSRecord
+from dnslib import AAAA, CLASS, EDNS0, QTYPE, RCODE, RR, A, DNSBuffer, DNSError, DNSHeader, DNSRecord
 
 from chaoskit.dns.faults import DnsFault, FaultSet
 from chaoskit.dns.records import RecordStore
@@ -35,6 +35,10 @@ MAX_CNAME_HOPS = 8
 _CLASS_IN = 1
 _CLASS_ANY = 255
 _OPCODE_QUERY = 0
+_BADVERS = 16  # extended RCODE (RFC 6891 §6.1.3): the OPT carries the upper 8 bits
+_TRANSFER_TYPES = (QTYPE.AXFR, QTYPE.IXFR)
+TRANSFER_MESSAGE_BYTES = 16_000
+"""A zone transfer is split into messages of about this size (RFC 5936 §2.2)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Reply:
     packet: bytes | None
     delay_s: float = 0.0
     cacheable: bool = False
+    more: tuple[bytes, ...] = ()
+    """Further messages of a zone transfer (TCP only), sent after ``packet``."""
 
 
 def _error_header(data: bytes, rcode: int) -> bytes:
@@ -113,8 +119,16 @@ class Responder:
         reply = DNSRecord(
             DNSHeader(id=header.id, qr=1, aa=1, ra=0, rd=header.rd, opcode=0), q=query.q
         )
+        if opt is not None and (opt.ttl >> 16) & 0xFF != 0:
+            # an EDNS version we do not speak: BADVERS, with the version we do (0)
+            reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD, ext_rcode=_BADVERS >> 4))
+            reply.header.rcode = _BADVERS & 0xF
+            reply.header.aa = 0
+            return Reply(bytes(reply.pack()), 0.0, True)
         if opt is not None:
             reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD))
+        if query.q.qtype in _TRANSFER_TYPES:
+            return self._transfer(query, reply, tcp)
         delay, cacheable, drop = self._answer(query, reply)
         if drop:
             return Reply(None, 0.0, False)
@@ -126,6 +140,39 @@ class Responder:
                 reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD))
             packet = bytes(reply.pack())
         return Reply(packet, delay, cacheable)
+
+    def _transfer(self, query: DNSRecord, reply: DNSRecord, tcp: bool) -> Reply:
+        """AXFR over TCP (RFC 5936): the zone as served now, SOA first and last, in as many
+        messages as it takes. IXFR gets the same full transfer (RFC 1995 §4 allows it). Over
+        UDP a transfer gets TC=1 so the client asks again over TCP; a name that is not a
+        zone's apex gets NOTAUTH."""
+        origin = str(query.q.qname).lower()
+        zone = next((z for z in self.store.zones if z.origin == origin), None)
+        if zone is None:
+            reply.header.aa = 0
+            reply.header.rcode = RCODE.NOTAUTH if self.store.zone_for(origin) else RCODE.REFUSED
+            return Reply(bytes(reply.pack()), 0.0, True)
+        if not tcp:
+            reply.header.tc = 1
+            return Reply(bytes(reply.pack()), 0.0, False)
+        soa = next(iter(self.store.lookup(origin).rrsets.get("SOA", [])), zone.soa)
+        records = [soa]
+        for name, rtype, rrset in self.store.rrsets():
+            if rtype != "SOA" and self.store.zone_for(name) is zone:
+                records.extend(rrset)
+        records.append(soa)
+        messages: list[bytes] = []
+        message, size = reply, 0
+        for record in records:
+            packed = _packed_size(record)
+            if message.rr and size + packed > TRANSFER_MESSAGE_BYTES:
+                messages.append(bytes(message.pack()))
+                message = DNSRecord(DNSHeader(id=query.header.id, qr=1, aa=1, opcode=0), q=query.q)
+                size = 0
+            message.add_answer(record)
+            size += packed
+        messages.append(bytes(message.pack()))
+        return Reply(messages[0], 0.0, False, tuple(messages[1:]))
 
     def _answer(self, query: DNSRecord, reply: DNSRecord) -> tuple[float, bool, bool]:
         """Fill ``reply``; returns (delay in seconds, cacheable, drop)."""
@@ -227,6 +274,12 @@ class _FaultEffect:
             elif effect.outcome is None:
                 effect.outcome = spec.kind
         return effect
+
+
+def _packed_size(record: RR) -> int:
+    buffer = DNSBuffer()
+    record.pack(buffer)
+    return len(buffer.data)
 
 
 def _random_loopback(rng: random.Random) -> str:

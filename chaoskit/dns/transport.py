@@ -68,7 +68,8 @@ class TcpDnsHandler:
                     continue
                 if reply.delay_s > 0:
                     await asyncio.sleep(reply.delay_s)
-                writer.write(struct.pack("!H", len(reply.packet)) + reply.packet)
+                for packet in (reply.packet, *reply.more):
+                    writer.write(struct.pack("!H", len(packet)) + packet)
                 await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             pass

@@ -1,0 +1,96 @@
+"""What a strict client (Zonemaster, dig, a secondary) expects of EDNS and zone transfers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.zone
+import pytest
+
+from tests.dns.fixtures import DnsServer
+
+
+def test_an_unknown_edns_version_gets_badvers_with_version_0(server: DnsServer) -> None:
+    reply = server.query("www.zone.test.", "A", use_edns=1)
+    assert reply.rcode() == dns.rcode.BADVERS
+    assert reply.edns == 0
+    assert reply.answer == []
+    assert server.query("www.zone.test.", "A", use_edns=0).rcode() == dns.rcode.NOERROR
+
+
+def test_axfr_over_tcp_serves_the_whole_zone_soa_first_and_last(server: DnsServer) -> None:
+    zone = dns.zone.from_xfr(dns.query.xfr(server.host, "zone.test.", port=server.port, timeout=5))
+    assert zone.origin.to_text() == "zone.test."
+    names = {name.to_text() for name in zone.nodes}
+    assert {"@", "www", "alias", "_svc._tcp", "a.b.deep", "*.wild", "big"} <= names
+    assert zone.find_rdataset("www", "A")[0].address == "127.0.0.10"
+
+
+def test_axfr_follows_changes_made_at_run_time(server: DnsServer) -> None:
+    with server.admin() as admin:
+        admin.set_record("added.zone.test.", "A", ["127.0.0.77"], ttl=30)
+        try:
+            xfr = dns.query.xfr(server.host, "zone.test.", port=server.port, timeout=5)
+            zone = dns.zone.from_xfr(xfr)
+            assert zone.find_rdataset("added", "A")[0].address == "127.0.0.77"
+        finally:
+            admin.delete_record("added.zone.test.")
+
+
+def test_a_zone_bigger_than_one_message_comes_in_several(server: DnsServer) -> None:
+    with server.admin() as admin:
+        names = [f"bulk{i}.zone.test." for i in range(400)]
+        for name in names:
+            admin.set_record(name, "TXT", ['"' + "y" * 200 + '"'], ttl=30)
+        try:
+            messages = list(dns.query.xfr(server.host, "zone.test.", port=server.port, timeout=5))
+            assert len(messages) > 1
+            zone = dns.zone.from_xfr(iter(messages))
+            assert all(zone.get_node(n.replace(".zone.test.", "")) for n in names)
+        finally:
+            for name in names:
+                admin.delete_record(name)
+
+
+def test_ixfr_gets_a_full_transfer_and_udp_transfers_are_sent_to_tcp(server: DnsServer) -> None:
+    ixfr = dns.message.make_query("zone.test.", "IXFR")
+    reply = dns.query.tcp(ixfr, server.host, port=server.port, timeout=5, one_rr_per_rrset=True)
+    assert reply.rcode() == dns.rcode.NOERROR
+    assert reply.answer[0].rdtype == dns.rdatatype.SOA
+    assert reply.answer[-1].rdtype == dns.rdatatype.SOA
+    over_udp = server.query("zone.test.", "AXFR")
+    assert over_udp.flags & dns.flags.TC
+    assert over_udp.answer == []
+
+
+def test_a_transfer_of_a_name_that_is_not_a_zone_apex_is_not_authorised(
+    server: DnsServer,
+) -> None:
+    inside = dns.query.tcp(
+        dns.message.make_query("www.zone.test.", "AXFR"), server.host, port=server.port, timeout=5
+    )
+    assert inside.rcode() == dns.rcode.NOTAUTH
+    outside = dns.query.tcp(
+        dns.message.make_query("example.com.", "AXFR"), server.host, port=server.port, timeout=5
+    )
+    assert outside.rcode() == dns.rcode.REFUSED
+
+
+@pytest.mark.skipif(shutil.which("dig") is None, reason="dig (dnsutils) is not installed")
+def test_dig_transfers_the_zone_and_sees_badvers(server: DnsServer) -> None:
+    dig = ["dig", f"@{server.host}", "-p", str(server.port)]
+    axfr = subprocess.run([*dig, "zone.test.", "AXFR"], capture_output=True, text=True, timeout=20)
+    assert "Transfer failed" not in axfr.stdout
+    assert "www.zone.test." in axfr.stdout and axfr.stdout.count("SOA") >= 2
+    badvers = subprocess.run(
+        [*dig, "+edns=1", "+noednsnegotiation", "www.zone.test."],
+        capture_output=True, text=True, timeout=20,
+    )  # fmt: skip
+    assert "status: BADVERS" in badvers.stdout
+    assert "EDNS: version: 0" in badvers.stdout
