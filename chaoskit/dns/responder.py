@@ -20,7 +20,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dnslib import AAAA, CLASS, EDNS0, QTYPE, RCODE, RR, A, DNSBuffer, DNSError, DNSHeader, DNSRecord
+from dnslib import (
+    AAAA,
+    CLASS,
+    EDNS0,
+    QTYPE,
+    RCODE,
+    RR,
+    A,
+    DNSBuffer,
+    DNSError,
+    DNSHeader,
+    DNSRecord,
+)
 
 from chaoskit.dns.faults import DnsFault, FaultSet
 from chaoskit.dns.records import RecordStore
