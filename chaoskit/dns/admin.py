@@ -1,6 +1,7 @@
 """The DNS server's admin HTTP API: records, faults, events, reload. Token required.
 
 GET    /health                      liveness (no token)
+GET    /stats                       queries received, in total and per source address
 GET    /zones                       zones served
 POST   /zones/reload                re-read zone files; run-time records are kept
 GET    /records[?name=N]            RRsets served now
@@ -86,6 +87,10 @@ def build_admin_app(
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True, "faults": len(authority.faults)})
 
+    async def stats(_: web.Request) -> web.Response:
+        by_source = authority.responder.queries_by_source()
+        return web.json_response({"queries": sum(by_source.values()), "by_source": by_source})
+
     async def zones(_: web.Request) -> web.Response:
         return web.json_response(
             [{"origin": z.origin, "file": str(z.source)} for z in authority.store.zones]
@@ -142,6 +147,7 @@ def build_admin_app(
 
     app = web.Application(middlewares=[require_token], client_max_size=256 * 1024)
     app.router.add_get("/health", health)
+    app.router.add_get("/stats", stats)
     app.router.add_get("/zones", zones)
     app.router.add_post("/zones/reload", reload)
     app.router.add_get("/records", list_records)

@@ -64,6 +64,11 @@ class DnsAdminClient:
         result: dict[str, Any] = self._call("GET", "/health")
         return result
 
+    def stats(self) -> dict[str, Any]:
+        """Queries received since the server started: ``queries`` and ``by_source`` address."""
+        found: dict[str, Any] = self._call("GET", "/stats")
+        return found
+
     def zones(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/zones")
         return result

@@ -155,6 +155,14 @@ class DatagramBatch:
             run_start = i + 1
         self._send(run_start, count)
 
+    def source_address(self, i: int) -> bytes:
+        """The packed IP address datagram ``i`` came from (4 bytes, or 16 for IPv6)."""
+        at = i * _SOCKADDR_SIZE
+        names = self._names
+        if names[at] == socket.AF_INET6 and names[at + 1] == 0:
+            return bytes(names[at + 8 : at + 24])
+        return bytes(names[at + 4 : at + 8])
+
     def sender(self, i: int) -> tuple[Any, ...]:
         """Where datagram ``i`` came from, as a ``socket.sendto`` address."""
         at = i * _SOCKADDR_SIZE

@@ -42,6 +42,8 @@ __all__ = ["Reply", "Responder", "malformed_reply"]
 
 SERVER_UDP_PAYLOAD = 1232  # the DNS Flag Day 2020 recommendation
 CACHE_LIMIT = 4096
+MAX_SOURCES = 4096
+OTHER_SOURCES = "other"
 CACHEABLE_QUERY_BYTES = 512  # keeps the cache small whatever junk arrives
 MAX_CNAME_HOPS = 8
 _CLASS_IN = 1
@@ -88,7 +90,28 @@ class Responder:
         self.rng = rng or random.Random()
         self.udp_cache: dict[bytes, bytes] = {}
         self.tcp_cache: dict[bytes, bytes] = {}
+        self.sources: dict[str | bytes, int] = {}
+        """Queries received per source address (a str, or a packed IPv4/IPv6 address from the
+        batched listener); see ``queries_by_source``."""
         self._lock = threading.Lock()
+
+    def count_source(self, address: str | bytes) -> None:
+        """One query from ``address``; past MAX_SOURCES distinct addresses they count as one."""
+        sources = self.sources
+        if address in sources:
+            sources[address] += 1
+        elif len(sources) < MAX_SOURCES:
+            sources[address] = 1
+        else:
+            sources[OTHER_SOURCES] = sources.get(OTHER_SOURCES, 0) + 1
+
+    def queries_by_source(self) -> dict[str, int]:
+        """Queries received so far per source address, since the server started."""
+        found: dict[str, int] = {}
+        for key, count in list(self.sources.items()):
+            name = str(ipaddress.ip_address(key)) if isinstance(key, bytes) else key
+            found[name] = found.get(name, 0) + count
+        return found
 
     @contextlib.contextmanager
     def changing(self) -> Iterator[None]:

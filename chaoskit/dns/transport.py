@@ -31,6 +31,7 @@ class UdpDnsProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         transport = self.transport
+        self.responder.count_source(addr[0])
         hit = self.cache.get(data[2:])
         if hit is not None:
             transport.sendto(data[:2] + hit, addr)
@@ -58,11 +59,14 @@ class TcpDnsHandler:
         self.responder = responder
 
     async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        source = str(peer[0]) if peer else "unknown"
         try:
             for _ in range(TCP_MAX_QUERIES_PER_CONNECTION):
                 prefix = await asyncio.wait_for(reader.readexactly(2), TCP_IDLE_TIMEOUT_S)
                 (length,) = struct.unpack("!H", prefix)
                 data = await asyncio.wait_for(reader.readexactly(length), TCP_IDLE_TIMEOUT_S)
+                self.responder.count_source(source)
                 reply = self.responder.respond(data, tcp=True)
                 if reply.packet is None:
                     continue

@@ -57,9 +57,12 @@ class BatchedUdpListener:
 
     def _serve(self) -> None:
         batch, cache = self.batch, self.responder.udp_cache
+        count_source = self.responder.count_source
         while not self._stopping.is_set():
             try:
                 count = batch.receive()
+                for i in range(count):
+                    count_source(batch.source_address(i))
                 if count:
                     batch.answer(count, cache, self._answer_uncached)
             except Exception:  # a bug must cost one batch of answers, never the server

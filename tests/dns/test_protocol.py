@@ -94,3 +94,14 @@ def test_dig_transfers_the_zone_and_sees_badvers(server: DnsServer) -> None:
     )  # fmt: skip
     assert "status: BADVERS" in badvers.stdout
     assert "EDNS: version: 0" in badvers.stdout
+
+
+def test_the_admin_api_counts_queries_per_source_address(server: DnsServer) -> None:
+    with server.admin() as admin:
+        before = admin.stats()["by_source"].get("127.0.0.1", 0)
+        for _ in range(5):
+            server.query("www.zone.test.", "A")
+        server.query("www.zone.test.", "A", tcp=True)
+        after = admin.stats()
+    assert after["by_source"]["127.0.0.1"] - before == 6
+    assert after["queries"] >= after["by_source"]["127.0.0.1"]

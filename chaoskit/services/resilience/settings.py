@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,6 +31,7 @@ __all__ = [
     "parse_overrides",
     "resilience_from_env",
     "resolve_resilience",
+    "with_overrides",
 ]
 
 ProfileName = Literal["naive", "resilient"]
@@ -67,6 +68,9 @@ class DnsSettings(_Strict):
     stale_refresh_s: float = Field(default=1.0, ge=0)
     """After a failed refresh, serve stale for this long before asking the authority again."""
     timeout_s: float = Field(default=1.0, gt=0)
+    resolver: Literal["authority", "system"] = "authority"
+    """authority: ask the lab authority straight from the process (dnspython); system: glibc's
+    getaddrinfo through the lab resolver (Unbound), as most real services resolve."""
 
 
 class DegradeSettings(_Strict):
@@ -154,7 +158,16 @@ def resolve_resilience(profile: str, overrides: dict[str, Any] | None = None) ->
     """A named profile with dotted-key overrides applied; errors name the key."""
     if profile not in PROFILES:
         raise InvalidInput(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
-    data = PROFILES[profile].model_dump()
+    return with_overrides(PROFILES[profile], overrides, "resilience overrides")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def with_overrides(base: M, overrides: dict[str, Any] | None, what: str) -> M:
+    """``base`` with dotted-key overrides (``dns.serve_stale``) applied and validated; an
+    unknown key names the settings it could have been."""
+    data = base.model_dump()
     for dotted, value in (overrides or {}).items():
         target = data
         *parents, leaf = dotted.split(".")
@@ -167,9 +180,9 @@ def resolve_resilience(profile: str, overrides: dict[str, Any] | None = None) ->
             raise InvalidInput(f"override {dotted}: unknown setting {leaf!r}; known: {known}")
         target[leaf] = value
     try:
-        return Resilience.model_validate(data)
+        return type(base).model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(f"resilience overrides: {describe_validation_error(exc)}") from exc
+        raise InvalidInput(f"{what}: {describe_validation_error(exc)}") from exc
 
 
 def resilience_from_env(environ: dict[str, str] | None = None) -> Resilience:
