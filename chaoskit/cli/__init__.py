@@ -52,6 +52,7 @@ def _root(
         "history",
         "schedule",
         "gameday",
+        "exec",
     ):
         from chaoskit.experiment.recover import ledger_notice
 
@@ -68,6 +69,7 @@ def _register() -> None:
         gameday,
         lab,
         report,
+        resolver,
         schedule,
         suite,
         walkthrough,
@@ -76,6 +78,7 @@ def _register() -> None:
     lab.register(app)
     experiment.register(app)
     report.register(app)
+    resolver.register(app)
     schedule.register(app)
     walkthrough.register(app)
     app.add_typer(dns.app, name="dns")

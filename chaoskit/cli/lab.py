@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from chaoskit.cli._console import console
+from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
@@ -116,8 +117,13 @@ def up(
         list[str] | None,
         typer.Option(
             "--set",
-            help="SERVICE.SETTING=VALUE over the profile, e.g. orders.dns.serve_stale=false.",
+            help="SERVICE.SETTING=VALUE over the profile, e.g. orders.dns.serve_stale=false; "
+            "resolver.SETTING=VALUE for the lab resolver, e.g. resolver.serve_expired=false.",
         ),
+    ] = None,
+    resolver_profile: Annotated[
+        str | None,
+        typer.Option(help="The lab resolver's profile: naive (Unbound's defaults) or resilient."),
     ] = None,
     services: Annotated[
         bool, typer.Option(help="Start the sample services (orders, fleet, status, gateway).")
@@ -130,12 +136,20 @@ def up(
     from chaoskit.experiment.drift import find_drift, repair_drift
 
     lab = _lab(ctx, config, dynamodb, backend, project)
-    wanted = _profiles(lab.state.profiles, profile, overrides or [])
+    service_pairs = [p for p in overrides or [] if not p.startswith("resolver.")]
+    resolver_pairs = [p[len("resolver.") :] for p in overrides or [] if p.startswith("resolver.")]
+    wanted = _profiles(lab.state.profiles, profile, service_pairs)
+    resolver = _resolver_profile(lab.state.resolver, resolver_profile, resolver_pairs)
     entries = _live_entries(lab.state_dir)
     frozen = [d for d in find_drift(lab, entries) if d.level == "component"]
     for drift, repaired, detail in repair_drift(lab, frozen, entries) if frozen else []:
         out.print(f"{drift.describe()}: {detail}" + ("" if repaired else " (still so)"))
-    lab.up(profiles=wanted, services=services)
+    lab.up(profiles=wanted, services=services, resolver=resolver)
+    why = lab.system_resolver().unavailable
+    if why:
+        out.print(
+            f"system-resolver mode (chaoskit exec, dns.resolver=system) is unavailable: {why}"
+        )
     report = _with_drift(lab, lab.status())
     _print_status(report)
     if lab.timings:
@@ -169,6 +183,25 @@ def _profiles(
         except InvalidInput as exc:
             raise InvalidInput(f"{name}: {exc}") from None
     return wanted
+
+
+def _resolver_profile(
+    current: ResolverProfile, profile: str | None, pairs: list[str]
+) -> ResolverProfile | None:
+    """The resolver's profile from ``--resolver-profile`` and ``--set resolver.X=Y``."""
+    from chaoskit._errors import InvalidInput
+    from chaoskit.resolver.settings import RESOLVER_PROFILES
+    from chaoskit.services.resilience.settings import parse_overrides
+
+    if profile is None and not pairs:
+        return None
+    if profile is not None and profile not in RESOLVER_PROFILES:
+        known = ", ".join(RESOLVER_PROFILES)
+        raise InvalidInput(f"--resolver-profile: expected one of {known}, got {profile!r}")
+    chosen = ResolverProfile(profile=profile) if profile else current  # type: ignore[arg-type]
+    chosen = chosen.model_copy(update={"overrides": {**chosen.overrides, **parse_overrides(pairs)}})
+    chosen.resolve()
+    return chosen
 
 
 def status(

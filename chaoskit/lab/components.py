@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +22,10 @@ from chaoskit.install import (
 )
 from chaoskit.lab.config import SERVICE_NAMES, DynamoRegion, Endpoint, LabConfig
 from chaoskit.lab.health import dns_answers, http_answers, http_ok
+from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.paths import data_file
+from chaoskit.resolver.settings import ResolverSettings
+from chaoskit.resolver.unbound import UnboundLayout, render_config, unbound_binary
 from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = [
@@ -31,6 +35,8 @@ __all__ = [
     "endpoint_of",
     "health_check",
     "lab_components",
+    "resolver_component",
+    "resolver_layout",
     "service_components",
     "watchdog_component",
     "write_lab_zone",
@@ -61,6 +67,8 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
         return lambda: heartbeat.exists() and time.time() - heartbeat.stat().st_mtime < 2.0
     if name == "dns":
         return lambda: dns_answers(config.dns.host, config.dns.port, LAB_ZONE)
+    if name == "resolver":  # a lab name resolved through it, from the authority or its cache
+        return lambda: dns_answers(config.resolver.host, config.resolver.port, LAB_ZONE)
     if name == "toxiproxy":
         return lambda: http_answers(config.toxiproxy.host, config.toxiproxy.port, "/version")
     for region in config.regions:
@@ -76,6 +84,8 @@ def endpoint_of(name: str, config: LabConfig) -> str:
     """Where component ``name`` answers, as ``status`` shows it."""
     if name == "dns":
         return f"udp+tcp://{config.dns} (admin http://{config.dns_admin})"
+    if name == "resolver":
+        return f"udp+tcp://{config.resolver} (control {config.resolver_control})"
     if name == "toxiproxy":
         return f"http://{config.toxiproxy}"
     for region in config.regions:
@@ -99,6 +109,9 @@ def endpoint_fields(name: str, config: LabConfig) -> dict[str, Any]:
     if name == "dns":
         return {**_address(config.dns), "protocols": ["udp", "tcp"],
                 "admin": _address(config.dns_admin, "http")}  # fmt: skip
+    if name == "resolver":
+        return {**_address(config.resolver), "protocols": ["udp", "tcp"],
+                "control": _address(config.resolver_control)}  # fmt: skip
     if name == "toxiproxy":
         return _address(config.toxiproxy, "http")
     for region in config.regions:
@@ -184,8 +197,10 @@ def lab_components(
     dynamodb_engine: str,
     echo: Callable[[str], None],
     only_missing: Callable[[str], bool] = lambda _: True,
+    resolver: ResolverSettings | None = None,
 ) -> list[ComponentSpec]:
-    """The lab's components in start order; installs Toxiproxy or DynamoDB Local when needed."""
+    """The lab's components in start order; installs Toxiproxy or DynamoDB Local when needed.
+    ``resolver`` set: the lab resolver too, with those settings."""
     dns, admin, toxi = config.dns, config.dns_admin, config.toxiproxy
     specs: list[ComponentSpec] = []
     if only_missing("dns"):
@@ -220,6 +235,8 @@ def lab_components(
                 version="chaoskit dns",
             )
         )
+    if only_missing("resolver") and resolver is not None:
+        specs.append(resolver_component(config, state_dir, resolver))
     if only_missing("toxiproxy"):
         binary = find_toxiproxy()
         if binary is None:
@@ -249,6 +266,50 @@ def lab_components(
     return specs
 
 
+def resolver_layout(config: LabConfig, state_dir: Path) -> UnboundLayout:
+    """Where the lab resolver listens, asks and keeps its files."""
+    return UnboundLayout(
+        listen=config.resolver,
+        control=config.resolver_control,
+        authority=config.dns,
+        zones=(LAB_ZONE,),
+        pidfile=state_dir / "resolver" / "unbound.pid",
+    )
+
+
+def resolver_component(
+    config: LabConfig, state_dir: Path, settings: ResolverSettings
+) -> ComponentSpec:
+    """Unbound, configured for the lab (``resolver/unbound.conf`` in the state directory)."""
+    binary = unbound_binary()
+    if binary is None:
+        raise MissingDependency("the lab resolver needs Unbound: apt-get install unbound")
+    path = state_dir / "resolver" / "unbound.conf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_config(resolver_layout(config, state_dir), settings))
+    listen, control = config.resolver, config.resolver_control
+    return ComponentSpec(
+        name="resolver",
+        endpoint=endpoint_of("resolver", config),
+        ports=[(listen.host, listen.port, True), (control.host, control.port, False)],
+        command=[binary, "-d", "-c", str(path)],
+        healthy=health_check("resolver", config),
+        engine=settings.profile,
+        version=unbound_version(binary),
+    )
+
+
+def unbound_version(binary: str) -> str:
+    """``Unbound 1.17.1``, from ``unbound -V``."""
+    try:
+        first = subprocess.run(
+            [binary, "-V"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        return "Unbound"
+    return f"Unbound {first[0].split()[-1]}" if first and first[0].split() else "Unbound"
+
+
 def watchdog_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
     """The process that ends faults at their expiry when no controller is left to."""
     return ComponentSpec(
@@ -265,28 +326,35 @@ def service_components(
     config: LabConfig,
     profiles: dict[str, ServiceProfile],
     only_missing: Callable[[str], bool] = lambda _: True,
+    system_resolver: SystemResolver | None = None,
 ) -> list[ComponentSpec]:
-    """The sample services, dependencies first, each with its resilience profile."""
+    """The sample services, dependencies first, each with its resilience profile. A service
+    whose profile says ``dns.resolver: system`` runs with the lab resolver as its system
+    resolver (``system_resolver``)."""
     specs = []
     for name in SERVICE_NAMES:
         if not only_missing(name):
             continue
         profile = profiles.get(name, ServiceProfile())
-        profile.resolve()  # a bad override fails here, before anything starts
+        settings = profile.resolve()  # a bad override fails here, before anything starts
         endpoint = config.services.of(name)
+        command = [sys.executable, "-m", "chaoskit.services", name]
+        env = {"CHAOSKIT_LAB_CONFIG": config.model_dump_json(), **profile.environment()}
+        if settings.dns.resolver == "system":
+            if system_resolver is None:
+                raise MissingDependency(f"{name}: dns.resolver=system needs the lab resolver")
+            command = system_resolver.wrap(command)
+            env["CHAOSKIT_RESOLVER"] = "system"
         specs.append(
             ComponentSpec(
                 name=name,
                 endpoint=endpoint_of(name, config),
                 ports=[(endpoint.host, endpoint.port, False)],
-                command=[sys.executable, "-m", "chaoskit.services", name],
+                command=command,
                 healthy=health_check(name, config),
                 engine=profile.profile,
                 version=None,
-                env={
-                    "CHAOSKIT_LAB_CONFIG": config.model_dump_json(),
-                    **profile.environment(),
-                },
+                env=env,
             )
         )
     return specs

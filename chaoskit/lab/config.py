@@ -132,6 +132,9 @@ class LabConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     dns: Endpoint = Endpoint(host="127.0.10.53", port=5353)
     dns_admin: Endpoint = Endpoint(host="127.0.10.53", port=8053)
+    resolver: Endpoint = Endpoint(host="127.0.10.54", port=53)
+    """The lab resolver (Unbound): every client's system resolver in system mode."""
+    resolver_control: Endpoint = Endpoint(host="127.0.10.54", port=8953)
     toxiproxy: Endpoint = Endpoint(host="127.0.10.2", port=8474)
     regions: list[DynamoRegion] = Field(default_factory=lambda: _regions_on("127.0.10"))
     dynamodb: DynamoEngine = "auto"
@@ -145,6 +148,8 @@ class LabConfig(BaseModel):
         return cls(
             dns=Endpoint(host=f"{prefix}.53", port=5353),
             dns_admin=Endpoint(host=f"{prefix}.53", port=8053),
+            resolver=Endpoint(host=f"{prefix}.54", port=53),
+            resolver_control=Endpoint(host=f"{prefix}.54", port=8953),
             toxiproxy=Endpoint(host=f"{prefix}.2", port=8474),
             regions=_regions_on(prefix),
             services=_services_on(prefix),
@@ -274,6 +279,7 @@ def load_lab_config(path: Path | None) -> LabConfig:
 def _endpoints(config: LabConfig) -> list[tuple[tuple[int | str, ...], Endpoint]]:
     found: list[tuple[tuple[int | str, ...], Endpoint]] = [
         (("dns",), config.dns), (("dns_admin",), config.dns_admin),
+        (("resolver",), config.resolver), (("resolver_control",), config.resolver_control),
         (("toxiproxy",), config.toxiproxy),
     ]  # fmt: skip
     for i, region in enumerate(config.regions):

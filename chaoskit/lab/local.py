@@ -25,6 +25,9 @@ from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import ComponentRecord, LabState
+from chaoskit.lab.system_resolver import SystemResolver
+from chaoskit.resolver.settings import ResolverProfile
+from chaoskit.resolver.unbound import outside_policy
 from chaoskit.services.resilience.settings import ServiceProfile
 from chaoskit.toxiproxy import ToxiproxyAdapter
 
@@ -94,13 +97,16 @@ class LocalLab:
         return record is not None and process.is_running(record.pid, record.create_time)
 
     def up(
-        self, profiles: dict[str, ServiceProfile] | None = None, services: bool = True
+        self,
+        profiles: dict[str, ServiceProfile] | None = None,
+        services: bool = True,
+        resolver: ResolverProfile | None = None,
     ) -> LabState:
         """Start what is not running, wait for every component to be healthy, configure it.
 
-        ``profiles`` sets a service's resilience profile; a running service whose profile
-        changes is restarted with the new one. ``services=False`` starts the infrastructure
-        only (DNS, Toxiproxy, DynamoDB).
+        ``profiles`` sets a service's resilience profile, ``resolver`` the lab resolver's; a
+        running component whose profile changes is restarted with the new one.
+        ``services=False`` starts the infrastructure only (DNS, resolver, Toxiproxy, DynamoDB).
         """
         started_at = time.monotonic()
         self.refresh()
@@ -108,6 +114,10 @@ class LocalLab:
             profile.resolve()
             self._stop(name)
             self.state.profiles[name] = profile
+        if resolver is not None and resolver != self.state.resolver:
+            resolver.resolve()  # a bad override fails here, before anything stops
+            self._stop("resolver")
+            self.state.resolver = resolver
         engine = choose_dynamodb_engine(self.config, self.dynamodb_override)
         if engine == "moto":
             why = "asked for" if self.dynamodb_override == "moto" else "java not found"
@@ -118,10 +128,14 @@ class LocalLab:
             engine,
             self.echo,
             only_missing=lambda name: not self._running(name),
+            resolver=self.state.resolver.resolve(),
         )
         service_specs = (
             service_components(
-                self.config, self.state.profiles, only_missing=lambda name: not self._running(name)
+                self.config,
+                self.state.profiles,
+                only_missing=lambda name: not self._running(name),
+                system_resolver=self.system_resolver(),
             )
             if services
             else []
@@ -151,6 +165,10 @@ class LocalLab:
         self.timings["total"] = time.monotonic() - started_at
         self.state.save(self.state_dir)
         return self.state
+
+    def system_resolver(self) -> SystemResolver:
+        """How a process gets the lab resolver as its system resolver (or why it cannot)."""
+        return SystemResolver.for_lab(self.config.resolver, self.state_dir)
 
     def _launch(self, spec: ComponentSpec) -> ComponentRecord:
         log = self.state_dir / "logs" / f"{spec.name}.log"
@@ -229,6 +247,10 @@ class LocalLab:
                 "version": record.version,
                 "log": record.log,
             }
+            if name == "resolver":
+                settings = self.state.resolver.resolve()
+                components[name]["profile"] = self.state.resolver.model_dump()
+                components[name]["outside_names"] = outside_policy(settings)
         return {
             "backend": self.backend,
             "state_dir": str(self.state_dir),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from chaoskit._errors import InvalidInput
 from chaoskit._input import read_text
 from chaoskit.lab.config import ComposeSettings, LabConfig
+from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = ["ComponentRecord", "LabState"]
@@ -36,6 +37,8 @@ class LabState(BaseModel):
     config: LabConfig = Field(default_factory=LabConfig)
     components: dict[str, ComponentRecord] = Field(default_factory=dict)
     profiles: dict[str, ServiceProfile] = Field(default_factory=dict)
+    resolver: ResolverProfile = Field(default_factory=ResolverProfile)
+    """The lab resolver's profile and overrides."""
     compose: ComposeSettings | None = None
     """Set for a compose lab: its project, network and ports."""
 

@@ -47,7 +47,7 @@ class UnboundControl:
         return reply
 
     def stats(self) -> dict[str, float]:
-        """Every counter (``stats_noreset``): ``total.num.queries``, ``num.answer.rcode.SERVFAIL``..."""
+        """Every counter (``stats_noreset``), e.g. ``total.num.queries``."""
         return parse_stats(self.command("stats_noreset"))
 
     def flush(self, name: str | None = None, zone: bool = False) -> None:

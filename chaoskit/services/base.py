@@ -71,8 +71,12 @@ class Service:
 
     @classmethod
     def from_env(cls, name: str) -> Service:
-        system = os.environ.get("CHAOSKIT_RESOLVER", "lab") == "system"
-        return cls(name, lab_config_from_env(), resilience_from_env(), system_resolver=system)
+        resilience = resilience_from_env()
+        system = (
+            os.environ.get("CHAOSKIT_RESOLVER", "lab") == "system"
+            or resilience.dns.resolver == "system"
+        )
+        return cls(name, lab_config_from_env(), resilience, system_resolver=system)
 
     def dynamo(self, region: str) -> RegionalDynamo:
         if region not in self._dynamos:
