@@ -19,15 +19,20 @@ from chaoskit.experiment.handles import (
     DnsFaultHandle,
     ProcessHandle,
     ProxyHandle,
+    ResolverHandle,
     ToxicHandle,
 )
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab import process
+from chaoskit.resolver.control import UnboundControl
 
 if TYPE_CHECKING:
     from chaoskit.lab.local import LocalLab
 
-__all__ = ["Drift", "find_drift", "repair_drift"]
+__all__ = ["PAUSING_KINDS", "Drift", "find_drift", "repair_drift"]
+
+PAUSING_KINDS = frozenset({"process.pause", "resolver.down"})
+"""Kinds whose ProcessHandle means a stopped (SIGSTOP) process, not a killed one."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class _Explained:
     down: set[str] = field(default_factory=set)
     dns_ids: set[str] = field(default_factory=set)
     dns_actors: set[str] = field(default_factory=set)
+    resolver_options: set[str] = field(default_factory=set)
 
     @classmethod
     def by(cls, entries: list[LedgerEntry]) -> _Explained:
@@ -69,13 +75,15 @@ class _Explained:
                 continue
             handle = entry.handle
             if isinstance(handle, ProcessHandle):
-                (seen.paused if entry.kind == "process.pause" else seen.killed).add(entry.target)
+                (seen.paused if entry.kind in PAUSING_KINDS else seen.killed).add(entry.target)
             elif isinstance(handle, ContainerHandle):
                 seen.containers.add(handle.service)
             elif isinstance(handle, ToxicHandle):
                 seen.toxics.add(handle.toxic)
             elif isinstance(handle, ProxyHandle):
                 seen.down.add(handle.proxy)
+            elif isinstance(handle, ResolverHandle) and handle.option:
+                seen.resolver_options.add(handle.option)
             elif isinstance(handle, DnsFaultHandle):
                 seen.dns_ids.add(handle.fault_id)
                 seen.dns_actors.add(handle.actor)
@@ -91,6 +99,8 @@ def find_drift(lab: LocalLab, entries: list[LedgerEntry]) -> list[Drift]:
         found += _toxiproxy_drift(lab, explained)
     if _answering(lab, "dns", found):
         found += _dns_drift(lab, explained)
+    if _answering(lab, "resolver", found):
+        found += _resolver_drift(lab, explained)
     return found
 
 
@@ -193,6 +203,20 @@ def _dns_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
         problem = f"lab records missing: {', '.join(missing)}"
         found.append(Drift("dns", problem, "reload the lab zone", lab.configure, "fault"))
     return found
+
+
+def _resolver_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+    control = UnboundControl(lab.config.resolver_control.host, lab.config.resolver_control.port)
+    try:
+        ratelimit = control.get_option("ratelimit")
+    except ChaoskitError as exc:
+        return [Drift("resolver", f"does not answer its remote control ({exc})", "restart it",
+                      partial(lab.restart, "resolver"))]  # fmt: skip
+    if ratelimit == "0" or "ratelimit" in explained.resolver_options:
+        return []
+    problem = f"ratelimit {ratelimit} has no ledger entry"
+    return [Drift("resolver", problem, "set it to 0",
+                  partial(control.set_option, "ratelimit", "0"), "fault")]  # fmt: skip
 
 
 def _lift(lab: LocalLab, fault_id: str) -> Callable[[], None]:

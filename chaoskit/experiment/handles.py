@@ -20,6 +20,7 @@ __all__ = [
     "HandleBase",
     "ProcessHandle",
     "ProxyHandle",
+    "ResolverHandle",
     "ToxicHandle",
     "handle_of",
 ]
@@ -68,13 +69,29 @@ class ContainerHandle(HandleBase):
     ipv4_address: str | None = None
 
 
+class ResolverHandle(HandleBase):
+    """The lab resolver's remote control, and the value an option had before the fault."""
+
+    type: Literal["resolver"] = "resolver"
+    control_host: str
+    control_port: int
+    option: str | None = None
+    before: str | None = None
+
+
 class EnactorHandle(HandleBase):
     type: Literal["enactor"] = "enactor"
     enactor: str
 
 
 Handle = Annotated[
-    DnsFaultHandle | ToxicHandle | ProxyHandle | ProcessHandle | ContainerHandle | EnactorHandle,
+    DnsFaultHandle
+    | ToxicHandle
+    | ProxyHandle
+    | ProcessHandle
+    | ContainerHandle
+    | EnactorHandle
+    | ResolverHandle,
     Field(discriminator="type"),
 ]
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaoskit._errors import ChaoskitError, ComponentError
+from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
 from chaoskit.lab import process
 from chaoskit.lab.components import (
     endpoint_fields,
@@ -32,6 +32,7 @@ from chaoskit.lab.docker_engine import compose_command, compose_file, container_
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab, changed_profiles, quiet
 from chaoskit.lab.state import ComponentRecord, LabState
+from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
@@ -125,8 +126,16 @@ class ComposeLab(LocalLab):
     # -- lifecycle -------------------------------------------------------------------------
 
     def up(
-        self, profiles: dict[str, ServiceProfile] | None = None, services: bool = True
+        self,
+        profiles: dict[str, ServiceProfile] | None = None,
+        services: bool = True,
+        resolver: ResolverProfile | None = None,
     ) -> LabState:
+        if resolver is not None and resolver != ResolverProfile():
+            raise InvalidInput(
+                "the compose backend's containers resolve through the lab authority directly; "
+                "resolver profiles need the local backend (--backend local)"
+            )
         started_at = time.monotonic()
         self.refresh()
         for name, profile in changed_profiles(self.state, profiles).items():

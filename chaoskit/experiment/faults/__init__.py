@@ -9,12 +9,20 @@ from chaoskit.experiment.faults.base import AnyKind, FaultKind, NoParams, Params
 from chaoskit.experiment.faults.container import CONTAINER_FAULTS
 from chaoskit.experiment.faults.dns import DNS_FAULTS
 from chaoskit.experiment.faults.process import PROCESS_FAULTS
+from chaoskit.experiment.faults.resolver import RESOLVER_FAULTS
 from chaoskit.experiment.faults.toxiproxy import TOXIPROXY_FAULTS
 
 __all__ = ["REGISTRY", "AnyKind", "FaultKind", "NoParams", "Params", "unknown_kind_message"]
 
 REGISTRY: dict[str, AnyKind] = registry_of(
-    [*DNS_FAULTS, *AUTOMATION_FAULTS, *TOXIPROXY_FAULTS, *PROCESS_FAULTS, *CONTAINER_FAULTS]
+    [
+        *DNS_FAULTS,
+        *AUTOMATION_FAULTS,
+        *TOXIPROXY_FAULTS,
+        *PROCESS_FAULTS,
+        *RESOLVER_FAULTS,
+        *CONTAINER_FAULTS,
+    ]
 )
 
 

@@ -23,14 +23,14 @@ from chaoskit.lab.config import SERVICE_NAMES, LabConfig
 if TYPE_CHECKING:
     from chaoskit.lab.local import LocalLab
 
-__all__ = ["PROCESS_FAULTS"]
+__all__ = ["PROCESS_FAULTS", "inject_pause", "not_stopped", "prepare_process", "revert_pause"]
 
 
 def _targets(config: LabConfig) -> list[str]:
-    return ["dns", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
+    return ["dns", "resolver", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
 
 
-def _prepare(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> ProcessHandle:
+def prepare_process(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> ProcessHandle:
     lab.refresh()
     record = lab.state.components.get(entry.target)
     if (
@@ -74,15 +74,15 @@ def _serving(lab: LocalLab, entry: LedgerEntry) -> bool:
     )
 
 
-def _inject_pause(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+def inject_pause(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
     _signal(entry, signal.SIGSTOP)
 
 
-def _revert_pause(lab: LocalLab, entry: LedgerEntry) -> None:
+def revert_pause(lab: LocalLab, entry: LedgerEntry) -> None:
     _signal(entry, signal.SIGCONT)
 
 
-def _not_stopped(lab: LocalLab, entry: LedgerEntry) -> bool:
+def not_stopped(lab: LocalLab, entry: LedgerEntry) -> bool:
     handle = handle_of(entry.handle, ProcessHandle)
     return not process.stopped_in_group(handle.pid, handle.create_time)
 
@@ -103,7 +103,7 @@ def _kind(
         summary=summary,
         params=NoParams,
         targets=_targets,
-        prepare=_prepare,
+        prepare=prepare_process,
         inject=inject,
         revert=revert,
         is_reverted=is_reverted,
@@ -121,9 +121,9 @@ PROCESS_FAULTS = [
     _kind(
         "pause",
         "SIGSTOPs the component (it hangs, connections stall); revert SIGCONTs it",
-        _inject_pause,
-        _revert_pause,
-        _not_stopped,
+        inject_pause,
+        revert_pause,
+        not_stopped,
     ),
     _kind(
         "restart",
