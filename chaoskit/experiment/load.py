@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chaoskit._errors import InvalidInput
 from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._yaml import YamlMap, load_yaml, locate
 from chaoskit.dns.faults import MAX_DURATION_S
@@ -131,6 +132,7 @@ def _reference_problems(
                 ("stack", "services", name),
                 f"no service {name!r}; known: {', '.join(SERVICE_NAMES)}",
             )
+    problems += _override_problems(file, root, ("stack",), experiment.stack)
     fault_names: set[str] = set()
     earlier_faults: set[str] = set()
     regions = [r.region for r in config.regions]
@@ -217,6 +219,29 @@ def _reference_problems(
                 )
     for j, probe in enumerate(experiment.steady_state.probes):
         problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions))
+    return problems
+
+
+def _override_problems(file: str, root: Any, at: Loc, stack: Any) -> list[Problem]:
+    """Each service's and the resolver's overrides as the lab would apply them."""
+    from chaoskit.resolver.settings import ResolverProfile
+    from chaoskit.services.resilience.settings import ServiceProfile
+
+    problems = []
+    chosen: list[tuple[Loc, Any]] = [
+        ((*at, "services", name, "overrides"), ServiceProfile(**choice.model_dump()))
+        for name, choice in stack.services.items()
+        if not isinstance(choice, str)
+    ]
+    if stack.resolver is not None and not isinstance(stack.resolver, str):
+        chosen.append(
+            ((*at, "resolver", "overrides"), ResolverProfile(**stack.resolver.model_dump()))
+        )
+    for loc, profile in chosen:
+        try:
+            profile.resolve()
+        except InvalidInput as exc:
+            problems.append(problem_at(file, root, loc, str(exc)))
     return problems
 
 

@@ -39,6 +39,13 @@ class ServiceChoice(Strict):
     )
 
 
+class ResolverChoice(Strict):
+    profile: ProfileName = "naive"
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="resolver settings, e.g. serve_expired: false"
+    )
+
+
 class StackSpec(Strict):
     backend: Literal["any", "local", "compose"] = Field(
         default="any",
@@ -48,6 +55,11 @@ class StackSpec(Strict):
         default="naive", description="profile for every service not listed"
     )
     services: dict[str, ProfileName | ServiceChoice] = Field(default_factory=dict)
+    resolver: ProfileName | ResolverChoice | None = Field(
+        default=None,
+        description="the lab resolver's profile (naive: Unbound's defaults; resilient: "
+        "serve-expired and prefetch); unset: the stack's profile (local backend)",
+    )
     automation: Literal["off", "legacy", "safe"] = Field(
         default="off",
         description="run the DNS automation that keeps the us-east-1 record: legacy has the "
@@ -203,6 +215,7 @@ class Variant(Strict):
 
     profile: ProfileName | None = None
     services: dict[str, ProfileName | ServiceChoice] = Field(default_factory=dict)
+    resolver: ProfileName | ResolverChoice | None = None
     automation: Literal["off", "legacy", "safe"] | None = None
     steps: dict[str, StepChange] = Field(default_factory=dict)
 
@@ -212,6 +225,8 @@ class Variant(Strict):
             changes["profile"] = self.profile
         if self.services:
             changes["services"] = self.services
+        if self.resolver is not None:
+            changes["resolver"] = self.resolver
         if self.automation is not None:
             changes["automation"] = self.automation
         return stack.model_copy(update=changes)

@@ -35,6 +35,7 @@ from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recor
 from chaoskit.experiment.timeline import PlannedStep, plan
 from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.local import LocalLab
+from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
@@ -414,6 +415,19 @@ class ExperimentRun:
                 profiles[name] = ServiceProfile(profile=choice.profile, overrides=choice.overrides)
         return profiles
 
+    def _resolver(self) -> ResolverProfile | None:
+        """The stack's resolver profile; unset, the run's profile (the compose backend's
+        containers ask the authority directly, so there it stays as it is)."""
+        choice = self.experiment.stack.resolver
+        if choice is None:
+            if self.lab.backend == "compose":
+                return None
+            default = self.options.profile or self.experiment.stack.profile
+            return ResolverProfile(profile=default)  # type: ignore[arg-type]
+        if isinstance(choice, str):
+            return ResolverProfile(profile=choice)
+        return ResolverProfile(profile=choice.profile, overrides=choice.overrides)
+
     # ---- the run ------------------------------------------------------------------------
     def execute(self) -> RunResult:
         status, verdict = "completed", ""
@@ -427,7 +441,7 @@ class ExperimentRun:
                 self._set_phase("setup")
                 if self.options.fresh_services:
                     self.lab.stop_services()  # every run starts from the same state
-                self.lab.up(profiles=self._profiles())
+                self.lab.up(profiles=self._profiles(), resolver=self._resolver())
                 if self.options.fresh_services:
                     self._await_settled()
                 self._check()

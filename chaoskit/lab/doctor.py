@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from chaoskit.install import DYNAMODB_LOCAL_VERSION, TOXIPROXY_VERSION, dynamodb_local, toxiproxy
 
@@ -70,6 +71,33 @@ def _tool(binary: str, version_argv: list[str], purpose: str, package: str) -> F
     )
 
 
+def _resolver_tier() -> list[Finding]:
+    """Unbound (the lab resolver, required) and whether system-resolver mode can work here."""
+    from chaoskit.lab.config import LabConfig
+    from chaoskit.lab.system_resolver import SystemResolver
+    from chaoskit.resolver.unbound import unbound_binary
+
+    binary = unbound_binary()
+    version = _command_version([binary, "-V"]).splitlines()[0] if binary else ""
+    unbound = Finding(
+        "unbound",
+        binary is not None,
+        required=True,
+        version=version.removeprefix("Version "),
+        detail=binary or "the lab resolver between every client and the lab authority",
+        install="" if binary else "apt-get install unbound",
+    )
+    why = SystemResolver.for_lab(LabConfig().resolver, Path(".")).unavailable
+    mode = Finding(
+        "system-resolver mode",
+        why is None,
+        required=False,
+        detail="chaoskit exec and dns.resolver=system: a process's own /etc/resolv.conf"
+        + ("" if why is None else f"; unavailable: {why}"),
+    )
+    return [unbound, mode]
+
+
 def _docker() -> list[Finding]:
     client = shutil.which("docker")
     engine = ""
@@ -115,6 +143,7 @@ def diagnose() -> list[Finding]:
             install="" if toxi else toxiproxy.INSTALL_COMMAND,
         )
     )
+    findings.extend(_resolver_tier())
     findings.append(_tool("go", ["go", "version"], "builds toxiproxy-server", "golang-go"))
     java = shutil.which("java")
     findings.append(
@@ -152,6 +181,8 @@ def diagnose() -> list[Finding]:
     )
     findings.extend(_docker())
     findings.append(_tool("dnsperf", ["dnsperf", "-h"], "DNS benchmark", "dnsperf"))
+    findings.append(_tool("dig", ["dig", "-v"], "DNS tests", "dnsutils"))
+    findings.append(_tool("kdig", ["kdig", "--version"], "DNS tests", "knot-dnsutils"))
     findings.append(
         _tool("dnsmasq", ["dnsmasq", "--version"], "DNS benchmark reference", "dnsmasq-base")
     )
