@@ -76,6 +76,9 @@ def render_config(
     server = [
         f"interface: {layout.listen.host}@{layout.listen.port}",
         f"port: {layout.listen.port}",
+        # its queries to the authority come from its own address, so the authority's
+        # per-source counts tell the resolver tier apart from clients that ask it directly
+        f"outgoing-interface: {layout.listen.host}",
         "do-ip6: no",
         "do-daemonize: no",
         'username: ""',

@@ -52,6 +52,15 @@ TOXIPROXY_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+INSTANT_KINDS = ("process.restart", "resolver.flush")
+"""Kinds whose effect is over as soon as it is made."""
+RESOLVER_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("resolver.flush", "resolver", {}),
+    ("resolver.down", "resolver", {}),
+    ("resolver.overload", "resolver", {"qps": 5}),
+]
+
+
 def kill_at(
     lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]
 ) -> subprocess.CompletedProcess[str]:
@@ -100,7 +109,7 @@ def check_boundary(
         return
     (entry,) = entries
     assert entry.handle is not None and entry.handle.type  # all the revert needs, up front
-    if boundary == "after-effect" and kind != "process.restart":
+    if boundary == "after-effect" and kind not in INSTANT_KINDS:
         assert not ended_by_the_lab(lab, entry), "the fault should be in force"
     wait_until_ended(lab, entry)
     done = recover(lab)

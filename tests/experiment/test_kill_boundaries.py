@@ -21,7 +21,12 @@ from chaoskit.automation.process import AutomationProcess
 from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.injection import BOUNDARIES
 from chaoskit.lab import LocalLab
-from tests.experiment.kill_checks import DNS_CASES, TOXIPROXY_CASES, check_boundary
+from tests.experiment.kill_checks import (
+    DNS_CASES,
+    RESOLVER_CASES,
+    TOXIPROXY_CASES,
+    check_boundary,
+)
 
 pytestmark = pytest.mark.lab
 
@@ -29,10 +34,11 @@ PROCESS_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("process.pause", "status", {}),
     ("process.pause", "dns", {}),  # the lab's own infrastructure frozen: its API cannot answer
     ("process.pause", "toxiproxy", {}),
+    ("process.pause", "resolver", {}),
     ("process.kill", "status", {}),
     ("process.restart", "status", {}),
 ]
-LOCAL_CASES = DNS_CASES + TOXIPROXY_CASES + PROCESS_CASES
+LOCAL_CASES = DNS_CASES + TOXIPROXY_CASES + PROCESS_CASES + RESOLVER_CASES
 
 
 def test_every_local_kind_is_covered() -> None:
