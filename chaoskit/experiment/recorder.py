@@ -31,6 +31,7 @@ __all__ = ["LAG_S", "STATUS_PAGE_KEY", "ClientEvents", "LoadStreamListener", "Re
 
 LAG_S = 0.3
 SCRAPE_INTERVAL_S = 0.5
+RESOLVER_RESOLVES_KEY = "resolver_resolves"
 STATUS_PAGE_KEY = "status_page_operational"
 """Each sample describes the interval ending this long ago, so that results streamed in
 100 ms batches from Locust have arrived before they are counted."""
@@ -228,6 +229,8 @@ class Recorder:
         active_faults: Callable[[], int],
         on_sample: Callable[[Sample], None] = lambda s: None,
         t0: float | None = None,
+        dns_counters: Callable[[], dict[str, float]] | None = None,
+        resolver: tuple[str, int] | None = None,
     ) -> None:
         self.hz = hz
         self.slo = slo
@@ -241,6 +244,11 @@ class Recorder:
         self.phase = phase
         self.active_faults = active_faults
         self.on_sample = on_sample
+        self.dns_counters = dns_counters
+        """The resolver's and the authority's counters, read with the services' metrics."""
+        self.resolver = resolver
+        """Set: each sample also asks the lab resolver for the watched record, as a client
+        in system mode would (``resolver_resolves`` 1 when it gets an address)."""
         self.samples: list[Sample] = []
         self.t0 = time.monotonic() if t0 is None else t0
         self._stop = threading.Event()
@@ -303,6 +311,8 @@ class Recorder:
                         metrics[STATUS_PAGE_KEY] = _status_page_says_operational(
                             client, self.status_url
                         )
+                    if self.dns_counters is not None:
+                        metrics.update(self.dns_counters())
                     self._metrics = metrics
                 self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
@@ -330,6 +340,10 @@ class Recorder:
         good = bool(window) and error_rate < self.slo.error_rate_below
         if good and self.slo.p95_below_ms is not None and p95 is not None:
             good = p95 < self.slo.p95_below_ms
+        services = dict(self._metrics)
+        if self.resolver is not None:
+            answer = _dns_answer(self.resolver, self.watched_record)
+            services[RESOLVER_RESOLVES_KEY] = 1.0 if answer[:1].isdigit() else 0.0
         return Sample(
             t=round(self.now() - LAG_S, 4),
             wall=wall,
@@ -346,5 +360,5 @@ class Recorder:
             dns_answer=_dns_answer(self.dns_server, self.watched_record),
             active_faults=self.active_faults(),
             good=good,
-            services=dict(self._metrics),
+            services=services,
         )

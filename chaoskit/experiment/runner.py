@@ -25,6 +25,8 @@ from chaoskit._errors import ChaoskitError
 from chaoskit._signals import handling
 from chaoskit._text import slug
 from chaoskit.experiment.analysis import client_outage_s, compute_metrics, first_recovery
+from chaoskit.experiment.dns_counters import DnsCounters
+from chaoskit.experiment.dns_metrics import dns_tier_metrics
 from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.injection import EXPIRY_GRACE_S, inject_fault, revert_fault
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
@@ -35,6 +37,7 @@ from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recor
 from chaoskit.experiment.timeline import PlannedStep, plan
 from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.local import LocalLab
+from chaoskit.resolver.control import UnboundControl
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -128,6 +131,7 @@ class ExperimentRun:
         self.probes: list[ProbeResult] = []
         self.events = ClientEvents()
         self.recorder: Recorder | None = None
+        self._counters: DnsCounters | None = None
         self.t0 = time.monotonic()
         self.t0_wall = time.time()
         self._abort: Aborted | None = None
@@ -415,6 +419,16 @@ class ExperimentRun:
                 profiles[name] = ServiceProfile(profile=choice.profile, overrides=choice.overrides)
         return profiles
 
+    def _dns_tier(self) -> dict[str, Any]:
+        """The recorder's view of the lab resolver, when the lab has one running."""
+        config = self.lab.config
+        if "resolver" not in self.lab.state.components:
+            return {}
+        control = UnboundControl(config.resolver_control.host, config.resolver_control.port)
+        self._counters = DnsCounters(control, self.lab.dns_admin(), config.resolver.host)
+        resolver = (config.resolver.host, config.resolver.port)
+        return {"dns_counters": self._counters.read, "resolver": resolver}
+
     def _resolver(self) -> ResolverProfile | None:
         """The stack's resolver profile; unset, the run's profile (the compose backend's
         containers ask the authority directly, so there it stays as it is)."""
@@ -461,7 +475,7 @@ class ExperimentRun:
                     events=self.events, status_url=f"http://{config.services.status}/status",
                     phase=lambda: self.phase,
                     active_faults=lambda: len(self.active_faults()), on_sample=self._on_sample,
-                    t0=self.t0,
+                    t0=self.t0, **self._dns_tier(),
                 )  # fmt: skip
                 self.recorder.start()
                 if exp.load is not None:
@@ -524,6 +538,8 @@ class ExperimentRun:
                     locust.stop()
                 if self.recorder is not None:
                     self.recorder.stop()
+                if self._counters is not None:
+                    self._counters.close()
                 if listener is not None:
                     listener.stop()
                 if during_thread is not None:
@@ -581,6 +597,16 @@ class ExperimentRun:
             self.experiment.recovery.consecutive_samples,
             self.experiment.steady_state.slo.availability_target,
         )  # fmt: skip
+        if injected:
+            dns_reverts = [
+                f.reverted_t
+                for f in self.faults
+                if f.reverted_t is not None and f.kind.startswith("dns.")
+            ]
+            fault_end = max(reverted) if reverted else (samples[-1].t if samples else 0.0)
+            metrics.update(dns_tier_metrics(
+                samples, min(injected), fault_end, max(dns_reverts) if dns_reverts else None
+            ))  # fmt: skip
         if injected and reverted:
             horizon = self.t0_wall + max(reverted) + self._recovery_timeout()
             metrics["client_outage_s"] = client_outage_s(

@@ -21,6 +21,7 @@ from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.lab import LocalLab
 from chaoskit.lab.config import Endpoint
 from chaoskit.lab.health import wait_until
+from chaoskit.paths import cache_dir
 from chaoskit.resolver.control import UnboundControl
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.resolver.unbound import UnboundLayout, render_config, unbound_binary
@@ -100,7 +101,7 @@ def test_chaoskit_exec_gives_a_command_the_lab_resolver(lab: LocalLab) -> None:
 
 
 def _aws() -> str:
-    cached = Path.home() / ".cache" / "chaoskit" / "awscli" / "bin" / "aws"
+    cached = cache_dir() / "awscli" / "bin" / "aws"
     found = shutil.which("aws") or (str(cached) if cached.exists() else None)
     if found is None:
         pytest.skip("the AWS CLI is not installed (scripts/bootstrap installs it)")
