@@ -122,6 +122,37 @@ HEADLINE: tuple[MetricDef, ...] = (
         "broken, from the first injection to recovery.",
     ),
     MetricDef(
+        "resolver_amplification",
+        "Resolver amplification",
+        "x",
+        "Queries per second at the lab resolver from the first injection to the last revert "
+        "/ the rate before the first injection (1.0 = the fault changed nothing).",
+        missing="no resolver",
+    ),
+    MetricDef(
+        "authority_amplification",
+        "Authority amplification",
+        "x",
+        "Queries per second at the lab authority during the fault / before it.",
+        missing="no resolver",
+    ),
+    MetricDef(
+        "stale_answers_served",
+        "Stale answers served",
+        "count",
+        "Expired answers the lab resolver served (serve-expired) from the first injection on.",
+        "none",
+        missing="no resolver",
+    ),
+    MetricDef(
+        "negative_cache_lag_s",
+        "Negative-cache lag",
+        "s",
+        "From the last revert of a DNS fault (the record restored at the authority) until "
+        "the lab resolver answers the watched record with an address again.",
+        missing="not measured",
+    ),
+    MetricDef(
         "client_requests",
         "Client requests",
         "count",

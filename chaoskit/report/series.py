@@ -299,6 +299,30 @@ def watched_record(run: RunData) -> str:
     return "dynamodb.us-east-1.lab.test"
 
 
+def dns_queries_chart(timeline: Timeline) -> ChartSpec | None:
+    """Queries per second at the lab resolver and at the lab authority (a retry storm, or
+    a flushed cache, shows at one and not the other); none when no resolver was sampled."""
+    tiers = [
+        ("at the resolver", "resolver_queries"),
+        ("at the authority", "authority_queries"),
+        ("authority, from the resolver", "authority_from_resolver"),
+    ]
+    series = [
+        Series(label, counter_rate(timeline.t, timeline.column(key), _window(timeline)),
+               PALETTE[i % len(PALETTE)])
+        for i, (label, key) in enumerate(tiers)
+        if key in timeline.services
+    ]  # fmt: skip
+    if not series:
+        return None
+    return ChartSpec(
+        "dns-queries", "DNS queries at the resolver and at the authority", "queries/s",
+        "Every client's queries reach the resolver; only its cache misses reach the "
+        "authority, beside the clients that ask the authority directly.",
+        series,
+    )  # fmt: skip
+
+
 def run_charts(run: RunData) -> list[ChartSpec]:
     slo = run.journal.experiment.get("steady_state", {}).get("slo", {})
     timeline = run.timeline
@@ -307,6 +331,7 @@ def run_charts(run: RunData) -> list[ChartSpec]:
         error_rate_chart(timeline, float(slo.get("error_rate_below", 0.01))),
         latency_chart(timeline, slo.get("p95_below_ms")),
         dns_chart(timeline, watched_record(run)),
+        *[chart for chart in (dns_queries_chart(timeline),) if chart is not None],
         retries_chart(timeline),
         breakers_chart(timeline),
         queue_chart(timeline),
