@@ -101,7 +101,7 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
     report = json.loads(done.stdout)
     assert report["backend"] == "local"
     assert set(report["components"]) == {
-        "dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
+        "dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
         "orders", "fleet", "status", "gateway", "watchdog",
     }  # fmt: skip
     for name, component in report["components"].items():
@@ -152,7 +152,7 @@ def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
     pids = [c.pid for c in lab.state.components.values()]
     stopped = lab.down()
     assert sorted(stopped) == sorted(
-        ["dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
+        ["dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
          "orders", "fleet", "status", "gateway", "watchdog"]
     )  # fmt: skip
     assert not any(
@@ -161,6 +161,8 @@ def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
     ensure_free("dns", config.dns.host, config.dns.port, udp=True)
     ensure_free("dns-admin", config.dns_admin.host, config.dns_admin.port)
     ensure_free("toxiproxy", config.toxiproxy.host, config.toxiproxy.port)
+    ensure_free("resolver", config.resolver.host, config.resolver.port, udp=True)
+    ensure_free("resolver-control", config.resolver_control.host, config.resolver_control.port)
     for region in config.regions:
         ensure_free(region.component, region.server.host, region.server.port)
         ensure_free(region.proxy_name, region.proxy.host, region.proxy.port)
