@@ -59,6 +59,14 @@ class TtlParams(_Params):
     ttl: int = Field(ge=0, le=2_147_483_647, description="TTL to put on every record served")
 
 
+class NegativeTtlParams(_Params):
+    ttl: int = Field(
+        ge=0, le=2_147_483_647,
+        description="TTL and MINIMUM of the SOA in negative answers (RFC 2308: how long "
+        "resolvers cache that the name has no such record)",
+    )  # fmt: skip
+
+
 class FlapParams(_Params):
     period_s: float = Field(gt=0, le=3600, description="seconds in each good or bad phase")
     bad: OutcomeKind = "blank"
@@ -73,6 +81,7 @@ _PARAMS_BY_KIND: dict[str, type[_Params]] = {
     "delay": DelayParams,
     "wrong_ip": WrongIpParams,
     "ttl": TtlParams,
+    "negative_ttl": NegativeTtlParams,
     "flap": FlapParams,
 }
 FAULT_KINDS = tuple(_PARAMS_BY_KIND)

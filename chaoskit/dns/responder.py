@@ -27,6 +27,7 @@ from dnslib import (
     QTYPE,
     RCODE,
     RR,
+    SOA,
     A,
     DNSBuffer,
     DNSError,
@@ -231,14 +232,14 @@ class Responder:
             return effect.delay_s, effect.cacheable, False
         if effect.outcome == "nxdomain":
             reply.header.rcode = RCODE.NXDOMAIN
-            reply.add_auth(_negative_soa(lookup.zone, effect.ttl))
+            reply.add_auth(_negative_soa(lookup.zone, effect.ttl, effect.negative_ttl))
             return effect.delay_s, effect.cacheable, False
         if effect.outcome != "blank":
             self._resolve(qname, question.qtype, reply)
         if effect.wrong_ip is not None:
             _swap_addresses(reply, qname, question.qtype, effect.wrong_ip)
         if not reply.rr and reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
-            reply.add_auth(_negative_soa(lookup.zone, effect.ttl))
+            reply.add_auth(_negative_soa(lookup.zone, effect.ttl, effect.negative_ttl))
         if effect.ttl is not None:
             reply.rr = [_with_ttl(rr, effect.ttl) for rr in reply.rr]
         return effect.delay_s, effect.cacheable, False
@@ -282,6 +283,7 @@ class _FaultEffect:
     outcome: str | None = None
     delay_s: float = 0.0
     ttl: int | None = None
+    negative_ttl: int | None = None
     wrong_ip: str | None = None
     cacheable: bool = True
 
@@ -300,6 +302,8 @@ class _FaultEffect:
                 effect.delay_s += max(0.0, params.ms + jitter) / 1000.0
             elif spec.kind == "ttl":
                 effect.ttl = params.ttl
+            elif spec.kind == "negative_ttl":
+                effect.negative_ttl = params.ttl
             elif spec.kind == "wrong_ip":
                 effect.wrong_ip = params.address or _random_loopback(rng)
             elif spec.kind == "flap":
@@ -322,7 +326,15 @@ def _random_loopback(rng: random.Random) -> str:
     return str(ipaddress.IPv4Address(0x7FF00000 + rng.randrange(1, 0xFFFFE)))
 
 
-def _negative_soa(zone: Zone, ttl_override: int | None) -> RR:
+def _negative_soa(zone: Zone, ttl_override: int | None, negative_ttl: int | None = None) -> RR:
+    """The SOA of a negative answer (RFC 2308 §3); ``negative_ttl`` sets both its TTL and its
+    MINIMUM, the two a resolver takes the lesser of."""
+    if negative_ttl is not None:
+        soa = zone.soa.rdata
+        times = (*soa.times[:4], negative_ttl)
+        return RR(
+            zone.soa.rname, QTYPE.SOA, CLASS.IN, negative_ttl, SOA(soa.mname, soa.rname, times)
+        )
     ttl = zone.negative_ttl if ttl_override is None else ttl_override
     return RR(zone.soa.rname, QTYPE.SOA, CLASS.IN, ttl, zone.soa.rdata)
 

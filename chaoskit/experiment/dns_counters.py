@@ -2,8 +2,9 @@
 
 From the lab resolver (Unbound's ``stats_noreset``): queries, cache hits and misses, expired
 answers served, SERVFAILs sent and the request list now. From the lab authority (its admin
-API): queries received in all, and from the resolver's own address. All but the request
-list are cumulative; the analysis takes their deltas.
+API): queries received in all, and per client: ``dns_client_<name>`` for the resolver and
+each service (by its own address), ``dns_client_other`` for the rest (chaoskit's own probes,
+a user's tools). All but the request list are cumulative; the analysis takes their deltas.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from chaoskit._errors import ChaoskitError
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.resolver.control import UnboundControl
 
-__all__ = ["RESOLVER_COUNTERS", "DnsCounters"]
+__all__ = ["CLIENT_PREFIX", "RESOLVER_COUNTERS", "DnsCounters"]
+
+CLIENT_PREFIX = "dns_client_"
 
 RESOLVER_COUNTERS = {
     "resolver_queries": "total.num.queries",
@@ -34,10 +37,13 @@ class DnsCounters:
         control: UnboundControl | None,
         admin: DnsAdminClient | None,
         resolver_address: str | None,
+        clients: dict[str, str] | None = None,
     ) -> None:
         self.control = control
         self.admin = admin
         self.resolver_address = resolver_address
+        self.clients = clients or {}
+        """Source address: client name (the resolver's address included)."""
 
     def read(self) -> dict[str, float]:
         found: dict[str, float] = {}
@@ -54,6 +60,13 @@ class DnsCounters:
                     found["authority_from_resolver"] = float(
                         by_source.get(self.resolver_address, 0)
                     )
+                if self.clients:
+                    known = 0.0
+                    for address, name in self.clients.items():
+                        count = float(by_source.get(address, 0))
+                        found[CLIENT_PREFIX + name] = found.get(CLIENT_PREFIX + name, 0) + count
+                        known += count
+                    found[CLIENT_PREFIX + "other"] = found["authority_queries"] - known
         return found
 
     def close(self) -> None:

@@ -35,6 +35,7 @@ from chaoskit.experiment.model import Experiment, Probe, Step, StopCondition
 from chaoskit.experiment.probes import ProbeResult, run_probe
 from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recorder, Sample
 from chaoskit.experiment.timeline import PlannedStep, plan
+from chaoskit.lab.config import SERVICE_NAMES
 from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.resolver.control import UnboundControl
@@ -425,7 +426,9 @@ class ExperimentRun:
         if "resolver" not in self.lab.state.components:
             return {}
         control = UnboundControl(config.resolver_control.host, config.resolver_control.port)
-        self._counters = DnsCounters(control, self.lab.dns_admin(), config.resolver.host)
+        clients = {config.resolver.host: "resolver"}
+        clients.update({config.services.of(name).host: name for name in SERVICE_NAMES})
+        self._counters = DnsCounters(control, self.lab.dns_admin(), config.resolver.host, clients)
         resolver = (config.resolver.host, config.resolver.port)
         return {"dns_counters": self._counters.read, "resolver": resolver}
 

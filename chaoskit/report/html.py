@@ -17,6 +17,7 @@ from markupsafe import Markup
 from ruamel.yaml import YAML
 
 from chaoskit.report.definitions import HEADLINE, format_value
+from chaoskit.report.dns_clients import dns_client_table
 from chaoskit.report.events import fault_windows, marks, run_events
 from chaoskit.report.rundata import RunData
 from chaoskit.report.series import ChartSpec, run_charts
@@ -146,4 +147,5 @@ def render_run_html(run: RunData) -> str:
         experiment_yaml=experiment_yaml(run.journal.experiment),
         environment=environment_rows(run),
         windows=windows,
+        dns_clients=dns_client_table(run),
     )

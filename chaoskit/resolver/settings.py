@@ -50,7 +50,7 @@ RESOLVER_PROFILES: dict[str, ResolverSettings] = {
         profile="resilient",
         serve_expired=True,
         serve_expired_ttl_s=86400,
-        serve_expired_client_timeout_ms=1800,
+        serve_expired_client_timeout_ms=500,
         prefetch=True,
     ),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 import signal
@@ -42,6 +43,16 @@ def error_response(error: DownstreamError, **extra: Any) -> web.Response:
     return web.json_response(body, status=ERROR_STATUS.get(error.kind, 503))
 
 
+def _own_address(config: LabConfig, name: str) -> str | None:
+    """The service's own loopback address, to send DNS queries from (None: the kernel's
+    choice, as in a container, whose one address is its own anyway)."""
+    try:
+        host = config.services.of(name).host
+        return host if ipaddress.ip_address(host).is_loopback and ":" not in host else None
+    except (AttributeError, ValueError):
+        return None
+
+
 class Service:
     """A service process: its settings and the clients it builds from them."""
 
@@ -64,6 +75,7 @@ class Service:
             resilience.dns,
             self.metrics,
             system_ttl_s=config.record_ttl if system_resolver else None,
+            source=_own_address(config, name),
         )
         self._dynamos: dict[str, RegionalDynamo] = {}
         self._dependencies: dict[str, Dependency] = {}

@@ -147,6 +147,21 @@ def test_ttl_override(server: DnsServer) -> None:
     assert server.query(NAME).answer[0].ttl == 300
 
 
+def test_negative_ttl_sets_the_soa_ttl_and_minimum_of_negative_answers(
+    server: DnsServer,
+) -> None:
+    with server.admin() as admin:
+        admin.add_fault("negative_ttl", NAME, duration_s=30, ttl=300)
+        admin.add_fault("blank", NAME, duration_s=30)
+        soa = server.query(NAME).authority[0]
+        assert soa.ttl == 300 and soa[0].minimum == 300
+        assert server.query(NAME, "TXT").authority[0][0].minimum == 300  # NODATA too
+        admin.lift_all()
+    soa = server.query(NAME, "TXT").authority[0]
+    assert soa.ttl == 30 and soa[0].minimum == 30  # the zone's own again
+    assert server.query(NAME).answer  # and the record was never touched
+
+
 def test_flap_alternates_bad_and_good(server: DnsServer) -> None:
     with server.admin() as admin:
         admin.add_fault("flap", NAME, duration_s=30, period_s=0.2, bad="servfail")

@@ -37,6 +37,7 @@ DNS_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("dns.delay", RECORD, {"ms": 50}),
     ("dns.wrong_ip", RECORD, {"address": "127.0.0.99"}),
     ("dns.ttl", RECORD, {"ttl": 1}),
+    ("dns.negative_ttl", RECORD, {"ttl": 300}),
     ("dns.flap", RECORD, {"period_s": 0.2}),
     ("dns.failover", RECORD, {"to": "dynamodb.us-west-2.lab.test"}),
 ]

@@ -29,6 +29,7 @@ SUMMARIES = {
     "delay": "answers late (ms, jitter_ms)",
     "wrong_ip": "answers with another address (address)",
     "ttl": "serves records with another TTL (ttl)",
+    "negative_ttl": "negative answers say to cache them this long (ttl: SOA TTL and minimum)",
     "flap": "alternates good and bad (period_s, bad)",
     "failover": "answers with another name's address (to): the record failed over",
 }

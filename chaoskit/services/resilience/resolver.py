@@ -62,6 +62,7 @@ class StaleServingResolver:
         metrics: ServiceMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         system_ttl_s: float | None = None,
+        source: str | None = None,
     ) -> None:
         self.settings = settings
         self._system_ttl_s = system_ttl_s
@@ -75,6 +76,9 @@ class StaleServingResolver:
         self._resolver.timeout = settings.timeout_s
         self._resolver.lifetime = settings.timeout_s
         self._resolver.cache = None
+        self._source = source
+        """The address queries are sent from (the service's own), so the authority's
+        per-source counts say which client asked."""
         self._entries: dict[str, _Entry] = {}
 
     async def address(self, name: str) -> str:
@@ -108,7 +112,7 @@ class StaleServingResolver:
         if self._system_ttl_s is not None:
             return await self._ask_system(name), int(self._system_ttl_s)
         try:
-            answer = await self._resolver.resolve(name, "A")
+            answer = await self._resolver.resolve(name, "A", source=self._source)
         except dns.resolver.NoAnswer:
             raise DnsFailure(name, "empty") from None
         except dns.resolver.NXDOMAIN:

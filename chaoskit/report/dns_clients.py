@@ -1,0 +1,57 @@
+"""Which clients asked the lab authority during each DNS fault, and how often.
+
+A client that sent no query while a DNS fault was in force never exercised it: it held a
+pooled connection, or an answer in its own cache. The resolver is one client here; the
+services in system mode reach the authority only through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chaoskit.experiment.dns_counters import CLIENT_PREFIX
+from chaoskit.report.rundata import RunData
+
+__all__ = ["DnsClientTable", "dns_client_table"]
+
+
+@dataclass(frozen=True)
+class DnsClientTable:
+    faults: list[str]
+    """One label per DNS fault, in injection order."""
+    rows: list[tuple[str, list[int | None]]]
+    """Per client: its queries during each fault (None: not sampled then)."""
+
+    def silent(self) -> list[tuple[str, str]]:
+        """(client, fault) pairs where a service sent nothing: it never met the fault."""
+        return [
+            (client, fault)
+            for client, counts in self.rows
+            if client not in ("other", "resolver")
+            for fault, count in zip(self.faults, counts, strict=True)
+            if count == 0
+        ]
+
+
+def dns_client_table(run: RunData) -> DnsClientTable | None:
+    """The table, or None when the run sampled no per-client counts or had no DNS fault."""
+    timeline = run.timeline
+    clients = sorted(k.removeprefix(CLIENT_PREFIX) for k in timeline.services
+                     if k.startswith(CLIENT_PREFIX))  # fmt: skip
+    faults = [f for f in run.journal.faults
+              if f.kind.startswith("dns.") and f.injected_t is not None]  # fmt: skip
+    if not clients or not faults:
+        return None
+    last = timeline.t[-1] if timeline.t else 0.0
+    rows = []
+    for client in clients:
+        values = timeline.column(CLIENT_PREFIX + client)
+        counts = []
+        for fault in faults:
+            start = fault.injected_t or 0.0
+            end = fault.reverted_t if fault.reverted_t is not None else last
+            inside = [v for t, v in zip(timeline.t, values, strict=True)
+                      if start <= t <= end and v is not None]  # fmt: skip
+            counts.append(int(inside[-1] - inside[0]) if len(inside) >= 2 else None)
+        rows.append((client, counts))
+    return DnsClientTable([f.label for f in faults], rows)
