@@ -29,6 +29,13 @@ def exec_command(
     record = lab.state.components.get("resolver")
     if record is None:
         raise ComponentError("resolver", "is not running: start the lab with `chaoskit up`")
+    if lab.backend == "compose":
+        raise ComponentError(
+            "resolver",
+            f"is published on {lab.config.resolver} by the compose backend, a port "
+            "/etc/resolv.conf cannot name; chaoskit exec needs the local backend (the compose "
+            "lab's containers already resolve through it)",
+        )
     argv = SystemResolver.for_lab(lab.config.resolver, lab.state_dir).wrap(list(command))
     os.execvp(argv[0], argv)
 

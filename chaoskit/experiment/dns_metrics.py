@@ -7,7 +7,8 @@
   from the first injection to the end of the run;
 - negative-cache lag: from the last revert of a DNS fault (the record restored at the
   authority) to the first sample at which the resolver answers the watched record with an
-  address again; 0 when the resolver never stopped answering it.
+  address again; 0 when the resolver never stopped answering it. A sample asks the resolver
+  when it is taken, ``LAG_S`` after the time it describes, so that is the time used.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chaoskit.experiment.recorder import RESOLVER_RESOLVES_KEY, Sample
+from chaoskit.experiment.recorder import LAG_S, RESOLVER_RESOLVES_KEY, Sample
 
 __all__ = ["dns_tier_metrics"]
 
@@ -66,11 +67,11 @@ def _negative_cache_lag(
 ) -> float | None:
     if restored is None:
         return None
-    watched = [s for s in samples if RESOLVER_RESOLVES_KEY in s.services]
-    failed = any(s.services[RESOLVER_RESOLVES_KEY] < 1 for s in watched
-                 if first_injection <= s.t <= restored)  # fmt: skip
-    after = [s for s in watched if s.t >= restored]
+    asked = [(s.t + LAG_S, s.services[RESOLVER_RESOLVES_KEY]) for s in samples
+             if RESOLVER_RESOLVES_KEY in s.services]  # fmt: skip
+    failed = any(value < 1 for t, value in asked if first_injection <= t <= restored)
+    after = [(t, value) for t, value in asked if t >= restored]
     if not failed:
         return 0.0 if after else None
-    back = next((s.t for s in after if s.services[RESOLVER_RESOLVES_KEY] >= 1), None)
+    back = next((t for t, value in after if value >= 1), None)
     return round(back - restored, 3) if back is not None else None

@@ -35,7 +35,6 @@ from chaoskit.experiment.model import Experiment, Probe, Step, StopCondition
 from chaoskit.experiment.probes import ProbeResult, run_probe
 from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recorder, Sample
 from chaoskit.experiment.timeline import PlannedStep, plan
-from chaoskit.lab.config import SERVICE_NAMES
 from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.resolver.control import UnboundControl
@@ -426,19 +425,16 @@ class ExperimentRun:
         if "resolver" not in self.lab.state.components:
             return {}
         control = UnboundControl(config.resolver_control.host, config.resolver_control.port)
-        clients = {config.resolver.host: "resolver"}
-        clients.update({config.services.of(name).host: name for name in SERVICE_NAMES})
-        self._counters = DnsCounters(control, self.lab.dns_admin(), config.resolver.host, clients)
+        clients = self.lab.dns_clients()
+        resolver_address = next(a for a, name in clients.items() if name == "resolver")
+        self._counters = DnsCounters(control, self.lab.dns_admin(), resolver_address, clients)
         resolver = (config.resolver.host, config.resolver.port)
         return {"dns_counters": self._counters.read, "resolver": resolver}
 
     def _resolver(self) -> ResolverProfile | None:
-        """The stack's resolver profile; unset, the run's profile (the compose backend's
-        containers ask the authority directly, so there it stays as it is)."""
+        """The stack's resolver profile; unset, the run's profile."""
         choice = self.experiment.stack.resolver
         if choice is None:
-            if self.lab.backend == "compose":
-                return None
             default = self.options.profile or self.experiment.stack.profile
             return ResolverProfile(profile=default)  # type: ignore[arg-type]
         if isinstance(choice, str):

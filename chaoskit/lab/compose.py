@@ -18,9 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
+from chaoskit._errors import ChaoskitError, ComponentError
 from chaoskit.lab import process
 from chaoskit.lab.components import (
+    LAB_ZONE,
     endpoint_fields,
     endpoint_of,
     health_check,
@@ -33,6 +34,7 @@ from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab, changed_profiles, quiet
 from chaoskit.lab.state import ComponentRecord, LabState
 from chaoskit.resolver.settings import ResolverProfile
+from chaoskit.resolver.unbound import UnboundLayout, render_config
 from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ class ComposeLab(LocalLab):
         return LabConfig.in_containers(self.settings.net)
 
     def infrastructure(self) -> list[str]:
-        return ["dns", "toxiproxy", *(r.component for r in self.config.regions)]
+        return ["dns", "resolver", "toxiproxy", *(r.component for r in self.config.regions)]
 
     # -- compose ---------------------------------------------------------------------------
 
@@ -131,20 +133,22 @@ class ComposeLab(LocalLab):
         services: bool = True,
         resolver: ResolverProfile | None = None,
     ) -> LabState:
-        if resolver is not None and resolver != ResolverProfile():
-            raise InvalidInput(
-                "the compose backend's containers resolve through the lab authority directly; "
-                "resolver profiles need the local backend (--backend local)"
-            )
         started_at = time.monotonic()
         self.refresh()
         for name, profile in changed_profiles(self.state, profiles).items():
             profile.resolve()
             self.state.profiles[name] = profile  # compose recreates what this changes
+        resolver_changed = resolver is not None and resolver != self.state.resolver
+        if resolver is not None and resolver_changed:
+            resolver.resolve()
+            self.state.resolver = resolver
         fresh = not self.state.components
         write_lab_zone(self.inside, self.state_dir)
+        self._write_resolver_config()
         self.state.save(self.state_dir)
         try:
+            if resolver_changed and "resolver" in self.state.components:
+                self.compose("restart", "resolver")  # it reads its new configuration
             self.compose("up", "-d", "--no-build", *self.infrastructure())
             for name in self.infrastructure():
                 self._await_container(name, started_at)
@@ -162,6 +166,28 @@ class ComposeLab(LocalLab):
         self.timings["total"] = time.monotonic() - started_at
         self.state.save(self.state_dir)
         return self.state
+
+    def _write_resolver_config(self) -> None:
+        """Unbound's configuration as the resolver container sees it: its own address on the
+        lab network, the lab DNS server at its address there, its files under /state."""
+        inside = self.inside
+        layout = UnboundLayout(
+            listen=inside.resolver,
+            control=inside.resolver_control,
+            authority=inside.dns,
+            zones=(LAB_ZONE,),
+            pidfile=Path("/state/resolver/unbound.pid"),
+        )
+        path = self.state_dir / "resolver" / "unbound.conf"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_config(layout, self.state.resolver.resolve()))
+
+    def dns_clients(self) -> dict[str, str]:
+        """Who asks the lab DNS server from which address, inside the lab network."""
+        inside = self.inside
+        found = {inside.resolver.host: "resolver"}
+        found.update({inside.services.of(name).host: name for name in SERVICE_NAMES})
+        return found
 
     def _await_container(self, name: str, t0: float) -> None:
         healthy = health_check(name, self.config, self.state_dir)

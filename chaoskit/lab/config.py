@@ -164,6 +164,8 @@ class LabConfig(BaseModel):
         return cls(
             dns=Endpoint(host=f"{net}.53", port=53),
             dns_admin=Endpoint(host=f"{net}.53", port=8053),
+            resolver=Endpoint(host=f"{net}.54", port=53),
+            resolver_control=Endpoint(host=f"{net}.54", port=8953),
             toxiproxy=Endpoint(host=toxiproxy, port=8474),
             regions=[
                 DynamoRegion(
@@ -193,8 +195,8 @@ class ComposeSettings(BaseModel):
     net: str = Field(default="172.31.53", pattern=r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")
     """The lab network is ``net``.0/24; containers have fixed addresses in it."""
     port_base: int = Field(default=18000, ge=1024, le=65000)
-    """Published on 127.0.0.1: DynamoDB +0/+1, DNS +53, DNS admin +54, Toxiproxy +74,
-    gateway, orders, fleet and status +80..+83."""
+    """Published on 127.0.0.1: DynamoDB +0/+1, DNS +53, DNS admin +54, the resolver +55 and
+    its remote control +56, Toxiproxy +74, gateway, orders, fleet and status +80..+83."""
     images: dict[str, str] = Field(default_factory=dict)
     """The image variables (``CHAOSKIT_IMAGE``, ...) the lab was brought up with, so later
     commands use the same images whatever their environment says."""
@@ -207,6 +209,8 @@ class ComposeSettings(BaseModel):
             "CHAOSKIT_DYNAMODB_WEST_PORT": base + 1,
             "CHAOSKIT_DNS_PORT": base + 53,
             "CHAOSKIT_DNS_ADMIN_PORT": base + 54,
+            "CHAOSKIT_RESOLVER_PORT": base + 55,
+            "CHAOSKIT_RESOLVER_CONTROL_PORT": base + 56,
             "CHAOSKIT_TOXIPROXY_PORT": base + 74,
             "CHAOSKIT_GATEWAY_PORT": base + 80,
             "CHAOSKIT_ORDERS_PORT": base + 81,
@@ -223,6 +227,8 @@ class ComposeSettings(BaseModel):
         return LabConfig(
             dns=Endpoint(host=lo, port=ports["CHAOSKIT_DNS_PORT"]),
             dns_admin=Endpoint(host=lo, port=ports["CHAOSKIT_DNS_ADMIN_PORT"]),
+            resolver=Endpoint(host=lo, port=ports["CHAOSKIT_RESOLVER_PORT"]),
+            resolver_control=Endpoint(host=lo, port=ports["CHAOSKIT_RESOLVER_CONTROL_PORT"]),
             toxiproxy=Endpoint(host=lo, port=ports["CHAOSKIT_TOXIPROXY_PORT"]),
             regions=[
                 region.model_copy(update={"server": Endpoint(host=lo, port=port)})

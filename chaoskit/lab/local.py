@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ class LocalLab:
         self.dynamodb_override = dynamodb
         self.echo = echo
         self.timings: dict[str, float] = {}
+        self._changing = False
 
     @property
     def config(self) -> LabConfig:
@@ -96,11 +98,37 @@ class LocalLab:
         record = self.state.components.get(name)
         return record is not None and process.is_running(record.pid, record.create_time)
 
+    @contextlib.contextmanager
+    def changing(self) -> Iterator[None]:
+        """Hold the lab's change lock: one process at a time starts or stops components (a
+        watchdog restarting a killed service while a run restarts it too). Re-entrant."""
+        if self._changing:
+            yield
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.state_dir / "lab.change.lock").open("a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            self._changing = True
+            try:
+                self.refresh()
+                yield
+            finally:
+                self._changing = False
+
     def up(
         self,
         profiles: dict[str, ServiceProfile] | None = None,
         services: bool = True,
         resolver: ResolverProfile | None = None,
+    ) -> LabState:
+        with self.changing():
+            return self._up(profiles, services, resolver)
+
+    def _up(
+        self,
+        profiles: dict[str, ServiceProfile] | None,
+        services: bool,
+        resolver: ResolverProfile | None,
     ) -> LabState:
         """Start what is not running, wait for every component to be healthy, configure it.
 
@@ -166,6 +194,12 @@ class LocalLab:
         self.state.save(self.state_dir)
         return self.state
 
+    def dns_clients(self) -> dict[str, str]:
+        """Who asks the lab DNS server from which address: the resolver and each service."""
+        found = {self.config.resolver.host: "resolver"}
+        found.update({self.config.services.of(name).host: name for name in SERVICE_NAMES})
+        return found
+
     def system_resolver(self) -> SystemResolver:
         """How a process gets the lab resolver as its system resolver (or why it cannot)."""
         return SystemResolver.for_lab(self.config.resolver, self.state_dir)
@@ -216,10 +250,9 @@ class LocalLab:
 
     def stop_services(self) -> None:
         """Stop every sample service, all at once."""
-        self.refresh()
-        with ThreadPoolExecutor(len(SERVICE_NAMES)) as pool:
+        with self.changing(), ThreadPoolExecutor(len(SERVICE_NAMES)) as pool:
             list(pool.map(self._stop, SERVICE_NAMES))
-        self.state.save(self.state_dir)
+            self.state.save(self.state_dir)
 
     def restart_services(self) -> None:
         """Stop every sample service and start them afresh (same profiles)."""
@@ -228,8 +261,9 @@ class LocalLab:
 
     def restart(self, name: str) -> None:
         """Stop component ``name`` and start it again with the same settings."""
-        self._stop(name)
-        self.up()
+        with self.changing():
+            self._stop(name)
+            self.up()
 
     def status(self) -> dict[str, Any]:
         """Backend and, per component, pid, endpoint, engine, version and whether it is healthy."""

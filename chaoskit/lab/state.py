@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ class LabState(BaseModel):
     def save(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         path = self.path(state_dir)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         payload: dict[str, Any] = self.model_dump(mode="json")
         with tmp.open("w") as sink:
             json.dump(payload, sink, indent=2)

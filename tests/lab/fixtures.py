@@ -11,6 +11,7 @@ from chaoskit.experiment.ledger import Ledger
 from chaoskit.experiment.recover import recover
 from chaoskit.lab import LabConfig, LocalLab
 from chaoskit.lab.config import SERVICE_NAMES
+from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
 
@@ -45,8 +46,8 @@ def lab(session_lab: LocalLab) -> Iterator[LocalLab]:
 
 @pytest.fixture
 def fresh_services_after(lab: LocalLab) -> Iterator[None]:
-    """A naive fleet stays collapsed after a run, and a run may leave the services on another
-    profile: leave the next test fresh services on the default (naive) profile."""
+    """A naive fleet stays collapsed after a run, and a run may leave the services and the
+    resolver on another profile: leave the next test fresh services and resolver, naive."""
     yield
     lab.stop_services()
-    lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES})
+    lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES}, resolver=ResolverProfile())

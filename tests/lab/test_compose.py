@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dns.message
+import dns.query
+import dns.rcode
 import pytest
 
 from chaoskit.experiment.faults import REGISTRY
@@ -24,8 +27,14 @@ from chaoskit.lab.compose import ComposeLab
 from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab
+from chaoskit.resolver.control import UnboundControl
 from chaoskit.services.resilience.settings import ServiceProfile
-from tests.experiment.kill_checks import DNS_CASES, TOXIPROXY_CASES, check_boundary
+from tests.experiment.kill_checks import (
+    DNS_CASES,
+    RESOLVER_CASES,
+    TOXIPROXY_CASES,
+    check_boundary,
+)
 from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
@@ -97,13 +106,36 @@ def _getaddrinfo_in(lab: ComposeLab, service: str, name: str) -> tuple[int, str]
     return result.exit_code, result.output.decode().strip()
 
 
+def _resolver(lab: ComposeLab) -> UnboundControl:
+    return UnboundControl(lab.config.resolver_control.host, lab.config.resolver_control.port)
+
+
+def test_the_containers_resolve_through_the_lab_resolver(compose_lab: ComposeLab) -> None:
+    record = "dynamodb.us-east-1.lab.test."
+    control = _resolver(compose_lab)
+    control.flush(record)
+    before = control.stats()["total.num.queries"]
+    assert _getaddrinfo_in(compose_lab, "orders", record) == (0, "172.31.54.2")
+    assert control.stats()["total.num.queries"] > before  # asked the resolver, not the authority
+    published = compose_lab.config.resolver
+    reply = dns.query.udp(dns.message.make_query(record, "A"), published.host,
+                          port=published.port, timeout=2)  # fmt: skip
+    assert [rd.address for rrset in reply.answer for rd in rrset] == ["172.31.54.2"]
+    outside = dns.query.udp(dns.message.make_query("example.com.", "A"), published.host,
+                            port=published.port, timeout=2)  # fmt: skip
+    assert outside.rcode() == dns.rcode.REFUSED
+    with compose_lab.dns_admin() as admin:
+        by_source = admin.stats()["by_source"]
+    assert by_source.get(compose_lab.inside.resolver.host, 0) > 0
+
+
 def test_status_names_the_backend_and_every_container_is_healthy(compose_lab: ComposeLab) -> None:
     done = run_cli("--state-dir", str(compose_lab.state_dir), "status", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["backend"] == "compose"
-    expected = {"dns", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2", "watchdog",
-                "orders", "fleet", "status", "gateway"}  # fmt: skip
+    expected = {"dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
+                "watchdog", "orders", "fleet", "status", "gateway"}  # fmt: skip
     assert set(report["components"]) == expected
     assert all(c["healthy"] for c in report["components"].values()), report
 
@@ -115,6 +147,7 @@ def test_dns_blackout_seen_through_the_containers_resolver(
     assert _getaddrinfo_in(compose_lab, "orders", record) == (0, "172.31.54.2")
     with compose_lab.dns_admin() as admin:
         fault = admin.add_fault("blank", record, duration_s=30)
+    _resolver(compose_lab).flush(record)  # the containers' resolver held the address for its TTL
     try:
         code, said = _getaddrinfo_in(compose_lab, "orders", record)
         assert code == 1 and said in ("-5", "-2"), said  # glibc: no address for the name
@@ -126,7 +159,7 @@ def test_dns_blackout_seen_through_the_containers_resolver(
     experiment = shortened(
         "dns-blackout.yaml", tmp_path, load=LIGHT, steady_state=ROOMY,
         method=[{"name": "blackout", "at": "1s", "fault": "dns.blank", "target": record,
-                 "duration": "4s"}],
+                 "duration": "8s"}],  # longer than the record's TTL in the resolver's cache
         recovery={"consecutive_samples": 10, "timeout": "30s"},
     )  # fmt: skip
     _, journal = _run(compose_lab, experiment, tmp_path / "reports")
@@ -218,7 +251,7 @@ def test_every_compose_only_kind_is_covered() -> None:
     assert only == {kind for kind, _, _ in COMPOSE_CASES}
 
 
-ALL_CASES = COMPOSE_CASES + DNS_CASES + TOXIPROXY_CASES
+ALL_CASES = COMPOSE_CASES + DNS_CASES + TOXIPROXY_CASES + RESOLVER_CASES
 
 
 def test_every_kind_of_the_compose_backend_is_covered() -> None:

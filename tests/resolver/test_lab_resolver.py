@@ -3,6 +3,7 @@ through it, its faults, and Unbound's own hardening against the authority."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -179,19 +180,24 @@ def test_resolver_overload_caps_queries_to_the_authority(lab: LocalLab) -> None:
     assert control.get_option("ratelimit") == "0"
 
 
-@pytest.fixture
-def private_unbound(lab: LocalLab, tmp_path: Path) -> Iterator[tuple[Endpoint, Path]]:
-    """A second Unbound with 0x20 and Unbound's hardening defaults, against the lab authority."""
+@contextlib.contextmanager
+def _private_unbound(
+    lab: LocalLab,
+    tmp_path: Path,
+    overrides: dict[str, object],
+    profile: str = "naive",
+    extra: str = "",
+) -> Iterator[tuple[Endpoint, Path]]:
+    """A second Unbound on .55 of the lab's subnet, against the lab authority."""
     binary = unbound_binary()
     assert binary is not None
     host = lab.config.resolver.host.rsplit(".", 1)[0] + ".55"
     listen, control = Endpoint(host=host, port=53), Endpoint(host=host, port=8953)
     layout = UnboundLayout(listen, control, lab.config.dns, ("lab.test.",), tmp_path / "pid")
-    settings = ResolverProfile(overrides={"use_caps_for_id": True}).resolve()
+    settings = ResolverProfile(profile=profile, overrides=overrides).resolve()  # type: ignore[arg-type]
     conf = tmp_path / "unbound.conf"
     conf.write_text(render_config(layout, settings, resolvers=[]).replace(
-        "verbosity: 1", "verbosity: 3\n    harden-glue: yes\n    harden-below-nxdomain: yes"
-    ))  # fmt: skip
+        "verbosity: 1", "verbosity: 1" + extra))  # fmt: skip
     log = tmp_path / "unbound.log"
     proc = subprocess.Popen([binary, "-d", "-c", str(conf)], stdout=log.open("wb"),
                             stderr=subprocess.STDOUT)  # fmt: skip
@@ -201,6 +207,14 @@ def private_unbound(lab: LocalLab, tmp_path: Path) -> Iterator[tuple[Endpoint, P
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def private_unbound(lab: LocalLab, tmp_path: Path) -> Iterator[tuple[Endpoint, Path]]:
+    """0x20 and Unbound's hardening, verbose enough to log a 0x20 fallback."""
+    hardening = "\n    verbosity: 3\n    harden-glue: yes\n    harden-below-nxdomain: yes"
+    with _private_unbound(lab, tmp_path, {"use_caps_for_id": True}, extra=hardening) as found:
+        yield found
 
 
 def _answers(server: Endpoint) -> bool:
@@ -223,3 +237,45 @@ def test_unbound_with_0x20_and_hardening_resolves_lab_names(
     reply = _ask(lab.config.dns, mixed)
     assert reply.question[0].name.to_text() == mixed
     assert _addresses(reply) == [lab.config.regions[0].proxy.host]
+
+
+@pytest.mark.parametrize(("fault", "still_answers"), [("drop", True), ("blank", False)])
+def test_serve_expired_rides_out_a_silent_authority_but_not_an_empty_answer(
+    lab: LocalLab, tmp_path: Path, fault: str, still_answers: bool
+) -> None:
+    """RFC 8767: an expired answer is served when the authority does not answer in time; an
+    authority that answers NOERROR with no address replaces it (the October record)."""
+    with _private_unbound(lab, tmp_path, {}, profile="resilient") as (listen, _):
+        assert _addresses(_ask(listen, RECORD))  # cached, for the record's TTL (5 s)
+        with lab.dns_admin() as admin:
+            added = admin.add_fault(fault, RECORD, duration_s=30)
+        try:
+            time.sleep(lab.config.record_ttl + 1.5)  # the cached answer has expired
+            answers = [_addresses(_ask(listen, RECORD)) for _ in range(3)]
+        finally:
+            with lab.dns_admin() as admin:
+                admin.lift_fault(added["id"])
+    assert all(bool(a) == still_answers for a in answers), answers
+
+
+def test_profile_switches_restart_the_resolver_with_its_new_settings(lab: LocalLab) -> None:
+    state = str(lab.state_dir)
+    conf = lab.state_dir / "resolver" / "unbound.conf"
+    before = lab.status()["components"]["resolver"]["pid"]
+    try:
+        done = run_cli("--state-dir", state, "up", "--resolver-profile", "resilient",
+                       "--set", "resolver.prefetch=false")  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        lab.refresh()
+        resolver = lab.status()["components"]["resolver"]
+        assert resolver["engine"] == "resilient" and resolver["pid"] != before
+        assert resolver["profile"] == {"profile": "resilient", "overrides": {"prefetch": False}}
+        assert "serve-expired: yes" in conf.read_text() and "prefetch: no" in conf.read_text()
+        assert _ask(lab.config.resolver, RECORD).rcode() == dns.rcode.NOERROR
+        bad = run_cli("--state-dir", state, "up", "--set", "resolver.serve_expird=true")
+        assert bad.returncode == 2 and "unknown setting 'serve_expird'" in bad.stderr
+        assert "Traceback" not in bad.stderr
+    finally:
+        lab.up(resolver=ResolverProfile())
+    assert "serve-expired: no" in conf.read_text()
+    assert lab.status()["components"]["resolver"]["engine"] == "naive"

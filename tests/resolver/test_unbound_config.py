@@ -69,7 +69,7 @@ def test_profiles_differ_in_serve_expired_and_prefetch(tmp_path: Path) -> None:
     resilient = render_config(LAYOUT, ResolverProfile(profile="resilient").resolve(), [])
     assert "serve-expired: no" in naive and "prefetch: no" in naive
     assert "serve-expired: yes" in resilient and "prefetch: yes" in resilient
-    assert "serve-expired-client-timeout: 1800" in resilient
+    assert "serve-expired-client-timeout: 500" in resilient
     off = ResolverProfile(profile="resilient", overrides={"serve_expired": False}).resolve()
     assert "serve-expired: no" in render_config(LAYOUT, off, [])
     _checkconf(tmp_path, resilient)

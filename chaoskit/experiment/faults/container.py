@@ -25,7 +25,13 @@ if TYPE_CHECKING:
     from chaoskit.lab.compose import ComposeLab
     from chaoskit.lab.local import LocalLab
 
-__all__ = ["CONTAINER_FAULTS"]
+__all__ = [
+    "CONTAINER_FAULTS",
+    "calling",
+    "container_serving",
+    "prepare_container",
+    "start_container",
+]
 
 STOP_TIMEOUT_S = 5
 START_TIMEOUT_S = 60.0
@@ -37,7 +43,7 @@ class DisconnectParams(Params):
 
 
 def _targets(config: LabConfig) -> list[str]:
-    return ["dns", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
+    return ["dns", "resolver", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
 
 
 def _compose_lab(lab: LocalLab) -> ComposeLab:
@@ -48,7 +54,7 @@ def _compose_lab(lab: LocalLab) -> ComposeLab:
     return lab
 
 
-def _prepare(lab: LocalLab, entry: LedgerEntry, _params: Params) -> ContainerHandle:
+def prepare_container(lab: LocalLab, entry: LedgerEntry, _params: Params) -> ContainerHandle:
     container = _compose_lab(lab).container(entry.target)
     return ContainerHandle(service=entry.target, container_id=container.id)
 
@@ -65,13 +71,13 @@ def _container(lab: LocalLab, entry: LedgerEntry) -> Container:
         return compose.container(handle.service)
 
 
-def _serving(lab: LocalLab, entry: LedgerEntry) -> bool:
+def container_serving(lab: LocalLab, entry: LedgerEntry) -> bool:
     """Running again and answering its health check (not merely started)."""
     status: str = _container(lab, entry).status
     return status == "running" and health_check(entry.target, lab.config, lab.state_dir)()
 
 
-def _start(lab: LocalLab, entry: LedgerEntry) -> None:
+def start_container(lab: LocalLab, entry: LedgerEntry) -> None:
     """Started (or unpaused) and, like a process the lab starts, waited on until healthy."""
     container = _container(lab, entry)
     if container.status == "paused":
@@ -81,7 +87,7 @@ def _start(lab: LocalLab, entry: LedgerEntry) -> None:
     wait_until(health_check(entry.target, lab.config, lab.state_dir), START_TIMEOUT_S, 0.2)
 
 
-def _calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry, Params], None]:
+def calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry, Params], None]:
     """An injection that calls ``method`` on the target's container."""
 
     def inject(lab: LocalLab, entry: LedgerEntry, _params: Params) -> None:
@@ -131,10 +137,10 @@ def _kind(
     name: str,
     summary: str,
     inject: Callable[[LocalLab, LedgerEntry, Any], None],
-    revert: Callable[[LocalLab, LedgerEntry], None] = _start,
-    is_reverted: Callable[[LocalLab, LedgerEntry], bool] = _serving,
+    revert: Callable[[LocalLab, LedgerEntry], None] = start_container,
+    is_reverted: Callable[[LocalLab, LedgerEntry], bool] = container_serving,
     params: type[Params] = NoParams,
-    prepare: Callable[[LocalLab, LedgerEntry, Any], ContainerHandle] = _prepare,
+    prepare: Callable[[LocalLab, LedgerEntry, Any], ContainerHandle] = prepare_container,
 ) -> FaultKind[Any, ContainerHandle]:
     return FaultKind(
         kind=f"container.{name}",
@@ -150,17 +156,17 @@ def _kind(
 
 
 CONTAINER_FAULTS = [
-    _kind("kill", "kills the container (SIGKILL); revert starts it", _calling("kill")),
+    _kind("kill", "kills the container (SIGKILL); revert starts it", calling("kill")),
     _kind(
         "stop",
         "stops the container (SIGTERM, then SIGKILL); revert starts it",
-        _calling("stop", timeout=STOP_TIMEOUT_S),
+        calling("stop", timeout=STOP_TIMEOUT_S),
     ),
-    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", _calling("pause")),
+    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", calling("pause")),
     _kind(
         "restart",
         "restarts the container; nothing to revert but that it runs",
-        _calling("restart", timeout=STOP_TIMEOUT_S),
+        calling("restart", timeout=STOP_TIMEOUT_S),
     ),
     _kind(
         "disconnect",

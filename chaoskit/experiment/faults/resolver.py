@@ -2,13 +2,14 @@
 
 - ``resolver.flush``: the cache forgets one name, a zone, or everything (as an operator's
   ``unbound-control flush`` does); the next query of each client goes to the authority.
-- ``resolver.down``: the resolver stops answering (SIGSTOP); its clients time out.
+- ``resolver.down``: the resolver stops answering (SIGSTOP; on the compose backend its
+  container is paused); its clients time out.
 - ``resolver.overload``: the resolver may send the authority at most ``qps`` queries per
   second for the lab zone (Unbound's ``ratelimit``), as a resolver tier saturated by a retry
   storm does: queries it cannot answer from its cache beyond that are dropped or SERVFAILed.
 
-Each is in the ledger with an expiry the watchdog enforces; a restart of the resolver also
-ends ``overload`` (the option is not in its config file).
+Each is in the ledger with an expiry the watchdog enforces, on both backends; a restart of
+the resolver also ends ``overload`` (the option is not in its config file).
 """
 
 from __future__ import annotations
@@ -19,13 +20,24 @@ from pydantic import Field
 
 from chaoskit._errors import ComponentError
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
+from chaoskit.experiment.faults.container import (
+    calling,
+    container_serving,
+    prepare_container,
+    start_container,
+)
 from chaoskit.experiment.faults.process import (
     inject_pause,
     not_stopped,
     prepare_process,
     revert_pause,
 )
-from chaoskit.experiment.handles import ProcessHandle, ResolverHandle, handle_of
+from chaoskit.experiment.handles import (
+    ContainerHandle,
+    ProcessHandle,
+    ResolverHandle,
+    handle_of,
+)
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
 from chaoskit.resolver.control import UnboundControl
@@ -36,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["RESOLVER_FAULTS"]
 
 RATELIMIT = "ratelimit"
+BOTH = ("local", "compose")
 
 
 class FlushParams(Params):
@@ -126,8 +139,36 @@ def _resolver_gone(lab: LocalLab, entry: LedgerEntry) -> bool:
     return "resolver" not in lab.state.components
 
 
-def _prepare_down(lab: LocalLab, entry: LedgerEntry, params: NoParams) -> ProcessHandle:
+def _on_compose(lab: LocalLab) -> bool:
+    return lab.backend == "compose"
+
+
+def _prepare_down(
+    lab: LocalLab, entry: LedgerEntry, params: NoParams
+) -> ProcessHandle | ContainerHandle:
+    if _on_compose(lab):
+        return prepare_container(lab, entry, params)
     return prepare_process(lab, entry, params)
+
+
+def _down(lab: LocalLab, entry: LedgerEntry, params: NoParams) -> None:
+    if isinstance(entry.handle, ContainerHandle):
+        calling("pause")(lab, entry, params)
+    else:
+        inject_pause(lab, entry, params)
+
+
+def _up(lab: LocalLab, entry: LedgerEntry) -> None:
+    if isinstance(entry.handle, ContainerHandle):
+        start_container(lab, entry)
+    else:
+        revert_pause(lab, entry)
+
+
+def _answering_again(lab: LocalLab, entry: LedgerEntry) -> bool:
+    if isinstance(entry.handle, ContainerHandle):
+        return container_serving(lab, entry)
+    return not_stopped(lab, entry)
 
 
 RESOLVER_FAULTS: list[FaultKind] = [  # type: ignore[type-arg]
@@ -140,16 +181,19 @@ RESOLVER_FAULTS: list[FaultKind] = [  # type: ignore[type-arg]
         inject=_flush,
         revert=_nothing_to_undo,
         is_reverted=_always,
+        backends=BOTH,
     ),
     FaultKind(
         kind="resolver.down",
-        summary="the lab resolver stops answering (SIGSTOP); revert SIGCONTs it",
+        summary="the lab resolver stops answering (SIGSTOP, or its container paused); "
+        "revert thaws it",
         params=NoParams,
         targets=_targets,
         prepare=_prepare_down,
-        inject=inject_pause,
-        revert=revert_pause,
-        is_reverted=not_stopped,
+        inject=_down,
+        revert=_up,
+        is_reverted=_answering_again,
+        backends=BOTH,
     ),
     FaultKind(
         kind="resolver.overload",
@@ -161,5 +205,6 @@ RESOLVER_FAULTS: list[FaultKind] = [  # type: ignore[type-arg]
         inject=_overload,
         revert=_end_overload,
         is_reverted=_not_overloaded,
+        backends=BOTH,
     ),
 ]
