@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -54,6 +55,17 @@ def shortened(name: str, tmp_path: Path, **changes: Any) -> Path:
     with path.open("w") as sink:
         YAML().dump(data, sink)
     return path
+
+
+def run_suite(lab: LocalLab, tmp_path: Path, timeout: float = 900) -> tuple[Path, dict[str, Any]]:
+    """``chaoskit suite run`` on ``tmp_path/lessons``: the suite's directory, and its lessons
+    by title (each with ``runs`` by variant)."""
+    done = run_cli("--state-dir", str(lab.state_dir), "suite", "run", str(tmp_path / "lessons"),
+                   "--out", str(tmp_path / "out"), timeout=timeout)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    (suite,) = (tmp_path / "out").iterdir()
+    document = json.loads((suite / "suite.json").read_text())
+    return suite, {lesson["title"]: lesson for lesson in document["lessons"]}
 
 
 def assert_lab_clean(lab: LocalLab) -> None:

@@ -3,13 +3,12 @@ summary report; and a bad lesson stops the suite before anything runs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from chaoskit.lab import LocalLab
-from tests.helpers import assert_lab_clean, run_cli, shortened
+from tests.helpers import assert_lab_clean, run_cli, run_suite, shortened
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
@@ -26,12 +25,7 @@ def test_two_lessons_off_and_on(lab: LocalLab, tmp_path: Path) -> None:
               method=[{"name": "down", "at": "1s", "fault": "toxiproxy.down",
                        "target": "dynamodb-us-east-1", "duration": "3s"}],
               recovery={"consecutive_samples": 10, "timeout": "20s"})  # fmt: skip
-    done = run_cli("--state-dir", str(lab.state_dir), "suite", "run", str(tmp_path / "lessons"),
-                   "--out", str(tmp_path / "out"), timeout=600)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    (suite,) = (tmp_path / "out").iterdir()
-    document = json.loads((suite / "suite.json").read_text())
-    lessons = {lesson["title"]: lesson for lesson in document["lessons"]}
+    suite, lessons = run_suite(lab, tmp_path, timeout=600)
     stale = lessons["Lesson: serve stale DNS answers"]
     backoff = lessons["Lesson: backoff with jitter and a retry budget"]
     for lesson in (stale, backoff):

@@ -3,14 +3,13 @@ effect measured against the real Unbound, off and on."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chaoskit.lab import LocalLab
-from tests.helpers import assert_lab_clean, run_cli, shortened
+from tests.helpers import assert_lab_clean, run_suite, shortened
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
@@ -20,12 +19,7 @@ LONGER_THAN_THE_TTL = "8s"  # the resolver holds the address for the record's TT
 
 
 def _suite(lab: LocalLab, tmp_path: Path) -> dict[str, dict[str, Any]]:
-    done = run_cli("--state-dir", str(lab.state_dir), "suite", "run", str(tmp_path / "lessons"),
-                   "--out", str(tmp_path / "out"), timeout=900)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    (suite,) = (tmp_path / "out").iterdir()
-    document = json.loads((suite / "suite.json").read_text())
-    lessons = {lesson["title"]: lesson for lesson in document["lessons"]}
+    _, lessons = run_suite(lab, tmp_path)
     for lesson in lessons.values():
         assert all(r["status"] == "completed" for r in lesson["runs"].values()), lesson
     return {
