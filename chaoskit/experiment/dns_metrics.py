@@ -2,7 +2,8 @@
 
 - resolver and authority amplification: the query rate at the lab resolver, and at the lab
   authority, from the first injection to the last revert ÷ the rate before the first
-  injection (1.0: the fault changed nothing; a retry storm shows as much more);
+  injection (1.0: the fault changed nothing; a retry storm shows as much more), leaving out
+  the recorder's own queries (one a sample to each);
 - stale answers served: expired answers the resolver gave (Unbound's ``serve-expired``)
   from the first injection to the end of the run;
 - negative-cache lag: from the last revert of a DNS fault (the record restored at the
@@ -16,13 +17,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chaoskit.experiment.recorder import LAG_S, RESOLVER_RESOLVES_KEY, Sample
+from chaoskit.experiment.recorder import LAG_S, OWN_QUERIES_KEY, RESOLVER_RESOLVES_KEY, Sample
 
 __all__ = ["dns_tier_metrics"]
 
 
+def _clients_count(sample: Sample, key: str) -> float:
+    """A tier's counter less the queries the recorder itself sent it."""
+    return sample.services[key] - sample.services.get(OWN_QUERIES_KEY, 0.0)
+
+
 def _rate(samples: Sequence[Sample], key: str, start: float, end: float) -> float | None:
-    inside = [(s.t, s.services[key]) for s in samples if start <= s.t <= end and key in s.services]
+    inside = [(s.t, _clients_count(s, key)) for s in samples
+              if start <= s.t <= end and key in s.services]  # fmt: skip
     if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
         return None
     return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])

@@ -32,6 +32,9 @@ __all__ = ["LAG_S", "STATUS_PAGE_KEY", "ClientEvents", "LoadStreamListener", "Re
 LAG_S = 0.3
 SCRAPE_INTERVAL_S = 0.5
 RESOLVER_RESOLVES_KEY = "resolver_resolves"
+OWN_QUERIES_KEY = "recorder_dns_queries"
+"""The queries the recorder itself sent to each tier (one per sample to the resolver and one
+to the authority), which the amplification metrics leave out."""
 STATUS_PAGE_KEY = "status_page_operational"
 """Each sample describes the interval ending this long ago, so that results streamed in
 100 ms batches from Locust have arrived before they are counted."""
@@ -249,6 +252,7 @@ class Recorder:
         self.resolver = resolver
         """Set: each sample also asks the lab resolver for the watched record, as a client
         in system mode would (``resolver_resolves`` 1 when it gets an address)."""
+        self._own_queries = 0
         self.samples: list[Sample] = []
         self.t0 = time.monotonic() if t0 is None else t0
         self._stop = threading.Event()
@@ -344,6 +348,8 @@ class Recorder:
         if self.resolver is not None:
             answer = _dns_answer(self.resolver, self.watched_record)
             services[RESOLVER_RESOLVES_KEY] = 1.0 if answer[:1].isdigit() else 0.0
+            self._own_queries += 1
+            services[OWN_QUERIES_KEY] = float(self._own_queries)
         return Sample(
             t=round(self.now() - LAG_S, 4),
             wall=wall,
