@@ -3,7 +3,9 @@
 - resolver and authority amplification: the query rate at the lab resolver, and at the lab
   authority, from the first injection to the last revert ÷ the rate before the first
   injection (1.0: the fault changed nothing; a retry storm shows as much more), leaving out
-  the recorder's own queries (one a sample to each);
+  the recorder's own queries (one a sample to each); none when fewer than
+  ``MIN_BASELINE_QUERIES`` reached the tier before the fault (an authority behind a warm
+  cache may see none at all), so there is no rate to compare with;
 - stale answers served: expired answers the resolver gave (Unbound's ``serve-expired``)
   from the first injection to the end of the run;
 - negative-cache lag: from the last revert of a DNS fault (the record restored at the
@@ -19,7 +21,9 @@ from typing import Any
 
 from chaoskit.experiment.recorder import LAG_S, OWN_QUERIES_KEY, RESOLVER_RESOLVES_KEY, Sample
 
-__all__ = ["dns_tier_metrics"]
+__all__ = ["MIN_BASELINE_QUERIES", "dns_tier_metrics"]
+
+MIN_BASELINE_QUERIES = 5
 
 
 def _clients_count(sample: Sample, key: str) -> float:
@@ -27,18 +31,24 @@ def _clients_count(sample: Sample, key: str) -> float:
     return sample.services[key] - sample.services.get(OWN_QUERIES_KEY, 0.0)
 
 
-def _rate(samples: Sequence[Sample], key: str, start: float, end: float) -> float | None:
+def _rate(
+    samples: Sequence[Sample], key: str, start: float, end: float, at_least: float = 0.0
+) -> float | None:
+    """Queries per second in [start, end]; None with fewer than ``at_least`` queries."""
     inside = [(s.t, _clients_count(s, key)) for s in samples
               if start <= s.t <= end and key in s.services]  # fmt: skip
     if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
         return None
-    return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+    counted = inside[-1][1] - inside[0][1]
+    if counted < at_least:
+        return None
+    return counted / (inside[-1][0] - inside[0][0])
 
 
 def _amplification(
     samples: Sequence[Sample], key: str, first_injection: float, fault_end: float
 ) -> float | None:
-    before = _rate(samples, key, float("-inf"), first_injection)
+    before = _rate(samples, key, float("-inf"), first_injection, MIN_BASELINE_QUERIES)
     during = _rate(samples, key, first_injection, fault_end)
     if before is None or during is None:
         return None

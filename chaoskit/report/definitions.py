@@ -126,15 +126,17 @@ HEADLINE: tuple[MetricDef, ...] = (
         "Resolver amplification",
         "x",
         "Queries per second at the lab resolver from the first injection to the last revert "
-        "/ the rate before the first injection (1.0 = the fault changed nothing).",
-        missing="no resolver",
+        "/ the rate before the first injection (1.0 = the fault changed nothing); the "
+        "recorder's own queries left out.",
+        missing="no baseline",
     ),
     MetricDef(
         "authority_amplification",
         "Authority amplification",
         "x",
-        "Queries per second at the lab authority during the fault / before it.",
-        missing="no resolver",
+        "Queries per second at the lab authority during the fault / before it (none when "
+        "fewer than 5 queries reached it before the fault: a warm cache in front of it).",
+        missing="no baseline",
     ),
     MetricDef(
         "stale_answers_served",
