@@ -28,6 +28,7 @@ from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.resolver.control import UnboundControl
+from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 from tests.experiment.kill_checks import (
     DNS_CASES,
@@ -127,6 +128,22 @@ def test_the_containers_resolve_through_the_lab_resolver(compose_lab: ComposeLab
     with compose_lab.dns_admin() as admin:
         by_source = admin.stats()["by_source"]
     assert by_source.get(compose_lab.inside.resolver.host, 0) > 0
+
+
+def test_a_resolver_profile_switch_restarts_its_container_with_the_new_settings(
+    compose_lab: ComposeLab,
+) -> None:
+    conf = compose_lab.state_dir / "resolver" / "unbound.conf"
+    started = compose_lab.container("resolver").attrs["State"]["StartedAt"]
+    try:
+        compose_lab.up(resolver=ResolverProfile(profile="resilient"))
+        assert "serve-expired: yes" in conf.read_text()
+        assert compose_lab.container("resolver").attrs["State"]["StartedAt"] != started
+        assert _resolver(compose_lab).get_option("serve-expired") == "yes"
+    finally:
+        compose_lab.up(resolver=ResolverProfile())
+    assert _resolver(compose_lab).get_option("serve-expired") == "no"
+    assert _getaddrinfo_in(compose_lab, "orders", "dynamodb.us-east-1.lab.test")[0] == 0
 
 
 def test_status_names_the_backend_and_every_container_is_healthy(compose_lab: ComposeLab) -> None:
