@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from chaoskit.report.definitions import HEADLINE, format_value
+from chaoskit.report.dns_clients import dns_client_table
 from chaoskit.report.rundata import RunData
 
 __all__ = ["md", "metric_definitions", "render_run_markdown", "verdict_icon"]
@@ -41,6 +42,23 @@ def metric_definitions() -> list[str]:
 
 def _seconds(t: float | None, origin: float) -> str:
     return "-" if t is None else f"{t - origin:+.2f}s"
+
+
+def _dns_client_lines(run: RunData) -> list[str]:
+    """Queries per client at the lab authority during each DNS fault, and who never asked."""
+    table = dns_client_table(run)
+    if table is None:
+        return []
+    lines = ["## DNS queries per client during each DNS fault", "",
+             "| Client | " + " | ".join(md(f) for f in table.faults) + " |",
+             "|---|" + "---:|" * len(table.faults)]  # fmt: skip
+    for client, counts in table.rows:
+        cells = " | ".join("-" if c is None else str(c) for c in counts)
+        lines.append(f"| {md(client)} | {cells} |")
+    lines.append("")
+    for client, fault in table.silent():
+        lines.append(f"- {md(client)} sent no query during {md(fault)}: it never exercised it.")
+    return [*lines, ""] if table.silent() else lines
 
 
 def render_run_markdown(run: RunData, chart_file: str | None, html_file: str | None) -> str:
@@ -80,6 +98,7 @@ def render_run_markdown(run: RunData, chart_file: str | None, html_file: str | N
                 f"{_seconds(fault.reverted_t, run.origin)} | {outcome} |"
             )
         lines.append("")
+    lines += _dns_client_lines(run)
     edges = [p for p in journal.probes if p.phase in ("before", "after")]
     if edges:
         lines += ["## Steady state", "", "| Probe | When | Result |", "|---|---|---|"]

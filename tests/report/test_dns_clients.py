@@ -44,7 +44,10 @@ def test_queries_per_client_during_each_dns_fault(tmp_path: Path) -> None:
     page = render_run_html(run)
     assert 'id="dns-clients"' in page
     assert "fleet sent no query during" in page
-    render_run(run)  # every format still renders
+    render_run(run)  # every format renders it
+    summary = (run_dir / "report.md").read_text()
+    assert "## DNS queries per client during each DNS fault" in summary
+    assert "fleet sent no query during" in summary
 
 
 def test_a_run_without_client_counters_has_no_table(tmp_path: Path) -> None:
