@@ -4,6 +4,7 @@ final summary table. Without a terminal it prints a status line every few second
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -102,8 +103,26 @@ class LiveView:
         for key, value in result.metrics.items():
             table.add_row(key, "-" if value is None else str(value))
         self.console.print(table)
+        for client, fault in _never_asked(result.run_dir):
+            self.console.print(
+                f"[yellow]{client} sent no DNS query during {fault}[/]: it never exercised "
+                "that fault (a pooled connection, or its own cache)",
+                highlight=False, soft_wrap=True,
+            )  # fmt: skip
         # paths on lines of their own: a table cell would cut them short in a narrow log
         self.console.print(f"run directory: {result.run_dir}", highlight=False, soft_wrap=True)
         report = result.run_dir / "report.html"
         if report.exists():
             self.console.print(f"report: {report}", highlight=False, soft_wrap=True)
+
+
+def _never_asked(run_dir: Path) -> list[tuple[str, str]]:
+    """(service, DNS fault) pairs in which the service sent the authority nothing."""
+    from chaoskit.report import load_run
+    from chaoskit.report.dns_clients import dns_client_table
+
+    try:
+        table = dns_client_table(load_run(run_dir))
+    except Exception:  # the run's own files are what the summary reports on; never fail it
+        return []
+    return table.silent() if table is not None else []
