@@ -103,9 +103,9 @@ class LiveView:
         for key, value in result.metrics.items():
             table.add_row(key, "-" if value is None else str(value))
         self.console.print(table)
-        for client, fault in _never_asked(result.run_dir):
+        for client, during in _never_asked(result.run_dir):
             self.console.print(
-                f"[yellow]{client} sent no DNS query during {fault}[/]: it never exercised "
+                f"[yellow]{client} sent no DNS query during {during}[/]: it never exercised "
                 "that fault (a pooled connection, or its own cache)",
                 highlight=False, soft_wrap=True,
             )  # fmt: skip
