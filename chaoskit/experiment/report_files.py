@@ -50,11 +50,14 @@ def write_run_dir(run: ExperimentRun, status: str, verdict: str, metrics: dict[s
         "backend": run.lab.backend,
         "host": platform.node() or "localhost",
         "profiles": {n: p.model_dump() for n, p in run.lab.state.profiles.items()},
+        "resolver": run.lab.state.resolver.model_dump(),
         "versions": _versions(run),
         "started_at": time.strftime(
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(samples[0].wall if samples else time.time())
         ),
         "method_started_t": run.method_started_t,
+        "phases": [{"phase": phase, "t": round(t, 3)} for phase, t in run.phase_log],
+        "timings": {"started_wall": run.t0_wall, **run.marks},
         "watched_record": run.watched_record(),
         "status": status,
         "verdict": verdict,

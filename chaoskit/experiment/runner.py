@@ -132,6 +132,9 @@ class ExperimentRun:
         self.events = ClientEvents()
         self.recorder: Recorder | None = None
         self._counters: DnsCounters | None = None
+        self.phase_log: list[tuple[str, float]] = [("setup", 0.0)]
+        self.marks: dict[str, float] = {}
+        """Each phase and the run second it began (the journal's ``phases``)."""
         self.t0 = time.monotonic()
         self.t0_wall = time.time()
         self._abort: Aborted | None = None
@@ -454,10 +457,14 @@ class ExperimentRun:
                 self._set_phase("setup")
                 if self.options.fresh_services:
                     self.lab.stop_services()  # every run starts from the same state
+                    self._mark("services_stopped")
                 self.lab.up(profiles=self._profiles(), resolver=self._resolver())
+                self._mark("lab_up")
                 if self.options.fresh_services:
                     self._await_settled()
+                    self._mark("services_settled")
                 self._check()
+                self._mark("lab_checked")
                 self._start_automation()
                 config = self.lab.config
                 watched = self.watched_record()
@@ -487,8 +494,10 @@ class ExperimentRun:
                         self.run_dir / "logs", self.source.parent,
                     )  # fmt: skip
                     locust.start()
+                    self._mark("locust_started")
                     self._set_phase("warmup")
                     self._await_first_results(listener, locust)
+                    self._mark("first_results")
                     self._sleep_until(self.now() + exp.load.warmup)
                 else:
                     self._sleep_until(self.now() + 1.0)  # a second of samples before anything
@@ -545,6 +554,7 @@ class ExperimentRun:
                     during_thread.join(5)
         held = status == "completed" and verdict == "hypothesis held"
         exit_code = 0 if held else (3 if status in ("aborted", "interrupted") else 1)
+        self._mark("torn_down")
         metrics = self._metrics()
         self._write(status, verdict, metrics, exit_code)
         return RunResult(status, verdict, held, exit_code, self.run_dir, metrics)
@@ -578,9 +588,14 @@ class ExperimentRun:
     def _run_probes(self, when: str) -> list[ProbeResult]:
         return [self._probe(p, when) for p in self.experiment.steady_state.probes if when in p.when]
 
+    def _mark(self, moment: str) -> None:
+        """When a step of the run's own machinery ended (the journal's ``timings``)."""
+        self.marks[moment] = round(self.now(), 3)
+
     def _set_phase(self, phase: str) -> None:
         if phase != self.phase:
             self.phase = phase
+            self.phase_log.append((phase, self.now()))
             self.options.echo(f"[{self.now():7.2f}s] phase: {phase}")
 
     def _metrics(self) -> dict[str, Any]:
