@@ -64,7 +64,7 @@ def test_lab_names_resolve_through_the_resolver_and_others_are_refused(lab: Loca
 @pytest.mark.parametrize("client", ["dig", "kdig"])
 def test_dig_and_kdig_resolve_lab_names_through_it(lab: LocalLab, client: str) -> None:
     if shutil.which(client) is None:
-        pytest.skip(f"{client} is not installed (scripts/bootstrap installs it)")
+        pytest.fail(f"{client} is not installed (scripts/bootstrap installs it)")
     resolver = lab.config.resolver
     argv = [client, f"@{resolver.host}", "-p", str(resolver.port), "+short", RECORD]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
@@ -105,7 +105,7 @@ def _aws() -> str:
     cached = cache_dir() / "awscli" / "bin" / "aws"
     found = shutil.which("aws") or (str(cached) if cached.exists() else None)
     if found is None:
-        pytest.skip("the AWS CLI is not installed (scripts/bootstrap installs it)")
+        pytest.fail("the AWS CLI is not installed (scripts/bootstrap installs it)")
     return found
 
 

@@ -26,7 +26,7 @@ LAYOUT = UnboundLayout(
 def _checkconf(tmp_path: Path, text: str) -> None:
     checkconf = shutil.which("unbound-checkconf") or "/usr/sbin/unbound-checkconf"
     if not Path(checkconf).exists():
-        pytest.skip("unbound-checkconf is not installed (apt-get install unbound)")
+        pytest.fail("unbound-checkconf is not installed (scripts/bootstrap installs unbound)")
     path = tmp_path / "unbound.conf"
     path.write_text(text)
     done = subprocess.run([checkconf, str(path)], capture_output=True, text=True, timeout=30)
