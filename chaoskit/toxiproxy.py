@@ -8,7 +8,7 @@ turns every non-2xx answer (and every connection failure) into a ToxiproxyError.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -149,6 +149,17 @@ class ToxiproxyAdapter:
                     return False
                 raise
             return True
+
+    def clear(self, proxies: Iterable[str]) -> None:
+        """Enable ``proxies`` and remove their toxics, leaving every other proxy alone (a
+        Toxiproxy chaoskit attached to, not its own)."""
+        present = self.proxies()
+        for name in proxies:
+            if name not in present:
+                continue
+            for toxic in self.toxics(name):
+                self.remove_toxic(name, toxic["name"])
+            self.set_enabled(name, True)
 
     def reset(self) -> None:
         """Enable every proxy and remove every toxic."""

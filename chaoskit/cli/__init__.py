@@ -38,16 +38,27 @@ def _root(
             help="Lab state directory (pids, ports, tokens, logs). Default: ./.chaoskit",
         ),
     ] = None,
+    lab: Annotated[
+        Path | None,
+        typer.Option(
+            "--lab",
+            envvar="CHAOSKIT_LAB",
+            help="The lab file: your services, dependencies and names. Default: ./chaoskit.yaml "
+            "if there is one, else the sample stack.",
+        ),
+    ] = None,
 ) -> None:
+    from chaoskit.lab.labfile import find_lab_file
     from chaoskit.paths import state_dir as resolve
 
-    ctx.obj = {"state_dir": resolve(state_dir)}
+    ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
     if ctx.invoked_subcommand not in (
         None,
         "recover",
         "run",
         "validate",
         "schema",
+        "init",
         "report",
         "history",
         "schedule",

@@ -4,30 +4,55 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from chaoskit._errors import InvalidInput
 from chaoskit.cli._console import console
 
 if TYPE_CHECKING:
     from chaoskit.lab import LocalLab
     from chaoskit.lab.config import LabConfig
 
-__all__ = ["lab_for_a_run", "plain_printer", "saved_config"]
+__all__ = ["lab_config", "lab_for_a_run", "plain_printer", "requested_config"]
 
 
-def saved_config(state_dir: Path) -> LabConfig | None:
+def requested_config(obj: dict[str, Any]) -> LabConfig | None:
+    """The lab the command line asks for: ``--lab`` / ``CHAOSKIT_LAB`` / ``./chaoskit.yaml``
+    read and checked (every problem, exit 2), or None for the sample stack."""
+    from chaoskit.lab.labfile import lab_config_from_file
+
+    path = obj.get("lab_file")
+    return lab_config_from_file(path) if path is not None else None
+
+
+def lab_config(obj: dict[str, Any]) -> LabConfig | None:
+    """The lab a command works with: the one that is up, else the one asked for. Asking for
+    another lab than the one that is up is an input error."""
     from chaoskit.lab.state import LabState
 
-    saved = LabState.load(state_dir)
-    return saved.config if saved else None
+    saved = LabState.load(obj["state_dir"])
+    wanted = requested_config(obj)
+    if saved is not None and saved.components:
+        if wanted is not None and wanted.lab_file != saved.config.lab_file:
+            raise InvalidInput(
+                f"the lab up in {obj['state_dir']} is {_described(saved.config)}, not "
+                f"{wanted.lab_file}; `chaoskit down` it first, or use another --state-dir"
+            )
+        return saved.config
+    return wanted
 
 
-def lab_for_a_run(state_dir: Path, backend: str = "any") -> LocalLab:
-    """The lab that is up (or a new one on ``backend``; ``any`` means local), refusing
-    (exit 2) while the ledger holds faults a killed run left behind."""
-    from chaoskit._errors import InvalidInput
+def _described(config: LabConfig) -> str:
+    return f"described by {config.lab_file}" if config.lab_file else "the sample stack"
+
+
+def lab_for_a_run(
+    state_dir: Path, backend: str = "any", config: LabConfig | None = None
+) -> LocalLab:
+    """The lab that is up (or a new one, described by ``config``, on ``backend``; ``any``
+    means local), refusing (exit 2) while the ledger holds faults a killed run left behind."""
     from chaoskit.experiment.drift import find_drift
     from chaoskit.experiment.recover import ledger_notice
     from chaoskit.lab.open import open_lab
@@ -37,7 +62,9 @@ def lab_for_a_run(state_dir: Path, backend: str = "any") -> LocalLab:
         raise InvalidInput(notice)
     err = console(stderr=True)
     choice = "auto" if backend == "any" else backend
-    lab = open_lab(state_dir, choice, auto_default="local", echo=lambda m: err.print(m))
+    lab = open_lab(
+        state_dir, choice, auto_default="local", config=config, echo=lambda m: err.print(m)
+    )
     found = find_drift(lab, []) if lab.state.components else []
     drift = [d for d in found if d.level != "absent"]  # the run's `up` starts what is absent
     if drift:

@@ -22,16 +22,23 @@ err = console(stderr=True)
 
 def validate(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Experiment files.")],
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Experiment files (none: the lab file only).")
+    ] = None,
 ) -> None:
-    """Check experiment files; print one line per problem (file:line:col: field: message)."""
+    """Check the lab file and experiment files against it; print one line per problem
+    (file:line:col: field: message)."""
+    from chaoskit.cli._shared import lab_config
     from chaoskit.experiment.load import ExperimentInvalid, load_experiment
-    from chaoskit.lab.state import LabState
 
-    saved = LabState.load(ctx.obj["state_dir"])
-    config = saved.config if saved else None
+    config = lab_config(ctx.obj)
+    lab_file = ctx.obj.get("lab_file")
+    if lab_file is not None:
+        out.print(f"{lab_file}: ok (lab file)")
+    elif not files:
+        raise typer.BadParameter("give experiment files, or a lab file with --lab")
     problems: list[str] = []
-    for path in files:
+    for path in files or []:
         try:
             load_experiment(path, config)
         except ExperimentInvalid as exc:
@@ -77,11 +84,11 @@ def run(
     3: aborted by a stop condition or interrupted; 4: another run holds the lab.
     """
     from chaoskit._errors import InvalidInput
-    from chaoskit.cli._shared import lab_for_a_run, saved_config
+    from chaoskit.cli._shared import lab_config, lab_for_a_run
     from chaoskit.experiment.load import load_experiment
 
     state_dir = ctx.obj["state_dir"]
-    experiment = load_experiment(file, saved_config(state_dir))
+    experiment = load_experiment(file, lab_config(ctx.obj))
     if profile is not None and profile not in ("naive", "resilient"):
         raise InvalidInput(f"--profile: expected naive or resilient, got {profile!r}")
     chosen_backend = backend or experiment.stack.backend
@@ -96,7 +103,7 @@ def run(
     from chaoskit.experiment.runner import ExperimentRun, RunOptions
     from chaoskit.lab.lock import LabLock
 
-    lab = lab_for_a_run(state_dir, chosen_backend)
+    lab = lab_for_a_run(state_dir, chosen_backend, lab_config(ctx.obj))
     _check_backend(experiment, lab.backend, file)
     live = LiveView(out)
     options = RunOptions(
@@ -184,14 +191,39 @@ def recover(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
-def schema() -> None:
-    """Print the JSON Schema of experiment files (for editor completion and checks)."""
-    from chaoskit.experiment.model import Experiment
+def schema(
+    what: Annotated[str, typer.Argument(help="experiment or lab")] = "experiment",
+) -> None:
+    """Print the JSON Schema of experiment files, or of lab files (``schema lab``)."""
+    from pydantic import BaseModel
 
-    document = Experiment.model_json_schema(by_alias=True)
+    from chaoskit._errors import InvalidInput
+    from chaoskit.experiment.model import Experiment
+    from chaoskit.lab.labfile import LabFile
+
+    models: dict[str, type[BaseModel]] = {"experiment": Experiment, "lab": LabFile}
+    if what not in models:
+        raise InvalidInput(f"schema: expected experiment or lab, got {what!r}")
+    document = models[what].model_json_schema(by_alias=True)
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "chaoskit experiment"
+    document["title"] = f"chaoskit {what}"
     typer.echo(json.dumps(document, indent=2))
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the lab file.")] = Path(
+        "chaoskit.yaml"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite a file that exists.")] = False,
+) -> None:
+    """Write a commented starter lab file (chaoskit.yaml)."""
+    from chaoskit._errors import InvalidInput
+    from chaoskit.lab.starter import STARTER
+
+    if path.exists() and not force:
+        raise InvalidInput(f"{path} exists; pass --force to overwrite it")
+    path.write_text(STARTER)
+    out.print(f"wrote {path}: edit it, then `chaoskit validate` and `chaoskit up`")
 
 
 def register(app: typer.Typer) -> None:
@@ -199,3 +231,4 @@ def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(recover)
     app.command()(schema)
+    app.command()(init)

@@ -29,11 +29,11 @@ def plan(
     """Check the plan and print its runbook as Markdown."""
     from datetime import UTC, datetime
 
-    from chaoskit.cli._shared import saved_config
+    from chaoskit.cli._shared import lab_config
     from chaoskit.gameday.load import load_plan
     from chaoskit.gameday.runbook import render_ics, render_runbook
 
-    loaded = load_plan(file, saved_config(ctx.obj["state_dir"]))
+    loaded = load_plan(file, lab_config(ctx.obj))
     typer.echo(render_runbook(loaded))
     if ics is not None:
         ics.write_bytes(render_ics(loaded, datetime.now(UTC)))
@@ -57,14 +57,14 @@ def run(
     reverts every fault and ends the game day. Exit 0: every experiment held; 1: one did
     not; 2: invalid plan; 3: halted or stopped at a checkpoint; 4: the lab is busy.
     """
-    from chaoskit.cli._shared import lab_for_a_run, plain_printer, saved_config
+    from chaoskit.cli._shared import lab_config, lab_for_a_run, plain_printer
     from chaoskit.gameday.load import load_plan
     from chaoskit.gameday.session import GameDay
     from chaoskit.lab.lock import LabLock
 
     state_dir = ctx.obj["state_dir"]
-    loaded = load_plan(file, saved_config(state_dir))
-    lab = lab_for_a_run(state_dir)
+    loaded = load_plan(file, lab_config(ctx.obj))
+    lab = lab_for_a_run(state_dir, config=lab_config(ctx.obj))
     echo = plain_printer(out)
 
     with LabLock(state_dir).held(f"chaoskit gameday run {file}"):

@@ -15,6 +15,7 @@ from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
     from chaoskit.experiment.ledger import LedgerEntry
+    from chaoskit.lab.config import LabConfig
     from chaoskit.lab.local import LocalLab
 
 __all__ = ["register"]
@@ -35,13 +36,23 @@ def _lab(  # type: ignore[no-untyped-def]
     existing: bool = False,
 ):
     from chaoskit._errors import InvalidInput
+    from chaoskit.cli import _shared
     from chaoskit.lab import load_lab_config
     from chaoskit.lab.config import ComposeSettings
     from chaoskit.lab.open import open_lab
 
     if dynamodb not in (None, "local", "moto"):
         raise InvalidInput(f"--dynamodb: expected 'local' or 'moto', got {dynamodb!r}")
-    lab_config = load_lab_config(config) if config else None
+    if config is not None and ctx.obj.get("lab_file") is not None and not existing:
+        raise InvalidInput(
+            f"--config {config} and the lab file {ctx.obj['lab_file']} both describe the lab; "
+            "give one (a lab file's subnet: moves the lab's addresses)"
+        )
+    lab_config: LabConfig | None = None
+    if config is not None:
+        lab_config = load_lab_config(config)
+    elif not existing:
+        lab_config = _shared.lab_config(ctx.obj)
     compose = ComposeSettings(project=project) if project else None
     return open_lab(
         ctx.obj["state_dir"], backend, config=lab_config, dynamodb=dynamodb,
@@ -138,7 +149,7 @@ def up(
     lab = _lab(ctx, config, dynamodb, backend, project)
     service_pairs = [p for p in overrides or [] if not p.startswith("resolver.")]
     resolver_pairs = [p[len("resolver.") :] for p in overrides or [] if p.startswith("resolver.")]
-    wanted = _profiles(lab.state.profiles, profile, service_pairs)
+    wanted = _profiles(lab.state.profiles, profile, service_pairs, lab.config)
     resolver = _resolver_profile(lab.state.resolver, resolver_profile, resolver_pairs)
     entries = _live_entries(lab.state_dir)
     frozen = [d for d in find_drift(lab, entries) if d.level == "component"]
@@ -158,13 +169,14 @@ def up(
 
 
 def _profiles(
-    current: dict[str, ServiceProfile], profile: str | None, pairs: list[str]
+    current: dict[str, ServiceProfile], profile: str | None, pairs: list[str], config: LabConfig
 ) -> dict[str, ServiceProfile] | None:
     """Per-service profiles from ``--profile`` and ``--set orders.dns.serve_stale=false``."""
     from chaoskit._errors import InvalidInput
-    from chaoskit.lab.config import SERVICE_NAMES
+    from chaoskit.lab.catalogue import sample_services
     from chaoskit.services.resilience.settings import parse_overrides
 
+    SERVICE_NAMES = sample_services(config)
     if profile is None and not pairs:
         return None
     wanted = {name: current.get(name, ServiceProfile()) for name in SERVICE_NAMES}

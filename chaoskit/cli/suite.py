@@ -33,14 +33,14 @@ def run(
     Exit 0 when every run completed (a lesson's "off" run is expected not to hold), 1 when
     one failed, 2 on invalid input, 3 when interrupted, 4 when the lab is busy.
     """
-    from chaoskit.cli._shared import lab_for_a_run, plain_printer, saved_config
+    from chaoskit.cli._shared import lab_config, lab_for_a_run, plain_printer
     from chaoskit.experiment.runner import RunOptions
     from chaoskit.experiment.suite import load_suite, run_suite
     from chaoskit.lab.lock import LabLock
 
     state_dir = ctx.obj["state_dir"]
-    load_suite(directory, saved_config(state_dir))  # every problem before anything runs
-    lab = lab_for_a_run(state_dir)
+    load_suite(directory, lab_config(ctx.obj))  # every problem before anything runs
+    lab = lab_for_a_run(state_dir, config=lab_config(ctx.obj))
     echo = plain_printer(out)
 
     def options(runs_dir: Path) -> RunOptions:

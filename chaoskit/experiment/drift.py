@@ -23,7 +23,7 @@ from chaoskit.experiment.handles import (
     ToxicHandle,
 )
 from chaoskit.experiment.ledger import LedgerEntry
-from chaoskit.lab import process
+from chaoskit.lab import catalogue, process
 from chaoskit.resolver.control import UnboundControl
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def find_drift(lab: LocalLab, entries: list[LedgerEntry]) -> list[Drift]:
     lab.refresh()
     explained = _Explained.by(entries)
     found = _component_drift(lab, explained)
-    if _answering(lab, "toxiproxy", found):
+    if lab.config.toxiproxy_attach or _answering(lab, "toxiproxy", found):
         found += _toxiproxy_drift(lab, explained)
     if _answering(lab, "dns", found):
         found += _dns_drift(lab, explained)
@@ -163,8 +163,8 @@ def _toxiproxy_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
     except ChaoskitError as exc:
         return [Drift("toxiproxy", f"does not answer its API ({exc})", "restart it", lab.up)]
     found = []
-    for region in lab.config.regions:
-        name = region.proxy_name
+    ours = [p.name for p in catalogue.proxies(lab.config)]
+    for name in ours:
         proxy = proxies.get(name)
         if proxy is None:
             problem = f"proxy {name} is missing"
@@ -173,7 +173,7 @@ def _toxiproxy_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
             problem = f"proxy {name} is disabled (not by chaoskit)"
             enable = partial(toxi.set_enabled, name, True)
             found.append(Drift("toxiproxy", problem, "enable it", enable, "fault"))
-    for name in proxies:
+    for name in proxies if not lab.config.toxiproxy_attach else [n for n in ours if n in proxies]:
         for toxic in toxi.toxics(name):
             if toxic["name"] not in explained.toxics:
                 what = f"toxic {toxic['name']} ({toxic.get('type')}) on proxy {name}"
@@ -198,7 +198,7 @@ def _dns_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
         what = f"DNS fault {fault.get('id')} ({fault.get('kind')} on {fault.get('name')})"
         lift = _lift(lab, str(fault.get("id")))
         found.append(Drift("dns", f"{what} has no ledger entry", "lift it", lift, "fault"))
-    missing = [r.record for r in lab.config.regions if r.record not in names]
+    missing = [r for r, _ in catalogue.lab_records(lab.config) if r not in names]
     if missing:
         problem = f"lab records missing: {', '.join(missing)}"
         found.append(Drift("dns", problem, "reload the lab zone", lab.configure, "fault"))

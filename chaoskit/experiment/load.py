@@ -21,8 +21,9 @@ from chaoskit.dns.faults import MAX_DURATION_S
 from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
+from chaoskit.lab import catalogue
 from chaoskit.lab.components import LAB_ZONE
-from chaoskit.lab.config import SERVICE_NAMES, LabConfig
+from chaoskit.lab.config import LabConfig
 
 __all__ = [
     "ExperimentInvalid",
@@ -126,12 +127,13 @@ def _reference_problems(
         problems.append(problem_at(file, root, loc, message))
 
     backend = experiment.stack.backend
+    samples = catalogue.sample_services(config)
+    known_samples = ", ".join(samples) or "none (this lab runs no sample services)"
     for name in experiment.stack.services:
-        if name not in SERVICE_NAMES:
-            problem(
-                ("stack", "services", name),
-                f"no service {name!r}; known: {', '.join(SERVICE_NAMES)}",
-            )
+        if name not in samples:
+            problem(("stack", "services", name),
+                    f"no sample service {name!r} (profiles are the sample services'); "
+                    f"known: {known_samples}")  # fmt: skip
     problems += _override_problems(file, root, ("stack",), experiment.stack)
     fault_names: set[str] = set()
     earlier_faults: set[str] = set()
@@ -184,15 +186,16 @@ def _reference_problems(
         if step.fault is not None and step.name:
             earlier_faults.add(step.name)
         if step.probe is not None:
-            problems.extend(
-                _probe_problems(file, root, ("method", i, "probe"), step.probe, regions)
-            )
+            problems.extend(_probe_problems(
+                file, root, ("method", i, "probe"), step.probe, regions,
+                catalogue.service_names(config),
+            ))  # fmt: skip
     fault_steps = {s.name: s for s in experiment.method if s.name and s.fault}
     for variant_name, variant in experiment.variants.items():
         for name in variant.services:
-            if name not in SERVICE_NAMES:
+            if name not in samples:
                 problem(("variants", variant_name, "services", name),
-                        f"no service {name!r}; known: {', '.join(SERVICE_NAMES)}")  # fmt: skip
+                        f"no sample service {name!r}; known: {known_samples}")  # fmt: skip
         for name, change in variant.steps.items():
             loc: Loc = ("variants", variant_name, "steps", name)
             changed = fault_steps.get(name)
@@ -218,7 +221,8 @@ def _reference_problems(
                     f"unknown metric {metric!r}; known: {', '.join(known)}",
                 )
     for j, probe in enumerate(experiment.steady_state.probes):
-        problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions))
+        problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions,
+                                        catalogue.service_names(config)))  # fmt: skip
     return problems
 
 
@@ -268,7 +272,7 @@ def _lab_limits(kind: AnyKind, step: Any, config: LabConfig) -> list[tuple[Loc, 
                       f"ends every fault within {MAX_DURATION_S / 3600:g} h)"))  # fmt: skip
     if kind.kind == "dns.failover":
         to = str(step.params.get("to", ""))
-        with_address = [r.record for r in config.regions] + [f"ns1.{LAB_ZONE}"]
+        with_address = [r for r, _ in catalogue.lab_records(config)] + [f"ns1.{LAB_ZONE}"]
         if to and (to if to.endswith(".") else to + ".") not in with_address:
             found.append((("params", "to"), f"{to!r} has no A record in the lab to fail over "
                           f"to; names with one: {', '.join(with_address)}"))  # fmt: skip
@@ -293,10 +297,10 @@ def _param_problems(
 
 
 def _probe_problems(
-    file: str, root: Any, loc: Loc, probe: Any, regions: list[str]
+    file: str, root: Any, loc: Loc, probe: Any, regions: list[str], services: list[str]
 ) -> list[Problem]:
     checks = [
-        ("service", probe.service, list(SERVICE_NAMES)),
+        ("service", probe.service, services),
         ("region", probe.region, regions),
     ]
     problems = []

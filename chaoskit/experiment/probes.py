@@ -14,6 +14,7 @@ import httpx
 
 from chaoskit.experiment.model import Probe
 from chaoskit.experiment.recorder import Sample
+from chaoskit.lab import catalogue
 from chaoskit.lab.clients import dynamodb_client, resolve_endpoint
 from chaoskit.lab.config import LabConfig
 
@@ -47,7 +48,7 @@ def _ask(
     probe: Probe, config: LabConfig, latest_sample: Callable[[], Sample | None]
 ) -> tuple[bool, str]:
     if probe.type == "http":
-        url = probe.url or f"http://{config.services.of(probe.service or '')}{probe.path}"
+        url = probe.url or f"{catalogue.service_url(config, probe.service or '')}{probe.path}"
         try:
             status = httpx.get(url, timeout=probe.timeout).status_code
         except httpx.HTTPError as exc:

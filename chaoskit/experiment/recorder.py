@@ -26,6 +26,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from chaoskit.experiment.model import Slo
+from chaoskit.lab.config import SERVICE_NAMES
 
 __all__ = ["LAG_S", "STATUS_PAGE_KEY", "ClientEvents", "LoadStreamListener", "Recorder", "Sample"]
 
@@ -177,6 +178,9 @@ def summarise_metrics(per_service: dict[str, str]) -> dict[str, float]:
             for sample in family.samples:
                 labels = sample.labels
                 name = sample.name
+                if service not in SERVICE_NAMES:  # a team's own series: summed by name
+                    summary[f"{service}.{name}"] += sample.value
+                    continue
                 if name == "chaoskit_downstream_calls_total":
                     dependency = labels.get("dependency", "")
                     serving = service in ("orders", "fleet") and not dependency.endswith("-leases")

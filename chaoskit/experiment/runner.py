@@ -35,6 +35,7 @@ from chaoskit.experiment.model import Experiment, Probe, Step, StopCondition
 from chaoskit.experiment.probes import ProbeResult, run_probe
 from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recorder, Sample
 from chaoskit.experiment.timeline import PlannedStep, plan
+from chaoskit.lab import catalogue
 from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.resolver.control import UnboundControl
@@ -160,6 +161,8 @@ class ExperimentRun:
         dependencies (deep health), so the steady state is checked on a settled stack; one
         that never settles is left to that check to report. (With --no-fresh the stack is
         checked as it is.)"""
+        if "gateway" not in catalogue.sample_services(self.lab.config):
+            return  # a team's services were healthy (their own check) when `up` returned
         gateway = self.lab.config.services.gateway
         settled = wait_until(
             lambda: self._abort is not None or http_ok(gateway.host, gateway.port, "/health/deep"),
@@ -344,7 +347,9 @@ class ExperimentRun:
             kind = REGISTRY.get(step.fault or "")
             if kind is not None and kind.family == "dns" and kind.target_patterns and step.target:
                 return step.target
-        return self.lab.config.region("us-east-1").record
+        records = [r for r, _ in catalogue.lab_records(self.lab.config)]
+        east = [r.record for r in self.lab.config.regions if r.region == "us-east-1"]
+        return (east or records or ["lab.test."])[0]
 
     def _start_automation(self) -> None:
         mode = self.experiment.stack.automation
@@ -412,7 +417,7 @@ class ExperimentRun:
         stack = self.experiment.stack
         default = self.options.profile or stack.profile
         profiles: dict[str, ServiceProfile] = {}
-        for name in ("orders", "fleet", "status", "gateway"):
+        for name in catalogue.sample_services(self.lab.config):
             choice = stack.services.get(name)
             if self.options.profile is not None or choice is None:
                 profiles[name] = ServiceProfile(profile=default)  # type: ignore[arg-type]
@@ -468,17 +473,15 @@ class ExperimentRun:
                 self._start_automation()
                 config = self.lab.config
                 watched = self.watched_record()
-                services = {
-                    n: f"http://{config.services.of(n)}/metrics"
-                    for n in ("gateway", "orders", "fleet")
-                }
+                has_status = "status" in catalogue.sample_services(config)
                 self.recorder = Recorder(
                     hz=exp.sample_hz, slo=exp.steady_state.slo,
                     dns_server=(config.dns.host, config.dns.port), watched_record=watched,
-                    service_urls=services,
+                    service_urls=catalogue.metrics_urls(config),
                     # with load, Locust's stream is the client; without, a probe client is
-                    probe_url=None if exp.load else f"http://{config.services.gateway}{PROBE_URL_PATH}",
-                    events=self.events, status_url=f"http://{config.services.status}/status",
+                    probe_url=None if exp.load else catalogue.probe_url(config, PROBE_URL_PATH),
+                    events=self.events,
+                    status_url=f"http://{config.services.status}/status" if has_status else None,
                     phase=lambda: self.phase,
                     active_faults=lambda: len(self.active_faults()), on_sample=self._on_sample,
                     t0=self.t0, **self._dns_tier(),
@@ -489,7 +492,7 @@ class ExperimentRun:
                     listener.start()
                     planned_s = max((p.end_s for p in plan(exp.method)), default=0.0)
                     locust = LocustRun(
-                        exp.load, exp.load.host or f"http://{config.services.gateway}",
+                        exp.load, exp.load.host or catalogue.load_host(config),
                         listener.address, planned_s + self._recovery_timeout() + 60,
                         self.run_dir / "logs", self.source.parent,
                     )  # fmt: skip

@@ -20,8 +20,9 @@ from chaoskit.install import (
     install_dynamodb_local,
     install_toxiproxy,
 )
-from chaoskit.lab.config import SERVICE_NAMES, DynamoRegion, Endpoint, LabConfig
-from chaoskit.lab.health import dns_answers, http_answers, http_ok
+from chaoskit.lab import catalogue
+from chaoskit.lab.config import AppService, Dependency, DynamoRegion, Endpoint, LabConfig
+from chaoskit.lab.health import dns_answers, http_answers, http_ok, probe
 from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.paths import data_file
 from chaoskit.resolver.settings import ResolverSettings
@@ -58,6 +59,8 @@ class ComponentSpec:
     engine: str | None = None
     version: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    stop_timeout_s: float = 5.0
 
 
 def health_check(name: str, config: LabConfig, state_dir: Path | None = None) -> Callable[[], bool]:
@@ -74,9 +77,15 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
     for region in config.regions:
         if region.component == name:
             return lambda: http_answers(region.server.host, region.server.port)
-    if name in SERVICE_NAMES:
+    if name in catalogue.sample_services(config):
         endpoint = config.services.of(name)
         return lambda: http_ok(endpoint.host, endpoint.port, "/health")
+    dependency = catalogue.dependency(config, name)
+    if dependency is not None:
+        return probe(dependency.health, dependency.upstream.host, dependency.upstream.port)
+    app = catalogue.app(config, name)
+    if app is not None:
+        return probe(app.health, app.listen.host, app.listen.port)
     raise KeyError(name)
 
 
@@ -91,7 +100,10 @@ def endpoint_of(name: str, config: LabConfig) -> str:
     for region in config.regions:
         if region.component == name:
             return f"http://{region.server}"
-    return f"http://{config.services.of(name)}"
+    dependency = catalogue.dependency(config, name)
+    if dependency is not None:
+        return f"tcp://{dependency.upstream} (proxy {dependency.proxy}, {dependency.record})"
+    return catalogue.service_url(config, name)
 
 
 def _address(endpoint: Endpoint, scheme: str | None = None) -> dict[str, Any]:
@@ -118,16 +130,22 @@ def endpoint_fields(name: str, config: LabConfig) -> dict[str, Any]:
         if region.component == name:
             proxy = {"name": region.proxy_name, **_address(region.proxy, "http")}
             return {**_address(region.server, "http"), "record": region.record, "proxy": proxy}
-    return _address(config.services.of(name), "http")
+    dependency = catalogue.dependency(config, name)
+    if dependency is not None:
+        proxy = {"name": dependency.name, **_address(dependency.proxy)}
+        return {**_address(dependency.upstream), "record": dependency.record, "proxy": proxy}
+    app = catalogue.app(config, name)
+    return _address(app.listen if app else config.services.of(name), "http")
 
 
 def write_lab_zone(config: LabConfig, state_dir: Path) -> Path:
-    """The lab zone file: the packaged zone plus one A record per DynamoDB region's proxy."""
+    """The lab zone file: the packaged zone plus one A record per proxy (each DynamoDB
+    region's and each dependency's)."""
     base = data_file("lab.test.zone").read_text()
     base = base.replace("127.0.10.53", config.dns.host)
-    lines = [base.rstrip(), "; DynamoDB endpoints, through Toxiproxy"]
-    for region in config.regions:
-        lines.append(f"{region.record} {config.record_ttl} IN A {region.proxy.host}")
+    lines = [base.rstrip(), "; DynamoDB endpoints and the lab's dependencies, through Toxiproxy"]
+    for record, address in catalogue.lab_records(config):
+        lines.append(f"{record} {config.record_ttl} IN A {address}")
     path = state_dir / "zones" / "lab.test.zone"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
@@ -218,6 +236,7 @@ def lab_components(
                     "serve",
                     "--zone",
                     str(zone),
+                    *(arg for extra in config.zone_files for arg in ("--zone", extra)),
                     "--listen",
                     dns.host,
                     "--port",
@@ -237,7 +256,7 @@ def lab_components(
         )
     if only_missing("resolver") and resolver is not None:
         specs.append(resolver_component(config, state_dir, resolver))
-    if only_missing("toxiproxy"):
+    if only_missing("toxiproxy") and not config.toxiproxy_attach:
         binary = find_toxiproxy()
         if binary is None:
             if shutil.which("go") is None:
@@ -252,7 +271,7 @@ def lab_components(
                 name="toxiproxy",
                 endpoint=endpoint_of("toxiproxy", config),
                 ports=[(toxi.host, toxi.port, False)]
-                + [(r.proxy.host, r.proxy.port, False) for r in config.regions],
+                + [(p.listen.host, p.listen.port, False) for p in catalogue.proxies(config)],
                 command=[str(binary), "-host", toxi.host, "-port", str(toxi.port)],
                 healthy=health_check("toxiproxy", config),
                 version=f"toxiproxy {TOXIPROXY_VERSION}",
@@ -263,7 +282,28 @@ def lab_components(
     for region in config.regions:
         if only_missing(region.component):
             specs.append(_dynamodb(config, region, dynamodb_engine, echo))
+    specs += [
+        dependency_component(config, d)
+        for d in config.dependencies
+        if d.command and only_missing(d.name)
+    ]
     return specs
+
+
+def dependency_component(config: LabConfig, dependency: Dependency) -> ComponentSpec:
+    """A dependency the lab file gives a command for (e.g. ``redis-server``)."""
+    assert dependency.command is not None
+    upstream = dependency.upstream
+    return ComponentSpec(
+        name=dependency.name,
+        endpoint=endpoint_of(dependency.name, config),
+        ports=[(upstream.host, upstream.port, False)],
+        command=dependency.command,
+        healthy=health_check(dependency.name, config),
+        start_timeout_s=dependency.start_timeout_s,
+        version=f"dependency: {' '.join(dependency.command)[:60]}",
+        cwd=dependency.cwd,
+    )
 
 
 def resolver_layout(config: LabConfig, state_dir: Path) -> UnboundLayout:
@@ -272,9 +312,16 @@ def resolver_layout(config: LabConfig, state_dir: Path) -> UnboundLayout:
         listen=config.resolver,
         control=config.resolver_control,
         authority=config.dns,
-        zones=(LAB_ZONE,),
+        zones=(LAB_ZONE, *zone_origins(config)),
         pidfile=state_dir / "resolver" / "unbound.pid",
     )
+
+
+def zone_origins(config: LabConfig) -> list[str]:
+    """The origins of the lab file's extra zones."""
+    from chaoskit.dns.zone import load_zone_file
+
+    return [load_zone_file(path).origin for path in config.zone_files]
 
 
 def resolver_component(
@@ -332,7 +379,7 @@ def service_components(
     whose profile says ``dns.resolver: system`` runs with the lab resolver as its system
     resolver (``system_resolver``)."""
     specs = []
-    for name in SERVICE_NAMES:
+    for name in catalogue.sample_services(config):
         if not only_missing(name):
             continue
         profile = profiles.get(name, ServiceProfile())
@@ -358,3 +405,36 @@ def service_components(
             )
         )
     return specs
+    specs += [
+        app_component(config, app, system_resolver) for app in config.apps if only_missing(app.name)
+    ]
+    return specs
+
+
+def app_component(
+    config: LabConfig, app: AppService, system_resolver: SystemResolver | None
+) -> ComponentSpec:
+    """A team's own service: its command in its directory, with its environment and, unless
+    the lab file says otherwise, the lab resolver as its system resolver."""
+    command = list(app.command)
+    if app.system_resolver:
+        if system_resolver is None or system_resolver.unavailable:
+            why = system_resolver.unavailable if system_resolver else "no lab resolver"
+            raise MissingDependency(
+                f"service {app.name}: runs with the lab resolver as its system resolver, which "
+                f"is unavailable here ({why}); set system_resolver: false in the lab file to "
+                "start it with the machine's own resolver"
+            )
+        command = system_resolver.wrap(command)
+    return ComponentSpec(
+        name=app.name,
+        endpoint=endpoint_of(app.name, config),
+        ports=[(app.listen.host, app.listen.port, False)],
+        command=command,
+        healthy=health_check(app.name, config),
+        start_timeout_s=app.start_timeout_s,
+        version=f"{' '.join(app.command)[:60]}",
+        env=dict(app.env),
+        cwd=app.cwd,
+        stop_timeout_s=app.stop_timeout_s,
+    )

@@ -13,7 +13,9 @@ from chaoskit._errors import InvalidInput
 
 __all__ = [
     "SERVICE_NAMES",
+    "AppService",
     "ComposeSettings",
+    "Dependency",
     "DynamoRegion",
     "Endpoint",
     "FleetSettings",
@@ -68,6 +70,8 @@ class DynamoRegion(BaseModel):
     record: str
     server: Endpoint
     proxy: Endpoint
+    name: str = ""
+    """The lab file's name for it; unset, ``dynamodb-<region>``."""
 
     @field_validator("record")
     @classmethod
@@ -82,11 +86,11 @@ class DynamoRegion(BaseModel):
 
     @property
     def component(self) -> str:
-        return f"dynamodb-{self.region}"
+        return self.name or f"dynamodb-{self.region}"
 
     @property
     def proxy_name(self) -> str:
-        return f"dynamodb-{self.region}"
+        return self.component
 
 
 class ServiceEndpoints(BaseModel):
@@ -126,6 +130,48 @@ def _services_on(prefix: str) -> ServiceEndpoints:
     )
 
 
+HEALTH_PATTERN = r"^(tcp|http:/[^\s]*)$"
+
+
+class Dependency(BaseModel):
+    """Something a team's service needs (Redis, Postgres, another API), behind its own
+    Toxiproxy proxy and named ``NAME.lab.test``; chaoskit starts it when it has a command."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    name: str
+    upstream: Endpoint
+    """Where the real thing listens."""
+    proxy: Endpoint
+    """The lab address its proxy listens on; the A record points here."""
+    record: str
+    command: list[str] | None = None
+    cwd: str | None = None
+    health: str = Field(default="tcp", pattern=HEALTH_PATTERN)
+    start_timeout_s: float = Field(default=15.0, gt=0)
+
+
+class AppService(BaseModel):
+    """A team's own service, started by chaoskit with the lab resolver as its resolver."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    name: str
+    command: list[str] = Field(min_length=1)
+    cwd: str
+    listen: Endpoint
+    health: str = Field(default="tcp", pattern=HEALTH_PATTERN)
+    start_timeout_s: float = Field(default=20.0, gt=0)
+    stop_timeout_s: float = Field(default=5.0, gt=0)
+    env: dict[str, str] = Field(default_factory=dict)
+    metrics: str | None = None
+    """A URL of Prometheus series the recorder scrapes."""
+    system_resolver: bool = True
+    """Run it with the lab resolver as its system resolver (``/etc/resolv.conf``)."""
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.listen}"
+
+
 class LabConfig(BaseModel):
     """The whole lab's addresses; load a YAML file with any subset of these to change them."""
 
@@ -141,6 +187,20 @@ class LabConfig(BaseModel):
     record_ttl: int = Field(default=5, ge=0, le=86400)
     services: ServiceEndpoints = Field(default_factory=lambda: _services_on("127.0.10"))
     fleet: FleetSettings = FleetSettings()
+    sample_services: bool = True
+    """Whether the lab runs the sample services (gateway, orders, fleet, status)."""
+    dependencies: list[Dependency] = Field(default_factory=list)
+    apps: list[AppService] = Field(default_factory=list)
+    """The team's own services, from the lab file."""
+    zone_files: list[str] = Field(default_factory=list)
+    """More RFC 1035 zones the lab DNS server serves and the resolver asks it for."""
+    toxiproxy_attach: bool = False
+    """Toxiproxy is the team's own (at ``toxiproxy``): configured and faulted, never started."""
+    load_host: str | None = None
+    """The lab file's ``load.host``: where load and the recorder's probe go by default."""
+    probe_path: str | None = None
+    lab_file: str | None = None
+    """The lab file this lab was described by, if any."""
 
     @classmethod
     def on_subnet(cls, prefix: str) -> LabConfig:
@@ -293,7 +353,14 @@ def _endpoints(config: LabConfig) -> list[tuple[tuple[int | str, ...], Endpoint]
             (("regions", i, "server"), region.server),
             (("regions", i, "proxy"), region.proxy),
         ]
-    found += [(("services", name), config.services.of(name)) for name in SERVICE_NAMES]
+    if config.sample_services:
+        found += [(("services", name), config.services.of(name)) for name in SERVICE_NAMES]
+    for i, dependency in enumerate(config.dependencies):
+        found += [
+            (("dependencies", i, "upstream"), dependency.upstream),
+            (("dependencies", i, "proxy"), dependency.proxy),
+        ]
+    found += [(("apps", i, "listen"), app.listen) for i, app in enumerate(config.apps)]
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import time
 from collections.abc import Callable
 
@@ -10,7 +11,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-__all__ = ["dns_answers", "http_answers", "http_ok", "wait_until"]
+__all__ = ["dns_answers", "http_answers", "http_ok", "probe", "tcp_accepts", "wait_until"]
 
 
 def dns_answers(host: str, port: int, zone: str = "lab.test.", timeout_s: float = 0.5) -> bool:
@@ -49,6 +50,23 @@ def http_ok(host: str, port: int, path: str, timeout_s: float = 0.5) -> bool:
         return False
     finally:
         conn.close()
+
+
+def tcp_accepts(host: str, port: int, timeout_s: float = 0.5) -> bool:
+    """Something accepts a TCP connection at host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def probe(health: str, host: str, port: int) -> Callable[[], bool]:
+    """The check a lab file's ``health`` names: ``tcp``, or ``http:/path`` (a 2xx answer)."""
+    if health.startswith("http:"):
+        path = health[len("http:") :] or "/"
+        return lambda: http_ok(host, port, path)
+    return lambda: tcp_accepts(host, port)
 
 
 def wait_until(check: Callable[[], bool], timeout_s: float, interval_s: float = 0.05) -> bool:

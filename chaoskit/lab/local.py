@@ -13,7 +13,7 @@ from typing import Any
 
 from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
 from chaoskit.dns.client import DnsAdminClient
-from chaoskit.lab import process
+from chaoskit.lab import catalogue, process
 from chaoskit.lab.components import (
     ComponentSpec,
     choose_dynamodb_engine,
@@ -22,7 +22,7 @@ from chaoskit.lab.components import (
     lab_components,
     service_components,
 )
-from chaoskit.lab.config import SERVICE_NAMES, LabConfig
+from chaoskit.lab.config import LabConfig
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import ComponentRecord, LabState
@@ -42,11 +42,13 @@ def quiet(_: str) -> None:
 def changed_profiles(
     state: LabState, profiles: dict[str, ServiceProfile] | None
 ) -> dict[str, ServiceProfile]:
-    """The services whose profile ``profiles`` changes; an unknown service is an input error."""
+    """The services whose profile ``profiles`` changes; an unknown service is an input error.
+    Profiles are the sample services' (a team's own service has its own configuration)."""
+    samples = catalogue.sample_services(state.config)
     for name in profiles or {}:
-        if name not in SERVICE_NAMES:
-            known = ", ".join(SERVICE_NAMES)
-            raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
+        if name not in samples:
+            known = ", ".join(samples) or "none (this lab runs no sample services)"
+            raise InvalidInput(f"no sample service {name!r} in the lab; known: {known}")
     return {
         name: profile
         for name, profile in (profiles or {}).items()
@@ -196,9 +198,7 @@ class LocalLab:
 
     def dns_clients(self) -> dict[str, str]:
         """Who asks the lab DNS server from which address: the resolver and each service."""
-        found = {self.config.resolver.host: "resolver"}
-        found.update({self.config.services.of(name).host: name for name in SERVICE_NAMES})
-        return found
+        return catalogue.dns_clients(self.config)
 
     def system_resolver(self) -> SystemResolver:
         """How a process gets the lab resolver as its system resolver (or why it cannot)."""
@@ -207,7 +207,7 @@ class LocalLab:
     def _launch(self, spec: ComponentSpec) -> ComponentRecord:
         log = self.state_dir / "logs" / f"{spec.name}.log"
         env = {**os.environ, **spec.env} if spec.env else None
-        proc = process.spawn(spec.command, log, env)
+        proc = process.spawn(spec.command, log, env, cwd=spec.cwd)
         record = ComponentRecord(
             name=spec.name,
             pid=proc.pid,
@@ -216,6 +216,7 @@ class LocalLab:
             log=str(log),
             engine=spec.engine,
             version=spec.version,
+            stop_timeout_s=spec.stop_timeout_s,
         )
         self.state.components[spec.name] = record
         return record
@@ -226,7 +227,9 @@ class LocalLab:
 
         wait_until(healthy_or_dead, spec.start_timeout_s)
         if not process.is_running(record.pid, record.create_time):
-            raise ComponentError(spec.name, "exited during start-up", record.log)
+            code = process.exit_status(record.pid)
+            why = "exited during start-up" + (f" (exit status {code})" if code is not None else "")
+            raise ComponentError(spec.name, why, record.log)
         if not spec.healthy():
             raise ComponentError(
                 spec.name, f"not healthy after {spec.start_timeout_s:.0f}s", record.log
@@ -236,22 +239,27 @@ class LocalLab:
     def configure(self) -> None:
         """Every proxy in place and enabled, the lab records on the DNS server."""
         toxi = self.toxiproxy()
-        for region in self.config.regions:
-            toxi.ensure_proxy(region.proxy_name, str(region.proxy), str(region.server))
+        for proxy in catalogue.proxies(self.config):
+            toxi.ensure_proxy(proxy.name, str(proxy.listen), str(proxy.upstream))
         with self.dns_admin() as admin:
             names = {r["name"] for r in admin.records() if r["type"] == "A"}
-            missing = [r for r in self.config.regions if r.record not in names]
+            missing = [r for r, _ in catalogue.lab_records(self.config) if r not in names]
             if missing:  # a DNS server left running from before: put the lab records back
                 admin.reload()
 
     def _stop(self, name: str) -> bool:
         record = self.state.components.pop(name, None)
-        return record is not None and process.stop(record.pid, record.create_time)
+        return record is not None and process.stop(
+            record.pid, record.create_time, record.stop_timeout_s
+        )
 
     def stop_services(self) -> None:
-        """Stop every sample service, all at once."""
-        with self.changing(), ThreadPoolExecutor(len(SERVICE_NAMES)) as pool:
-            list(pool.map(self._stop, SERVICE_NAMES))
+        """Stop every service under test (the sample services and the team's own), at once."""
+        names = catalogue.service_names(self.config)
+        if not names:
+            return
+        with self.changing(), ThreadPoolExecutor(len(names)) as pool:
+            list(pool.map(self._stop, names))
             self.state.save(self.state_dir)
 
     def restart_services(self) -> None:
@@ -301,9 +309,12 @@ class LocalLab:
         if self._running("toxiproxy"):
             with contextlib.suppress(ChaoskitError):
                 self.toxiproxy().reset()
+        elif self.config.toxiproxy_attach:  # not ours: end only our own proxies' toxics
+            with contextlib.suppress(ChaoskitError):
+                self.toxiproxy().clear(p.name for p in catalogue.proxies(self.config))
         for name in reversed(list(self.state.components)):
             record = self.state.components[name]
-            if process.stop(record.pid, record.create_time):
+            if process.stop(record.pid, record.create_time, record.stop_timeout_s):
                 stopped.append(name)
         self.state.components.clear()
         path = LabState.path(self.state_dir)

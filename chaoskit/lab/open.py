@@ -42,6 +42,8 @@ def open_lab(
         chosen = saved.backend
     elif backend != "auto":
         chosen = backend
+    elif config is not None and config.lab_file and _own_system(config):
+        chosen = "local"  # a team's services and dependencies run as local processes
     elif auto_default is not None:
         chosen = auto_default
     else:
@@ -51,5 +53,16 @@ def open_lab(
     if chosen == "compose":
         from chaoskit.lab.compose import ComposeLab
 
+        if config is not None and _own_system(config):
+            raise InvalidInput(
+                f"the lab file {config.lab_file} brings its own services or dependencies, which "
+                "run on the local backend; the compose backend runs the sample stack only"
+            )
+
         return ComposeLab(state_dir, compose, echo=echo)
     return LocalLab(state_dir, config, dynamodb, echo=echo)
+
+
+def _own_system(config: LabConfig) -> bool:
+    """Whether the lab holds anything a lab file brought: services, dependencies, no samples."""
+    return bool(config.apps or config.dependencies or not config.sample_services)

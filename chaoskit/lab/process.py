@@ -11,25 +11,48 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["is_running", "spawn", "stop", "stopped_in_group", "thaw_group"]
+from chaoskit._errors import ComponentError
+
+__all__ = ["exit_status", "is_running", "spawn", "stop", "stopped_in_group", "thaw_group"]
 
 
-def spawn(argv: list[str], log_path: Path, env: dict[str, str] | None = None) -> psutil.Process:
-    """Start ``argv`` in its own session (so Ctrl-C in the shell does not reach it)."""
+def spawn(
+    argv: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: str | None = None
+) -> psutil.Process:
+    """Start ``argv`` in its own session (so Ctrl-C in the shell does not reach it); a
+    program that cannot be started is a ComponentError naming it and its log."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         log.write(f"\n--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(argv)}\n".encode())
         log.flush()
-        child = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=env,
-            close_fds=True,
-        )
+        try:
+            child = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                cwd=cwd,
+                close_fds=True,
+            )
+        except OSError as exc:
+            log.write(f"cannot start: {exc}\n".encode())
+            raise ComponentError(
+                log_path.stem, f"cannot start {argv[0]}: {exc.strerror or exc}", str(log_path)
+            ) from None
+    _children[child.pid] = child
     return psutil.Process(child.pid)
+
+
+_children: dict[int, subprocess.Popen[bytes]] = {}
+"""The processes this controller started, to reap them and read their exit status."""
+
+
+def exit_status(pid: int | None) -> int | None:
+    """The exit status of a process this controller started, once it has ended."""
+    child = _children.get(pid or -1)
+    return child.poll() if child is not None else None
 
 
 def _owned(pid: int | None, create_time: float | None) -> psutil.Process | None:

@@ -29,6 +29,8 @@ class ComponentRecord(BaseModel):
     log: str | None = None
     engine: str | None = None
     version: str | None = None
+    stop_timeout_s: float = 5.0
+    """How long ``down`` waits after SIGTERM before SIGKILL."""
 
 
 class LabState(BaseModel):

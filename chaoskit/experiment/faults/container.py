@@ -15,8 +15,9 @@ from chaoskit._errors import InvalidInput
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.handles import ContainerHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab import catalogue
 from chaoskit.lab.components import health_check
-from chaoskit.lab.config import SERVICE_NAMES, LabConfig
+from chaoskit.lab.config import LabConfig
 from chaoskit.lab.health import wait_until
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class DisconnectParams(Params):
 
 
 def _targets(config: LabConfig) -> list[str]:
-    return ["dns", "resolver", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
+    return catalogue.process_targets(config)
 
 
 def _compose_lab(lab: LocalLab) -> ComposeLab:

@@ -13,6 +13,7 @@ from chaoskit.dns.faults import _PARAMS_BY_KIND, FAULT_KINDS
 from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.handles import DnsFaultHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ SUMMARIES = {
 
 
 def _targets(config: LabConfig) -> list[str]:
-    return [r.record for r in config.regions] + ["lab.test.", "ns1.lab.test."]
+    return [r for r, _ in catalogue.lab_records(config)] + ["lab.test.", "ns1.lab.test."]
 
 
 def _actor(entry: LedgerEntry) -> str:

@@ -16,9 +16,9 @@ from chaoskit._errors import ComponentError
 from chaoskit.experiment.faults.base import FaultKind, NoParams
 from chaoskit.experiment.handles import ProcessHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
-from chaoskit.lab import process
+from chaoskit.lab import catalogue, process
 from chaoskit.lab.components import health_check
-from chaoskit.lab.config import SERVICE_NAMES, LabConfig
+from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
     from chaoskit.lab.local import LocalLab
@@ -27,7 +27,7 @@ __all__ = ["PROCESS_FAULTS", "inject_pause", "not_stopped", "prepare_process", "
 
 
 def _targets(config: LabConfig) -> list[str]:
-    return ["dns", "resolver", "toxiproxy", *(r.component for r in config.regions), *SERVICE_NAMES]
+    return catalogue.process_targets(config)
 
 
 def prepare_process(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> ProcessHandle:

@@ -14,6 +14,7 @@ from chaoskit._errors import ToxiproxyError
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.handles import ProxyHandle, ToxicHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ TOXICS: dict[str, tuple[type[_ToxicParams], str]] = {
 
 
 def _targets(config: LabConfig) -> list[str]:
-    return [r.proxy_name for r in config.regions]
+    return [p.name for p in catalogue.proxies(config)]
 
 
 def _prepare_toxic(lab: LocalLab, entry: LedgerEntry, _params: _ToxicParams) -> ToxicHandle:

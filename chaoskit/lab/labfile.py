@@ -1,0 +1,448 @@
+"""The lab file (``chaoskit.yaml``): the services, dependencies and names a team brings.
+
+Read like an experiment: every problem at once as ``file:line:col: field: message``, and
+nothing started when there is one. The result is a :class:`LabConfig`, the catalogue every
+other part of chaoskit reads.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from chaoskit._input import InputInvalid, Problem, read_text
+from chaoskit._yaml import YamlMap, load_yaml
+from chaoskit.experiment.durations import Duration
+from chaoskit.lab.config import (
+    HEALTH_PATTERN,
+    SERVICE_NAMES,
+    AppService,
+    Dependency,
+    DynamoRegion,
+    Endpoint,
+    LabConfig,
+)
+
+__all__ = ["LAB_FILE_NAME", "LabFile", "find_lab_file", "lab_config_from_file", "load_lab_file"]
+
+LAB_FILE_NAME = "chaoskit.yaml"
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
+"""A component name is a DNS label: it becomes ``NAME.lab.test``."""
+RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "lab")
+_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+MAX_DYNAMODB_REGIONS = 8
+DEPENDENCY_PROXY_BASE = 100
+"""A dependency's proxy gets ``SUBNET.(100 + i)`` unless the file gives ``proxy``."""
+
+
+def _host_port(value: object) -> object:
+    """``"127.0.10.61:6390"`` (or ``"[::1]:6390"``) as an Endpoint's fields."""
+    if not isinstance(value, str):
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"expected HOST:PORT such as 127.0.10.61:6390, got {value!r}")
+    return {"host": host.strip("[]"), "port": int(port)}
+
+
+HostPort = Annotated[Endpoint, BeforeValidator(_host_port)]
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class DynamoChoice(_Entry):
+    region: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="e.g. us-east-1")
+
+
+class DependencyEntry(_Entry):
+    upstream: HostPort | None = Field(
+        default=None, description="where the real thing listens (loopback or private only)"
+    )
+    proxy: HostPort | None = Field(
+        default=None, description="the lab address of its proxy (default SUBNET.100 + i)"
+    )
+    command: list[str] | None = Field(default=None, min_length=1)
+    cwd: str | None = None
+    health: str = Field(default="tcp", pattern=HEALTH_PATTERN, description="tcp or http:/path")
+    start_timeout: Duration = Field(default=15.0, gt=0)
+    dynamodb: DynamoChoice | None = Field(
+        default=None, description="the built-in DynamoDB Local for that region"
+    )
+
+
+class ServiceEntry(_Entry):
+    command: list[str] = Field(min_length=1, description="argv; relative to cwd")
+    cwd: str | None = Field(default=None, description="relative to the lab file")
+    listen: HostPort
+    health: str = Field(default="tcp", pattern=HEALTH_PATTERN, description="tcp or http:/path")
+    start_timeout: Duration = Field(default=20.0, gt=0)
+    stop_timeout: Duration = Field(default=5.0, gt=0)
+    env: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    metrics: str | None = Field(default=None, description="a Prometheus endpoint to record")
+    system_resolver: bool = Field(
+        default=True, description="run with the lab resolver as /etc/resolv.conf"
+    )
+
+
+class ToxiproxyEntry(_Entry):
+    attach: HostPort = Field(description="a Toxiproxy chaoskit did not start")
+
+
+class ComposeEntry(_Entry):
+    files: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+
+
+class LoadEntry(_Entry):
+    host: str | None = None
+    probe: str | None = Field(default=None, pattern=r"^/", description="a path on load.host")
+
+
+class LabFile(_Entry):
+    """A lab: the zone, the dependencies, the services; the sample stack when it names none."""
+
+    zone: str = "lab.test"
+    zone_files: list[str] = Field(default_factory=list)
+    subnet: str | None = Field(
+        default=None,
+        pattern=r"^127\.\d{1,3}\.\d{1,3}$",
+        description="the lab's own components on SUBNET.0/24 (default 127.0.10)",
+    )
+    sample_services: bool | None = Field(
+        default=None, description="gateway/orders/fleet/status; default: when no services"
+    )
+    dynamodb_engine: Literal["auto", "local", "moto"] = "auto"
+    record_ttl: int = Field(default=5, ge=0, le=86400)
+    toxiproxy: ToxiproxyEntry | None = None
+    dependencies: dict[str, DependencyEntry] = Field(default_factory=dict)
+    services: dict[str, ServiceEntry] = Field(default_factory=dict)
+    compose: ComposeEntry | None = None
+    load: LoadEntry | None = None
+
+
+Loc = tuple[int | str, ...]
+
+
+def find_lab_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:
+    """``--lab`` / ``CHAOSKIT_LAB`` when given, else ``chaoskit.yaml`` in the directory."""
+    if explicit is not None:
+        return explicit
+    found = (cwd or Path.cwd()) / LAB_FILE_NAME
+    return found if found.is_file() else None
+
+
+def load_lab_file(path: Path) -> LabFile:
+    """Just the file's model (for ``status`` and the compose backend)."""
+    return _read(path)[0]
+
+
+def lab_config_from_file(path: Path) -> LabConfig:
+    """The lab the file describes, or every problem in it (exit 2)."""
+    model, root, file = _read(path)
+    builder = _Builder(model, root, file, path.resolve().parent)
+    config = builder.build()
+    if builder.problems:
+        raise InputInvalid(builder.problems)
+    return config
+
+
+def _read(path: Path) -> tuple[LabFile, Any, str]:
+    from chaoskit.experiment.load import plain, schema_problems
+
+    file = str(path)
+    root = load_yaml(read_text(path), file)
+    if root is None:
+        return LabFile(), YamlMap((1, 1)), file
+    if not isinstance(root, YamlMap):
+        raise InputInvalid([Problem(file, 1, 1, "(file)", "a lab file is a mapping")])
+    data = plain(root)
+    for section in ("dependencies", "services"):  # a section left with only comments
+        if section in data and data[section] is None:
+            del data[section]
+    try:
+        return LabFile.model_validate(data), root, file
+    except ValidationError as exc:
+        raise InputInvalid(schema_problems(file, root, exc, LabFile)) from None
+
+
+class _Builder:
+    """Turns the file's model into a LabConfig, collecting every problem on the way."""
+
+    def __init__(self, model: LabFile, root: Any, file: str, base_dir: Path) -> None:
+        self.model, self.root, self.file, self.base_dir = model, root, file, base_dir
+        self.problems: list[Problem] = []
+
+    def problem(self, loc: Loc, message: str) -> None:
+        from chaoskit.experiment.load import problem_at
+
+        self.problems.append(problem_at(self.file, self.root, loc, message))
+
+    def build(self) -> LabConfig:
+        model = self.model
+        if model.zone.rstrip(".").lower() != "lab.test":
+            self.problem(("zone",), f"the lab zone is lab.test; {model.zone!r} cannot be served "
+                         "yet (serve more names with zone_files)")  # fmt: skip
+        prefix = model.subnet or "127.0.10"
+        base = LabConfig.on_subnet(prefix)
+        samples = model.sample_services if model.sample_services is not None else not model.services
+        self._check_names(samples)
+        regions = self._regions(base, prefix, samples)
+        dependencies = self._dependencies(prefix)
+        refs = self._references(base, regions, dependencies, samples)
+        apps = self._apps(refs)
+        toxiproxy = model.toxiproxy.attach if model.toxiproxy else base.toxiproxy
+        load_host = None
+        if model.load is not None and model.load.host is not None:
+            load_host = self._expand(model.load.host, refs, ("load", "host"))
+        config = base.model_copy(update={
+            "regions": regions, "dependencies": dependencies, "apps": apps,
+            "sample_services": samples, "dynamodb": model.dynamodb_engine,
+            "record_ttl": model.record_ttl, "toxiproxy": toxiproxy,
+            "toxiproxy_attach": model.toxiproxy is not None,
+            "zone_files": self._zone_files(), "load_host": load_host,
+            "probe_path": model.load.probe if model.load else None,
+            "lab_file": str(Path(self.file).resolve()),
+        })  # fmt: skip
+        self._check_addresses(config)
+        self._check_compose(samples)
+        return config
+
+    # ---- names ----------------------------------------------------------------------------
+    def _check_names(self, samples: bool) -> None:
+        taken: dict[str, Loc] = {}
+        for section in ("dependencies", "services"):
+            for name in getattr(self.model, section):
+                loc: Loc = (section, name)
+                if not re.fullmatch(NAME_PATTERN, name):
+                    self.problem(loc, f"{name!r} is not a component name: lower-case letters, "
+                                 "digits and '-', starting with a letter (it becomes "
+                                 "NAME.lab.test)")  # fmt: skip
+                elif name in RESERVED or (samples and name in SERVICE_NAMES):
+                    self.problem(loc, f"{name!r} is the name of one of the lab's own components; "
+                                 "choose another")  # fmt: skip
+                elif name in taken:
+                    other = ".".join(str(p) for p in taken[name])
+                    self.problem(loc, f"{name!r} is also {other}; each name once")
+                taken.setdefault(name, loc)
+
+    # ---- DynamoDB regions and dependencies ------------------------------------------------
+    def _regions(self, base: LabConfig, prefix: str, samples: bool) -> list[DynamoRegion]:
+        chosen = {n: d.dynamodb.region for n, d in self.model.dependencies.items() if d.dynamodb}
+        defaults = {r.region: r for r in base.regions}
+        if samples:  # the sample services need both regions; a lab file may name them
+            names = {region: name for name, region in chosen.items()}
+            for name, region in chosen.items():
+                if region not in defaults:
+                    self.problem(("dependencies", name, "dynamodb", "region"),
+                                 f"the sample stack's regions are {', '.join(defaults)}; "
+                                 f"got {region!r}")  # fmt: skip
+            return [r.model_copy(update={"name": names.get(r.region, "")}) for r in base.regions]
+        regions: list[DynamoRegion] = []
+        seen: dict[str, str] = {}
+        extra = 0
+        for name, region in chosen.items():
+            loc: Loc = ("dependencies", name, "dynamodb", "region")
+            if region in seen:
+                self.problem(loc, f"region {region} is also dependency {seen[region]!r}")
+                continue
+            seen[region] = name
+            if region in defaults:  # the default layout's addresses for its regions
+                i = list(defaults).index(region)
+            else:
+                i, extra = len(defaults) + extra, extra + 1
+            if i >= MAX_DYNAMODB_REGIONS:
+                self.problem(loc, f"a lab has at most {MAX_DYNAMODB_REGIONS} DynamoDB regions")
+                continue
+            regions.append(DynamoRegion(
+                region=region, record=f"dynamodb.{region}.lab.test.", name=name,
+                server=Endpoint(host=f"{prefix}.{21 + i}", port=8000),
+                proxy=Endpoint(host=f"{prefix}.{11 + i}", port=8000),
+            ))  # fmt: skip
+        return regions
+
+    def _dependencies(self, prefix: str) -> list[Dependency]:
+        found: list[Dependency] = []
+        for i, (name, entry) in enumerate(self.model.dependencies.items()):
+            loc: Loc = ("dependencies", name)
+            if entry.dynamodb is not None:
+                for key in ("upstream", "command", "proxy"):
+                    if getattr(entry, key) is not None:
+                        self.problem((*loc, key), f"a dynamodb dependency is the built-in "
+                                     f"DynamoDB Local; it takes no {key}")  # fmt: skip
+                continue
+            if entry.upstream is None:
+                self.problem(loc, "a dependency needs upstream: HOST:PORT (where the real "
+                             "thing listens), or dynamodb: {region: ...}")  # fmt: skip
+                continue
+            proxy = entry.proxy or Endpoint(
+                host=f"{prefix}.{DEPENDENCY_PROXY_BASE + i}", port=entry.upstream.port
+            )
+            cwd = str(self.base_dir / entry.cwd) if entry.cwd else str(self.base_dir)
+            found.append(Dependency(
+                name=name, upstream=entry.upstream, proxy=proxy, record=f"{name}.lab.test.",
+                command=entry.command, cwd=cwd, health=entry.health,
+                start_timeout_s=entry.start_timeout,
+            ))  # fmt: skip
+        return found
+
+    # ---- references -----------------------------------------------------------------------
+    def _references(
+        self,
+        base: LabConfig,
+        regions: list[DynamoRegion],
+        dependencies: list[Dependency],
+        samples: bool,
+    ) -> dict[str, str]:
+        refs = {
+            "lab.resolver": str(base.resolver),
+            "lab.resolver_host": base.resolver.host,
+            "lab.zone": "lab.test",
+            "lab.dns": str(base.dns),
+        }
+
+        def add(kind: str, name: str, host: str, endpoint: Endpoint) -> None:
+            refs.update({
+                f"{kind}.{name}.host": host, f"{kind}.{name}.port": str(endpoint.port),
+                f"{kind}.{name}.address": endpoint.host, f"{kind}.{name}.url":
+                f"http://{host}:{endpoint.port}",
+            })  # fmt: skip
+
+        for region in regions:
+            if region.name:
+                add("dependencies", region.name, region.record.rstrip("."), region.proxy)
+        for dependency in dependencies:
+            add("dependencies", dependency.name, dependency.record.rstrip("."), dependency.proxy)
+        listens = {n: base.services.of(n) for n in SERVICE_NAMES} if samples else {}
+        listens.update({n: s.listen for n, s in self.model.services.items()})
+        for name, endpoint in listens.items():
+            add("services", name, endpoint.host, endpoint)
+        return refs
+
+    def _expand(self, text: str, refs: dict[str, str], loc: Loc) -> str:
+        def replace(match: re.Match[str]) -> str:
+            key = match.group(1).strip()
+            if key.startswith("env."):
+                return os.environ.get(key[4:], "")
+            if key not in refs:
+                kinds = sorted({k.rsplit(".", 1)[0] for k in refs})
+                self.problem(loc, f"unknown reference ${{{key}}}; known: "
+                             f"{', '.join(kinds)} (.host .port .address .url) and "
+                             "env.VARIABLE")  # fmt: skip
+                return ""
+            return refs[key]
+
+        return _REFERENCE.sub(replace, text.replace("$${", "\0")).replace("\0", "${")
+
+    def _apps(self, refs: dict[str, str]) -> list[AppService]:
+        apps = []
+        for name, entry in self.model.services.items():
+            loc: Loc = ("services", name)
+            env = {
+                key: self._expand(_text(value), refs, (*loc, "env", key))
+                for key, value in entry.env.items()
+            }
+            command = [
+                self._expand(arg, refs, (*loc, "command", i)) for i, arg in enumerate(entry.command)
+            ]
+            cwd = self.base_dir / (entry.cwd or ".")
+            if not cwd.is_dir():
+                self.problem((*loc, "cwd"), f"{cwd} is not a directory")
+            metrics = (
+                self._expand(entry.metrics, refs, (*loc, "metrics")) if entry.metrics else None
+            )
+            apps.append(AppService(
+                name=name, command=command, cwd=str(cwd), listen=entry.listen,
+                health=entry.health, start_timeout_s=entry.start_timeout,
+                stop_timeout_s=entry.stop_timeout, env=env, metrics=metrics,
+                system_resolver=entry.system_resolver,
+            ))  # fmt: skip
+        return apps
+
+    # ---- addresses, zones, compose --------------------------------------------------------
+    def _check_addresses(self, config: LabConfig) -> None:
+        owners: dict[tuple[str, int], str] = {}
+
+        def claim(loc: Loc | None, what: str, endpoint: Endpoint, bound: bool) -> None:
+            key = (endpoint.host, endpoint.port)
+            if loc is not None and bound and not _loopback(endpoint.host):
+                self.problem(loc, f"{endpoint.host} is not a loopback address; the local lab "
+                             "listens on loopback only (127.0.0.0/8 or ::1)")  # fmt: skip
+            if key in owners:
+                if loc is not None:
+                    self.problem(loc, f"{endpoint} is also {owners[key]}'s address")
+                return
+            owners[key] = what
+
+        for what, endpoint in (
+            ("the lab DNS server", config.dns), ("the DNS admin API", config.dns_admin),
+            ("the lab resolver", config.resolver),
+            ("the resolver's control", config.resolver_control),
+        ):  # fmt: skip
+            claim(None, what, endpoint, True)
+        toxi_loc: Loc | None = ("toxiproxy", "attach") if config.toxiproxy_attach else None
+        claim(toxi_loc, "Toxiproxy", config.toxiproxy, False)
+        for region in config.regions:
+            loc: Loc | None = ("dependencies", region.name) if region.name else None
+            claim(loc, f"{region.component}'s server", region.server, True)
+            claim(loc, f"{region.component}'s proxy", region.proxy, True)
+        if config.sample_services:
+            for name in SERVICE_NAMES:
+                claim(None, f"sample service {name}", config.services.of(name), True)
+        for dependency in config.dependencies:
+            loc = ("dependencies", dependency.name)
+            entry = self.model.dependencies[dependency.name]
+            claim((*loc, "upstream"), f"dependencies.{dependency.name}.upstream",
+                  dependency.upstream, dependency.command is not None)  # fmt: skip
+            claim((*loc, "proxy") if entry.proxy else loc,
+                  f"dependencies.{dependency.name}'s proxy", dependency.proxy, True)  # fmt: skip
+        for app in config.apps:
+            claim(("services", app.name, "listen"), f"services.{app.name}", app.listen, True)
+
+    def _zone_files(self) -> list[str]:
+        from chaoskit._errors import ZoneFileError
+        from chaoskit.dns.zone import load_zone_file
+
+        found = []
+        for i, name in enumerate(self.model.zone_files):
+            path = self.base_dir / name
+            try:
+                zone = load_zone_file(path)
+            except ZoneFileError as exc:
+                self.problem(("zone_files", i), str(exc).splitlines()[0])
+                continue
+            if str(zone.origin).rstrip(".").lower() in ("lab.test", "test", ""):
+                self.problem(("zone_files", i), f"{path} is the zone {zone.origin}; the lab "
+                             "serves lab.test itself")  # fmt: skip
+                continue
+            found.append(str(path))
+        return found
+
+    def _check_compose(self, samples: bool) -> None:
+        compose = self.model.compose
+        if compose is None:
+            return
+        for i, name in enumerate(compose.services):
+            if name not in self.model.services:
+                known = ", ".join(self.model.services) or "none"
+                self.problem(("compose", "services", i),
+                             f"no service {name!r} in services; known: {known}")  # fmt: skip
+        for i, name in enumerate(compose.files):
+            if not (self.base_dir / name).is_file():
+                self.problem(("compose", "files", i), f"{self.base_dir / name} is not a file")
+
+
+def _text(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or ipaddress.ip_address(host).is_loopback

@@ -1,0 +1,157 @@
+"""The lab file: what it builds, and a corpus of broken files, each with its line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chaoskit._input import InputInvalid
+from chaoskit.lab import catalogue
+from chaoskit.lab.labfile import find_lab_file, lab_config_from_file
+from chaoskit.lab.starter import STARTER
+from tests.helpers import run_cli
+
+BROKEN = Path(__file__).parent / "labfiles"
+BYO = Path(__file__).resolve().parents[2] / "examples" / "byo" / "chaoskit.yaml"
+
+# file -> (line, field, words the message must hold)
+EXPECTED = {
+    "unknown-reference.yaml": (9, "services.api.env.REDIS_ADDR", "${dependencies.rediss.port}"),
+    "duplicate-name.yaml": (5, "services.api", "also dependencies.api"),
+    "duplicate-address.yaml": (8, "services.api.listen", "also dependencies.redis.upstream"),
+    "public-address.yaml": (3, "dependencies.redis.upstream.host", "neither loopback nor private"),
+    "unspecified-address.yaml": (4, "services.api.listen.host", "unspecified address"),
+    "no-upstream.yaml": (2, "dependencies.redis", "needs upstream"),
+    "bad-name.yaml": (2, "dependencies.Redis_Cache", "not a component name"),
+    "reserved-name.yaml": (2, "dependencies.dns", "lab's own components"),
+    "unknown-key.yaml": (4, "dependencies.redis.helth", "unknown key 'helth'"),
+    "bad-health.yaml": (5, "services.api.health", "should match pattern"),
+    "bad-host-port.yaml": (3, "dependencies.redis.upstream", "expected HOST:PORT"),
+    "proxy-on-service-address.yaml": (8, "services.api.listen", "also dependencies.redis's proxy"),
+    "dynamodb-with-upstream.yaml": (5, "dependencies.ddb.upstream", "takes no upstream"),
+    "other-zone.yaml": (1, "zone", "the lab zone is lab.test"),
+    "compose-unknown-service.yaml": (6, "compose.services[0]", "no service 'web'"),
+    "not-a-mapping.yaml": (1, "(file)", "a lab file is a mapping"),
+    "empty-command.yaml": (3, "services.api.command", "at least 1 item"),
+    "bad-timeout.yaml": (5, "services.api.start_timeout", "expected a duration"),
+    "duplicate-region.yaml": (6, "dependencies.east-again.dynamodb.region", "also dependency"),
+    "duplicate-key.yaml": (5, "api", "given twice"),
+}
+
+
+def test_the_corpus_is_covered() -> None:
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_a_broken_lab_file_is_one_problem_at_its_line(name: str) -> None:
+    line, field, words = EXPECTED[name]
+    with pytest.raises(InputInvalid) as caught:
+        lab_config_from_file(BROKEN / name)
+    found = [p for p in caught.value.problems if p.field == field]
+    assert found, [str(p) for p in caught.value.problems]
+    assert found[0].line == line, str(found[0])
+    assert words in found[0].message, str(found[0])
+
+
+def test_the_cli_says_every_problem_and_exits_2_with_no_traceback(tmp_path: Path) -> None:
+    done = run_cli("--state-dir", str(tmp_path), "--lab", str(BROKEN / "unknown-reference.yaml"),
+                   "up", "--backend", "local")  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "unknown-reference.yaml:9:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "state.json").exists()  # nothing started
+
+
+def test_the_byo_lab_file_builds_the_catalogue() -> None:
+    config = lab_config_from_file(BYO)
+    assert not config.sample_services
+    assert catalogue.service_names(config) == ["api"]
+    assert [p.name for p in catalogue.proxies(config)] == ["dynamodb-us-east-1", "redis"]
+    assert catalogue.lab_records(config) == [
+        ("dynamodb.us-east-1.lab.test.", "127.0.10.11"),
+        ("redis.lab.test.", "127.0.10.100"),
+    ]
+    assert catalogue.process_targets(config) == [
+        "dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "redis", "api",
+    ]  # fmt: skip
+    api = config.apps[0]
+    assert api.env["REDIS_ADDR"] == "redis.lab.test:6390"
+    assert api.env["AWS_ENDPOINT_URL_DYNAMODB"] == "http://dynamodb.us-east-1.lab.test:8000"
+    assert api.env["LISTEN"] == "127.0.10.70:8080"
+    assert Path(api.cwd) == BYO.parent / "api"
+    assert config.load_host == "http://127.0.10.70:8080"
+    assert catalogue.probe_url(config, "/unused") == "http://127.0.10.70:8080/count"
+    assert catalogue.metrics_urls(config) == {"api": "http://127.0.10.70:8080/metrics"}
+
+
+def test_a_subnet_moves_the_labs_own_components(tmp_path: Path) -> None:
+    path = tmp_path / "chaoskit.yaml"
+    path.write_text("subnet: 127.0.14\ndependencies:\n  cache:\n    upstream: 127.0.14.61:6390\n")
+    config = lab_config_from_file(path)
+    assert config.dns.host == "127.0.14.53"
+    assert config.sample_services  # no services of its own: the sample stack too
+    assert dict(catalogue.lab_records(config))["cache.lab.test."] == "127.0.14.100"
+    assert config.services.gateway.host == "127.0.14.30"
+
+
+def test_escaped_and_environment_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAOSKIT_TEST_TOKEN", "s3cret")
+    path = tmp_path / "chaoskit.yaml"
+    path.write_text(
+        "services:\n  api:\n    command: [./api]\n    listen: 127.0.10.70:8080\n    env:\n"
+        "      TOKEN: ${env.CHAOSKIT_TEST_TOKEN}\n      LITERAL: $${not.a.reference}\n"
+        "      DNS: ${lab.resolver}\n"
+    )
+    env = lab_config_from_file(path).apps[0].env
+    assert env == {"TOKEN": "s3cret", "LITERAL": "${not.a.reference}", "DNS": "127.0.10.54:53"}
+
+
+def test_the_starter_is_a_valid_lab_file(tmp_path: Path) -> None:
+    (tmp_path / "chaoskit.yaml").write_text(STARTER)
+    config = lab_config_from_file(tmp_path / "chaoskit.yaml")
+    assert config.sample_services
+    assert [r.component for r in config.regions] == ["dynamodb-us-east-1", "dynamodb-us-west-2"]
+
+
+def test_init_writes_the_starter_once(tmp_path: Path) -> None:
+    assert run_cli("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "chaoskit.yaml").read_text() == STARTER
+    again = run_cli("init", cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_the_lab_file_is_found_in_the_working_directory(tmp_path: Path) -> None:
+    assert find_lab_file(None, tmp_path) is None
+    (tmp_path / "chaoskit.yaml").write_text(STARTER)
+    assert find_lab_file(None, tmp_path) == tmp_path / "chaoskit.yaml"
+    assert find_lab_file(Path("other.yaml"), tmp_path) == Path("other.yaml")
+
+
+def test_schema_lab_is_a_json_schema_of_the_keys() -> None:
+    import json
+
+    done = run_cli("schema", "lab")
+    assert done.returncode == 0, done.stderr
+    schema = json.loads(done.stdout)
+    assert {"zone", "dependencies", "services", "compose", "load", "toxiproxy"} <= set(
+        schema["properties"]
+    )
+
+
+def test_experiments_are_validated_against_the_lab_file(tmp_path: Path) -> None:
+    experiment = tmp_path / "e.yaml"
+    experiment.write_text(
+        "title: t\nmethod:\n  - {at: 0s, fault: toxiproxy.latency, target: redsi, duration: 1s,"
+        " params: {latency: 10}}\n  - {at: 0s, fault: process.kill, target: api, duration: 1s}\n"
+    )
+    done = run_cli(
+        "--state-dir", str(tmp_path / "s"), "--lab", str(BYO), "validate", str(experiment)
+    )
+    assert done.returncode == 2
+    assert "e.yaml:3:" in done.stderr and "'redsi' is not a target" in done.stderr
+    assert "did you mean 'redis'" in done.stderr
+    assert "process.kill" not in done.stderr  # api is a target of this lab
