@@ -15,9 +15,12 @@ from chaoskit._errors import ChaoskitError
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.resolver.control import UnboundControl
 
-__all__ = ["CLIENT_PREFIX", "RESOLVER_COUNTERS", "DnsCounters"]
+__all__ = ["CLIENT_PREFIX", "RESOLVER_COUNTERS", "VIA_RESOLVER", "DnsCounters"]
 
 CLIENT_PREFIX = "dns_client_"
+VIA_RESOLVER = " (via resolver)"
+"""Suffix of the client row for services that ask only the resolver (a team's own, in
+system mode): the resolver's queries, less the recorder's own, are theirs."""
 
 RESOLVER_COUNTERS = {
     "resolver_queries": "total.num.queries",
@@ -38,12 +41,15 @@ class DnsCounters:
         admin: DnsAdminClient | None,
         resolver_address: str | None,
         clients: dict[str, str] | None = None,
+        resolver_clients: list[str] | None = None,
     ) -> None:
         self.control = control
         self.admin = admin
         self.resolver_address = resolver_address
         self.clients = clients or {}
         """Source address: client name (the resolver's address included)."""
+        self.resolver_clients = resolver_clients or []
+        """Services whose every query goes to the resolver (not told apart by address)."""
 
     def read(self) -> dict[str, float]:
         found: dict[str, float] = {}
@@ -51,6 +57,9 @@ class DnsCounters:
             with contextlib.suppress(ChaoskitError):
                 stats = self.control.stats()
                 found.update({k: stats.get(v, 0.0) for k, v in RESOLVER_COUNTERS.items()})
+                if self.resolver_clients:
+                    row = CLIENT_PREFIX + ", ".join(self.resolver_clients) + VIA_RESOLVER
+                    found[row] = found["resolver_queries"]
         if self.admin is not None:
             with contextlib.suppress(ChaoskitError, OSError):
                 authority = self.admin.stats()

@@ -34,6 +34,8 @@ LAG_S = 0.3
 SCRAPE_INTERVAL_S = 0.5
 RESOLVER_RESOLVES_KEY = "resolver_resolves"
 OWN_QUERIES_KEY = "recorder_dns_queries"
+OWN_QUERIES_AT_SCRAPE_KEY = "recorder_dns_queries_at_scrape"
+"""The same count, read when the DNS tier's counters were, to subtract from them exactly."""
 """The queries the recorder itself sent to each tier (one per sample to the resolver and one
 to the authority), which the amplification metrics leave out."""
 STATUS_PAGE_KEY = "status_page_operational"
@@ -321,6 +323,9 @@ class Recorder:
                         )
                     if self.dns_counters is not None:
                         metrics.update(self.dns_counters())
+                        # read after the resolver's counters, so its own queries that they
+                        # count are counted here too (the client rows subtract them)
+                        metrics[OWN_QUERIES_AT_SCRAPE_KEY] = float(self._own_queries)
                     self._metrics = metrics
                 self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
 

@@ -435,7 +435,10 @@ class ExperimentRun:
         control = UnboundControl(config.resolver_control.host, config.resolver_control.port)
         clients = self.lab.dns_clients()
         resolver_address = next(a for a, name in clients.items() if name == "resolver")
-        self._counters = DnsCounters(control, self.lab.dns_admin(), resolver_address, clients)
+        via_resolver = [a.name for a in config.apps if a.system_resolver]
+        self._counters = DnsCounters(
+            control, self.lab.dns_admin(), resolver_address, clients, via_resolver
+        )
         resolver = (config.resolver.host, config.resolver.port)
         return {"dns_counters": self._counters.read, "resolver": resolver}
 

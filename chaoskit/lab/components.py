@@ -404,7 +404,6 @@ def service_components(
                 env=env,
             )
         )
-    return specs
     specs += [
         app_component(config, app, system_resolver) for app in config.apps if only_missing(app.name)
     ]

@@ -56,6 +56,21 @@ def changed_profiles(
     }
 
 
+def _last_words(log: str | None, lines: int = 3) -> str:
+    """The end of a component's log, to say why it did not start without opening the file."""
+    if log is None:
+        return ""
+    try:
+        with open(log, "rb") as source:
+            source.seek(0, os.SEEK_END)
+            source.seek(max(0, source.tell() - 4096))
+            tail = source.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    said = [line.strip() for line in tail if line.strip() and not line.startswith("--- ")]
+    return f"; its log ends: {' | '.join(said[-lines:])[:400]}" if said else ""
+
+
 class LocalLab:
     """Starts, checks and stops the lab's processes; state lives in ``state_dir``."""
 
@@ -173,9 +188,10 @@ class LocalLab:
         for spec in specs + service_specs:  # check every port before starting anything
             for host, port, udp in spec.ports:
                 ensure_free(spec.name, host, port, udp=udp)
-        launched = {spec.name: self._launch(spec) for spec in specs}
-        self.state.save(self.state_dir)
-        try:
+        launched: dict[str, ComponentRecord] = {}
+        try:  # a program that cannot even start leaves nothing else running either
+            launched.update({spec.name: self._launch(spec) for spec in specs})
+            self.state.save(self.state_dir)
             for spec in specs:
                 self._await_healthy(spec, launched[spec.name], started_at)
             self.configure()
@@ -229,11 +245,10 @@ class LocalLab:
         if not process.is_running(record.pid, record.create_time):
             code = process.exit_status(record.pid)
             why = "exited during start-up" + (f" (exit status {code})" if code is not None else "")
-            raise ComponentError(spec.name, why, record.log)
+            raise ComponentError(spec.name, why + _last_words(record.log), record.log)
         if not spec.healthy():
-            raise ComponentError(
-                spec.name, f"not healthy after {spec.start_timeout_s:.0f}s", record.log
-            )
+            why = f"not healthy after {spec.start_timeout_s:g}s"
+            raise ComponentError(spec.name, why + _last_words(record.log), record.log)
         self.timings[spec.name] = time.monotonic() - t0
 
     def configure(self) -> None:

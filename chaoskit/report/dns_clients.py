@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chaoskit.experiment.dns_counters import CLIENT_PREFIX
+from chaoskit.experiment.dns_counters import CLIENT_PREFIX, VIA_RESOLVER
+from chaoskit.experiment.recorder import OWN_QUERIES_AT_SCRAPE_KEY
 from chaoskit.report.rundata import RunData
 
 __all__ = ["DnsClientTable", "dns_client_table"]
@@ -44,14 +45,24 @@ def dns_client_table(run: RunData) -> DnsClientTable | None:
         return None
     last = timeline.t[-1] if timeline.t else 0.0
     rows = []
+    at_scrape = OWN_QUERIES_AT_SCRAPE_KEY
+    own = timeline.column(at_scrape) if at_scrape in timeline.services else None
+
+    def delta(values: list[float | None], start: float, end: float) -> int | None:
+        inside = [v for t, v in zip(timeline.t, values, strict=True)
+                  if start <= t <= end and v is not None]  # fmt: skip
+        return int(inside[-1] - inside[0]) if len(inside) >= 2 else None
+
     for client in clients:
         values = timeline.column(CLIENT_PREFIX + client)
         counts = []
         for fault in faults:
             start = fault.injected_t or 0.0
             end = fault.reverted_t if fault.reverted_t is not None else last
-            inside = [v for t, v in zip(timeline.t, values, strict=True)
-                      if start <= t <= end and v is not None]  # fmt: skip
-            counts.append(int(inside[-1] - inside[0]) if len(inside) >= 2 else None)
+            count = delta(values, start, end)
+            if client.endswith(VIA_RESOLVER) and count is not None and own is not None:
+                mine = delta(own, start, end)  # the recorder asks the resolver each sample
+                count = max(0, count - (mine or 0))
+            counts.append(count)
         rows.append((client, counts))
     return DnsClientTable([f.label for f in faults], rows)

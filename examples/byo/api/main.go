@@ -76,14 +76,14 @@ func (m *metrics) write(w http.ResponseWriter) {
 	for _, key := range sortedKeys(m.errors) {
 		fmt.Fprintf(w, "byo_dependency_errors_total{dependency=%q,kind=%q} %g\n", key[0], key[1], m.errors[key])
 	}
-	fmt.Fprintln(w, "# TYPE byo_request_seconds_sum counter")
+	fmt.Fprintln(w, "# TYPE byo_request_seconds_total counter")
 	routes := make([]string, 0, len(m.seconds))
 	for route := range m.seconds {
 		routes = append(routes, route)
 	}
 	sort.Strings(routes)
 	for _, route := range routes {
-		fmt.Fprintf(w, "byo_request_seconds_sum{route=%q} %g\n", route, m.seconds[route])
+		fmt.Fprintf(w, "byo_request_seconds_total{route=%q} %g\n", route, m.seconds[route])
 	}
 }
 

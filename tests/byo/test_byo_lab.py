@@ -1,0 +1,112 @@
+"""The byo example end to end on the local backend: a Go service (AWS SDK for Go v2, Redis)
+built here with the Go toolchain, its lab file, and its experiments against the real lab."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from chaoskit.lab.state import LabState
+from tests.helpers import run_cli
+
+BYO = Path(__file__).resolve().parents[2] / "examples" / "byo"
+SUBNET = "127.0.14"  # away from a developer's lab (127.0.10) and the session lab (127.0.11)
+
+
+@pytest.fixture(scope="module")
+def byo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The example copied to a directory of its own, on the test subnet, its API built."""
+    if shutil.which("go") is None:
+        pytest.fail("go is missing: scripts/bootstrap installs it")
+    root = tmp_path_factory.mktemp("byo")
+    shutil.copytree(BYO, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("api", ".*"))
+    (root / "api").mkdir()
+    built = subprocess.run(
+        ["go", "build", "-o", str(root / "api" / "api"), "."],
+        cwd=BYO / "api", env={**os.environ, "CGO_ENABLED": "0"},
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    text = (BYO / "chaoskit.yaml").read_text().replace("127.0.10.", f"{SUBNET}.")
+    (root / "chaoskit.yaml").write_text(
+        text.replace("zone: lab.test", f"zone: lab.test\nsubnet: {SUBNET}")
+    )
+    up = run_cli("--state-dir", str(root / "state"), "up", cwd=root, timeout=180)
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield root
+    finally:
+        run_cli("--state-dir", str(root / "state"), "down", cwd=root)
+
+
+def _run(byo: Path, name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    done = run_cli("--state-dir", str(byo / "state"), "run", f"experiments/{name}.yaml",
+                   "--out", str(byo / "reports" / name), cwd=byo, timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (run_dir,) = (byo / "reports" / name).iterdir()
+    return done, run_dir
+
+
+def _metrics(run_dir: Path) -> dict[str, object]:
+    metrics: dict[str, object] = json.loads((run_dir / "metrics.json").read_text())["metrics"]
+    return metrics
+
+
+def test_the_lab_holds_what_the_file_names(byo: Path) -> None:
+    state = LabState.load(byo / "state")
+    assert state is not None
+    assert set(state.components) == {
+        "dns", "resolver", "toxiproxy", "watchdog", "dynamodb-us-east-1", "redis", "api",
+    }  # fmt: skip
+    dig = subprocess.run(["dig", "+short", "-p", "5353", f"@{SUBNET}.53", "redis.lab.test"],
+                         capture_output=True, text=True, timeout=10, check=False)  # fmt: skip
+    assert dig.stdout.strip() == f"{SUBNET}.100"
+
+
+def test_a_blanked_dynamodb_record_reaches_the_go_sdk_as_no_such_host(byo: Path) -> None:
+    _, run_dir = _run(byo, "dynamodb-blank")
+    metrics = _metrics(run_dir)
+    assert metrics["recovered"] is True
+    assert float(str(metrics["availability_during_fault"])) < 0.9
+    log = (byo / "state" / "logs" / "api.log").read_text()
+    assert "lookup dynamodb.us-east-1.lab.test" in log and "no such host" in log
+
+
+def test_latency_on_redis_raises_the_services_p95_by_about_the_toxic(byo: Path) -> None:
+    _, run_dir = _run(byo, "redis-latency")
+    with (run_dir / "timeline.csv").open() as source:
+        rows = [r for r in csv.DictReader(source) if r["p95_ms"]]
+    before = statistics.median(float(r["p95_ms"]) for r in rows if r["phase"] == "warmup")
+    during = statistics.median(float(r["p95_ms"]) for r in rows if r["active_faults"] == "1")
+    assert 120 < during - before < 400, (before, during)  # the toxic is 200 ms
+
+
+def test_the_service_killed_is_brought_back(byo: Path) -> None:
+    before = LabState.load(byo / "state")
+    assert before is not None
+    _, run_dir = _run(byo, "api-killed")
+    metrics = _metrics(run_dir)
+    assert metrics["recovered"] is True
+    assert float(str(metrics["outage_s"])) > 0
+    after = LabState.load(byo / "state")
+    assert after is not None
+    assert after.components["api"].pid != before.components["api"].pid
+    assert psutil.pid_exists(after.components["api"].pid or -1)
+
+
+def test_a_dns_fault_no_client_met_is_named_in_the_summary(byo: Path) -> None:
+    experiment = byo / "experiments" / "blank-alone.yaml"
+    text = (byo / "experiments" / "dynamodb-blank.yaml").read_text()
+    head, _, _ = text.partition("  - name: connections-dropped")
+    experiment.write_text(head + "  - at: 13s\n    wait: 2s\nrecovery:\n  timeout: 30s\n")
+    done, _ = _run(byo, "blank-alone")
+    assert "api (via resolver) sent no DNS query during" in done.stdout
