@@ -132,8 +132,7 @@ def _reference_problems(
     for name in experiment.stack.services:
         if name not in samples:
             problem(("stack", "services", name),
-                    f"no sample service {name!r} (profiles are the sample services'); "
-                    f"known: {known_samples}")  # fmt: skip
+                    f"no service {name!r}; known: {known_samples}")  # fmt: skip
     problems += _override_problems(file, root, ("stack",), experiment.stack)
     fault_names: set[str] = set()
     earlier_faults: set[str] = set()
@@ -195,7 +194,7 @@ def _reference_problems(
         for name in variant.services:
             if name not in samples:
                 problem(("variants", variant_name, "services", name),
-                        f"no sample service {name!r}; known: {known_samples}")  # fmt: skip
+                        f"no service {name!r}; known: {known_samples}")  # fmt: skip
         for name, change in variant.steps.items():
             loc: Loc = ("variants", variant_name, "steps", name)
             changed = fault_steps.get(name)

@@ -48,7 +48,7 @@ def changed_profiles(
     for name in profiles or {}:
         if name not in samples:
             known = ", ".join(samples) or "none (this lab runs no sample services)"
-            raise InvalidInput(f"no sample service {name!r} in the lab; known: {known}")
+            raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
     return {
         name: profile
         for name, profile in (profiles or {}).items()
@@ -311,6 +311,8 @@ class LocalLab:
         return {
             "backend": self.backend,
             "state_dir": str(self.state_dir),
+            "lab_file": self.config.lab_file,
+            "toxiproxy_attached": self.config.toxiproxy_attach,
             "components": components,
         }
 

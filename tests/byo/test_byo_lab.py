@@ -9,14 +9,18 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
+from chaoskit.experiment.ledger import Ledger
+from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.state import LabState
-from tests.helpers import run_cli
+from chaoskit.toxiproxy import ToxiproxyAdapter
+from tests.helpers import run_cli, wait_for_injections
 
 BYO = Path(__file__).resolve().parents[2] / "examples" / "byo"
 SUBNET = "127.0.14"  # away from a developer's lab (127.0.10) and the session lab (127.0.11)
@@ -110,3 +114,30 @@ def test_a_dns_fault_no_client_met_is_named_in_the_summary(byo: Path) -> None:
     experiment.write_text(head + "  - at: 13s\n    wait: 2s\nrecovery:\n  timeout: 30s\n")
     done, _ = _run(byo, "blank-alone")
     assert "api (via resolver) sent no DNS query during" in done.stdout
+
+
+def test_a_killed_controller_leaves_the_service_back_and_nothing_faulted(byo: Path) -> None:
+    """SIGKILL the run while the API is killed and its Redis slowed: once the faults'
+    durations pass, the lab's watchdog has brought the API back and removed the toxic."""
+    experiment = byo / "experiments" / "killed-controller.yaml"
+    experiment.write_text(
+        "title: killed controller\nmethod:\n"
+        "  - {name: slow, at: 0s, fault: toxiproxy.latency, target: redis, duration: 4s,"
+        " params: {latency: 100}}\n"
+        "  - {name: kill, at: 0s, fault: process.kill, target: api, duration: 4s}\n"
+        "  - {at: 4s, wait: 20s}\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(byo / "state"), "run",
+         str(experiment), "--out", str(byo / "reports" / "killed"), "--no-fresh"],
+        cwd=byo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    wait_for_injections(proc, 2)
+    proc.kill()
+    proc.wait(10)
+    api = f"{SUBNET}.70"
+    assert wait_until(lambda: http_ok(api, 8080, "/healthz"), 30), "the API was not brought back"
+    assert wait_until(lambda: Ledger(byo / "state").entries() == [], 30)
+    toxics = ToxiproxyAdapter(f"{SUBNET}.2", 8474).toxics("redis")
+    assert toxics == []
