@@ -138,6 +138,14 @@ def test_a_killed_controller_leaves_the_service_back_and_nothing_faulted(byo: Pa
     proc.wait(10)
     api = f"{SUBNET}.70"
     assert wait_until(lambda: http_ok(api, 8080, "/healthz"), 30), "the API was not brought back"
-    assert wait_until(lambda: Ledger(byo / "state").entries() == [], 30)
-    toxics = ToxiproxyAdapter(f"{SUBNET}.2", 8474).toxics("redis")
-    assert toxics == []
+    assert wait_until(lambda: ToxiproxyAdapter(f"{SUBNET}.2", 8474).toxics("redis") == [], 30)
+
+    def reverted_by_the_watchdog() -> bool:
+        return all(e.reverted_by == "watchdog" for e in Ledger(byo / "state").entries())
+
+    assert wait_until(reverted_by_the_watchdog, 30), Ledger(byo / "state").entries()
+    entries = Ledger(byo / "state").entries()
+    assert sorted(e.kind for e in entries) == ["process.kill", "toxiproxy.latency"]
+    done = run_cli("--state-dir", str(byo / "state"), "recover", cwd=byo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert Ledger(byo / "state").entries() == []
