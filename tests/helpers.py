@@ -101,10 +101,14 @@ def start_run(
     )  # fmt: skip
 
 
-def wait_for_injections(proc: subprocess.Popen[str], count: int) -> list[str]:
+def wait_for_injections(
+    proc: subprocess.Popen[str], count: int, timeout_s: float = 300
+) -> list[str]:
+    """The run's output until ``count`` faults are injected (a compose lab's set-up after a
+    fresh run can take minutes on two cores)."""
     seen: list[str] = []
     assert proc.stdout is not None
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and len([s for s in seen if "injected" in s]) < count:
         line = proc.stdout.readline()
         if not line:

@@ -41,18 +41,32 @@ def spawn(
             raise ComponentError(
                 log_path.stem, f"cannot start {argv[0]}: {exc.strerror or exc}", str(log_path)
             ) from None
+    _reap()
     _children[child.pid] = child
     return psutil.Process(child.pid)
 
 
 _children: dict[int, subprocess.Popen[bytes]] = {}
-"""The processes this controller started, to reap them and read their exit status."""
+"""The processes this controller started and that have not been reaped yet."""
+_exit_statuses: dict[int, int] = {}
+"""Exit statuses of the ones reaped (bounded: the oldest are forgotten)."""
+
+
+def _reap() -> None:
+    """Collect every started process that has ended, so none is left a zombie."""
+    for pid, child in list(_children.items()):
+        code = child.poll()
+        if code is not None:
+            del _children[pid]
+            _exit_statuses[pid] = code
+    while len(_exit_statuses) > 256:
+        del _exit_statuses[next(iter(_exit_statuses))]
 
 
 def exit_status(pid: int | None) -> int | None:
     """The exit status of a process this controller started, once it has ended."""
-    child = _children.get(pid or -1)
-    return child.poll() if child is not None else None
+    _reap()
+    return _exit_statuses.get(pid or -1)
 
 
 def _owned(pid: int | None, create_time: float | None) -> psutil.Process | None:
@@ -64,6 +78,7 @@ def _owned(pid: int | None, create_time: float | None) -> psutil.Process | None:
         if create_time is not None and abs(proc.create_time() - create_time) > 0.5:
             return None
         if proc.status() == psutil.STATUS_ZOMBIE:
+            _reap()  # ours, ended: collect it
             return None
         return proc
     except psutil.Error:

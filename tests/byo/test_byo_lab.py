@@ -111,6 +111,10 @@ def test_a_dns_fault_no_client_met_is_named_in_the_summary(byo: Path) -> None:
     experiment = byo / "experiments" / "blank-alone.yaml"
     text = (byo / "experiments" / "dynamodb-blank.yaml").read_text()
     head, _, _ = text.partition("  - name: connections-dropped")
+    # one user, so one request at a time: the SDK's pool never needs a second connection
+    # (a new connection is a lookup, which would be the client meeting the fault)
+    head = head.replace("users: 4\n  spawn_rate: 4", "users: 1\n  spawn_rate: 1")
+    assert "users: 1" in head
     experiment.write_text(head + "  - at: 13s\n    wait: 2s\nrecovery:\n  timeout: 30s\n")
     done, _ = _run(byo, "blank-alone")
     assert "api (via resolver) sent no DNS query during" in done.stdout
