@@ -259,6 +259,9 @@ class Recorder:
         """Set: each sample also asks the lab resolver for the watched record, as a client
         in system mode would (``resolver_resolves`` 1 when it gets an address)."""
         self._own_queries = 0
+        self._resolver_lock = threading.Lock()
+        """Held around each of the recorder's own resolver queries and around reading the
+        DNS tier's counters, so no query of its own is half-counted."""
         self.samples: list[Sample] = []
         self.t0 = time.monotonic() if t0 is None else t0
         self._stop = threading.Event()
@@ -322,10 +325,9 @@ class Recorder:
                             client, self.status_url
                         )
                     if self.dns_counters is not None:
-                        metrics.update(self.dns_counters())
-                        # read after the resolver's counters, so its own queries that they
-                        # count are counted here too (the client rows subtract them)
-                        metrics[OWN_QUERIES_AT_SCRAPE_KEY] = float(self._own_queries)
+                        with self._resolver_lock:  # the same instant for both counts
+                            metrics.update(self.dns_counters())
+                            metrics[OWN_QUERIES_AT_SCRAPE_KEY] = float(self._own_queries)
                     self._metrics = metrics
                 self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
@@ -355,9 +357,10 @@ class Recorder:
             good = p95 < self.slo.p95_below_ms
         services = dict(self._metrics)
         if self.resolver is not None:
-            answer = _dns_answer(self.resolver, self.watched_record)
+            with self._resolver_lock:
+                answer = _dns_answer(self.resolver, self.watched_record)
+                self._own_queries += 1
             services[RESOLVER_RESOLVES_KEY] = 1.0 if answer[:1].isdigit() else 0.0
-            self._own_queries += 1
             services[OWN_QUERIES_KEY] = float(self._own_queries)
         return Sample(
             t=round(self.now() - LAG_S, 4),
