@@ -176,16 +176,16 @@ def _profiles(
     from chaoskit.lab.catalogue import sample_services
     from chaoskit.services.resilience.settings import parse_overrides
 
-    SERVICE_NAMES = sample_services(config)
+    names = sample_services(config)
     if profile is None and not pairs:
         return None
-    wanted = {name: current.get(name, ServiceProfile()) for name in SERVICE_NAMES}
+    wanted = {name: current.get(name, ServiceProfile()) for name in names}
     if profile is not None:
-        wanted = {name: ServiceProfile(profile=profile) for name in SERVICE_NAMES}  # type: ignore[arg-type]
+        wanted = {name: ServiceProfile(profile=profile) for name in names}  # type: ignore[arg-type]
     for key, value in parse_overrides(pairs).items():
         service, _, setting = key.partition(".")
         if service not in wanted or not setting:
-            known = ", ".join(SERVICE_NAMES)
+            known = ", ".join(names)
             raise InvalidInput(f"--set {key}: expected SERVICE.SETTING with SERVICE one of {known}")
         base = wanted[service]
         wanted[service] = base.model_copy(update={"overrides": {**base.overrides, setting: value}})

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import ChaoskitError, ComponentError
-from chaoskit.lab import process
+from chaoskit.lab import catalogue, process
 from chaoskit.lab.components import (
     LAB_ZONE,
     endpoint_fields,
@@ -184,10 +184,7 @@ class ComposeLab(LocalLab):
 
     def dns_clients(self) -> dict[str, str]:
         """Who asks the lab DNS server from which address, inside the lab network."""
-        inside = self.inside
-        found = {inside.resolver.host: "resolver"}
-        found.update({inside.services.of(name).host: name for name in SERVICE_NAMES})
-        return found
+        return catalogue.dns_clients(self.inside)
 
     def _await_container(self, name: str, t0: float) -> None:
         healthy = health_check(name, self.config, self.state_dir)
