@@ -51,3 +51,13 @@ def fresh_services_after(lab: LocalLab) -> Iterator[None]:
     yield
     lab.stop_services()
     lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES}, resolver=ResolverProfile())
+
+
+@pytest.fixture
+def fresh_fleet(lab: LocalLab) -> LocalLab:
+    """The session lab with fleet started afresh. A naive fleet that lost DynamoDB for long
+    enough stays collapsed (the incident's lesson), and on a starved machine it can lose it
+    to slow lease renewals alone: a test that needs launches to succeed starts from a fleet
+    holding its leases."""
+    lab.restart("fleet")
+    return lab

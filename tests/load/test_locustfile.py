@@ -22,8 +22,10 @@ def test_parse_mix() -> None:
 
 
 @pytest.mark.lab
-def test_plain_locust_drives_the_mix_without_failures(lab: LocalLab, tmp_path: Path) -> None:
-    gateway = f"http://{lab.config.services.gateway}"
+def test_plain_locust_drives_the_mix_without_failures(
+    fresh_fleet: LocalLab, tmp_path: Path
+) -> None:
+    gateway = f"http://{fresh_fleet.config.services.gateway}"
     done = subprocess.run(
         [
             sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",

@@ -49,13 +49,9 @@ def metric(lab: LocalLab, service: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def _deep_health_requests(lab: LocalLab) -> float:
-    """Requests orders has served on /health/deep, whatever their outcome."""
-    text = httpx.get(url(lab, "orders", "/metrics")).text
-    return sum(
-        float(line.split()[-1]) for line in text.splitlines()
-        if line.startswith("chaoskit_requests_total{") and 'route="/health/deep"' in line
-    )  # fmt: skip
+def _failed_deep_health_probes(lab: LocalLab) -> float:
+    """Probes of orders' /health/deep that it answered with an error (DynamoDB unreachable)."""
+    return metric(lab, "orders", "chaoskit_requests_total", route="/health/deep", outcome="error")
 
 
 @contextlib.contextmanager
@@ -92,7 +88,7 @@ def test_blank_record_fails_naive_orders_at_once_with_retries_amplified(stack: L
     assert order.status_code == 201
     before_calls = metric(stack, "orders", "chaoskit_downstream_calls_total",
                           dependency="dynamodb-us-east-1", outcome="dns")  # fmt: skip
-    before_probes = _deep_health_requests(stack)
+    before_probes = _failed_deep_health_probes(stack)
     with dns_fault(stack, "blank", east_record(stack)):
         started = time.monotonic()
         answer = httpx.get(url(stack, "gateway", f"/orders/{order.json()['id']}"), timeout=10)
@@ -102,9 +98,10 @@ def test_blank_record_fails_naive_orders_at_once_with_retries_amplified(stack: L
     assert elapsed < 1.0  # no waiting: the name resolves to nothing
     dns_calls = metric(stack, "orders", "chaoskit_downstream_calls_total",
                        dependency="dynamodb-us-east-1", outcome="dns") - before_calls  # fmt: skip
-    # the status service probes orders' deep health every second, 3 naive attempts each; a
-    # probe that lands inside the fault adds its own
-    probes = _deep_health_requests(stack) - before_probes
+    # the status service probes orders' deep health every second; a probe that lands inside
+    # the fault fails after its own 3 naive attempts (one before or after it succeeds and
+    # adds none, so only the failed ones count)
+    probes = _failed_deep_health_probes(stack) - before_probes
     # the gateway retried orders 3 times, and orders tried DynamoDB 3 times for each
     assert dns_calls == 9 + 3 * probes
     print(f"\nnaive orders under blank: 503 in {elapsed * 1000:.0f} ms, 9 DynamoDB attempts")
