@@ -67,6 +67,8 @@ class ContainerHandle(HandleBase):
     container_id: str
     network: str | None = None
     ipv4_address: str | None = None
+    other_networks: dict[str, str | None] = Field(default_factory=dict)
+    """More networks a disconnect took it off, each with its address to reconnect at."""
 
 
 class ResolverHandle(HandleBase):

@@ -22,7 +22,6 @@ from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
 from chaoskit.lab import catalogue
-from chaoskit.lab.components import LAB_ZONE
 from chaoskit.lab.config import LabConfig
 
 __all__ = [
@@ -271,7 +270,7 @@ def _lab_limits(kind: AnyKind, step: Any, config: LabConfig) -> list[tuple[Loc, 
                       f"ends every fault within {MAX_DURATION_S / 3600:g} h)"))  # fmt: skip
     if kind.kind == "dns.failover":
         to = str(step.params.get("to", ""))
-        with_address = [r for r, _ in catalogue.lab_records(config)] + [f"ns1.{LAB_ZONE}"]
+        with_address = [r for r, _ in catalogue.lab_records(config)] + [f"ns1.{config.zone}"]
         if to and (to if to.endswith(".") else to + ".") not in with_address:
             found.append((("params", "to"), f"{to!r} has no A record in the lab to fail over "
                           f"to; names with one: {', '.join(with_address)}"))  # fmt: skip

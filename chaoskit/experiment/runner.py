@@ -349,7 +349,7 @@ class ExperimentRun:
                 return step.target
         records = [r for r, _ in catalogue.lab_records(self.lab.config)]
         east = [r.record for r in self.lab.config.regions if r.region == "us-east-1"]
-        return (east or records or ["lab.test."])[0]
+        return (east or records or [self.lab.config.zone])[0]
 
     def _start_automation(self) -> None:
         mode = self.experiment.stack.automation

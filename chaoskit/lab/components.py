@@ -43,8 +43,6 @@ __all__ = [
     "write_lab_zone",
 ]
 
-LAB_ZONE = "lab.test."
-
 
 @dataclass
 class ComponentSpec:
@@ -69,9 +67,9 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
         heartbeat = (state_dir or Path(".")) / "watchdog.heartbeat"
         return lambda: heartbeat.exists() and time.time() - heartbeat.stat().st_mtime < 2.0
     if name == "dns":
-        return lambda: dns_answers(config.dns.host, config.dns.port, LAB_ZONE)
+        return lambda: dns_answers(config.dns.host, config.dns.port, config.zone)
     if name == "resolver":  # a lab name resolved through it, from the authority or its cache
-        return lambda: dns_answers(config.resolver.host, config.resolver.port, LAB_ZONE)
+        return lambda: dns_answers(config.resolver.host, config.resolver.port, config.zone)
     if name == "toxiproxy":
         return lambda: http_answers(config.toxiproxy.host, config.toxiproxy.port, "/version")
     for region in config.regions:
@@ -142,11 +140,11 @@ def write_lab_zone(config: LabConfig, state_dir: Path) -> Path:
     """The lab zone file: the packaged zone plus one A record per proxy (each DynamoDB
     region's and each dependency's)."""
     base = data_file("lab.test.zone").read_text()
-    base = base.replace("127.0.10.53", config.dns.host)
+    base = base.replace("127.0.10.53", config.dns.host).replace("lab.test.", config.zone)
     lines = [base.rstrip(), "; DynamoDB endpoints and the lab's dependencies, through Toxiproxy"]
     for record, address in catalogue.lab_records(config):
         lines.append(f"{record} {config.record_ttl} IN A {address}")
-    path = state_dir / "zones" / "lab.test.zone"
+    path = state_dir / "zones" / f"{config.zone}zone"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -312,7 +310,7 @@ def resolver_layout(config: LabConfig, state_dir: Path) -> UnboundLayout:
         listen=config.resolver,
         control=config.resolver_control,
         authority=config.dns,
-        zones=(LAB_ZONE, *zone_origins(config)),
+        zones=(config.zone, *zone_origins(config)),
         pidfile=state_dir / "resolver" / "unbound.pid",
     )
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from chaoskit._errors import ChaoskitError, ComponentError
 from chaoskit.lab import catalogue, process
 from chaoskit.lab.components import (
-    LAB_ZONE,
     endpoint_fields,
     endpoint_of,
     health_check,
@@ -71,7 +70,7 @@ class ComposeLab(LocalLab):
     @property
     def inside(self) -> LabConfig:
         """The lab as its containers see it."""
-        return LabConfig.in_containers(self.settings.net)
+        return LabConfig.in_containers(self.settings.net, self.settings.west_net)
 
     def infrastructure(self) -> list[str]:
         return ["dns", "resolver", "toxiproxy", *(r.component for r in self.config.regions)]
@@ -82,6 +81,7 @@ class ComposeLab(LocalLab):
         env = {
             **self.settings.images,
             "CHAOSKIT_NET": self.settings.net,
+            "CHAOSKIT_WEST_NET": self.settings.west_net,
             "CHAOSKIT_STATE_DIR": str(self.state_dir.resolve()),
             **{k: str(v) for k, v in self.settings.ports().items()},
         }
@@ -175,7 +175,7 @@ class ComposeLab(LocalLab):
             listen=inside.resolver,
             control=inside.resolver_control,
             authority=inside.dns,
-            zones=(LAB_ZONE,),
+            zones=(inside.zone,),
             pidfile=Path("/state/resolver/unbound.pid"),
         )
         path = self.state_dir / "resolver" / "unbound.conf"
@@ -215,7 +215,7 @@ class ComposeLab(LocalLab):
         """Every proxy in place and enabled, the lab records on the DNS server."""
         toxi = self.toxiproxy()
         for region in self.inside.regions:
-            toxi.ensure_proxy(region.proxy_name, f"0.0.0.0:{region.proxy.port}", str(region.server))
+            toxi.ensure_proxy(region.proxy_name, str(region.proxy), str(region.server))
         with self.dns_admin() as admin:
             names = {r["name"] for r in admin.records() if r["type"] == "A"}
             if any(r.record not in names for r in self.config.regions):

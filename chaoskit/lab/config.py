@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chaoskit._errors import InvalidInput
 
@@ -62,6 +62,27 @@ class Endpoint(BaseModel):
         return f"{self.host}:{self.port}"
 
 
+LAB_ZONE = "lab.test."
+DEFAULT_WEST_NET = "172.31.153"
+"""The lab's zone unless the lab file names another."""
+DNS_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+
+
+def domain_name(name: str) -> str:
+    """``name`` lower-cased and fully qualified, or ValueError if it is not a host name of
+    DNS labels (``Foo.Lab.Test`` -> ``foo.lab.test.``)."""
+    fqdn = name.lower() if name.endswith(".") else name.lower() + "."
+    labels = fqdn[:-1].split(".")
+    if len(fqdn) > 254 or not all(re.fullmatch(DNS_LABEL, label) for label in labels):
+        raise ValueError(f"{name!r} is not a domain name of DNS labels (letters, digits, '-')")
+    return fqdn
+
+
+def in_zone(name: str, zone: str) -> bool:
+    """Whether fully qualified ``name`` is ``zone`` or below it."""
+    return name == zone or name.endswith("." + zone)
+
+
 class DynamoRegion(BaseModel):
     """One DynamoDB region of the lab: the database, the proxy in front of it, and its name."""
 
@@ -75,14 +96,8 @@ class DynamoRegion(BaseModel):
 
     @field_validator("record")
     @classmethod
-    def _in_the_lab_zone(cls, record: str) -> str:
-        name = record.lower() if record.endswith(".") else record.lower() + "."
-        labels = name.rstrip(".").split(".")
-        if not name.endswith(".lab.test.") or not all(
-            re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", label) for label in labels
-        ):
-            raise ValueError(f"{record!r} is not a name in the lab zone (NAME.lab.test)")
-        return name
+    def _a_domain_name(cls, record: str) -> str:
+        return domain_name(record)
 
     @property
     def component(self) -> str:
@@ -135,7 +150,7 @@ HEALTH_PATTERN = r"^(tcp|http:/[^\s]*)$"
 
 class Dependency(BaseModel):
     """Something a team's service needs (Redis, Postgres, another API), behind its own
-    Toxiproxy proxy and named ``NAME.lab.test``; chaoskit starts it when it has a command."""
+    Toxiproxy proxy and named ``NAME.<zone>``; chaoskit starts it when it has a command."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str
@@ -176,6 +191,8 @@ class LabConfig(BaseModel):
     """The whole lab's addresses; load a YAML file with any subset of these to change them."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    zone: str = LAB_ZONE
+    """The lab's zone: the DNS server is its authority, every lab record lies below it."""
     dns: Endpoint = Endpoint(host="127.0.10.53", port=5353)
     dns_admin: Endpoint = Endpoint(host="127.0.10.53", port=8053)
     resolver: Endpoint = Endpoint(host="127.0.10.54", port=53)
@@ -202,37 +219,56 @@ class LabConfig(BaseModel):
     lab_file: str | None = None
     """The lab file this lab was described by, if any."""
 
+    @field_validator("zone")
     @classmethod
-    def on_subnet(cls, prefix: str) -> LabConfig:
-        """The default layout moved to ``prefix``.0/24 (e.g. ``127.0.11``), for a second lab."""
+    def _zone_is_a_domain_name(cls, zone: str) -> str:
+        if zone.strip(".") == "":
+            raise ValueError("the lab zone cannot be the root")
+        return domain_name(zone)
+
+    @model_validator(mode="after")
+    def _records_in_the_zone(self) -> LabConfig:
+        for record in [r.record for r in self.regions] + [d.record for d in self.dependencies]:
+            if not in_zone(record, self.zone):
+                raise ValueError(f"{record!r} is not a name in the lab zone {self.zone}")
+        return self
+
+    @classmethod
+    def on_subnet(cls, prefix: str, zone: str = LAB_ZONE) -> LabConfig:
+        """The default layout moved to ``prefix``.0/24 (e.g. ``127.0.11``), for a second lab,
+        its names under ``zone``."""
         return cls(
+            zone=zone,
             dns=Endpoint(host=f"{prefix}.53", port=5353),
             dns_admin=Endpoint(host=f"{prefix}.53", port=8053),
             resolver=Endpoint(host=f"{prefix}.54", port=53),
             resolver_control=Endpoint(host=f"{prefix}.54", port=8953),
             toxiproxy=Endpoint(host=f"{prefix}.2", port=8474),
-            regions=_regions_on(prefix),
+            regions=_regions_on(prefix, domain_name(zone)),
             services=_services_on(prefix),
         )
 
     @classmethod
-    def in_containers(cls, net: str) -> LabConfig:
+    def in_containers(cls, net: str, west_net: str = DEFAULT_WEST_NET) -> LabConfig:
         """The lab as the compose backend's containers see it on ``net``.0/24: the DNS
-        server on port 53 (the system resolver asks nowhere else), one Toxiproxy whose
-        proxies tell the regions apart by port, every service on port 8080."""
-        toxiproxy = f"{net}.2"
+        server on port 53 (the system resolver asks nowhere else), every service on port
+        8080, and one Toxiproxy that gives each region's proxy its own address, as the local
+        backend does: us-east-1's on the lab network, us-west-2's on a second network,
+        ``west_net``.0/24, that Toxiproxy and the services join too. Both on port 8000, so a
+        record failed over to the other region's address reaches that region's proxy."""
+        proxies = (f"{net}.2", f"{west_net}.2")
         return cls(
             dns=Endpoint(host=f"{net}.53", port=53),
             dns_admin=Endpoint(host=f"{net}.53", port=8053),
             resolver=Endpoint(host=f"{net}.54", port=53),
             resolver_control=Endpoint(host=f"{net}.54", port=8953),
-            toxiproxy=Endpoint(host=toxiproxy, port=8474),
+            toxiproxy=Endpoint(host=proxies[0], port=8474),
             regions=[
                 DynamoRegion(
                     region=region,
-                    record=f"dynamodb.{region}.lab.test.",
+                    record=f"dynamodb.{region}.{LAB_ZONE}",
                     server=Endpoint(host=f"{net}.{21 + i}", port=8000),
-                    proxy=Endpoint(host=toxiproxy, port=8000 + i),
+                    proxy=Endpoint(host=proxies[i], port=8000),
                 )
                 for i, region in enumerate(("us-east-1", "us-west-2"))
             ],
@@ -254,12 +290,20 @@ class ComposeSettings(BaseModel):
     project: str = Field(default="chaoskit", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     net: str = Field(default="172.31.53", pattern=r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")
     """The lab network is ``net``.0/24; containers have fixed addresses in it."""
+    west_net: str = Field(default=DEFAULT_WEST_NET, pattern=r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")
+    """The second network, ``west_net``.0/24, where us-west-2's proxy has its address."""
     port_base: int = Field(default=18000, ge=1024, le=65000)
     """Published on 127.0.0.1: DynamoDB +0/+1, DNS +53, DNS admin +54, the resolver +55 and
     its remote control +56, Toxiproxy +74, gateway, orders, fleet and status +80..+83."""
     images: dict[str, str] = Field(default_factory=dict)
     """The image variables (``CHAOSKIT_IMAGE``, ...) the lab was brought up with, so later
     commands use the same images whatever their environment says."""
+
+    @model_validator(mode="after")
+    def _two_networks(self) -> ComposeSettings:
+        if self.west_net == self.net:
+            raise ValueError(f"west_net must be another network than net ({self.net})")
+        return self
 
     def ports(self) -> dict[str, int]:
         """The compose file's port variables and their values."""
@@ -282,7 +326,7 @@ class ComposeSettings(BaseModel):
         """The lab as the controller on the host reaches it: published ports on 127.0.0.1.
         A region's proxy stays the in-network address the services are given."""
         lo, ports = "127.0.0.1", self.ports()
-        inside = LabConfig.in_containers(self.net)
+        inside = LabConfig.in_containers(self.net, self.west_net)
         servers = (ports["CHAOSKIT_DYNAMODB_EAST_PORT"], ports["CHAOSKIT_DYNAMODB_WEST_PORT"])
         return LabConfig(
             dns=Endpoint(host=lo, port=ports["CHAOSKIT_DNS_PORT"]),
@@ -303,11 +347,11 @@ class ComposeSettings(BaseModel):
         )
 
 
-def _regions_on(prefix: str) -> list[DynamoRegion]:
+def _regions_on(prefix: str, zone: str = LAB_ZONE) -> list[DynamoRegion]:
     return [
         DynamoRegion(
             region=region,
-            record=f"dynamodb.{region}.lab.test.",
+            record=f"dynamodb.{region}.{zone}",
             server=Endpoint(host=f"{prefix}.{21 + i}", port=8000),
             proxy=Endpoint(host=f"{prefix}.{11 + i}", port=8000),
         )

@@ -20,19 +20,22 @@ from chaoskit._yaml import YamlMap, load_yaml
 from chaoskit.experiment.durations import Duration
 from chaoskit.lab.config import (
     HEALTH_PATTERN,
+    LAB_ZONE,
     SERVICE_NAMES,
     AppService,
     Dependency,
     DynamoRegion,
     Endpoint,
     LabConfig,
+    domain_name,
+    in_zone,
 )
 
 __all__ = ["LAB_FILE_NAME", "LabFile", "find_lab_file", "lab_config_from_file", "load_lab_file"]
 
 LAB_FILE_NAME = "chaoskit.yaml"
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
-"""A component name is a DNS label: it becomes ``NAME.lab.test``."""
+"""A component name is a DNS label: it becomes ``NAME.<zone>``."""
 RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "lab")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 MAX_DYNAMODB_REGIONS = 8
@@ -108,7 +111,7 @@ class LoadEntry(_Entry):
 class LabFile(_Entry):
     """A lab: the zone, the dependencies, the services; the sample stack when it names none."""
 
-    zone: str = "lab.test"
+    zone: str = Field(default="lab.test", description="the lab's zone; NAME.<zone> per dependency")
     zone_files: list[str] = Field(default_factory=list)
     subnet: str | None = Field(
         default=None,
@@ -186,11 +189,9 @@ class _Builder:
 
     def build(self) -> LabConfig:
         model = self.model
-        if model.zone.rstrip(".").lower() != "lab.test":
-            self.problem(("zone",), f"the lab zone is lab.test; {model.zone!r} cannot be served "
-                         "yet (serve more names with zone_files)")  # fmt: skip
+        self.zone = self._zone()
         prefix = model.subnet or "127.0.10"
-        base = LabConfig.on_subnet(prefix)
+        base = LabConfig.on_subnet(prefix, self.zone)
         samples = model.sample_services if model.sample_services is not None else not model.services
         self._check_names(samples)
         regions = self._regions(base, prefix, samples)
@@ -215,6 +216,18 @@ class _Builder:
         return config
 
     # ---- names ----------------------------------------------------------------------------
+    def _zone(self) -> str:
+        try:
+            zone = domain_name(self.model.zone)
+        except ValueError as exc:
+            self.problem(("zone",), f"{exc}; e.g. lab.test or corp.internal")
+            return LAB_ZONE
+        if zone.count(".") < 2:
+            self.problem(("zone",), f"{self.model.zone!r} is a top-level domain; the lab serves "
+                         "a zone below one, e.g. lab.test or orders.internal")  # fmt: skip
+            return LAB_ZONE
+        return zone
+
     def _check_names(self, samples: bool) -> None:
         taken: dict[str, Loc] = {}
         for section in ("dependencies", "services"):
@@ -223,7 +236,7 @@ class _Builder:
                 if not re.fullmatch(NAME_PATTERN, name):
                     self.problem(loc, f"{name!r} is not a component name: lower-case letters, "
                                  "digits and '-', starting with a letter (it becomes "
-                                 "NAME.lab.test)")  # fmt: skip
+                                 f"NAME.{self.zone.rstrip('.')})")  # fmt: skip
                 elif name in RESERVED or (samples and name in SERVICE_NAMES):
                     self.problem(loc, f"{name!r} is the name of one of the lab's own components; "
                                  "choose another")  # fmt: skip
@@ -261,7 +274,7 @@ class _Builder:
                 self.problem(loc, f"a lab has at most {MAX_DYNAMODB_REGIONS} DynamoDB regions")
                 continue
             regions.append(DynamoRegion(
-                region=region, record=f"dynamodb.{region}.lab.test.", name=name,
+                region=region, record=f"dynamodb.{region}.{self.zone}", name=name,
                 server=Endpoint(host=f"{prefix}.{21 + i}", port=8000),
                 proxy=Endpoint(host=f"{prefix}.{11 + i}", port=8000),
             ))  # fmt: skip
@@ -286,7 +299,7 @@ class _Builder:
             )
             cwd = str(self.base_dir / entry.cwd) if entry.cwd else str(self.base_dir)
             found.append(Dependency(
-                name=name, upstream=entry.upstream, proxy=proxy, record=f"{name}.lab.test.",
+                name=name, upstream=entry.upstream, proxy=proxy, record=f"{name}.{self.zone}",
                 command=entry.command, cwd=cwd, health=entry.health,
                 start_timeout_s=entry.start_timeout,
             ))  # fmt: skip
@@ -303,7 +316,7 @@ class _Builder:
         refs = {
             "lab.resolver": str(base.resolver),
             "lab.resolver_host": base.resolver.host,
-            "lab.zone": "lab.test",
+            "lab.zone": self.zone.rstrip("."),
             "lab.dns": str(base.dns),
         }
 
@@ -417,9 +430,10 @@ class _Builder:
             except ZoneFileError as exc:
                 self.problem(("zone_files", i), str(exc).splitlines()[0])
                 continue
-            if str(zone.origin).rstrip(".").lower() in ("lab.test", "test", ""):
-                self.problem(("zone_files", i), f"{path} is the zone {zone.origin}; the lab "
-                             "serves lab.test itself")  # fmt: skip
+            origin = str(zone.origin).lower()
+            if origin in (".", "") or in_zone(origin, self.zone) or in_zone(self.zone, origin):
+                self.problem(("zone_files", i), f"{path} is the zone {zone.origin}, which "
+                             f"overlaps the lab zone {self.zone}; the lab serves that")  # fmt: skip
                 continue
             found.append(str(path))
         return found

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from chaoskit._errors import InvalidInput
-from chaoskit.lab.config import ComposeSettings, LabConfig
+from chaoskit.lab.config import LAB_ZONE, ComposeSettings, LabConfig
 from chaoskit.lab.local import LocalLab, quiet
 from chaoskit.lab.state import LabState
 
@@ -55,8 +55,9 @@ def open_lab(
 
         if config is not None and _own_system(config):
             raise InvalidInput(
-                f"the lab file {config.lab_file} brings its own services or dependencies, which "
-                "run on the local backend; the compose backend runs the sample stack only"
+                f"the lab file {config.lab_file} brings its own services, dependencies or "
+                "zones, which run on the local backend; the compose backend runs the sample "
+                "stack only, in lab.test"
             )
 
         return ComposeLab(state_dir, compose, echo=echo)
@@ -64,5 +65,12 @@ def open_lab(
 
 
 def _own_system(config: LabConfig) -> bool:
-    """Whether the lab holds anything a lab file brought: services, dependencies, no samples."""
-    return bool(config.apps or config.dependencies or not config.sample_services)
+    """Whether the lab holds anything a lab file brought: services, dependencies, no samples,
+    a zone of its own or more zones."""
+    return bool(
+        config.apps
+        or config.dependencies
+        or not config.sample_services
+        or config.zone != LAB_ZONE
+        or config.zone_files
+    )

@@ -10,7 +10,7 @@ STARTER = """\
 #
 # Without services below, the lab runs chaoskit's sample stack (gateway, orders, fleet,
 # status). Uncomment and edit to bring your own.
-zone: lab.test                  # the lab's zone; every dependency gets NAME.lab.test
+zone: lab.test                  # the lab's zone (any below a TLD); dependencies get NAME.<zone>
 # zone_files: [extra.zone]      # more RFC 1035 zones the lab DNS server serves
 # subnet: 127.0.10              # the lab's own components listen on SUBNET.0/24
 

@@ -34,7 +34,8 @@ def lab_config_from_env(environ: dict[str, str] | None = None) -> LabConfig:
     if raw := env.get("CHAOSKIT_LAB_CONFIG"):
         return LabConfig.model_validate_json(raw)
     if net := env.get("CHAOSKIT_LAB_NET"):  # in a compose stack: the addresses follow the net
-        return LabConfig.in_containers(net)
+        west = env.get("CHAOSKIT_LAB_WEST_NET")
+        return LabConfig.in_containers(net, west) if west else LabConfig.in_containers(net)
     return LabConfig()
 
 

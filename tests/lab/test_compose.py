@@ -2,8 +2,8 @@
 
 The fixture starts the engine and builds the images (``scripts/compose-images``); if the
 engine cannot start, every test here fails with the engine's own error — none is skipped.
-The lab runs as project ``chaoskit-test`` on 172.31.54.0/24 with ports from 28000, away
-from a developer's own compose lab.
+The lab runs as project ``chaoskit-test`` on 172.31.54.0/24 (us-west-2's proxy on
+172.31.154.0/24) with ports from 28000, away from a developer's own compose lab.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = ComposeSettings(project="chaoskit-test", net="172.31.54", port_base=28000)
+SETTINGS = ComposeSettings(
+    project="chaoskit-test", net="172.31.54", west_net="172.31.154", port_base=28000
+)
 LIGHT = {"users": 5, "spawn_rate": 5, "warmup": "2s", "mix": {"read": 3, "write": 1}}
 # Two cores run the engine, the containers, the load and the controller (and the local
 # lab's infrastructure): judge the compose lab by what clients see, with room.
@@ -128,6 +130,50 @@ def test_the_containers_resolve_through_the_lab_resolver(compose_lab: ComposeLab
     with compose_lab.dns_admin() as admin:
         by_source = admin.stats()["by_source"]
     assert by_source.get(compose_lab.inside.resolver.host, 0) > 0
+
+
+def _http_status_in(lab: ComposeLab, service: str, url: str) -> str:
+    """What an HTTP GET of ``url`` from inside ``service``'s container got: a status code,
+    or the error."""
+    code = (
+        "import urllib.request, urllib.error\n"
+        "try:\n"
+        f"    print(urllib.request.urlopen({url!r}, timeout=3).status)\n"
+        "except urllib.error.HTTPError as exc:\n"
+        "    print(exc.code)\n"
+        "except OSError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    return lab.container(service).exec_run(["python3", "-c", code]).output.decode().strip()
+
+
+def test_each_region_has_its_own_proxy_address_so_a_failover_reaches_the_other_region(
+    compose_lab: ComposeLab,
+) -> None:
+    east, west = compose_lab.inside.regions
+    assert (east.proxy.host, west.proxy.host) == ("172.31.54.2", "172.31.154.2")
+    assert east.proxy.port == west.proxy.port
+    url = f"http://{east.record.rstrip('.')}:{east.proxy.port}/"
+    toxi = compose_lab.toxiproxy()
+    with compose_lab.dns_admin() as admin:
+        fault = admin.add_fault("wrong_ip", east.record, duration_s=60, address=west.proxy.host)
+    _resolver(compose_lab).flush(east.record)
+    toxi.set_enabled(east.proxy_name, False)  # only the west path is left
+    try:
+        assert _getaddrinfo_in(compose_lab, "orders", east.record) == (0, west.proxy.host)
+        assert _http_status_in(compose_lab, "orders", url).isdigit()  # west's DynamoDB answered
+    finally:
+        toxi.set_enabled(east.proxy_name, True)
+        with compose_lab.dns_admin() as admin:
+            admin.lift_fault(fault["id"])
+        _resolver(compose_lab).flush(east.record)
+    assert _getaddrinfo_in(compose_lab, "orders", east.record) == (0, east.proxy.host)
+    # without the failover, the east name with its proxy down gets nowhere
+    toxi.set_enabled(east.proxy_name, False)
+    try:
+        assert not _http_status_in(compose_lab, "orders", url).isdigit()
+    finally:
+        toxi.set_enabled(east.proxy_name, True)
 
 
 def test_a_resolver_profile_switch_restarts_its_container_with_the_new_settings(

@@ -11,7 +11,8 @@ from chaoskit.lab.config import ComposeSettings, Endpoint, LabConfig
 def test_containers_see_the_lab_on_its_network_with_dns_on_port_53() -> None:
     inside = LabConfig.in_containers("172.31.60")
     assert str(inside.dns) == "172.31.60.53:53"
-    assert [str(r.proxy) for r in inside.regions] == ["172.31.60.2:8000", "172.31.60.2:8001"]
+    # each region's proxy on its own address (us-west-2's on the second network), one port
+    assert [str(r.proxy) for r in inside.regions] == ["172.31.60.2:8000", "172.31.153.2:8000"]
     assert [str(r.server) for r in inside.regions] == ["172.31.60.21:8000", "172.31.60.22:8000"]
     assert str(inside.services.gateway) == "172.31.60.30:8080"
 
@@ -38,5 +39,7 @@ def test_an_address_off_the_machine_and_its_networks_is_refused(host: str) -> No
 def test_compose_settings_reject_a_bad_project_or_network() -> None:
     with pytest.raises(ValidationError):
         ComposeSettings(project="Has Spaces")
+    with pytest.raises(ValidationError, match="another network"):
+        ComposeSettings(net="172.31.70", west_net="172.31.70")
     with pytest.raises(ValidationError):
         ComposeSettings(net="172.31.60.0/24")

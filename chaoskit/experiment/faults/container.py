@@ -100,38 +100,58 @@ def calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry, Para
 def _prepare_disconnect(
     lab: LocalLab, entry: LedgerEntry, params: DisconnectParams
 ) -> ContainerHandle:
-    """The network and the address to reconnect at are read before anything is done."""
+    """The networks and the addresses to reconnect at are read before anything is done.
+    ``lab`` is the whole lab: its second network too (where us-west-2's proxy has its
+    address), so a container cut off the lab reaches neither region."""
     compose = _compose_lab(lab)
     container = compose.container(entry.target)
-    name = f"{compose.settings.project}_{params.network}"
+    project = compose.settings.project
+    name = f"{project}_{params.network}"
     attached = container.attrs["NetworkSettings"]["Networks"]
     if name not in attached:
         on = ", ".join(attached)
         raise InvalidInput(f"{entry.target} is not on network {name}; it is on {on}")
-    address = attached[name].get("IPAMConfig", {}) or {}
-    ip = address.get("IPv4Address") or attached[name].get("IPAddress")
+    wanted = [name]
+    if params.network == "lab" and f"{project}_lab-west" in attached:
+        wanted.append(f"{project}_lab-west")
+    addresses = {network: _address_on(attached[network]) for network in wanted}
     return ContainerHandle(
-        service=entry.target, container_id=container.id, network=name, ipv4_address=ip
+        service=entry.target,
+        container_id=container.id,
+        network=name,
+        ipv4_address=addresses.pop(name),
+        other_networks=addresses,
     )
+
+
+def _address_on(network: dict[str, Any]) -> str | None:
+    configured = network.get("IPAMConfig", {}) or {}
+    address: str | None = configured.get("IPv4Address") or network.get("IPAddress")
+    return address
+
+
+def _networks(handle: ContainerHandle) -> dict[str, str | None]:
+    assert handle.network is not None
+    return {handle.network: handle.ipv4_address, **handle.other_networks}
 
 
 def _disconnect(lab: LocalLab, entry: LedgerEntry, _params: DisconnectParams) -> None:
     container = _container(lab, entry)
-    network = handle_of(entry.handle, ContainerHandle).network
-    container.client.networks.get(network).disconnect(container)
+    for network in _networks(handle_of(entry.handle, ContainerHandle)):
+        container.client.networks.get(network).disconnect(container)
 
 
 def _reconnect(lab: LocalLab, entry: LedgerEntry) -> None:
-    handle = handle_of(entry.handle, ContainerHandle)
     container = _container(lab, entry)
-    if handle.network not in container.attrs["NetworkSettings"]["Networks"]:
-        network = container.client.networks.get(handle.network)
-        network.connect(container, ipv4_address=handle.ipv4_address)
+    attached = container.attrs["NetworkSettings"]["Networks"]
+    for network, address in _networks(handle_of(entry.handle, ContainerHandle)).items():
+        if network not in attached:
+            container.client.networks.get(network).connect(container, ipv4_address=address)
 
 
 def _connected(lab: LocalLab, entry: LedgerEntry) -> bool:
-    network = handle_of(entry.handle, ContainerHandle).network
-    return network in _container(lab, entry).attrs["NetworkSettings"]["Networks"]
+    attached = _container(lab, entry).attrs["NetworkSettings"]["Networks"]
+    return all(n in attached for n in _networks(handle_of(entry.handle, ContainerHandle)))
 
 
 def _kind(
@@ -171,7 +191,8 @@ CONTAINER_FAULTS = [
     ),
     _kind(
         "disconnect",
-        "disconnects it from the lab network (network); revert reconnects it at its address",
+        "disconnects it from the lab (network; lab-west: only us-west-2's proxy network); "
+        "revert reconnects it at its addresses",
         _disconnect,
         _reconnect,
         _connected,

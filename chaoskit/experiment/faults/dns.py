@@ -37,7 +37,7 @@ SUMMARIES = {
 
 
 def _targets(config: LabConfig) -> list[str]:
-    return [r for r, _ in catalogue.lab_records(config)] + ["lab.test.", "ns1.lab.test."]
+    return [r for r, _ in catalogue.lab_records(config)] + [config.zone, f"ns1.{config.zone}"]
 
 
 def _actor(entry: LedgerEntry) -> str:
