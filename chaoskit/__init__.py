@@ -20,21 +20,29 @@ from chaoskit._errors import (
 )
 
 if TYPE_CHECKING:
+    from chaoskit.api import ActiveFault, FaultConflict, FaultNotReverted, Lab, LabEndpoint
     from chaoskit.dns.client import DnsAdminClient
     from chaoskit.lab.config import LabConfig
     from chaoskit.lab.local import LocalLab
+    from chaoskit.measure import Measurement
     from chaoskit.toxiproxy import ToxiproxyAdapter
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActiveFault",
     "ChaoskitError",
     "ComponentError",
     "DnsAdminClient",
     "DnsAdminError",
+    "FaultConflict",
+    "FaultNotReverted",
     "InvalidInput",
+    "Lab",
     "LabConfig",
+    "LabEndpoint",
     "LocalLab",
+    "Measurement",
     "MissingDependency",
     "PortInUse",
     "ToxiproxyAdapter",
@@ -44,6 +52,12 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ActiveFault": "chaoskit.api",
+    "FaultConflict": "chaoskit.api",
+    "FaultNotReverted": "chaoskit.api",
+    "Lab": "chaoskit.api",
+    "LabEndpoint": "chaoskit.api",
+    "Measurement": "chaoskit.measure",
     "DnsAdminClient": "chaoskit.dns.client",
     "LabConfig": "chaoskit.lab.config",
     "LocalLab": "chaoskit.lab.local",

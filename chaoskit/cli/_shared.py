@@ -15,37 +15,15 @@ if TYPE_CHECKING:
     from chaoskit.lab import LocalLab
     from chaoskit.lab.config import LabConfig
 
-__all__ = ["lab_config", "lab_for_a_run", "plain_printer", "requested_config"]
-
-
-def requested_config(obj: dict[str, Any]) -> LabConfig | None:
-    """The lab the command line asks for: ``--lab`` / ``CHAOSKIT_LAB`` / ``./chaoskit.yaml``
-    read and checked (every problem, exit 2), or None for the sample stack."""
-    from chaoskit.lab.labfile import lab_config_from_file
-
-    path = obj.get("lab_file")
-    return lab_config_from_file(path) if path is not None else None
+__all__ = ["lab_config", "lab_for_a_run", "plain_printer"]
 
 
 def lab_config(obj: dict[str, Any]) -> LabConfig | None:
     """The lab a command works with: the one that is up, else the one asked for. Asking for
     another lab than the one that is up is an input error."""
-    from chaoskit.lab.state import LabState
+    from chaoskit.lab.open import lab_config_for
 
-    saved = LabState.load(obj["state_dir"])
-    wanted = requested_config(obj)
-    if saved is not None and saved.components:
-        if wanted is not None and wanted.lab_file != saved.config.lab_file:
-            raise InvalidInput(
-                f"the lab up in {obj['state_dir']} is {_described(saved.config)}, not "
-                f"{wanted.lab_file}; `chaoskit down` it first, or use another --state-dir"
-            )
-        return saved.config
-    return wanted
-
-
-def _described(config: LabConfig) -> str:
-    return f"described by {config.lab_file}" if config.lab_file else "the sample stack"
+    return lab_config_for(obj["state_dir"], obj.get("lab_file"))
 
 
 def lab_for_a_run(

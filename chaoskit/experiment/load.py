@@ -32,6 +32,7 @@ __all__ = [
     "problem_at",
     "read_yaml_mapping",
     "schema_problems",
+    "target_matches",
 ]
 
 Loc = tuple[int | str, ...]
@@ -110,7 +111,8 @@ def schema_problems(
     return problems
 
 
-def _target_ok(target: str, known: list[str], patterns: bool) -> bool:
+def target_matches(target: str, known: list[str], patterns: bool) -> bool:
+    """Whether ``target`` names one of ``known`` (as a glob, for kinds that take patterns)."""
     wanted = target if target.endswith(".") or not patterns else target + "."
     if not patterns:
         return target in known
@@ -157,7 +159,8 @@ def _reference_problems(
                     ),
                 )
             known = kind.targets(config)
-            if step.target is not None and not _target_ok(step.target, known, kind.target_patterns):
+            patterns = kind.target_patterns
+            if step.target is not None and not target_matches(step.target, known, patterns):
                 close = difflib.get_close_matches(step.target, known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 problem(

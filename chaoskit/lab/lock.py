@@ -53,6 +53,8 @@ class LabLock:
             note = json.loads(self.path.read_text() or "{}")
         except (OSError, ValueError):
             return "another process"
+        if not note:  # shared holders leave no note
+            return "faults put in from Python (chaoskit.Lab.fault), or another process"
         since = time.strftime("%H:%M:%S", time.localtime(note.get("since", 0)))
         return f"{note.get('what', 'a run')} (pid {note.get('pid', '?')}, since {since})"
 
@@ -69,6 +71,23 @@ class LabLock:
                 return False
             time.sleep(poll_s)
         return True
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        """Held by faults put in from Python (``chaoskit.Lab.fault``) while they are in force:
+        any number of them at once (pytest-xdist workers), never beside a run, which holds
+        the lock alone. LabBusy when a run has it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LabBusy(f"the lab is busy: {self.holder()}; no fault beside a run") from None
+        try:
+            yield
+        finally:
+            os.close(fd)
 
     def release(self) -> None:
         if self.fd is not None:

@@ -12,9 +12,32 @@ from chaoskit.lab.config import LAB_ZONE, ComposeSettings, LabConfig
 from chaoskit.lab.local import LocalLab, quiet
 from chaoskit.lab.state import LabState
 
-__all__ = ["BACKEND_CHOICES", "open_lab"]
+__all__ = ["BACKEND_CHOICES", "lab_config_for", "open_lab"]
 
 BACKEND_CHOICES = ("auto", "local", "compose")
+
+
+def lab_config_for(state_dir: Path, lab_file: Path | None) -> LabConfig | None:
+    """The lab to work with: the one up in ``state_dir``, else the one ``lab_file``
+    describes (read and checked: every problem, exit 2), else None for the sample stack.
+    Asking for another lab than the one that is up is an input error."""
+    from chaoskit.lab.labfile import lab_config_from_file
+
+    saved = LabState.load(state_dir)
+    wanted = lab_config_from_file(lab_file) if lab_file is not None else None
+    if saved is not None and saved.components:
+        if wanted is not None and wanted.lab_file != saved.config.lab_file:
+            up = (
+                f"described by {saved.config.lab_file}"
+                if saved.config.lab_file
+                else ("the sample stack")
+            )
+            raise InvalidInput(
+                f"the lab up in {state_dir} is {up}, not {wanted.lab_file}; "
+                "`chaoskit down` it first, or use another --state-dir"
+            )
+        return saved.config
+    return wanted
 
 
 def open_lab(

@@ -1,0 +1,178 @@
+"""chaoskit in a team's own pytest tests: faults with cleanup guaranteed.
+
+Registered under the ``pytest11`` entry point as ``chaoskit``, so installing chaoskit
+enables it (``-p no:chaoskit`` turns it off). It imports nothing heavy until a test asks
+for a fixture, so a test that uses no faults pays only for the marker check.
+
+- ``chaos_lab`` (session): the lab (``--chaoskit-lab FILE``, else ``chaoskit.yaml`` in the
+  rootdir, else ``CHAOSKIT_LAB`` / ``./chaoskit.yaml`` / the sample stack), brought up once
+  or the one already up; stopped at the end if this session started it and no other test
+  process still uses it (``--chaoskit-keep`` leaves it up).
+- ``chaos`` (function): ``chaos.fault(kind, target, duration=..., **params)`` (a context
+  manager, see ``chaoskit.Lab.fault``), ``chaos.url(service)``, ``chaos.endpoint(name)``,
+  ``chaos.measure(probe, hz=20)``.
+- ``@pytest.mark.chaos(fault=..., target=..., duration=..., **params)``: the whole test under
+  that fault.
+
+A test that used faults gets JUnit ``<property>`` elements (``chaoskit.faults`` and each
+measurement's metrics) and, under ``--chaoskit-report DIR``, its timelines and HTML reports.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from chaoskit.api import ActiveFault, Lab, LabEndpoint
+    from chaoskit.measure import Measurement, Probe
+
+__all__ = ["Chaos"]
+
+MARKER = "chaos"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chaoskit", "chaoskit: faults in your own tests")
+    group.addoption("--chaoskit-lab", metavar="FILE", default=None,
+                    help="the lab file (default: chaoskit.yaml in the rootdir, else the "
+                    "sample stack)")  # fmt: skip
+    group.addoption("--chaoskit-keep", action="store_true", default=False,
+                    help="leave the lab up at the end of the session")  # fmt: skip
+    group.addoption("--chaoskit-report", metavar="DIR", default=None,
+                    help="each faulted test's timeline and HTML report, under DIR")  # fmt: skip
+    group.addoption("--chaoskit-state-dir", metavar="DIR", default=None,
+                    help="the lab's state directory (default: CHAOSKIT_STATE_DIR, else "
+                    "./.chaoskit)")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(fault, target, duration=None, **params): run the whole test under that "
+        "chaoskit fault (reverted and verified afterwards)",
+    )
+
+
+class Chaos:
+    """What the ``chaos`` fixture gives a test; everything it put in is taken out after."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.faults: list[ActiveFault] = []
+        self.measurements: list[Measurement] = []
+
+    def fault(
+        self, kind: str, target: str, duration: str | float | None = None, **params: Any
+    ) -> ActiveFault:
+        found = self.lab.fault(kind, target, duration, **params)
+        self.faults.append(found)
+        return found
+
+    def url(self, service: str) -> str:
+        return self.lab.url(service)
+
+    def endpoint(self, name: str) -> LabEndpoint:
+        return self.lab.endpoint(name)
+
+    def measure(self, probe: Probe, hz: float = 20.0, consecutive: int = 3) -> Measurement:
+        found = self.lab.measure(probe, hz=hz, consecutive=consecutive)
+        self.measurements.append(found)
+        return found
+
+    def cleanup(self) -> list[str]:
+        """Take out any fault still in (one entered by hand and never left); what failed."""
+        problems = []
+        for fault in self.faults:
+            if fault.entry is not None and not fault.revert(raising=False):
+                problems.append(f"{fault.kind} on {fault.target}")
+        return problems
+
+    def properties(self) -> list[tuple[str, object]]:
+        """The JUnit properties of the test: its faults and each measurement's metrics."""
+        used = [f for f in self.faults if f.entry is not None]
+        if not used:
+            return []
+        found: list[tuple[str, object]] = [
+            ("chaoskit.faults", "; ".join(f"{f.kind} on {f.target}" for f in used))
+        ]
+        for i, measurement in enumerate(self.measurements, start=1):
+            prefix = "chaoskit." if len(self.measurements) == 1 else f"chaoskit.m{i}."
+            found += [(prefix + key, value) for key, value in measurement.metrics.items()]
+        return found
+
+
+@pytest.fixture(scope="session")
+def chaos_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """The lab, up for the whole session."""
+    from chaoskit.api import Lab
+
+    config = request.config
+    lab_file = config.getoption("chaoskit_lab")
+    if lab_file is None and (config.rootpath / "chaoskit.yaml").is_file():
+        lab_file = str(config.rootpath / "chaoskit.yaml")
+    lab = Lab.open(lab_file, state_dir=config.getoption("chaoskit_state_dir"))
+    try:
+        yield lab
+    finally:
+        lab.close(keep=config.getoption("chaoskit_keep"))
+
+
+@pytest.fixture
+def chaos(chaos_lab: Lab, request: pytest.FixtureRequest) -> Iterator[Chaos]:
+    """Faults, addresses and measurements for one test."""
+    found = Chaos(chaos_lab)
+    try:
+        yield found
+    finally:
+        left = found.cleanup()
+        request.node.user_properties.extend(found.properties())
+        report_dir = request.config.getoption("chaoskit_report")
+        if report_dir is not None:
+            _write_reports(Path(report_dir), request.node.nodeid, found)
+        if left:
+            pytest.fail(f"chaoskit could not verify the revert of {', '.join(left)}; run "
+                        "`chaoskit recover`", pytrace=False)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _chaoskit_marker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``@pytest.mark.chaos``: the test runs inside that fault."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        yield
+        return
+    kwargs = dict(marker.kwargs)
+    args = list(marker.args)
+    kind = kwargs.pop("fault", args[0] if args else None)
+    target = kwargs.pop("target", args[1] if len(args) > 1 else None)
+    duration = kwargs.pop("duration", args[2] if len(args) > 2 else None)
+    if not kind or not target:
+        pytest.fail("@pytest.mark.chaos needs fault= and target=, e.g. "
+                    "@pytest.mark.chaos(fault='dns.blank', target='redis.lab.test')",
+                    pytrace=False)  # fmt: skip
+    chaos_fixture: Chaos = request.getfixturevalue("chaos")
+    with chaos_fixture.fault(kind, target, duration, **kwargs):
+        yield
+
+
+def _write_reports(root: Path, nodeid: str, found: Chaos) -> None:
+    used = [f for f in found.faults if f.entry is not None]
+    if not used:
+        return
+    directory = root / re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
+    directory.mkdir(parents=True, exist_ok=True)
+    faults = [
+        {"kind": f.kind, "target": f.target, "params": f.params, "duration_s": f.duration_s,
+         "ledger_id": f.entry.id if f.entry else None}
+        for f in used
+    ]  # fmt: skip
+    (directory / "faults.json").write_text(json.dumps({"test": nodeid, "faults": faults}, indent=1))
+    for i, measurement in enumerate(found.measurements, start=1):
+        where = directory if len(found.measurements) == 1 else directory / f"m{i}"
+        measurement.write(where, f"{nodeid}: {faults[0]['kind']} on {faults[0]['target']}")

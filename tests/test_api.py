@@ -1,0 +1,108 @@
+"""``chaoskit.Lab`` on the real session lab: a fault for the length of a block, validated,
+verified in force, reverted and verified on every way out, one per target."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dns.message
+import dns.query
+import pytest
+
+import chaoskit
+from chaoskit.api import FaultConflict, Lab
+from chaoskit.experiment.ledger import Ledger
+from chaoskit.lab import LocalLab
+
+pytestmark = pytest.mark.lab
+
+EAST = "dynamodb-us-east-1"
+
+
+@pytest.fixture
+def api_lab(lab: LocalLab, lab_state_dir: Path) -> Iterator[Lab]:
+    opened = Lab.open(state_dir=lab_state_dir)
+    try:
+        yield opened
+    finally:
+        assert opened.close() == []  # not started by it: left up
+
+
+def _toxics(lab: Lab) -> list[str]:
+    return [t["name"] for t in lab.backend_lab.toxiproxy().toxics(EAST)]
+
+
+def _east_answer(lab: Lab) -> list[str]:
+    record = lab.config.region("us-east-1").record
+    reply = dns.query.udp(dns.message.make_query(record, "A"), lab.config.dns.host,
+                          port=lab.config.dns.port, timeout=2)  # fmt: skip
+    return [r.to_text() for rrset in reply.answer for r in rrset]
+
+
+def test_the_lab_that_is_up_is_used_and_left_up(api_lab: Lab) -> None:
+    assert api_lab.started is False
+    assert api_lab.url("gateway") == f"http://{api_lab.config.services.gateway}"
+    east = api_lab.endpoint(EAST)
+    assert (east.host, east.port) == ("dynamodb.us-east-1.lab.test", 8000)
+    assert east.address == api_lab.config.region("us-east-1").proxy.host
+    with pytest.raises(chaoskit.InvalidInput, match=r"known: .*gateway"):
+        api_lab.url("nope")
+
+
+def test_a_toxic_is_in_for_the_block_and_out_after(api_lab: Lab) -> None:
+    with api_lab.fault("toxiproxy.latency", EAST, duration="20s", latency=300) as fault:
+        assert fault.entry is not None and len(_toxics(api_lab)) == 1
+        assert [e.id for e in Ledger(api_lab.state_dir).entries()] == [fault.entry.id]
+    assert _toxics(api_lab) == []
+    assert Ledger(api_lab.state_dir).entries() == []
+
+
+def test_a_failing_block_still_reverts_and_its_error_goes_on(api_lab: Lab) -> None:
+    blank = api_lab.fault("dns.blank", "dynamodb.us-east-1.lab.test", duration="20s")
+    with pytest.raises(ZeroDivisionError), blank:
+        assert _east_answer(api_lab) == []
+        _ = 1 / 0
+    assert _east_answer(api_lab) == [api_lab.config.region("us-east-1").proxy.host]
+    assert Ledger(api_lab.state_dir).entries() == []
+
+
+def test_one_fault_per_target(api_lab: Lab) -> None:
+    with api_lab.fault("toxiproxy.latency", EAST, duration="20s", latency=100):
+        second = api_lab.fault("toxiproxy.timeout", EAST, duration="20s", timeout=100)
+        with pytest.raises(FaultConflict, match=f"{EAST} is already under a fault"), second:
+            pass  # pragma: no cover
+        assert len(_toxics(api_lab)) == 1  # never a silently combined fault
+    assert _toxics(api_lab) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "params", "words"),
+    [
+        ("dns.blnk", "dynamodb.us-east-1.lab.test", {}, "did you mean dns.blank"),
+        ("toxiproxy.latency", "redis", {"latency": 1}, "not a target of toxiproxy.latency"),
+        ("toxiproxy.latency", EAST, {"latency": "soon"}, "toxiproxy.latency params: latency"),
+        ("container.kill", "orders", {}, "needs the compose backend"),
+    ],
+)
+def test_bad_faults_are_refused_before_anything_is_touched(
+    api_lab: Lab, kind: str, target: str, params: dict[str, object], words: str
+) -> None:
+    with pytest.raises(chaoskit.InvalidInput, match=words):
+        api_lab.fault(kind, target, duration="5s", **params)
+    assert Ledger(api_lab.state_dir).entries() == []
+
+
+def test_measure_sees_the_blank_and_the_recovery(api_lab: Lab) -> None:
+    probe = f"{api_lab.url('orders')}/health/deep"
+    with api_lab.measure(probe, hz=20) as measured:
+        time.sleep(0.5)
+        with api_lab.fault("dns.blank", "dynamodb.us-east-1.lab.test", duration="10s"):
+            time.sleep(1.5)
+        time.sleep(2.0)
+    metrics = measured.metrics
+    assert metrics["time_to_impact_s"] is not None and metrics["time_to_impact_s"] < 1.0
+    assert metrics["availability_during_fault"] < 0.5
+    measured.assert_recovered(within="2s")
+    assert [m[0] for m in measured.marks] == ["injected", "reverted"]

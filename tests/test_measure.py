@@ -1,0 +1,96 @@
+"""The measurement's metrics from a probe's timeline (a callable probe, no lab)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from chaoskit.measure import Measurement
+
+
+class Switch:
+    """A probe that fails while ``bad`` is set."""
+
+    def __init__(self) -> None:
+        self.bad = False
+
+    def __call__(self) -> bool:
+        return not self.bad
+
+
+def _outage(m: Measurement, probe: Switch, before: float, during: float, after: float) -> None:
+    time.sleep(before)
+    m.mark("injected", time.monotonic(), "test fault")
+    probe.bad = True
+    time.sleep(during)
+    m.mark("reverted", time.monotonic(), "test fault")
+    probe.bad = False
+    time.sleep(after)
+
+
+def test_an_outage_between_the_marks_is_impact_and_then_recovery() -> None:
+    probe = Switch()
+    with Measurement(probe, hz=50) as m:
+        _outage(m, probe, 0.2, 0.4, 0.3)
+    metrics = m.metrics
+    assert metrics["faults"] == 1
+    assert metrics["time_to_impact_s"] is not None and metrics["time_to_impact_s"] < 0.1
+    assert metrics["recovered"] is True
+    assert metrics["time_to_recover_from_revert_s"] < 0.1
+    assert metrics["availability_during_fault"] < 0.2
+    assert metrics["client_failures"] >= 10
+    m.assert_recovered(within="1s")
+
+
+def test_a_probe_that_stays_down_fails_assert_recovered_saying_what_it_saw() -> None:
+    probe = Switch()
+    with Measurement(probe, hz=50) as m:
+        _outage(m, probe, 0.1, 0.2, 0.0)
+        probe.bad = True
+        time.sleep(0.3)
+    assert m.metrics["recovered"] is False
+    with pytest.raises(AssertionError, match=r"did not recover: no 3 good probes in a row"):
+        m.assert_recovered(within="5s")
+
+
+def test_a_slow_recovery_is_refused_with_its_time() -> None:
+    probe = Switch()
+    with Measurement(probe, hz=50) as m:
+        _outage(m, probe, 0.1, 0.1, 0.0)
+        probe.bad = True
+        time.sleep(0.3)
+        probe.bad = False
+        time.sleep(0.3)
+    took = m.metrics["time_to_recover_from_revert_s"]
+    assert 0.25 < took < 0.5
+    with pytest.raises(
+        AssertionError, match=r"recovered 0\.\d+s after the revert, not within 0.1s"
+    ):
+        m.assert_recovered(within="100ms")
+
+
+def test_no_fault_nothing_to_recover_from() -> None:
+    with Measurement(lambda: True, hz=50) as m:
+        time.sleep(0.1)
+    assert m.metrics["faults"] == 0 and m.metrics["samples"] >= 3
+    with pytest.raises(AssertionError, match="no fault was put in"):
+        m.assert_recovered()
+
+
+def test_a_probe_that_raises_is_a_failed_probe_and_the_report_says_so(tmp_path: Path) -> None:
+    def broken() -> bool:
+        raise ConnectionError("refused")
+
+    with Measurement(broken, hz=50) as m:
+        time.sleep(0.1)
+    assert m.metrics["client_failures"] == m.metrics["samples"]
+    report = m.write(tmp_path, "broken probe")
+    assert "ConnectionError" in report.read_text()
+    assert (tmp_path / "timeline.json").is_file()
+
+
+def test_bad_rates_are_refused() -> None:
+    with pytest.raises(ValueError, match="hz"):
+        Measurement(lambda: True, hz=0)

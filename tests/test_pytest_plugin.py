@@ -1,0 +1,215 @@
+"""The pytest plugin, driving real pytest sessions (pytester, each in its own process) on the
+real session lab: every fault reverted whatever the test does, the marker, the JUnit
+properties and reports, xdist workers on one lab, and a SIGKILLed session."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import psutil
+import pytest
+
+from chaoskit.api import Lab
+from chaoskit.experiment.ledger import Ledger
+from chaoskit.lab import LocalLab
+from chaoskit.lab.health import wait_until
+
+pytestmark = pytest.mark.lab
+
+EAST = "dynamodb-us-east-1"
+HELPERS = """
+EAST = "dynamodb-us-east-1"
+
+def toxics(chaos):
+    return [t["name"] for t in chaos.lab.backend_lab.toxiproxy().toxics(EAST)]
+"""
+
+
+def _run(pytester: pytest.Pytester, state_dir: Path, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        f"--chaoskit-state-dir={state_dir}", "-p", "no:cacheprovider", *args, timeout=180
+    )
+
+
+def _clean(lab: LocalLab) -> None:
+    assert lab.toxiproxy().toxics(EAST) == []
+    assert Ledger(lab.state_dir).entries() == []
+
+
+def test_a_failing_test_and_an_interrupted_one_leave_no_fault(
+    pytester: pytest.Pytester, lab: LocalLab
+) -> None:
+    pytester.makepyfile(
+        HELPERS
+        + """
+def test_fails(chaos):
+    with chaos.fault("toxiproxy.latency", EAST, duration="30s", latency=200):
+        assert len(toxics(chaos)) == 1
+        assert False, "the service was too slow"
+
+def test_interrupted(chaos):
+    with chaos.fault("toxiproxy.latency", EAST, duration="30s", latency=200):
+        raise KeyboardInterrupt
+"""
+    )
+    result = _run(pytester, lab.state_dir)
+    result.stdout.fnmatch_lines(["*the service was too slow*", "*KeyboardInterrupt*"])
+    assert result.parseoutcomes().get("failed") == 1
+    _clean(lab)
+
+
+def test_the_marker_runs_the_test_under_the_fault(pytester: pytest.Pytester, lab: LocalLab) -> None:
+    pytester.makepyfile(
+        HELPERS
+        + """
+import pytest
+
+@pytest.mark.chaos(fault="toxiproxy.latency", target=EAST, duration="30s", latency=250)
+def test_under_latency(chaos):
+    assert len(toxics(chaos)) == 1
+
+@pytest.mark.chaos(fault="toxiproxy.latency", target="nowhere")
+def test_bad_target():
+    pass
+
+def test_no_fault_no_lab_touched():
+    pass
+"""
+    )
+    result = _run(pytester, lab.state_dir, "-rA")
+    outcomes = result.parseoutcomes()
+    assert (outcomes.get("passed"), outcomes.get("errors")) == (2, 1), result.stdout.str()
+    result.stdout.fnmatch_lines(["*'nowhere' is not a target of toxiproxy.latency*"])
+    _clean(lab)
+
+
+def test_junit_properties_and_the_report_of_a_measured_test(
+    pytester: pytest.Pytester, lab: LocalLab, tmp_path: Path
+) -> None:
+    pytester.makepyfile("""
+import time
+
+def test_orders_recovers_from_a_blank(chaos):
+    with chaos.measure(chaos.url("orders") + "/health/deep", hz=20) as measured:
+        time.sleep(0.3)
+        with chaos.fault("dns.blank", "dynamodb.us-east-1.lab.test", duration="10s"):
+            time.sleep(1.0)
+        time.sleep(1.5)
+    measured.assert_recovered(within="2s")
+""")
+    junit, reports = tmp_path / "junit.xml", tmp_path / "reports"
+    result = _run(pytester, lab.state_dir, f"--junitxml={junit}", f"--chaoskit-report={reports}")
+    assert result.ret == 0, result.stdout.str()
+    found = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
+    assert found["chaoskit.faults"] == "dns.blank on dynamodb.us-east-1.lab.test"
+    assert float(found["chaoskit.time_to_impact_s"]) < 1.0
+    assert found["chaoskit.recovered"] == "True"
+    (report,) = reports.glob("*/report.html")
+    assert "dns.blank on dynamodb.us-east-1.lab.test" in report.read_text()
+    assert (report.parent / "timeline.json").is_file()
+
+
+def test_xdist_workers_share_the_lab_and_clash_clearly_on_one_target(
+    pytester: pytest.Pytester, lab: LocalLab
+) -> None:
+    """One worker holds a toxic on the target; the other, while it does, is refused."""
+    pytester.makepyfile(
+        HELPERS
+        + """
+import pathlib, time
+import pytest
+from chaoskit import FaultConflict
+
+HELD = pathlib.Path(__file__).with_name("held.flag")
+TRIED = pathlib.Path(__file__).with_name("tried.flag")
+
+def _wait_for(flag):
+    deadline = time.monotonic() + 60
+    while not flag.exists():
+        assert time.monotonic() < deadline, f"the other worker never wrote {flag.name}"
+        time.sleep(0.05)
+
+def test_holder(chaos):
+    with chaos.fault("toxiproxy.latency", EAST, duration="60s", latency=100):
+        HELD.write_text("held")
+        _wait_for(TRIED)
+        assert len(toxics(chaos)) == 1
+
+def test_clasher(chaos):
+    _wait_for(HELD)
+    second = chaos.fault("toxiproxy.timeout", EAST, duration="60s", timeout=100)
+    with pytest.raises(FaultConflict, match="already under a fault"), second:
+        pass
+    TRIED.write_text("tried")
+"""
+    )
+    result = _run(pytester, lab.state_dir, "-n", "2")
+    assert result.ret == 0, result.stdout.str()
+    assert result.parseoutcomes().get("passed") == 2
+    _clean(lab)
+
+
+def test_a_sigkilled_session_leaves_nothing_once_the_duration_has_passed(
+    pytester: pytest.Pytester, lab: LocalLab
+) -> None:
+    pytester.makepyfile(
+        HELPERS
+        + """
+import os, signal
+
+def test_killed(chaos):
+    with chaos.fault("toxiproxy.latency", EAST, duration="2s", latency=200):
+        assert len(toxics(chaos)) == 1
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", f"--chaoskit-state-dir={lab.state_dir}",
+         "-p", "no:cacheprovider", str(pytester.path)],
+        cwd=pytester.path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
+    assert wait_until(lambda: lab.toxiproxy().toxics(EAST) == [], 15)  # the watchdog ended it
+    with Lab.open(state_dir=lab.state_dir) as reopened:  # the dead session's entry is cleared
+        assert reopened.started is False
+    assert Ledger(lab.state_dir).entries() == []
+
+
+def test_no_chaoskit_disables_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain(chaos):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:chaoskit", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*fixture 'chaos' not found*"])
+
+
+def test_a_session_that_brings_the_lab_up_takes_it_down(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """A lab file of its own (a small lab on 127.0.18, no sample services): up for the
+    session, down at its end; ``--chaoskit-keep`` leaves it."""
+    (pytester.path / "chaoskit.yaml").write_text(
+        "subnet: 127.0.18\nsample_services: false\n"
+        "dependencies:\n  cache:\n    upstream: 127.0.18.61:6390\n"
+    )
+    pytester.makepyfile("""
+def test_endpoint(chaos):
+    cache = chaos.endpoint("cache")
+    assert (cache.host, cache.port, cache.address) == ("cache.lab.test", 6390, "127.0.18.100")
+    with chaos.fault("toxiproxy.down", "cache", duration="10s"):
+        pass
+""")
+    state = tmp_path / "state"
+    kept = _run(pytester, state, "--chaoskit-keep")
+    assert kept.ret == 0, kept.stdout.str()
+    assert (state / "state.json").is_file() and (state / "api-started").is_file()
+    result = _run(pytester, state)
+    assert result.ret == 0, result.stdout.str()
+    assert not (state / "state.json").exists()
+    assert not [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(state) in " ".join(p.info["cmdline"] or [])
+    ]
