@@ -44,25 +44,28 @@ def test_an_outage_between_the_marks_is_impact_and_then_recovery() -> None:
     m.assert_recovered(within="1s")
 
 
-def test_a_probe_that_stays_down_fails_assert_recovered_saying_what_it_saw() -> None:
+def _relapse(down_s: float, up_s: float) -> Measurement:
+    """A short outage, then the probe fails again after the revert for ``down_s`` and comes
+    back for ``up_s``."""
     probe = Switch()
     with Measurement(probe, hz=50) as m:
-        _outage(m, probe, 0.1, 0.2, 0.0)
+        _outage(m, probe, 0.1, 0.1, 0.0)
         probe.bad = True
-        time.sleep(0.3)
+        time.sleep(down_s)
+        probe.bad = False
+        time.sleep(up_s)
+    return m
+
+
+def test_a_probe_that_stays_down_fails_assert_recovered_saying_what_it_saw() -> None:
+    m = _relapse(0.3, 0.0)
     assert m.metrics["recovered"] is False
     with pytest.raises(AssertionError, match=r"did not recover: no 3 good probes in a row"):
         m.assert_recovered(within="5s")
 
 
 def test_a_slow_recovery_is_refused_with_its_time() -> None:
-    probe = Switch()
-    with Measurement(probe, hz=50) as m:
-        _outage(m, probe, 0.1, 0.1, 0.0)
-        probe.bad = True
-        time.sleep(0.3)
-        probe.bad = False
-        time.sleep(0.3)
+    m = _relapse(0.3, 0.3)
     took = m.metrics["time_to_recover_from_revert_s"]
     assert 0.25 < took < 0.5
     with pytest.raises(

@@ -29,6 +29,11 @@ def toxics(chaos):
 """
 
 
+def _tests(pytester: pytest.Pytester, body: str) -> None:
+    """The inner session's test file: the helpers above, then ``body``."""
+    pytester.makepyfile(HELPERS + body)
+
+
 def _run(pytester: pytest.Pytester, state_dir: Path, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
         f"--chaoskit-state-dir={state_dir}", "-p", "no:cacheprovider", *args, timeout=180
@@ -43,9 +48,9 @@ def _clean(lab: LocalLab) -> None:
 def test_a_failing_test_and_an_interrupted_one_leave_no_fault(
     pytester: pytest.Pytester, lab: LocalLab
 ) -> None:
-    pytester.makepyfile(
-        HELPERS
-        + """
+    _tests(
+        pytester,
+        """
 def test_fails(chaos):
     with chaos.fault("toxiproxy.latency", EAST, duration="30s", latency=200):
         assert len(toxics(chaos)) == 1
@@ -54,7 +59,7 @@ def test_fails(chaos):
 def test_interrupted(chaos):
     with chaos.fault("toxiproxy.latency", EAST, duration="30s", latency=200):
         raise KeyboardInterrupt
-"""
+""",
     )
     result = _run(pytester, lab.state_dir)
     result.stdout.fnmatch_lines(["*the service was too slow*", "*KeyboardInterrupt*"])
@@ -63,9 +68,9 @@ def test_interrupted(chaos):
 
 
 def test_the_marker_runs_the_test_under_the_fault(pytester: pytest.Pytester, lab: LocalLab) -> None:
-    pytester.makepyfile(
-        HELPERS
-        + """
+    _tests(
+        pytester,
+        """
 import pytest
 
 @pytest.mark.chaos(fault="toxiproxy.latency", target=EAST, duration="30s", latency=250)
@@ -78,7 +83,7 @@ def test_bad_target():
 
 def test_no_fault_no_lab_touched():
     pass
-"""
+""",
     )
     result = _run(pytester, lab.state_dir, "-rA")
     outcomes = result.parseoutcomes()
@@ -117,9 +122,9 @@ def test_xdist_workers_share_the_lab_and_clash_clearly_on_one_target(
     pytester: pytest.Pytester, lab: LocalLab
 ) -> None:
     """One worker holds a toxic on the target; the other, while it does, is refused."""
-    pytester.makepyfile(
-        HELPERS
-        + """
+    _tests(
+        pytester,
+        """
 import pathlib, time
 import pytest
 from chaoskit import FaultConflict
@@ -145,7 +150,7 @@ def test_clasher(chaos):
     with pytest.raises(FaultConflict, match="already under a fault"), second:
         pass
     TRIED.write_text("tried")
-"""
+""",
     )
     result = _run(pytester, lab.state_dir, "-n", "2")
     assert result.ret == 0, result.stdout.str()
@@ -156,16 +161,16 @@ def test_clasher(chaos):
 def test_a_sigkilled_session_leaves_nothing_once_the_duration_has_passed(
     pytester: pytest.Pytester, lab: LocalLab
 ) -> None:
-    pytester.makepyfile(
-        HELPERS
-        + """
+    _tests(
+        pytester,
+        """
 import os, signal
 
 def test_killed(chaos):
     with chaos.fault("toxiproxy.latency", EAST, duration="2s", latency=200):
         assert len(toxics(chaos)) == 1
         os.kill(os.getpid(), signal.SIGKILL)
-"""
+""",
     )
     done = subprocess.run(
         [sys.executable, "-m", "pytest", f"--chaoskit-state-dir={lab.state_dir}",

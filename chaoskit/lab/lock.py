@@ -33,13 +33,21 @@ class LabLock:
         self.path = state_dir / "run.lock"
         self.fd: int | None = None
 
-    def _try(self, holder: str) -> bool:
+    def _locked_fd(self, how: int) -> int | None:
+        """A descriptor of the lock file holding it ``how`` (LOCK_EX or LOCK_SH), or None
+        when another process holds it otherwise."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, how | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            return None
+        return fd
+
+    def _try(self, holder: str) -> bool:
+        fd = self._locked_fd(fcntl.LOCK_EX)
+        if fd is None:
             return False
         note = json.dumps({"pid": os.getpid(), "what": holder, "since": time.time()})
         os.ftruncate(fd, 0)
@@ -77,13 +85,9 @@ class LabLock:
         """Held by faults put in from Python (``chaoskit.Lab.fault``) while they are in force:
         any number of them at once (pytest-xdist workers), never beside a run, which holds
         the lock alone. LabBusy when a run has it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise LabBusy(f"the lab is busy: {self.holder()}; no fault beside a run") from None
+        fd = self._locked_fd(fcntl.LOCK_SH)
+        if fd is None:
+            raise LabBusy(f"the lab is busy: {self.holder()}; no fault beside a run")
         try:
             yield
         finally:
