@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chaoskit.lab.config import LabConfig
     from chaoskit.lab.local import LocalLab
     from chaoskit.measure import Measurement
+    from chaoskit.runs import run_experiment
     from chaoskit.toxiproxy import ToxiproxyAdapter
 
 __version__ = "0.1.0"
@@ -49,6 +50,7 @@ __all__ = [
     "ToxiproxyError",
     "ZoneFileError",
     "__version__",
+    "run_experiment",
 ]
 
 _LAZY = {
@@ -58,6 +60,7 @@ _LAZY = {
     "Lab": "chaoskit.api",
     "LabEndpoint": "chaoskit.api",
     "Measurement": "chaoskit.measure",
+    "run_experiment": "chaoskit.runs",
     "DnsAdminClient": "chaoskit.dns.client",
     "LabConfig": "chaoskit.lab.config",
     "LocalLab": "chaoskit.lab.local",

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from chaoskit._errors import InvalidInput
 from chaoskit.cli._console import console
 
 if TYPE_CHECKING:
@@ -29,28 +28,11 @@ def lab_config(obj: dict[str, Any]) -> LabConfig | None:
 def lab_for_a_run(
     state_dir: Path, backend: str = "any", config: LabConfig | None = None
 ) -> LocalLab:
-    """The lab that is up (or a new one, described by ``config``, on ``backend``; ``any``
-    means local), refusing (exit 2) while the ledger holds faults a killed run left behind."""
-    from chaoskit.experiment.drift import find_drift
-    from chaoskit.experiment.recover import ledger_notice
-    from chaoskit.lab.open import open_lab
+    """``chaoskit.runs.lab_for_a_run``, saying what it does on stderr."""
+    from chaoskit.runs import lab_for_a_run as checked_lab
 
-    notice = ledger_notice(state_dir)
-    if notice:
-        raise InvalidInput(notice)
     err = console(stderr=True)
-    choice = "auto" if backend == "any" else backend
-    lab = open_lab(
-        state_dir, choice, auto_default="local", config=config, echo=lambda m: err.print(m)
-    )
-    found = find_drift(lab, []) if lab.state.components else []
-    drift = [d for d in found if d.level != "absent"]  # the run's `up` starts what is absent
-    if drift:
-        listed = "; ".join(d.describe() for d in drift)
-        raise InvalidInput(
-            f"the lab is not as it should be: {listed}. Run `chaoskit recover` to repair it."
-        )
-    return lab
+    return checked_lab(state_dir, backend, config, echo=lambda m: err.print(m))
 
 
 def plain_printer(console: Console) -> Callable[[str], None]:

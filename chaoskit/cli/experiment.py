@@ -12,7 +12,7 @@ import typer
 from chaoskit.cli._console import console
 
 if TYPE_CHECKING:
-    from chaoskit.experiment.model import Experiment
+    pass
 
 __all__ = ["register"]
 
@@ -84,37 +84,27 @@ def run(
     3: aborted by a stop condition or interrupted; 4: another run holds the lab.
     """
     from chaoskit._errors import InvalidInput
-    from chaoskit.cli._shared import lab_config, lab_for_a_run
+    from chaoskit.cli._shared import lab_config
     from chaoskit.experiment.load import load_experiment
+    from chaoskit.runs import PROFILES
 
-    state_dir = ctx.obj["state_dir"]
-    experiment = load_experiment(file, lab_config(ctx.obj))
-    if profile is not None and profile not in ("naive", "resilient"):
+    if profile is not None and profile not in PROFILES:
         raise InvalidInput(f"--profile: expected naive or resilient, got {profile!r}")
-    chosen_backend = backend or experiment.stack.backend
-    if load_workers is not None:
-        if experiment.load is None:
-            raise InvalidInput(f"--load-workers: {file} has no load section")
-        experiment.load.workers = load_workers
     if dry_run:
-        _print_plan(experiment)
+        _print_plan(load_experiment(file, lab_config(ctx.obj)))
         return
     from chaoskit.cli.live import LiveView
-    from chaoskit.experiment.runner import ExperimentRun, RunOptions
-    from chaoskit.lab.lock import LabLock
+    from chaoskit.runs import run_experiment
 
-    lab = lab_for_a_run(state_dir, chosen_backend, lab_config(ctx.obj))
-    _check_backend(experiment, lab.backend, file)
     live = LiveView(out)
-    options = RunOptions(
-        out_dir=out_dir, profile=profile, interactive=sys.stdin.isatty(),
-        echo=live.echo, on_tick=live.tick, recovery_timeout_s=recovery_timeout,
-        fresh_services=fresh,
-    )  # fmt: skip
-    runner = ExperimentRun(experiment, file, lab, options)
-    with LabLock(state_dir).held(f"chaoskit run {file}"), live:
-        result = runner.execute()
-    live.summary(runner, result)
+    with live:
+        result = run_experiment(
+            file, profile=profile, out=out_dir, lab_file=ctx.obj.get("lab_file"),
+            state_dir=ctx.obj["state_dir"], backend=backend, fresh=fresh,
+            recovery_timeout_s=recovery_timeout, load_workers=load_workers, echo=live.echo,
+            on_tick=live.tick, interactive=sys.stdin.isatty(),
+        )  # fmt: skip
+    live.summary(result)
     raise typer.Exit(result.exit_code)
 
 
@@ -142,25 +132,6 @@ def _print_plan(experiment: object) -> None:
         f"recovered when {experiment.recovery.consecutive_samples} samples in a row meet the SLO "
         f"(timeout {experiment.recovery.timeout:g}s)"
     )
-
-
-def _check_backend(experiment: Experiment, backend: str, file: Path) -> None:
-    """Every fault kind of the method must work on the lab's backend: nothing is injected
-    before that is known."""
-    from chaoskit._errors import InvalidInput
-    from chaoskit.experiment.faults import REGISTRY
-
-    unfit = sorted(
-        {
-            step.fault
-            for step in experiment.method
-            if step.fault and backend not in REGISTRY[step.fault].backends
-        }
-    )
-    if unfit:
-        raise InvalidInput(
-            f"{file}: {', '.join(unfit)} cannot run on the {backend} backend this lab is up on"
-        )
 
 
 def recover(ctx: typer.Context) -> None:

@@ -87,13 +87,13 @@ class LiveView:
         table.add_row("p95", p95)
         return table
 
-    def summary(self, run: ExperimentRun, result: RunResult) -> None:
-        table = Table(title=f"{run.experiment.title}: {result.status}")
+    def summary(self, result: RunResult) -> None:
+        table = Table(title=f"{result.title}: {result.status}")
         table.add_column("measure")
         table.add_column("value")
         colour = "green" if result.held else "red"
         table.add_row("verdict", f"[{colour}]{result.verdict}[/]")
-        for fault in run.faults:
+        for fault in result.faults:
             window = (
                 f"{fault.injected_t:.2f}s → {fault.reverted_t:.2f}s"
                 if fault.injected_t is not None and fault.reverted_t is not None

@@ -111,6 +111,9 @@ class RunResult:
     exit_code: int
     run_dir: Path
     metrics: dict[str, Any] = field(default_factory=dict)
+    title: str = ""
+    faults: list[FaultRecord] = field(default_factory=list)
+    """Each fault step: what it targeted, when it was in, how it ended."""
 
 
 class ExperimentRun:
@@ -563,7 +566,8 @@ class ExperimentRun:
         self._mark("torn_down")
         metrics = self._metrics()
         self._write(status, verdict, metrics, exit_code)
-        return RunResult(status, verdict, held, exit_code, self.run_dir, metrics)
+        return RunResult(status, verdict, held, exit_code, self.run_dir, metrics,
+                         self.experiment.title, list(self.faults))  # fmt: skip
 
     def _await_first_results(self, listener: LoadStreamListener, locust: LocustRun) -> None:
         """The warm-up counts from Locust's first results, not from its (slow) start."""

@@ -1,0 +1,120 @@
+"""``chaoskit.run_experiment``: one experiment run with every check ``chaoskit run`` makes.
+
+The checks, in order, before anything is touched: the lab file and the experiment are read
+and validated (every problem, exit 2); the ledger holds no fault a killed run left behind;
+the lab is as it should be (no drift); every fault kind works on the lab's backend. Then the
+run holds the lab lock (one run at a time, ``LabBusy`` otherwise) while it executes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chaoskit._errors import InvalidInput
+from chaoskit.lab.local import quiet
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.model import Experiment
+    from chaoskit.experiment.runner import ExperimentRun, RunResult
+    from chaoskit.lab.config import LabConfig
+    from chaoskit.lab.local import LocalLab
+
+__all__ = ["PROFILES", "check_backend", "lab_for_a_run", "run_experiment"]
+
+PROFILES = ("naive", "resilient")
+
+
+def run_experiment(
+    path: str | Path,
+    *,
+    profile: str | None = None,
+    out: str | Path = "reports",
+    lab_file: str | Path | None = None,
+    state_dir: str | Path | None = None,
+    backend: str | None = None,
+    fresh: bool = True,
+    recovery_timeout_s: float | None = None,
+    load_workers: int | None = None,
+    echo: Callable[[str], None] = quiet,
+    on_tick: Callable[[ExperimentRun], None] | None = None,
+    interactive: bool = False,
+) -> RunResult:
+    """Run the experiment at ``path`` against the lab in ``state_dir`` (default:
+    ``CHAOSKIT_STATE_DIR``, else ``./.chaoskit``; the lab ``lab_file`` describes, found as
+    every command finds it, when none is up). ``profile`` runs every service naive or
+    resilient. The result says whether the hypothesis held; its ``exit_code`` is what
+    ``chaoskit run`` exits with."""
+    from chaoskit import paths
+    from chaoskit.experiment.load import load_experiment
+    from chaoskit.experiment.runner import ExperimentRun, RunOptions
+    from chaoskit.lab.labfile import find_lab_file
+    from chaoskit.lab.lock import LabLock
+    from chaoskit.lab.open import lab_config_for
+
+    source = Path(path)
+    directory = paths.state_dir(state_dir)
+    config = lab_config_for(directory, find_lab_file(Path(lab_file) if lab_file else None))
+    experiment = load_experiment(source, config)
+    if profile is not None and profile not in PROFILES:
+        raise InvalidInput(f"profile: expected naive or resilient, got {profile!r}")
+    if load_workers is not None:
+        if experiment.load is None:
+            raise InvalidInput(f"load workers: {source} has no load section")
+        experiment.load.workers = load_workers
+    lab = lab_for_a_run(directory, backend or experiment.stack.backend, config, echo)
+    check_backend(experiment, lab.backend, source)
+    options = RunOptions(
+        out_dir=Path(out), profile=profile, interactive=interactive, echo=echo,
+        on_tick=on_tick, recovery_timeout_s=recovery_timeout_s, fresh_services=fresh,
+    )  # fmt: skip
+    runner = ExperimentRun(experiment, source, lab, options)
+    with LabLock(directory).held(f"chaoskit run {source}"):
+        return runner.execute()
+
+
+def lab_for_a_run(
+    state_dir: Path,
+    backend: str = "any",
+    config: LabConfig | None = None,
+    echo: Callable[[str], None] = quiet,
+) -> LocalLab:
+    """The lab that is up (or a new one, described by ``config``, on ``backend``; ``any``
+    means local), refusing (exit 2) while the ledger holds faults a killed run left behind
+    or the lab has drifted from what it should be."""
+    from chaoskit.experiment.drift import find_drift
+    from chaoskit.experiment.recover import ledger_notice
+    from chaoskit.lab.open import open_lab
+
+    notice = ledger_notice(state_dir)
+    if notice:
+        raise InvalidInput(notice)
+    choice = "auto" if backend == "any" else backend
+    lab = open_lab(state_dir, choice, auto_default="local", config=config, echo=echo)
+    found = find_drift(lab, []) if lab.state.components else []
+    drift = [d for d in found if d.level != "absent"]  # the run's `up` starts what is absent
+    if drift:
+        listed = "; ".join(d.describe() for d in drift)
+        raise InvalidInput(
+            f"the lab is not as it should be: {listed}. Run `chaoskit recover` to repair it."
+        )
+    return lab
+
+
+def check_backend(experiment: Experiment, backend: str, file: Path) -> None:
+    """Every fault kind of the method must work on the lab's backend: nothing is injected
+    before that is known."""
+    from chaoskit.experiment.faults import REGISTRY
+
+    unfit = sorted(
+        {
+            step.fault
+            for step in experiment.method
+            if step.fault and backend not in REGISTRY[step.fault].backends
+        }
+    )
+    if unfit:
+        raise InvalidInput(
+            f"{file}: {', '.join(unfit)} cannot run on the {backend} backend this lab is up on"
+        )
