@@ -124,7 +124,7 @@ class Measurement:
                 "recovered", "time_to_recover_from_revert_s", "time_to_recover_from_injection_s",
                 "outage_s", "availability_during_fault")  # fmt: skip
         found = {key: metrics[key] for key in keep if key in metrics}
-        found["faults"] = len(injections)
+        found["faults_injected"] = len(injections)
         return found
 
     def assert_recovered(self, within: str | float = "5s") -> None:
@@ -133,7 +133,7 @@ class Measurement:
         limit = parse_duration(within)
         if not self.metrics:
             raise AssertionError("the measurement has not ended: call this after its block")
-        if not self.metrics.get("faults"):
+        if not self.metrics.get("faults_injected"):
             raise AssertionError("no fault was put in while measuring: nothing to recover from")
         took = self.metrics.get("time_to_recover_from_revert_s")
         if self.metrics.get("recovered") and took is not None and took <= limit:

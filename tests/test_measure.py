@@ -35,7 +35,7 @@ def test_an_outage_between_the_marks_is_impact_and_then_recovery() -> None:
     with Measurement(probe, hz=50) as m:
         _outage(m, probe, 0.2, 0.4, 0.3)
     metrics = m.metrics
-    assert metrics["faults"] == 1
+    assert metrics["faults_injected"] == 1
     assert metrics["time_to_impact_s"] is not None and metrics["time_to_impact_s"] < 0.1
     assert metrics["recovered"] is True
     assert metrics["time_to_recover_from_revert_s"] < 0.1
@@ -77,7 +77,7 @@ def test_a_slow_recovery_is_refused_with_its_time() -> None:
 def test_no_fault_nothing_to_recover_from() -> None:
     with Measurement(lambda: True, hz=50) as m:
         time.sleep(0.1)
-    assert m.metrics["faults"] == 0 and m.metrics["samples"] >= 3
+    assert m.metrics["faults_injected"] == 0 and m.metrics["samples"] >= 3
     with pytest.raises(AssertionError, match="no fault was put in"):
         m.assert_recovered()
 
