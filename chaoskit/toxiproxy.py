@@ -33,6 +33,9 @@ TOXIC_TYPES = (
     "limit_data",
 )
 _lock = threading.RLock()
+_session = requests.Session()
+_session.trust_env = False  # lab addresses only: no HTTP(S)_PROXY, no .netrc
+"""One keep-alive connection for every call, made under ``_lock``."""
 
 
 class _TimedConsumer(APIConsumer):  # type: ignore[misc]
@@ -44,7 +47,7 @@ class _TimedConsumer(APIConsumer):  # type: ignore[misc]
     def _send(cls, method: str, url: str, **kwargs: Any) -> requests.Response:
         endpoint = f"http://{cls.host}:{cls.port}{url}"
         try:
-            response = requests.request(method, endpoint, timeout=cls.timeout_s, **kwargs)
+            response = _session.request(method, endpoint, timeout=cls.timeout_s, **kwargs)
         except requests.RequestException as exc:
             raise ToxiproxyError(f"{method} {endpoint}: {exc}") from exc
         if not 200 <= response.status_code < 300:
@@ -122,17 +125,15 @@ class ToxiproxyAdapter:
             raise ToxiproxyError(
                 f"unknown toxic type {toxic_type!r}; known types: {', '.join(TOXIC_TYPES)}"
             )
-        with self._bound() as client:
-            target = client.get_proxy(proxy)
-            if target is None:
-                raise ToxiproxyError(f"no proxy named {proxy!r}")
-            target.add_toxic(
-                type=toxic_type,
-                name=name,
-                stream=stream,
-                toxicity=toxicity,
-                attributes=attributes,
-            )
+        toxic = {"type": toxic_type, "name": name, "stream": stream, "toxicity": toxicity,
+                 "attributes": attributes}  # fmt: skip
+        with self._bound():
+            try:
+                _TimedConsumer.post(f"/proxies/{proxy}/toxics", json=toxic)
+            except ToxiproxyError as exc:
+                if "HTTP 404" in str(exc):
+                    raise ToxiproxyError(f"no proxy named {proxy!r}") from None
+                raise
 
     def toxics(self, proxy: str) -> list[dict[str, Any]]:
         with self._bound():
