@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,23 +111,37 @@ class Lab:
         _clear_or_refuse_orphans(backend_lab)
         lab = cls(backend_lab)
         lab._register()
-        if up:
-            with backend_lab.changing():
-                # a lab that is up is used as it is: an `up` would restart a component that
-                # another test process has just killed on purpose
-                if not backend_lab.state.components:
-                    (directory / STARTED_MARK).write_text(str(os.getpid()))
-                    lab.started = True
-                    backend_lab.up()
-                elif not _infrastructure_answers(backend_lab):
-                    backend_lab.up()  # a lab left in the state directory, gone since (a reboot)
+        try:
+            if up:
+                lab._bring_up()
+        except BaseException:
+            lab._unregister()  # a failed `up` leaves nothing running, and no user behind
+            (directory / STARTED_MARK).unlink(missing_ok=True)
+            raise
         return lab
 
+    def _bring_up(self) -> None:
+        backend_lab = self.backend_lab
+        with backend_lab.changing():
+            # a lab that is up is used as it is: an `up` would restart a component that
+            # another test process has just killed on purpose
+            if not backend_lab.state.components:
+                (self.state_dir / STARTED_MARK).write_text(str(os.getpid()))
+                self.started = True
+                backend_lab.up()
+            elif not _infrastructure_answers(backend_lab):
+                backend_lab.up()  # a lab left in the state directory, gone since (a reboot)
+
     def _register(self) -> None:
+        """A file per open Lab (``PID.N``) holding its process's start time."""
         users = self.state_dir / "api-users"
         users.mkdir(parents=True, exist_ok=True)
-        self._user_file = users / str(os.getpid())
+        self._user_file = users / f"{os.getpid()}.{secrets.token_hex(4)}"
         self._user_file.write_text(str(psutil.Process().create_time()))
+
+    def _unregister(self) -> None:
+        if self._user_file is not None:
+            self._user_file.unlink(missing_ok=True)
 
     def close(self, keep: bool = False) -> list[str]:
         """Done with the lab. The last user of a lab that ``Lab.open`` brought up stops it
@@ -134,8 +149,7 @@ class Lab:
         if self._closed:
             return []
         self._closed = True
-        if self._user_file is not None:
-            self._user_file.unlink(missing_ok=True)
+        self._unregister()
         mark = self.state_dir / STARTED_MARK
         with self.backend_lab.changing():
             if keep or not mark.exists() or _live_users(self.state_dir / "api-users"):
@@ -371,7 +385,8 @@ def _live_users(users: Path) -> list[str]:
     live = []
     for user in users.glob("*") if users.is_dir() else []:
         try:
-            alive = psutil.Process(int(user.name)).create_time() == float(user.read_text())
+            pid = int(user.name.partition(".")[0])
+            alive = psutil.Process(pid).create_time() == float(user.read_text())
         except (ValueError, OSError, psutil.Error):
             alive = False
         if alive:
