@@ -315,10 +315,16 @@ class ActiveFault:
 
 
 def _infrastructure_answers(backend_lab: LocalLab) -> bool:
-    from chaoskit.lab.components import health_check
+    """Whether the lab's DNS server and watchdog processes recorded in the state are still
+    running (no health timing involved: a loaded machine must not look like a reboot)."""
+    from chaoskit.lab import process
 
-    checks = [n for n in ("dns", "watchdog") if n in backend_lab.state.components]
-    return all(health_check(n, backend_lab.config, backend_lab.state_dir)() for n in checks)
+    records = [backend_lab.state.components.get(n) for n in ("dns", "watchdog")]
+    return all(
+        process.is_running(r.pid, r.create_time)
+        for r in records
+        if r is not None and r.pid is not None
+    )
 
 
 def _duration(value: str | float) -> float:
