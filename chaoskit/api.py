@@ -100,13 +100,9 @@ class Lab:
         the one that is up, else the one ``lab_file`` describes (default: ``CHAOSKIT_LAB``,
         else ``./chaoskit.yaml``, else the sample stack), brought up when ``up``. Refused
         while the ledger holds faults a killed controller left behind."""
-        from chaoskit import paths
-        from chaoskit.lab.labfile import find_lab_file
-        from chaoskit.lab.open import lab_config_for, open_lab
+        from chaoskit.lab.open import open_lab, wanted_lab
 
-        directory = paths.state_dir(state_dir)
-        explicit = lab_file or os.environ.get("CHAOSKIT_LAB") or None
-        config = lab_config_for(directory, find_lab_file(Path(explicit) if explicit else None))
+        directory, config = wanted_lab(lab_file, state_dir)
         backend_lab = open_lab(directory, backend, auto_default="local", config=config)
         _clear_or_refuse_orphans(backend_lab)
         lab = cls(backend_lab)

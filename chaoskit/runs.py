@@ -46,16 +46,13 @@ def run_experiment(
     every command finds it, when none is up). ``profile`` runs every service naive or
     resilient. The result says whether the hypothesis held; its ``exit_code`` is what
     ``chaoskit run`` exits with."""
-    from chaoskit import paths
     from chaoskit.experiment.load import load_experiment
     from chaoskit.experiment.runner import ExperimentRun, RunOptions
-    from chaoskit.lab.labfile import find_lab_file
     from chaoskit.lab.lock import LabLock
-    from chaoskit.lab.open import lab_config_for
+    from chaoskit.lab.open import wanted_lab
 
     source = Path(path)
-    directory = paths.state_dir(state_dir)
-    config = lab_config_for(directory, find_lab_file(Path(lab_file) if lab_file else None))
+    directory, config = wanted_lab(lab_file, state_dir)
     experiment = load_experiment(source, config)
     if profile is not None and profile not in PROFILES:
         raise InvalidInput(f"profile: expected naive or resilient, got {profile!r}")

@@ -12,9 +12,26 @@ from chaoskit.lab.config import LAB_ZONE, ComposeSettings, LabConfig
 from chaoskit.lab.local import LocalLab, quiet
 from chaoskit.lab.state import LabState
 
-__all__ = ["BACKEND_CHOICES", "lab_config_for", "open_lab"]
+__all__ = ["BACKEND_CHOICES", "lab_config_for", "open_lab", "wanted_lab"]
 
 BACKEND_CHOICES = ("auto", "local", "compose")
+
+
+def wanted_lab(
+    lab_file: str | Path | None, state_dir: str | Path | None
+) -> tuple[Path, LabConfig | None]:
+    """For Python callers, as every command finds them: the state directory (``state_dir``,
+    else ``CHAOSKIT_STATE_DIR``, else ``./.chaoskit``) and the lab to work with there
+    (``lab_file``, else ``CHAOSKIT_LAB``, else ``./chaoskit.yaml``; see ``lab_config_for``)."""
+    import os
+
+    from chaoskit import paths
+    from chaoskit.lab.labfile import find_lab_file
+
+    directory = paths.state_dir(state_dir)
+    explicit = lab_file or os.environ.get("CHAOSKIT_LAB") or None
+    found = find_lab_file(Path(explicit) if explicit else None)
+    return directory, lab_config_for(directory, found)
 
 
 def lab_config_for(state_dir: Path, lab_file: Path | None) -> LabConfig | None:
