@@ -25,6 +25,7 @@ import psutil
 
 from chaoskit._errors import ChaoskitError, InvalidInput
 from chaoskit.experiment.durations import parse_duration
+from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
 from chaoskit.experiment.faults import REGISTRY, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S, inject_fault, revert_fault
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
@@ -82,7 +83,10 @@ class Lab:
     def __init__(self, backend_lab: LocalLab, started: bool = False) -> None:
         self.backend_lab = backend_lab
         self.started = started
-        self._measurements: list[Measurement] = []
+        self.events = RunEvents()
+        """``FaultInjected`` and ``FaultReverted`` for every fault put in through this lab,
+        ``t`` in seconds since ``t0``; measurements and the pytest plugin subscribe."""
+        self.t0 = time.monotonic()
         self._user_file: Path | None = None
         self._closed = False
 
@@ -209,17 +213,8 @@ class Lab:
     def measure(self, probe: Probe, hz: float = 20.0, consecutive: int = 3) -> Measurement:
         """Record ``probe`` (a URL, or a callable returning success) ``hz`` times a second
         while a ``with`` block runs; faults put in meanwhile are marked on its timeline."""
-        return Measurement(probe, hz=hz, consecutive=consecutive, on_open=self._watch)
-
-    def _watch(self, measurement: Measurement, watching: bool) -> None:
-        if watching:
-            self._measurements.append(measurement)
-        elif measurement in self._measurements:
-            self._measurements.remove(measurement)
-
-    def _fault_event(self, what: str, at: float, fault: ActiveFault) -> None:
-        for measurement in list(self._measurements):
-            measurement.mark(what, at, f"{fault.kind} on {fault.target}")
+        return Measurement(probe, hz=hz, consecutive=consecutive, events=self.events,
+                           origin=self.t0)  # fmt: skip
 
 
 class ActiveFault:
@@ -278,7 +273,11 @@ class ActiveFault:
                 )
             time.sleep(0.02)
         self.injected_at = time.monotonic()
-        self.lab._fault_event("injected", self.injected_at, self)
+        self.lab.events.emit(FaultInjected(
+            self.injected_at - self.lab.t0, self.kind, self.target, self.params,
+            ledger_id=self.entry.id, revert_due_t=self.injected_at - self.lab.t0 + self.duration_s,
+            expires_at=self.entry.expires_at,
+        ))  # fmt: skip
 
     def __exit__(
         self,
@@ -301,7 +300,10 @@ class ActiveFault:
         outcome = revert_fault(self.lab.backend_lab, Ledger(self.lab.state_dir), self.entry)
         self.verified = outcome.verified
         self.reverted_at = outcome.ended_at or time.monotonic()
-        self.lab._fault_event("reverted", self.reverted_at, self)
+        self.lab.events.emit(FaultReverted(
+            self.reverted_at - self.lab.t0, self.kind, self.target, outcome.verified,
+            ledger_id=self.entry.id, error=outcome.error,
+        ))  # fmt: skip
         if not outcome.verified and raising:
             raise FaultNotReverted(
                 f"could not verify the revert of {self.kind} on {self.target} "

@@ -6,11 +6,12 @@ on the timeline (at the moment it was sent), and faults put in through the same 
 marked on it. When the block ends, ``metrics`` holds the metrics of
 ``chaoskit.experiment.analysis`` (``time_to_impact_s``, ``time_to_recover_from_revert_s``,
 ``availability_during_fault``, ...), computed from those samples as a run computes them.
+The faults reach it as the lab's ``FaultInjected`` and ``FaultReverted`` events, and
+``write`` makes a run directory that ``chaoskit report`` reads, with the run's own report.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import threading
 import time
@@ -22,6 +23,7 @@ import httpx
 
 from chaoskit.experiment.analysis import compute_metrics
 from chaoskit.experiment.durations import parse_duration
+from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
 from chaoskit.experiment.recorder import Sample
 
 __all__ = ["Measurement", "Probe"]
@@ -39,14 +41,21 @@ class Measurement:
         probe: Probe,
         hz: float = 20.0,
         consecutive: int = 3,
-        on_open: Callable[[Measurement, bool], None] | None = None,
+        events: RunEvents | None = None,
+        origin: float = 0.0,
     ) -> None:
+        """``events``: the bus whose fault events are marked on the timeline, their ``t``
+        counted from ``origin`` (a ``time.monotonic()``)."""
         if hz <= 0 or hz > 1000:
             raise ValueError(f"hz: between 0 and 1000 probes a second, got {hz}")
         if consecutive < 1:
             raise ValueError("consecutive: at least 1 good probe makes a recovery")
         self.probe, self.hz, self.consecutive = probe, hz, consecutive
-        self._on_open = on_open
+        self._events, self._origin = events, origin
+        self._unsubscribe: Callable[[], None] | None = None
+        self.faults: list[dict[str, Any]] = []
+        """Each fault marked: kind, target, params, injected_t, reverted_t, verified (run
+        seconds of this measurement)."""
         self.samples: list[Sample] = []
         self.marks: list[tuple[str, float, str]] = []
         """(``injected`` or ``reverted``, seconds since the start, what)."""
@@ -62,8 +71,8 @@ class Measurement:
         if isinstance(self.probe, str):
             self._client = httpx.Client(timeout=max(0.5, 2.0 / self.hz))
         self._thread = threading.Thread(target=self._sample, name="chaoskit-measure", daemon=True)
-        if self._on_open is not None:
-            self._on_open(self, True)
+        if self._events is not None:
+            self._unsubscribe = self._events.subscribe(self._on_fault, FaultInjected, FaultReverted)
         self._thread.start()
         return self
 
@@ -73,14 +82,32 @@ class Measurement:
             self._thread.join()
         if self._client is not None:
             self._client.close()
-        if self._on_open is not None:
-            self._on_open(self, False)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         self.metrics = self._compute()
 
     def mark(self, what: str, at: float, label: str) -> None:
         """A fault put in (``injected``) or taken out (``reverted``) at ``time.monotonic()``
         ``at``."""
         self.marks.append((what, round(at - self.t0, 4), label))
+
+    def _on_fault(self, event: FaultInjected | FaultReverted) -> None:
+        at = self._origin + event.t
+        if isinstance(event, FaultInjected):
+            self.mark("injected", at, event.label)
+            self.faults.append({
+                "step": len(self.faults), "kind": event.kind, "target": event.target,
+                "params": event.params, "ledger_id": event.ledger_id,
+                "injected_t": round(at - self.t0, 4), "reverted_t": None, "verified": None,
+                "outcome": "injected",
+            })  # fmt: skip
+            return
+        self.mark("reverted", at, event.label)
+        for fault in self.faults:
+            if fault["ledger_id"] == event.ledger_id and fault["reverted_t"] is None:
+                fault.update(reverted_t=round(at - self.t0, 4), verified=event.verified,
+                             outcome="reverted" if event.verified else "revert_unverified",
+                             error=event.error)  # fmt: skip
 
     def _sample(self) -> None:
         period = 1.0 / self.hz
@@ -166,65 +193,38 @@ class Measurement:
             "metrics": self.metrics,
         }
 
-    def write(self, directory: Path, title: str) -> Path:
-        """``timeline.json`` and ``report.html`` in ``directory``; the report's path."""
-        directory.mkdir(parents=True, exist_ok=True)
-        data = self.timeline()
-        (directory / "timeline.json").write_text(json.dumps(data, indent=1))
-        report = directory / "report.html"
-        report.write_text(_html(title, data))
-        return report
+    def write(self, directory: Path, title: str, source: str = "") -> Path:
+        """A run directory in ``directory``: ``journal.json``, ``timeline.csv`` and the
+        run's reports (``report.html`` and the rest, as ``chaoskit report`` renders them),
+        with ``timeline.json`` beside them; the HTML report's path."""
+        from chaoskit._text import slug
+        from chaoskit.experiment.report_files import write_journal, write_timeline
+        from chaoskit.report import load_run, render_run
 
+        write_journal(directory, self.journal(slug(title), title, source or title))
+        write_timeline(directory, self.samples)
+        (directory / "timeline.json").write_text(json.dumps(self.timeline(), indent=1))
+        render_run(load_run(directory))
+        return directory / "report.html"
 
-def _html(title: str, data: dict[str, Any]) -> str:
-    """A self-contained page: the metrics, and the probe's latency with failures and the
-    fault's span marked."""
-    samples, marks = data["samples"], data["marks"]
-    width, height = 900, 220
-    end = float(max([s["t"] for s in samples] + [m["t"] for m in marks] + [1.0]))
-    top = float(max([s["ms"] or 0 for s in samples] + [1.0]))
-
-    def x(t: float) -> float:
-        return round(40 + (width - 50) * t / end, 1)
-
-    def y(ms: float) -> float:
-        return round(height - 30 - (height - 50) * ms / top, 1)
-
-    spans, opened = [], None
-    for mark in marks:
-        if mark["event"] == "injected":
-            opened = mark["t"]
-        elif opened is not None:
-            spans.append((opened, mark["t"]))
-            opened = None
-    if opened is not None:
-        spans.append((opened, end))
-    shapes = [
-        f'<rect x="{x(a)}" y="10" width="{max(1.0, x(b) - x(a))}" height="{height - 40}" '
-        'fill="#f4c7c3"><title>fault in force</title></rect>'
-        for a, b in spans
-    ]
-    line = " ".join(f"{x(s['t'])},{y(s['ms'] or 0)}" for s in samples if s["ok"])
-    shapes.append(f'<polyline points="{line}" fill="none" stroke="#1f77b4" stroke-width="1"/>')
-    shapes += [
-        f'<circle cx="{x(s["t"])}" cy="{height - 22}" r="2" fill="#d62728">'
-        f"<title>{html.escape(str(s['failure']))} at {s['t']}s</title></circle>"
-        for s in samples if not s["ok"]
-    ]  # fmt: skip
-    shapes.append(f'<text x="40" y="{height - 4}" font-size="11">0 s</text>'
-                  f'<text x="{width - 60}" y="{height - 4}" font-size="11">{end:.1f} s</text>'
-                  f'<text x="2" y="20" font-size="11">{top:.0f} ms</text>')  # fmt: skip
-    rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-        for k, v in data["metrics"].items()
-    )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:1em}"
-        "</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>Probe: <code>{html.escape(str(data['probe']))}</code>"
-        f" at {data['hz']:g} Hz. Shaded: fault in force; line: latency of good probes; red: "
-        f"failed probes.</p><svg width='{width}' height='{height}' role='img'>"
-        + "".join(shapes)
-        + f"</svg><table>{rows}</table></body></html>\n"
-    )
+    def journal(self, run_id: str, title: str, source: str) -> dict[str, Any]:
+        """The measurement as a run journal: one probe, the faults marked, its metrics."""
+        probe = self.probe if isinstance(self.probe, str) else repr(self.probe)
+        recovered = bool(self.metrics.get("recovered"))
+        started = self.samples[0].wall if self.samples else time.time()
+        return {
+            "run_id": run_id, "source": source, "backend": "python",
+            "experiment": {
+                "title": title,
+                "description": f"Measured from Python: probe {probe} at {self.hz:g} Hz.",
+                "steady_state": {"slo": {"availability_target": AVAILABILITY_TARGET}},
+                "recovery": {"consecutive_samples": self.consecutive},
+            },
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "method_started_t": 0.0, "status": "completed",
+            "verdict": "hypothesis held" if recovered else (
+                "hypothesis not held: did not recover" if self.faults else "no fault put in"
+            ),
+            "phases": [{"phase": "measure", "t": 0.0}], "faults": self.faults,
+            "metrics": self.metrics, "timeline": "timeline.csv",
+        }  # fmt: skip

@@ -30,6 +30,7 @@ import pytest
 
 if TYPE_CHECKING:
     from chaoskit.api import ActiveFault, Lab, LabEndpoint
+    from chaoskit.experiment.events import FaultInjected, FaultReverted
     from chaoskit.measure import Measurement, Probe
 
 __all__ = ["Chaos"]
@@ -63,9 +64,16 @@ class Chaos:
     """What the ``chaos`` fixture gives a test; everything it put in is taken out after."""
 
     def __init__(self, lab: Lab) -> None:
+        from chaoskit.experiment.events import FaultInjected, FaultReverted
+
         self.lab = lab
         self.faults: list[ActiveFault] = []
         self.measurements: list[Measurement] = []
+        self.fault_events: list[FaultInjected | FaultReverted] = []
+        """What the lab's events said of this test's faults, in order."""
+        self.stop_listening = lab.events.subscribe(
+            self.fault_events.append, FaultInjected, FaultReverted
+        )
 
     def fault(
         self, kind: str, target: str, duration: str | float | None = None, **params: Any
@@ -93,14 +101,17 @@ class Chaos:
                 problems.append(f"{fault.kind} on {fault.target}")
         return problems
 
+    def injected(self) -> list[FaultInjected]:
+        from chaoskit.experiment.events import FaultInjected
+
+        return [e for e in self.fault_events if isinstance(e, FaultInjected)]
+
     def properties(self) -> list[tuple[str, object]]:
         """The JUnit properties of the test: its faults and each measurement's metrics."""
-        used = [f for f in self.faults if f.entry is not None]
+        used = self.injected()
         if not used:
             return []
-        found: list[tuple[str, object]] = [
-            ("chaoskit.faults", "; ".join(f"{f.kind} on {f.target}" for f in used))
-        ]
+        found: list[tuple[str, object]] = [("chaoskit.faults", "; ".join(e.label for e in used))]
         for i, measurement in enumerate(self.measurements, start=1):
             prefix = "chaoskit." if len(self.measurements) == 1 else f"chaoskit.m{i}."
             found += [(prefix + key, value) for key, value in measurement.metrics.items()]
@@ -131,6 +142,7 @@ def chaos(chaos_lab: Lab, request: pytest.FixtureRequest) -> Iterator[Chaos]:
         yield found
     finally:
         left = found.cleanup()
+        found.stop_listening()
         request.node.user_properties.extend(found.properties())
         report_dir = request.config.getoption("chaoskit_report")
         if report_dir is not None:
@@ -162,17 +174,15 @@ def _chaoskit_marker(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _write_reports(root: Path, nodeid: str, found: Chaos) -> None:
-    used = [f for f in found.faults if f.entry is not None]
+    from chaoskit.experiment.events import event_json
+
+    used = found.injected()
     if not used:
         return
     directory = root / re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
     directory.mkdir(parents=True, exist_ok=True)
-    faults = [
-        {"kind": f.kind, "target": f.target, "params": f.params, "duration_s": f.duration_s,
-         "ledger_id": f.entry.id if f.entry else None}
-        for f in used
-    ]  # fmt: skip
-    (directory / "faults.json").write_text(json.dumps({"test": nodeid, "faults": faults}, indent=1))
+    record = {"test": nodeid, "faults": [event_json(e) for e in found.fault_events]}
+    (directory / "faults.json").write_text(json.dumps(record, indent=1, default=str))
     for i, measurement in enumerate(found.measurements, start=1):
         where = directory if len(found.measurements) == 1 else directory / f"m{i}"
-        measurement.write(where, f"{nodeid}: {faults[0]['kind']} on {faults[0]['target']}")
+        measurement.write(where, f"{nodeid}: {used[0].label}", source=nodeid)

@@ -8,7 +8,7 @@ run holds the lab lock (one run at a time, ``LabBusy`` otherwise) while it execu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +16,9 @@ from chaoskit._errors import InvalidInput
 from chaoskit.lab.local import quiet
 
 if TYPE_CHECKING:
-    from chaoskit.experiment.model import Experiment
-    from chaoskit.experiment.runner import ExperimentRun, RunResult
+    from chaoskit.experiment.events import RunEvent
+    from chaoskit.experiment.model import Experiment, StopCondition
+    from chaoskit.experiment.runner import RunResult
     from chaoskit.lab.config import LabConfig
     from chaoskit.lab.local import LocalLab
 
@@ -38,14 +39,26 @@ def run_experiment(
     recovery_timeout_s: float | None = None,
     load_workers: int | None = None,
     echo: Callable[[str], None] = quiet,
-    on_tick: Callable[[ExperimentRun], None] | None = None,
+    on_event: Callable[[RunEvent], None] | None = None,
     interactive: bool = False,
+    variant: str | None = None,
+    stop_conditions: Sequence[StopCondition] = (),
+    manual_poll: Callable[[], bool] | None = None,
+    abort_when: Callable[[], str | None] | None = None,
+    trigger: str | None = None,
 ) -> RunResult:
     """Run the experiment at ``path`` against the lab in ``state_dir`` (default:
     ``CHAOSKIT_STATE_DIR``, else ``./.chaoskit``; the lab ``lab_file`` describes, found as
     every command finds it, when none is up). ``profile`` runs every service naive or
     resilient. The result says whether the hypothesis held; its ``exit_code`` is what
-    ``chaoskit run`` exits with."""
+    ``chaoskit run`` exits with.
+
+    ``on_event`` sees each of the run's events (``chaoskit.experiment.events``: phases,
+    faults in and out, samples, probe results, a stop condition tripped, the end).
+    ``variant`` runs one of the experiment's variants; ``stop_conditions`` are added to its
+    own (a game day's); ``manual_poll`` confirms manual steps and ``abort_when`` ends the
+    run with a reason (a game day's console); ``trigger`` says who started it, for history.
+    A caller that already holds the lab lock in this thread (a suite, a game day) keeps it."""
     from chaoskit.experiment.load import load_experiment
     from chaoskit.experiment.runner import ExperimentRun, RunOptions
     from chaoskit.lab.lock import LabLock
@@ -54,6 +67,12 @@ def run_experiment(
     source = Path(path)
     directory, config = wanted_lab(lab_file, state_dir)
     experiment = load_experiment(source, config)
+    if variant is not None:
+        if variant not in experiment.variants:
+            known = ", ".join(experiment.variants) or "none"
+            raise InvalidInput(f"variant: {source} has no variant {variant!r} (it has: {known})")
+        experiment = experiment.variant(variant)
+    experiment.stop_conditions = [*experiment.stop_conditions, *stop_conditions]
     if profile is not None and profile not in PROFILES:
         raise InvalidInput(f"profile: expected naive or resilient, got {profile!r}")
     if load_workers is not None:
@@ -64,8 +83,11 @@ def run_experiment(
     check_backend(experiment, lab.backend, source)
     options = RunOptions(
         out_dir=Path(out), profile=profile, interactive=interactive, echo=echo,
-        on_tick=on_tick, recovery_timeout_s=recovery_timeout_s, fresh_services=fresh,
+        on_event=on_event, abort_when=abort_when, recovery_timeout_s=recovery_timeout_s,
+        fresh_services=fresh, manual_poll=manual_poll,
     )  # fmt: skip
+    if trigger is not None:
+        options.trigger = trigger
     runner = ExperimentRun(experiment, source, lab, options)
     with LabLock(directory).held(f"chaoskit run {source}"):
         return runner.execute()

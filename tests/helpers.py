@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -101,18 +102,37 @@ def start_run(
     )  # fmt: skip
 
 
+def injected(out: Path) -> list[dict[str, Any]]:
+    """The ``FaultInjected`` events of every run under ``out`` so far (their
+    ``events.jsonl``, written as each event happens)."""
+    found = []
+    for log in sorted(out.glob("**/events.jsonl")):
+        for line in log.read_text().splitlines():
+            if line.endswith("}"):  # a line being written is not yet an event
+                event = json.loads(line)
+                if event["event"] == "FaultInjected":
+                    found.append(event)
+    return found
+
+
 def wait_for_injections(
-    proc: subprocess.Popen[str], count: int, timeout_s: float = 300
-) -> list[str]:
-    """The run's output until ``count`` faults are injected (a compose lab's set-up after a
-    fresh run can take minutes on two cores)."""
+    proc: subprocess.Popen[str], count: int, out: Path, timeout_s: float = 300
+) -> list[dict[str, Any]]:
+    """The run's ``FaultInjected`` events once it has fired ``count`` (a compose lab's
+    set-up after a fresh run can take minutes on two cores). Its output is drained
+    meanwhile, and shown if it ends first."""
     seen: list[str] = []
     assert proc.stdout is not None
+    stdout = proc.stdout
+    threading.Thread(target=lambda: seen.extend(stdout), daemon=True).start()
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and len([s for s in seen if "injected" in s]) < count:
-        line = proc.stdout.readline()
-        if not line:
+    while time.monotonic() < deadline:
+        events = injected(out)
+        if len(events) >= count:
+            assert len(events) == count, events
+            return events
+        if proc.poll() is not None:
             break
-        seen.append(line)
-    assert len([s for s in seen if "injected" in s]) == count, "".join(seen)
-    return seen
+        time.sleep(0.05)
+    raise AssertionError(f"{len(injected(out))} of {count} faults injected; output:\n"
+                         + "".join(seen))  # fmt: skip

@@ -96,13 +96,13 @@ def run(
     from chaoskit.cli.live import LiveView
     from chaoskit.runs import run_experiment
 
-    live = LiveView(out)
+    live = LiveView(out, f"chaoskit run {file}")
     with live:
         result = run_experiment(
             file, profile=profile, out=out_dir, lab_file=ctx.obj.get("lab_file"),
             state_dir=ctx.obj["state_dir"], backend=backend, fresh=fresh,
             recovery_timeout_s=recovery_timeout, load_workers=load_workers, echo=live.echo,
-            on_tick=live.tick, interactive=sys.stdin.isatty(),
+            on_event=live.on_event, interactive=sys.stdin.isatty(),
         )  # fmt: skip
     live.summary(result)
     raise typer.Exit(result.exit_code)

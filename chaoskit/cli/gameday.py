@@ -69,7 +69,7 @@ def run(
 
     with LabLock(state_dir).held(f"chaoskit gameday run {file}"):
         gameday = GameDay(loaded, lab, out_dir, unattended=yes, source=None if yes else sys.stdin,
-                          echo=echo)  # fmt: skip
+                          echo=echo, lab_file=ctx.obj.get("lab_file"))  # fmt: skip
         if not yes:
             echo("type a note at any time; 'action TEXT', 'decision TEXT', 'halt REASON'")
         result = gameday.run()

@@ -1,5 +1,6 @@
-"""The run's live view (phase, active faults with time left, rps, error rate, p95) and the
-final summary table. Without a terminal it prints a status line every few seconds."""
+"""The run's live view (phase, active faults with time left, rps, error rate, p95), drawn
+from the run's events, and the final summary table. Without a terminal it prints a status
+line every few seconds."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from chaoskit.experiment.events import FaultInjected, FaultReverted, PhaseChanged, Sampled
+
 if TYPE_CHECKING:
-    from chaoskit.experiment.runner import ExperimentRun, RunResult
+    from chaoskit.experiment.events import RunEvent
+    from chaoskit.experiment.recorder import Sample
+    from chaoskit.experiment.runner import RunResult
 
 __all__ = ["LiveView"]
 
@@ -22,10 +27,17 @@ PLAIN_EVERY_S = 5.0
 
 
 class LiveView:
-    def __init__(self, console: Console) -> None:
+    """Pass ``on_event`` to the run; ``echo`` prints its progress lines above the view."""
+
+    def __init__(self, console: Console, title: str = "chaoskit run") -> None:
         self.console = console
+        self.title = title
         self._live: Live | None = None
         self._last = 0.0
+        self.phase = "setup"
+        self.t = 0.0
+        self.sample: Sample | None = None
+        self.active: dict[str, FaultInjected] = {}
 
     def __enter__(self) -> LiveView:
         if self.console.is_terminal:
@@ -43,45 +55,58 @@ class LiveView:
     def echo(self, message: str) -> None:
         self.console.print(message, highlight=False, markup=False)
 
-    def tick(self, run: ExperimentRun) -> None:
+    def on_event(self, event: RunEvent) -> None:
+        if isinstance(event, PhaseChanged):
+            self.phase = event.phase
+        elif isinstance(event, FaultInjected):
+            self.active[event.ledger_id] = event
+        elif isinstance(event, FaultReverted):
+            self.active.pop(event.ledger_id, None)
+        elif isinstance(event, Sampled):
+            self.sample = event.sample
+        else:
+            return
+        self.t = max(self.t, event.t)
+        self._refresh()
+
+    def _refresh(self) -> None:
         now = time.monotonic()
         interval = REFRESH_S if self._live is not None else PLAIN_EVERY_S
         if now - self._last < interval:
             return
         self._last = now
         if self._live is not None:
-            self._live.update(self._table(run))
+            self._live.update(self._table())
         else:
-            self.console.print(self._line(run), highlight=False, markup=False)
+            self.console.print(self._line(), highlight=False, markup=False)
 
-    def _numbers(self, run: ExperimentRun) -> tuple[str, str, str]:
-        sample = run.latest_sample()
+    def _numbers(self) -> tuple[str, str, str]:
+        sample = self.sample
         if sample is None:
             return "-", "-", "-"
         p95 = "-" if sample.p95_ms is None else f"{sample.p95_ms:.0f} ms"
         return f"{sample.rps:.0f}", f"{sample.error_rate:.1%}", p95
 
-    def _faults(self, run: ExperimentRun) -> str:
-        now = run.now()
+    def _faults(self) -> str:
         active = [
-            f"{f.kind} on {f.target} ({max(0.0, (f.revert_due_t or now) - now):.1f}s left)"
-            for f in run.active_faults()
+            f"{f.label} ({max(0.0, (f.revert_due_t or self.t) - self.t):.1f}s left)"
+            for f in list(self.active.values())
         ]
         return ", ".join(active) or "none"
 
-    def _line(self, run: ExperimentRun) -> str:
-        rps, errors, p95 = self._numbers(run)
+    def _line(self) -> str:
+        rps, errors, p95 = self._numbers()
         return (
-            f"[{run.now():7.2f}s] {run.phase}: {rps} rps, errors {errors}, p95 {p95}; "
-            f"faults: {self._faults(run)}"
+            f"[{self.t:7.2f}s] {self.phase}: {rps} rps, errors {errors}, p95 {p95}; "
+            f"faults: {self._faults()}"
         )
 
-    def _table(self, run: ExperimentRun) -> Table:
-        rps, errors, p95 = self._numbers(run)
-        table = Table(title=run.experiment.title, show_header=False)
-        table.add_row("time", f"{run.now():.1f}s")
-        table.add_row("phase", run.phase)
-        table.add_row("active faults", self._faults(run))
+    def _table(self) -> Table:
+        rps, errors, p95 = self._numbers()
+        table = Table(title=self.title, show_header=False)
+        table.add_row("time", f"{self.t:.1f}s")
+        table.add_row("phase", self.phase)
+        table.add_row("active faults", self._faults())
         table.add_row("rps", rps)
         table.add_row("error rate", errors)
         table.add_row("p95", p95)

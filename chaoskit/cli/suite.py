@@ -34,20 +34,20 @@ def run(
     one failed, 2 on invalid input, 3 when interrupted, 4 when the lab is busy.
     """
     from chaoskit.cli._shared import lab_config, lab_for_a_run, plain_printer
-    from chaoskit.experiment.runner import RunOptions
     from chaoskit.experiment.suite import load_suite, run_suite
     from chaoskit.lab.lock import LabLock
 
     state_dir = ctx.obj["state_dir"]
-    load_suite(directory, lab_config(ctx.obj))  # every problem before anything runs
-    lab = lab_for_a_run(state_dir, config=lab_config(ctx.obj))
+    config = lab_config(ctx.obj)
+    load_suite(directory, config)  # every problem before anything runs
+    lab_for_a_run(state_dir, config=config)  # no leftover fault, no drift
     echo = plain_printer(out)
 
-    def options(runs_dir: Path) -> RunOptions:
-        return RunOptions(out_dir=runs_dir, interactive=sys.stdin.isatty(), echo=echo)
-
     with LabLock(state_dir).held(f"chaoskit suite run {directory}"):
-        result = run_suite(directory, lab, out_dir, options, echo)
+        result = run_suite(
+            directory, out_dir, state_dir=state_dir, lab_file=ctx.obj.get("lab_file"),
+            config=config, interactive=sys.stdin.isatty(), echo=echo,
+        )  # fmt: skip
     echo((result.directory / "suite.md").read_text())
     echo(f"suite report: {result.directory / 'suite.html'}")
     raise typer.Exit(result.exit_code)

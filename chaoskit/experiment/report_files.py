@@ -1,5 +1,5 @@
-"""The run directory: ``journal.json`` (everything about the run) and ``timeline.csv``
-(one row per sample)."""
+"""The run directory: ``journal.json`` (everything about the run), ``timeline.csv`` (one
+row per sample) and, written as the run goes, ``events.jsonl``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chaoskit.experiment.recorder import Sample
+    from chaoskit.experiment.run_journal import RunJournal
     from chaoskit.experiment.runner import ExperimentRun
 
-__all__ = ["JOURNAL", "TIMELINE", "write_run_dir"]
+__all__ = ["JOURNAL", "TIMELINE", "write_journal", "write_run_dir", "write_timeline"]
 
 JOURNAL = "journal.json"
 TIMELINE = "timeline.csv"
@@ -40,7 +42,9 @@ def _versions(run: ExperimentRun) -> dict[str, Any]:
     }
 
 
-def write_run_dir(run: ExperimentRun, status: str, verdict: str, metrics: dict[str, Any]) -> Path:
+def write_run_dir(
+    run: ExperimentRun, kept: RunJournal, status: str, verdict: str, metrics: dict[str, Any]
+) -> Path:
     run.run_dir.mkdir(parents=True, exist_ok=True)
     samples = run.recorder.samples if run.recorder else []
     journal = {
@@ -56,26 +60,37 @@ def write_run_dir(run: ExperimentRun, status: str, verdict: str, metrics: dict[s
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(samples[0].wall if samples else time.time())
         ),
         "method_started_t": run.method_started_t,
-        "phases": [{"phase": phase, "t": round(t, 3)} for phase, t in run.phase_log],
+        "phases": [{"phase": phase, "t": round(t, 3)} for phase, t in kept.phases],
         "timings": {"started_wall": run.t0_wall, **run.marks},
         "watched_record": run.watched_record(),
         "status": status,
         "verdict": verdict,
         "steps": run.steps,
         "faults": [f.journal() for f in run.faults],
-        "probes": [vars(p) for p in run.probes],
+        "probes": [vars(p) for p in kept.probes],
         "metrics": metrics,
         "timeline": TIMELINE,
     }
-    tmp = run.run_dir / (JOURNAL + ".tmp")
+    write_journal(run.run_dir, journal)
+    write_timeline(run.run_dir, samples)
+    return run.run_dir
+
+
+def write_journal(run_dir: Path, journal: dict[str, Any]) -> None:
+    """``journal.json``, written whole (temporary file, then rename)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir / (JOURNAL + ".tmp")
     tmp.write_text(json.dumps(journal, indent=2, default=str))
-    os.replace(tmp, run.run_dir / JOURNAL)
+    os.replace(tmp, run_dir / JOURNAL)
+
+
+def write_timeline(run_dir: Path, samples: list[Sample]) -> None:
+    """``timeline.csv``: a row per sample, a column per field (and per service series)."""
     rows = [s.row() for s in samples]
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    with (run.run_dir / TIMELINE).open("w", newline="") as sink:
+    with (run_dir / TIMELINE).open("w", newline="") as sink:
         writer = csv.DictWriter(sink, fieldnames=columns or ["t"])
         writer.writeheader()
         writer.writerows(rows)
-    return run.run_dir

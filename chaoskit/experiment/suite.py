@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chaoskit._errors import ChaoskitError
 from chaoskit._text import slug
 from chaoskit.experiment.load import ExperimentInvalid, Problem, load_experiment
 from chaoskit.experiment.model import Experiment
-from chaoskit.experiment.runner import ExperimentRun, RunOptions, RunResult
-from chaoskit.lab.local import LocalLab
+from chaoskit.experiment.runner import RunResult
 from chaoskit.report.definitions import HEADLINE, format_value
 from chaoskit.report.markdown import md
 
@@ -70,21 +70,34 @@ def load_suite(directory: Path, config: Any = None) -> list[Entry]:
 
 def run_suite(
     directory: Path,
-    lab: LocalLab,
     out_dir: Path,
-    options: Callable[[Path], RunOptions],
+    *,
+    state_dir: Path,
+    lab_file: Path | None = None,
+    config: Any = None,
+    interactive: bool = False,
     echo: Callable[[str], None] = print,
 ) -> SuiteResult:
-    entries = load_suite(directory, lab.config)
+    """Every experiment of ``directory``, each variant through ``chaoskit.run_experiment``
+    (with all its checks), in the lab of ``state_dir``. The caller holds the lab lock."""
+    from chaoskit.runs import run_experiment
+
+    entries = load_suite(directory, config)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     suite_dir = out_dir / f"{stamp}-suite-{slug(directory.name)}"
     for entry in entries:
         variants = list(entry.experiment.variants) or [AS_WRITTEN]
         for name in variants:
-            experiment = entry.experiment if name == AS_WRITTEN else entry.experiment.variant(name)
-            echo(f"=== {experiment.title}: {name} ===")
-            run = ExperimentRun(experiment, entry.source, lab, options(suite_dir / "runs"))
-            entry.runs[name] = run.execute()
+            echo(f"=== {entry.experiment.title}: {name} ===")
+            try:
+                entry.runs[name] = run_experiment(
+                    entry.source, variant=None if name == AS_WRITTEN else name,
+                    out=suite_dir / "runs", state_dir=state_dir, lab_file=lab_file,
+                    interactive=interactive, echo=echo,
+                )  # fmt: skip
+            except ChaoskitError:  # refused (a fault left behind, drift): what ran is kept
+                _finish(suite_dir, entries)
+                raise
             if entry.runs[name].status == "interrupted":
                 return _finish(suite_dir, entries)
         if len(entry.runs) >= 2:

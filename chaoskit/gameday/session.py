@@ -21,11 +21,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from chaoskit._errors import ChaoskitError
 from chaoskit._signals import handling
 from chaoskit._text import slug
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.experiment.recover import recover
-from chaoskit.experiment.runner import ExperimentRun, RunOptions
 from chaoskit.gameday.console import Console, LogEntry
 from chaoskit.gameday.load import LoadedPlan
 from chaoskit.gameday.model import GameDayStep
@@ -67,8 +67,10 @@ class GameDay:
         unattended: bool,
         source: TextIO | None,
         echo: Callable[[str], None] = print,
+        lab_file: Path | None = None,
     ) -> None:
         self.loaded = loaded
+        self.lab_file = lab_file
         self.plan = loaded.plan
         self.lab = lab
         self.unattended = unattended
@@ -76,14 +78,15 @@ class GameDay:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         self.directory = out_dir / f"{stamp}-gameday-{slug(self.plan.title, 40, 'gameday')}"
         self.console = Console(None if unattended else source, echo, self.halt)
-        self.current: ExperimentRun | None = None
         self.outcomes: list[StepOutcome] = []
 
     def halt(self, reason: str) -> None:
+        """End the game day; a running experiment sees it at once and reverts its faults."""
         self.console.halted = self.console.halted or reason
-        run = self.current
-        if run is not None:
-            run.request_abort("interrupted", f"game day halted: {reason}")
+
+    def _halted(self) -> str | None:
+        halted = self.console.halted
+        return f"game day halted: {halted}" if halted is not None else None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.console.halted is None:
@@ -158,24 +161,28 @@ class GameDay:
         self.outcomes.append(StepOutcome(step.name, "manual", decision, outcome, detail))
 
     def _experiment(self, step: GameDayStep, decision: str) -> None:
-        experiment = self.loaded.experiments[step.name].model_copy(deep=True)
-        experiment.stop_conditions += self.plan.stop_conditions
+        from chaoskit.runs import run_experiment
+
+        experiment = self.loaded.experiments[step.name]
         if step.runbook:
             self.echo(step.runbook.rstrip())
-        options = RunOptions(
-            out_dir=self.directory / "runs", profile=step.profile, interactive=False,
-            echo=self.echo, manual_poll=None if self.unattended else self.console.manual_poll,
-            trigger=f"gameday:{self.plan.title}",
-        )  # fmt: skip
         self.console.add("step", f"{step.name}: experiment '{experiment.title}' started")
-        run = ExperimentRun(experiment, self.loaded.experiment_path(step.name), self.lab, options)
-        self.current = run
-        if self.console.halted is not None:  # halted between the check and now
-            run.request_abort("interrupted", f"game day halted: {self.console.halted}")
         try:
-            result = run.execute()
+            result = run_experiment(
+                self.loaded.experiment_path(step.name), profile=step.profile,
+                out=self.directory / "runs", state_dir=self.lab.state_dir,
+                lab_file=self.lab_file, echo=self.echo,
+                stop_conditions=self.plan.stop_conditions,
+                manual_poll=None if self.unattended else self.console.manual_poll,
+                abort_when=self._halted, trigger=f"gameday:{self.plan.title}",
+            )  # fmt: skip
+        except ChaoskitError as exc:  # refused before anything was injected (e.g. drift)
+            self.console.add("step", f"{step.name}: not run: {exc}")
+            self.echo(f"WARNING: {step.name} not run: {exc}")
+            self.outcomes.append(StepOutcome(step.name, "experiment", decision, "not run",
+                                             str(exc), held=False))  # fmt: skip
+            return
         finally:
-            self.current = None
             self.console.close_question()
         self.console.add("step", f"{step.name}: {result.status}: {result.verdict}")
         keys = ("time_to_recover_from_revert_s", "availability_during_fault",

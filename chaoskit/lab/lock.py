@@ -2,7 +2,9 @@
 
 The kernel drops the lock when its holder dies, so a killed run never leaves the lab locked.
 A holder may hand its lock to a child process by passing the descriptor and naming it in
-``CHAOSKIT_LAB_LOCK_FD`` (the scheduler does this for the runs it starts).
+``CHAOSKIT_LAB_LOCK_FD`` (the scheduler does this for the runs it starts). Within one
+process, ``held`` is re-entrant for the thread that holds the lock: a suite or a game day
+holds it across its runs, and each run (``chaoskit.run_experiment``) keeps it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +23,8 @@ from chaoskit._errors import ChaoskitError
 __all__ = ["LOCK_FD_ENV", "LabBusy", "LabLock"]
 
 LOCK_FD_ENV = "CHAOSKIT_LAB_LOCK_FD"
+_HELD_HERE: dict[str, tuple[int, int]] = {}
+"""Lock file -> (pid, thread) that holds it through ``held`` in this process."""
 
 
 class LabBusy(ChaoskitError):
@@ -121,11 +126,19 @@ class LabLock:
 
     @contextlib.contextmanager
     def held(self, holder: str) -> Iterator[LabLock]:
-        """The inherited lock if there is one, else the lock claimed now; released after."""
+        """The inherited lock if there is one, else the lock claimed now; released after.
+        Already held through ``held`` by this thread, it is simply kept."""
+        key = str(self.path.resolve())
+        here = (os.getpid(), threading.get_ident())
+        if _HELD_HERE.get(key) == here:
+            yield self
+            return
         inherited = LabLock.inherited(self.path.parent)
         lock = inherited or self.claim(holder)
+        _HELD_HERE[key] = here
         try:
             yield lock
         finally:
+            _HELD_HERE.pop(key, None)
             if inherited is None:
                 lock.release()

@@ -149,7 +149,7 @@ def test_a_killed_controller_leaves_the_service_back_and_nothing_faulted(byo: Pa
         cwd=byo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
-    wait_for_injections(proc, 2)
+    wait_for_injections(proc, 2, byo / "reports" / "killed")
     proc.kill()
     proc.wait(10)
     api = f"{SUBNET}.70"

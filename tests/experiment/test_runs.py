@@ -168,7 +168,7 @@ def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
     # no stop condition here: the controller must be killed while both faults are active
     experiment.write_text(experiment.read_text().split("stop_conditions")[0])
     proc = start_run(lab, experiment, tmp_path / "reports")
-    wait_for_injections(proc, 2)
+    wait_for_injections(proc, 2, tmp_path / "reports")
     proc.kill()
     proc.wait(10)
     entries = Ledger(lab.state_dir).entries()
@@ -240,7 +240,7 @@ def test_ctrl_c_reverts_everything_and_exits_3(lab: LocalLab, tmp_path: Path) ->
     experiment = crash_experiment(tmp_path, seconds=60)
     experiment.write_text(experiment.read_text().split("stop_conditions")[0])
     proc = start_run(lab, experiment, tmp_path / "reports")
-    wait_for_injections(proc, 2)
+    wait_for_injections(proc, 2, tmp_path / "reports")
     interrupted_at = time.monotonic()
     proc.send_signal(signal.SIGINT)
     assert proc.wait(30) == 3

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from chaoskit.lab import LocalLab
+from chaoskit.lab.health import wait_until
 from chaoskit.schedule.history import list_runs
-from tests.helpers import assert_lab_clean, run_cli, short_blackout
+from tests.helpers import assert_lab_clean, injected, run_cli, short_blackout
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
@@ -77,7 +78,8 @@ def test_reporter_notes_decisions_and_a_halt_that_leaves_the_lab_clean(
     say(proc, "decision run the resilient profile first")
     read_until(proc, "decision recorded", seen)
     say(proc, "go")
-    read_until(proc, "injected dns.blank", seen)
+    assert wait_until(lambda: injected(tmp_path / "out"), 120), "".join(seen)
+    assert [e["target"] for e in injected(tmp_path / "out")] == ["dynamodb.us-east-1.lab.test"]
     say(proc, "action alert when the record has no addresses")
     read_until(proc, "action recorded", seen)
     say(proc, "halt the pager went off")

@@ -289,7 +289,7 @@ def test_a_killed_controller_leaves_a_paused_container_to_the_watchdog(
         "  - {wait: 30s}\n"
     )
     proc = start_run(compose_lab, experiment, tmp_path / "reports")
-    wait_for_injections(proc, 1)
+    wait_for_injections(proc, 1, tmp_path / "reports")
     proc.kill()
     proc.wait(10)
     assert compose_lab.container("status").status == "paused"

@@ -17,7 +17,7 @@ from chaoskit.lab import LocalLab
 from chaoskit.lab.lock import LabLock
 from chaoskit.schedule.history import list_runs
 from chaoskit.schedule.jobs import job_events, remove_job
-from tests.helpers import assert_lab_clean, run_cli, short_blackout
+from tests.helpers import assert_lab_clean, injected, run_cli, short_blackout
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
@@ -85,7 +85,7 @@ def test_sigterm_stops_the_scheduler_and_the_running_experiment_reverts(
             detail for _, event, detail in job_events(lab.state_dir, job) if event == "started"
         ]
         log = Path(started[0]) if started else None
-        if log is not None and "injected dns.blank" in log.read_text():
+        if [e["kind"] for e in injected(tmp_path / "reports")] == ["dns.blank"]:
             break
         time.sleep(0.2)
     else:

@@ -1,0 +1,119 @@
+"""A run's faults: each put in through the ledger, held for its duration, and reverted when
+it falls due (or at once, by ``revert_all``), firing ``FaultInjected`` and
+``FaultReverted`` as it goes."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
+from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.injection import EXPIRY_GRACE_S, inject_fault, revert_fault
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
+from chaoskit.experiment.run_result import FaultRecord
+from chaoskit.experiment.timeline import PlannedStep
+
+if TYPE_CHECKING:
+    from chaoskit.lab.local import LocalLab
+
+__all__ = ["FaultSchedule"]
+
+
+class FaultSchedule:
+    """The faults of run ``run_id``, on the run's clock (``now``: seconds since ``t0``, a
+    ``time.monotonic()``)."""
+
+    def __init__(
+        self, lab: LocalLab, run_id: str, events: RunEvents, t0: float,
+        now: Callable[[], float],
+    ) -> None:  # fmt: skip
+        self.lab = lab
+        self.ledger = Ledger(lab.state_dir)
+        self.run_id = run_id
+        self.events = events
+        self.t0 = t0
+        self.now = now
+        self.records: list[FaultRecord] = []
+        self._due: list[tuple[float, int, FaultRecord]] = []
+        self._seq = itertools.count()
+        self._lock = threading.RLock()
+
+    def active(self) -> list[FaultRecord]:
+        return [f for f in self.records if f.injected_t is not None and f.reverted_t is None]
+
+    def next_due(self) -> float | None:
+        """When the next scheduled revert falls due; None when none is pending."""
+        with self._lock:
+            return self._due[0][0] if self._due else None
+
+    def inject(self, planned: PlannedStep) -> FaultRecord:
+        """Put the step's fault in (ledger first); raises what the injection raised, after
+        reverting what it could."""
+        step = planned.step
+        kind = REGISTRY[step.fault or ""]
+        duration = step.duration or 0.0
+        now_wall = time.time()
+        entry = LedgerEntry(
+            run=self.run_id, kind=kind.kind, target=step.target or "", params=step.params,
+            probability=step.probability, duration_s=duration, written_at=now_wall,
+            expires_at=now_wall + duration + EXPIRY_GRACE_S,
+        )  # fmt: skip
+        record = FaultRecord(planned.index, step.name, kind.kind, entry.target, step.params, entry)
+        with self._lock:
+            self.records.append(record)
+            try:
+                record.entry = inject_fault(self.lab, self.ledger, entry)
+            except BaseException as exc:
+                record.outcome, record.error = "injection_failed", str(exc)
+                record.reverted_t = self.now()
+                record.verified = all(e.id != entry.id for e in self.ledger.entries())
+                if not record.verified:
+                    record.outcome = "revert_unverified"
+                raise
+            record.injected_t = self.now()
+            record.revert_due_t = record.injected_t + duration
+            record.outcome = "injected"
+            heapq.heappush(self._due, (record.revert_due_t, next(self._seq), record))
+        self.events.emit(FaultInjected(
+            record.injected_t, record.kind, record.target, record.params, record.step,
+            record.name, record.entry.id, record.revert_due_t, record.entry.expires_at,
+        ))  # fmt: skip
+        return record
+
+    def revert_due(self) -> None:
+        """Revert every fault whose time has come."""
+        with self._lock:
+            while self._due and self._due[0][0] <= self.now():
+                _, _, record = heapq.heappop(self._due)
+                self.revert(record)
+
+    def revert(self, record: FaultRecord) -> None:
+        """Revert and verify one fault (idempotent). Unverified, it stays in the ledger."""
+        with self._lock:
+            if record.reverted_t is not None:
+                return
+            outcome = revert_fault(self.lab, self.ledger, record.entry)
+            ended = outcome.ended_at - self.t0 if outcome.ended_at is not None else None
+            record.reverted_t = ended if ended is not None else self.now()
+            record.verified = outcome.verified
+            if record.verified:
+                if record.outcome == "injected":
+                    record.outcome = "reverted"
+            else:
+                record.outcome, record.error = "revert_unverified", outcome.error
+        self.events.emit(FaultReverted(
+            record.reverted_t, record.kind, record.target, record.verified, record.step,
+            record.name, record.entry.id, record.error,
+        ))  # fmt: skip
+
+    def revert_all(self) -> None:
+        with self._lock:
+            for record in list(self.records):
+                if record.reverted_t is None:
+                    self.revert(record)
+            self._due.clear()

@@ -1,0 +1,112 @@
+"""Subscribers that keep what a run did: ``RunJournal`` (``events.jsonl`` as the run goes,
+then the run directory and its report when it ends) and ``RunHistory`` (the run's row in
+the history database)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from chaoskit.experiment.events import (
+    PhaseChanged,
+    ProbeResult,
+    RunEvent,
+    RunEvents,
+    RunFinished,
+    Sampled,
+    event_json,
+)  # fmt: skip
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.runner import ExperimentRun
+
+__all__ = ["EVENTS_LOG", "RunHistory", "RunJournal"]
+
+EVENTS_LOG = "events.jsonl"
+"""Every event but the samples (those are ``timeline.csv``), a JSON object a line, each
+flushed when it happens: what a killed controller had done is still there."""
+
+
+class RunJournal:
+    """The phases and probe results of a run, as its events told them, and its files."""
+
+    def __init__(self, run: ExperimentRun, events: RunEvents, echo: Callable[[str], None]) -> None:
+        self.run = run
+        self.echo = echo
+        self.phases: list[tuple[str, float]] = [("setup", 0.0)]
+        self.probes: list[ProbeResult] = []
+        self._log: IO[str] | None = None
+        self._lock = threading.Lock()
+        events.subscribe(self._on_event)
+
+    def _on_event(self, event: RunEvent) -> None:
+        if isinstance(event, PhaseChanged):
+            self.phases.append((event.phase, event.t))
+        elif isinstance(event, ProbeResult):
+            with self._lock:
+                self.probes.append(event)
+        if not isinstance(event, Sampled):
+            self._append(event)
+        if isinstance(event, RunFinished):
+            self._write(event)
+
+    def _append(self, event: RunEvent) -> None:
+        with self._lock:
+            if self._log is None:
+                self.run.run_dir.mkdir(parents=True, exist_ok=True)
+                self._log = (self.run.run_dir / EVENTS_LOG).open("a", encoding="utf-8")
+            self._log.write(json.dumps(event_json(event), default=str) + "\n")
+            self._log.flush()
+            if isinstance(event, RunFinished):
+                self._log.close()
+                self._log = None
+
+    def _write(self, event: RunFinished) -> None:
+        from chaoskit.experiment.report_files import write_run_dir
+        from chaoskit.report import load_run, render_run
+
+        result = event.result
+        write_run_dir(self.run, self, result.status, result.verdict, result.metrics)
+        try:  # rendered from the run directory, exactly as `chaoskit report` would
+            render_run(load_run(self.run.run_dir))
+        except Exception as exc:  # a report that fails must not hide the run's result
+            self.echo(f"report not written: {type(exc).__name__}: {exc}")
+
+
+class RunHistory:
+    """The run's row in ``STATE_DIR/history.db``, from its run directory."""
+
+    def __init__(self, run: ExperimentRun, events: RunEvents, echo: Callable[[str], None]) -> None:
+        self.run = run
+        self.echo = echo
+        events.subscribe(self._on_finished, RunFinished)
+
+    def _on_finished(self, event: RunFinished) -> None:
+        try:
+            self._record(event.result.run_dir, event.result.exit_code)
+        except Exception as exc:  # nor may history
+            self.echo(f"history not recorded: {type(exc).__name__}: {exc}")
+
+    def _record(self, run_dir: Path, exit_code: int) -> None:
+        from chaoskit.report import load_run
+        from chaoskit.schedule.history import RunRecord, record_run
+
+        journal = load_run(run_dir).journal
+        metrics = journal.metrics
+        report = run_dir / "report.html"
+        record_run(
+            self.run.lab.state_dir,
+            RunRecord(
+                run_id=self.run.run_id, title=self.run.experiment.title,
+                source=str(self.run.source), started_at=journal.started_at,
+                status=journal.status, verdict=journal.verdict, held=journal.held,
+                exit_code=exit_code, profile=journal.profile, trigger=self.run.options.trigger,
+                run_dir=str(run_dir.resolve()),
+                report=str(report.resolve()) if report.exists() else None,
+                time_to_recover_s=metrics.get("time_to_recover_from_revert_s"),
+                availability=metrics.get("availability_during_fault"), metrics=metrics,
+            ),
+        )  # fmt: skip
