@@ -1,10 +1,14 @@
 """Cold ``up`` to all-healthy and ``down``, with a per-component breakdown, over several runs.
 
-    python bench/startup.py [--runs 5] [--dynamodb local|moto] [--byo]
+    python bench/startup.py [--runs 5] [--dynamodb local|moto] [--byo] [--restarts 5]
 
 Each run starts the whole lab (DNS server, resolver, Toxiproxy, two DynamoDB Locals, the
 sample services) from nothing in a fresh state directory on 127.0.21.0/24, waits until every
-health check passes and the lab is configured, then brings it down. ``--byo`` also times the
+health check passes and the lab is configured, restarts the four sample services
+``--restarts`` times (what every run does first, and the lab tests after each test: stop them
+all, start them, healthy again), then brings it down. It does so twice in the same run, the
+two alternating: with the sample services forked from the lab's fork server, and, as the
+reference, exec'd as new interpreters (``CHAOSKIT_FORKSERVER=0``). ``--byo`` also times the
 byo example's lab (examples/byo: its Go API built first, Redis, one DynamoDB Local) on
 127.0.23.0/24 in the same run, so the two figures sit side by side. Target (issue 20): all
 healthy in under 3 s.
@@ -26,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chaoskit.lab import LabConfig, LocalLab
+from chaoskit.lab.components import FORKSERVER_ENV
 from chaoskit.lab.labfile import lab_config_from_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,15 +60,26 @@ def byo_lab_factory(dynamodb: str) -> Callable[[], LocalLab]:
     return make
 
 
-def measure(make: Callable[[], LocalLab], runs: int) -> dict[str, list[float]]:
+def measure(make: Callable[[], LocalLab], runs: int, restarts: int = 0,
+            forked: bool = True) -> dict[str, list[float]]:  # fmt: skip
     timings: dict[str, list[float]] = {}
     for _ in range(runs):
+        os.environ[FORKSERVER_ENV] = "1" if forked else "0"
         lab = make()
-        lab.up()
-        started = time.monotonic()
-        lab.down()
+        try:
+            lab.up()
+            found = dict(lab.timings)
+            for _ in range(restarts):
+                started = time.monotonic()
+                lab.stop_services()
+                lab.up()
+                timings.setdefault("service restart", []).append(time.monotonic() - started)
+            started = time.monotonic()
+        finally:
+            lab.down()
+            os.environ.pop(FORKSERVER_ENV, None)
         shutil.rmtree(lab.state_dir, ignore_errors=True)
-        for name, seconds in {**lab.timings, "down": time.monotonic() - started}.items():
+        for name, seconds in {**found, "down": time.monotonic() - started}.items():
             timings.setdefault(name, []).append(seconds)
     return timings
 
@@ -76,20 +92,34 @@ def report(title: str, timings: dict[str, list[float]]) -> None:
         print(f"{name:<24} {middle:>7.2f}s {min(values):>7.2f}s {max(values):>7.2f}s")
     total = statistics.median(timings["total"])
     slowest = max(
-        (n for n in timings if n not in ("total", "down")),
+        (n for n in timings if n not in ("total", "down", "service restart")),
         key=lambda n: statistics.median(timings[n]),
     )
     print(f"all healthy (median): {total:.2f}s, target < 3 s; the long pole is {slowest}")
+    if "service restart" in timings:
+        restart = statistics.median(timings["service restart"])
+        print(f"service restart (median of {len(timings['service restart'])}): {restart:.2f}s, "
+              "target < 0.5 s")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--restarts", type=int, default=5, help="service restarts per run")
     parser.add_argument("--dynamodb", choices=("local", "moto"), default="local")
     parser.add_argument("--byo", action="store_true", help="time the byo example's lab too")
     args = parser.parse_args()
-    sample = measure(lambda: sample_lab(args.dynamodb), args.runs)
-    report(f"cold start of the sample lab, {args.runs} runs, DynamoDB: {args.dynamodb}", sample)
+    forked: dict[str, list[float]] = {}
+    execd: dict[str, list[float]] = {}
+    for _ in range(args.runs):  # alternating, so both see the same machine
+        for into, fork in ((forked, True), (execd, False)):
+            for name, values in measure(
+                lambda: sample_lab(args.dynamodb), 1, args.restarts, fork
+            ).items():
+                into.setdefault(name, []).extend(values)
+    what = f"{args.runs} runs, DynamoDB: {args.dynamodb}"
+    report(f"cold start of the sample lab, services forked from the fork server, {what}", forked)
+    report(f"reference: the same, each service exec'd (CHAOSKIT_FORKSERVER=0), {what}", execd)
     if args.byo:
         byo = measure(byo_lab_factory(args.dynamodb), args.runs)
         report(f"cold start of the byo lab (Go API, Redis), {args.runs} runs", byo)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,15 @@ class ComponentSpec:
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
     stop_timeout_s: float = 5.0
+    forked: str | None = None
+    """A sample service the fork server can start (``chaoskit.services.forkserver``); the
+    command is the fallback when it is not running."""
+
+
+FORKSERVER_SOCKET = "forkserver.sock"
+FORKSERVER_ENV = "CHAOSKIT_FORKSERVER"
+SOCKET_PATH_MAX = 100
+"""A UNIX socket's path has room for 107 bytes."""
 
 
 def health_check(name: str, config: LabConfig, state_dir: Path | None = None) -> Callable[[], bool]:
@@ -66,6 +76,8 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
     if name == "watchdog":
         heartbeat = (state_dir or Path(".")) / "watchdog.heartbeat"
         return lambda: heartbeat.exists() and time.time() - heartbeat.stat().st_mtime < 2.0
+    if name == "forkserver":
+        return lambda: _accepts((state_dir or Path(".")) / FORKSERVER_SOCKET)
     if name == "dns":
         return lambda: dns_answers(config.dns.host, config.dns.port, config.zone)
     if name == "resolver":  # a lab name resolved through it, from the authority or its cache
@@ -114,7 +126,7 @@ def _address(endpoint: Endpoint, scheme: str | None = None) -> dict[str, Any]:
 def endpoint_fields(name: str, config: LabConfig) -> dict[str, Any]:
     """Where component ``name`` answers, as fields (``status --json``): host, port and url;
     the DNS server's protocols and admin API, a DynamoDB region's proxy, separately."""
-    if name == "watchdog":
+    if name in ("watchdog", "forkserver"):
         return {}
     if name == "dns":
         return {**_address(config.dns), "protocols": ["udp", "tcp"],
@@ -277,6 +289,8 @@ def lab_components(
         )
     if only_missing("watchdog"):
         specs.append(watchdog_component(config, state_dir))
+    if forking(config, state_dir) and only_missing("forkserver"):
+        specs.append(forkserver_component(config, state_dir))
     for region in config.regions:
         if only_missing(region.component):
             specs.append(_dynamodb(config, region, dynamodb_engine, echo))
@@ -355,6 +369,41 @@ def unbound_version(binary: str) -> str:
     return f"Unbound {first[0].split()[-1]}" if first and first[0].split() else "Unbound"
 
 
+def _accepts(path: Path) -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            probe.connect(str(path))
+        return True
+    except OSError:
+        return False
+
+
+def forking(config: LabConfig, state_dir: Path) -> bool:
+    """Whether the lab forks its sample services from a fork server: unless
+    ``CHAOSKIT_FORKSERVER=0`` (each service exec'd, as a reference) or the state directory's
+    path is too long for the server's socket."""
+    fits = len(str((state_dir / FORKSERVER_SOCKET).resolve())) < SOCKET_PATH_MAX
+    wanted = os.environ.get(FORKSERVER_ENV, "1") != "0"
+    return bool(catalogue.sample_services(config)) and fits and wanted
+
+
+def forkserver_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
+    """The process the sample services are forked from, their imports done once."""
+    socket_path = state_dir / FORKSERVER_SOCKET
+    return ComponentSpec(
+        name="forkserver",
+        endpoint=f"unix {socket_path}",
+        ports=[],
+        command=[sys.executable, "-m", "chaoskit.services.forkserver", str(socket_path.resolve())],
+        healthy=health_check("forkserver", config, state_dir),
+        start_timeout_s=30.0,
+        version="chaoskit service fork server",
+    )
+
+
 def watchdog_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
     """The process that ends faults at their expiry when no controller is left to."""
     return ComponentSpec(
@@ -385,11 +434,13 @@ def service_components(
         endpoint = config.services.of(name)
         command = [sys.executable, "-m", "chaoskit.services", name]
         env = {"CHAOSKIT_LAB_CONFIG": config.model_dump_json(), **profile.environment()}
+        forked: str | None = name
         if settings.dns.resolver == "system":
             if system_resolver is None:
                 raise MissingDependency(f"{name}: dns.resolver=system needs the lab resolver")
-            command = system_resolver.wrap(command)
+            command = system_resolver.wrap(command)  # a mount namespace of its own: exec'd
             env["CHAOSKIT_RESOLVER"] = "system"
+            forked = None
         specs.append(
             ComponentSpec(
                 name=name,
@@ -400,6 +451,7 @@ def service_components(
                 engine=profile.profile,
                 version=None,
                 env=env,
+                forked=forked,
             )
         )
     specs += [

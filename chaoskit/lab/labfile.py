@@ -36,7 +36,7 @@ __all__ = ["LAB_FILE_NAME", "LabFile", "find_lab_file", "lab_config_from_file", 
 LAB_FILE_NAME = "chaoskit.yaml"
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
 """A component name is a DNS label: it becomes ``NAME.<zone>``."""
-RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "lab")
+RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "forkserver", "lab")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 MAX_DYNAMODB_REGIONS = 8
 DEPENDENCY_PROXY_BASE = 100

@@ -11,10 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.lab import catalogue, process
 from chaoskit.lab.components import (
+    FORKSERVER_SOCKET,
     ComponentSpec,
     choose_dynamodb_engine,
     endpoint_fields,
@@ -69,6 +72,11 @@ def _last_words(log: str | None, lines: int = 3) -> str:
         return ""
     said = [line.strip() for line in tail if line.strip() and not line.startswith("--- ")]
     return f"; its log ends: {' | '.join(said[-lines:])[:400]}" if said else ""
+
+
+def _spawned(spec: ComponentSpec, log: Path, env: dict[str, str] | None) -> tuple[int, float]:
+    proc = process.spawn(spec.command, log, env, cwd=spec.cwd)
+    return proc.pid, proc.create_time()
 
 
 class LocalLab:
@@ -223,11 +231,12 @@ class LocalLab:
     def _launch(self, spec: ComponentSpec) -> ComponentRecord:
         log = self.state_dir / "logs" / f"{spec.name}.log"
         env = {**os.environ, **spec.env} if spec.env else None
-        proc = process.spawn(spec.command, log, env, cwd=spec.cwd)
+        forked = self._fork(spec, log) if spec.forked else None
+        pid, create_time = forked or _spawned(spec, log, env)
         record = ComponentRecord(
             name=spec.name,
-            pid=proc.pid,
-            create_time=proc.create_time(),
+            pid=pid,
+            create_time=create_time,
             endpoint=spec.endpoint,
             log=str(log),
             engine=spec.engine,
@@ -236,6 +245,23 @@ class LocalLab:
         )
         self.state.components[spec.name] = record
         return record
+
+    def _fork(self, spec: ComponentSpec, log: Path) -> tuple[int, float] | None:
+        """The service forked by the lab's fork server; None (exec it) when there is none."""
+        from chaoskit.services.forkserver import ForkError, fork_service
+
+        if spec.forked is None or not self._running("forkserver"):
+            return None
+        socket_path = self.state_dir / FORKSERVER_SOCKET
+        try:
+            pid = fork_service(socket_path, spec.forked, {**os.environ, **spec.env}, log, spec.cwd)
+        except ForkError as exc:
+            self.echo(f"{spec.name}: started by exec ({exc})")
+            return None
+        try:
+            return pid, psutil.Process(pid).create_time()
+        except psutil.Error:  # gone already: _await_healthy says why, from its log
+            return pid, 0.0
 
     def _await_healthy(self, spec: ComponentSpec, record: ComponentRecord, t0: float) -> None:
         def healthy_or_dead() -> bool:

@@ -102,13 +102,13 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
     assert report["backend"] == "local"
     assert set(report["components"]) == {
         "dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
-        "orders", "fleet", "status", "gateway", "watchdog",
+        "orders", "fleet", "status", "gateway", "watchdog", "forkserver",
     }  # fmt: skip
     for name, component in report["components"].items():
         assert component["healthy"] is True
         assert component["address"]
         assert component["pid"] > 0
-        if name != "watchdog":
+        if name not in ("watchdog", "forkserver"):
             assert component["endpoint"]["host"].startswith("127.0.11.")
             assert isinstance(component["endpoint"]["port"], int)
     components = report["components"]
@@ -153,7 +153,7 @@ def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
     stopped = lab.down()
     assert sorted(stopped) == sorted(
         ["dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
-         "orders", "fleet", "status", "gateway", "watchdog"]
+         "orders", "fleet", "status", "gateway", "watchdog", "forkserver"]
     )  # fmt: skip
     assert not any(
         psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids if pid
