@@ -1,0 +1,51 @@
+"""Stopping a lab process that another, still running, process started: it has ended once it
+exits, even while it waits as a zombie for that parent to collect it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from chaoskit.lab import process
+
+PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                         start_new_session=True)
+print(child.pid, flush=True)
+time.sleep(60)  # never collects it: the way a pytest session holds a lab it started
+"""
+
+
+def test_a_zombie_of_another_parent_counts_as_stopped_at_once() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        child = psutil.Process(pid)
+        started = time.monotonic()
+        assert process.stop(pid, child.create_time(), timeout_s=5.0)
+        took = time.monotonic() - started
+        assert child.status() == psutil.STATUS_ZOMBIE  # exited; its parent has not reaped it
+        assert took < 2.0, f"waited {took:.1f}s for a process that had already exited"
+        assert not process.is_running(pid, child.create_time())
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    stubborn = process.spawn(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
+         "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
+        tmp_path / "stubborn.log",
+    )  # fmt: skip
+    time.sleep(0.5)  # past the interpreter's start, so SIGTERM is ignored
+    started = time.monotonic()
+    assert process.stop(stubborn.pid, stubborn.create_time(), timeout_s=1.0)
+    assert 1.0 <= time.monotonic() - started < 3.0
+    assert not process.is_running(stubborn.pid, stubborn.create_time())
