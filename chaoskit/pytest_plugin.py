@@ -10,7 +10,8 @@ for a fixture, so a test that uses no faults pays only for the marker check.
   process still uses it (``--chaoskit-keep`` leaves it up).
 - ``chaos`` (function): ``chaos.fault(kind, target, duration=..., **params)`` (a context
   manager, see ``chaoskit.Lab.fault``), ``chaos.url(service)``, ``chaos.endpoint(name)``,
-  ``chaos.measure(probe, hz=20)``.
+  ``chaos.measure(probe, hz=20)``, ``chaos.run(experiment, profile=...)`` (a whole run,
+  through ``chaoskit.run_experiment``, on the session's lab).
 - ``@pytest.mark.chaos(fault=..., target=..., duration=..., **params)``: the whole test under
   that fault.
 
@@ -31,11 +32,14 @@ import pytest
 if TYPE_CHECKING:
     from chaoskit.api import ActiveFault, Lab, LabEndpoint
     from chaoskit.experiment.events import FaultInjected, FaultReverted
+    from chaoskit.experiment.run_result import RunResult
     from chaoskit.measure import Measurement, Probe
 
 __all__ = ["Chaos"]
 
 MARKER = "chaos"
+RUN_METRICS = ("time_to_impact_s", "time_to_recover_from_revert_s", "availability_during_fault",
+               "retry_amplification")  # fmt: skip
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,12 +67,14 @@ def pytest_configure(config: pytest.Config) -> None:
 class Chaos:
     """What the ``chaos`` fixture gives a test; everything it put in is taken out after."""
 
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: Lab, runs_dir: Path | None = None) -> None:
         from chaoskit.experiment.events import FaultInjected, FaultReverted
 
         self.lab = lab
+        self.runs_dir = runs_dir or lab.state_dir / "pytest-runs"
         self.faults: list[ActiveFault] = []
         self.measurements: list[Measurement] = []
+        self.runs: list[RunResult] = []
         self.fault_events: list[FaultInjected | FaultReverted] = []
         """What the lab's events said of this test's faults, in order."""
         self.stop_listening = lab.events.subscribe(
@@ -93,6 +99,19 @@ class Chaos:
         self.measurements.append(found)
         return found
 
+    def run(self, experiment: str | Path, profile: str | None = None, **options: Any) -> RunResult:
+        """The experiment run on this session's lab, with every check ``chaoskit run``
+        makes (``chaoskit.run_experiment``; ``options`` are its keywords). Its run directory
+        goes under ``--chaoskit-report DIR`` (else the state directory's ``pytest-runs``)."""
+        from chaoskit.runs import run_experiment
+
+        options.setdefault("out", self.runs_dir)
+        options.setdefault("lab_file", self.lab.config.lab_file)
+        result = run_experiment(experiment, profile=profile, state_dir=self.lab.state_dir,
+                                **options)  # fmt: skip
+        self.runs.append(result)
+        return result
+
     def cleanup(self) -> list[str]:
         """Take out any fault still in (one entered by hand and never left); what failed."""
         problems = []
@@ -107,11 +126,19 @@ class Chaos:
         return [e for e in self.fault_events if isinstance(e, FaultInjected)]
 
     def properties(self) -> list[tuple[str, object]]:
-        """The JUnit properties of the test: its faults and each measurement's metrics."""
+        """The JUnit properties of the test: each run's outcome and headline metrics, its
+        faults and each measurement's metrics."""
+        found: list[tuple[str, object]] = []
+        for i, result in enumerate(self.runs, start=1):
+            prefix = "chaoskit.run." if len(self.runs) == 1 else f"chaoskit.run{i}."
+            found += [(prefix + "status", result.status), (prefix + "held", result.held),
+                      (prefix + "run_dir", str(result.run_dir))]  # fmt: skip
+            found += [(prefix + key, result.metrics[key]) for key in RUN_METRICS
+                      if key in result.metrics]  # fmt: skip
         used = self.injected()
         if not used:
-            return []
-        found: list[tuple[str, object]] = [("chaoskit.faults", "; ".join(e.label for e in used))]
+            return found
+        found.append(("chaoskit.faults", "; ".join(e.label for e in used)))
         for i, measurement in enumerate(self.measurements, start=1):
             prefix = "chaoskit." if len(self.measurements) == 1 else f"chaoskit.m{i}."
             found += [(prefix + key, value) for key, value in measurement.metrics.items()]
@@ -136,15 +163,16 @@ def chaos_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
 
 @pytest.fixture
 def chaos(chaos_lab: Lab, request: pytest.FixtureRequest) -> Iterator[Chaos]:
-    """Faults, addresses and measurements for one test."""
-    found = Chaos(chaos_lab)
+    """Faults, addresses, measurements and runs for one test."""
+    report_dir = request.config.getoption("chaoskit_report")
+    runs_dir = _test_dir(Path(report_dir), request.node.nodeid) / "runs" if report_dir else None
+    found = Chaos(chaos_lab, runs_dir)
     try:
         yield found
     finally:
         left = found.cleanup()
         found.stop_listening()
         request.node.user_properties.extend(found.properties())
-        report_dir = request.config.getoption("chaoskit_report")
         if report_dir is not None:
             _write_reports(Path(report_dir), request.node.nodeid, found)
         if left:
@@ -179,10 +207,14 @@ def _write_reports(root: Path, nodeid: str, found: Chaos) -> None:
     used = found.injected()
     if not used:
         return
-    directory = root / re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")
+    directory = _test_dir(root, nodeid)
     directory.mkdir(parents=True, exist_ok=True)
     record = {"test": nodeid, "faults": [event_json(e) for e in found.fault_events]}
     (directory / "faults.json").write_text(json.dumps(record, indent=1, default=str))
     for i, measurement in enumerate(found.measurements, start=1):
         where = directory if len(found.measurements) == 1 else directory / f"m{i}"
         measurement.write(where, f"{nodeid}: {used[0].label}", source=nodeid)
+
+
+def _test_dir(root: Path, nodeid: str) -> Path:
+    return root / re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_")

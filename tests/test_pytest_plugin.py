@@ -17,6 +17,7 @@ from chaoskit.api import Lab
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
+from tests.helpers import shortened
 
 pytestmark = pytest.mark.lab
 
@@ -116,6 +117,33 @@ def test_orders_recovers_from_a_blank(chaos):
     (report,) = reports.glob("*/report.html")
     assert "dns.blank on dynamodb.us-east-1.lab.test" in report.read_text()
     assert (report.parent / "timeline.json").is_file()
+
+
+def test_a_whole_run_from_a_test_goes_through_run_experiment(
+    pytester: pytest.Pytester, lab: LocalLab, tmp_path: Path
+) -> None:
+    experiment = shortened(
+        "dynamodb-latency.yaml", tmp_path,
+        load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
+        method=[{"at": "1s", "fault": "toxiproxy.latency", "target": EAST, "duration": "2s",
+                 "params": {"latency": 300}}],
+        recovery={"consecutive_samples": 5, "timeout": "20s"},
+    )  # fmt: skip
+    pytester.makepyfile(f"""
+def test_latency_run(chaos):
+    result = chaos.run({str(experiment)!r}, profile="resilient", fresh=False)
+    assert result.status == "completed", result.verdict
+    assert [f.outcome for f in result.faults] == ["reverted"]
+""")
+    junit, reports = tmp_path / "junit.xml", tmp_path / "reports"
+    result = _run(pytester, lab.state_dir, f"--junitxml={junit}", f"--chaoskit-report={reports}")
+    assert result.ret == 0, result.stdout.str()
+    found = {p.get("name"): p.get("value") for p in ET.parse(junit).iter("property")}
+    assert found["chaoskit.run.status"] == "completed"
+    assert float(found["chaoskit.run.time_to_impact_s"]) < 2.0  # 300 ms on every read
+    (journal,) = reports.glob("*/runs/*/journal.json")
+    assert Path(found["chaoskit.run.run_dir"]) == journal.parent
+    _clean(lab)
 
 
 def test_xdist_workers_share_the_lab_and_clash_clearly_on_one_target(

@@ -86,7 +86,7 @@ class LiveAutomation:
         self.pushed: tuple[str, ...] | None = None
         self.repairs_seen = read_control(state_dir).get("repairs", 0)
         self.admin = DnsAdminClient.from_token_file(
-            f"http://{config.dns_admin}", state_dir / "dns-admin.token", actor="automation"
+            f"http://{config.dns_admin}", config.dns_token_path(state_dir), actor="automation"
         )
 
     # ---- threads ------------------------------------------------------------------------

@@ -276,7 +276,9 @@ def _print_status(report: dict) -> None:  # type: ignore[type-arg]
         table.add_row("(nothing running)", "", "", "", "")
     out.print(table)
     described = report.get("lab_file") or "the sample stack (no lab file)"
-    attached = " (Toxiproxy attached, not started)" if report.get("toxiproxy_attached") else ""
+    theirs = [what for key, what in (("toxiproxy_attached", "Toxiproxy"), ("dns_attached", "DNS"))
+              if report.get(key)]  # fmt: skip
+    attached = f" ({' and '.join(theirs)} attached, not started)" if theirs else ""
     out.print(f"lab: {described}{attached}", markup=False, highlight=False, soft_wrap=True)
     for fault in report.get("faults", []):
         out.print(f"fault in force: {fault['kind']} on {fault['target']} (run {fault['run']})",

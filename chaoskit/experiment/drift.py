@@ -97,7 +97,7 @@ def find_drift(lab: LocalLab, entries: list[LedgerEntry]) -> list[Drift]:
     found = _component_drift(lab, explained)
     if lab.config.toxiproxy_attach or _answering(lab, "toxiproxy", found):
         found += _toxiproxy_drift(lab, explained)
-    if _answering(lab, "dns", found):
+    if lab.config.dns_attach or _answering(lab, "dns", found):
         found += _dns_drift(lab, explained)
     if _answering(lab, "resolver", found):
         found += _resolver_drift(lab, explained)
@@ -192,9 +192,12 @@ def _dns_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
     except (ChaoskitError, OSError) as exc:
         return [Drift("dns", f"does not answer its admin API ({exc})", "restart it", lab.up)]
     found = []
+    ours = catalogue.lab_names(lab.config)
     for fault in faults:
         if fault.get("id") in explained.dns_ids or fault.get("actor") in explained.dns_actors:
             continue
+        if lab.config.dns_attach and catalogue.bare_name(str(fault.get("name", ""))) not in ours:
+            continue  # someone else's DNS server: only the lab's names are ours to judge
         what = f"DNS fault {fault.get('id')} ({fault.get('kind')} on {fault.get('name')})"
         lift = _lift(lab, str(fault.get("id")))
         found.append(Drift("dns", f"{what} has no ledger entry", "lift it", lift, "fault"))

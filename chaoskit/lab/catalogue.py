@@ -12,8 +12,10 @@ __all__ = [
     "INFRASTRUCTURE",
     "Proxy",
     "app",
+    "bare_name",
     "dependency",
     "dns_clients",
+    "lab_names",
     "lab_records",
     "load_host",
     "metrics_urls",
@@ -77,6 +79,16 @@ def lab_records(config: LabConfig) -> list[tuple[str, str]]:
     return [(p.record, p.listen.host) for p in proxies(config)]
 
 
+def bare_name(name: str) -> str:
+    """A DNS name to compare: lower case, no trailing dot."""
+    return name.lower().rstrip(".")
+
+
+def lab_names(config: LabConfig) -> set[str]:
+    """The names of the lab's own records, as ``bare_name`` gives them."""
+    return {bare_name(name) for name, _ in lab_records(config)}
+
+
 def dependency_processes(config: LabConfig) -> list[str]:
     """The dependencies chaoskit starts (those with a command)."""
     return [d.name for d in config.dependencies if d.command]
@@ -84,7 +96,8 @@ def dependency_processes(config: LabConfig) -> list[str]:
 
 def process_targets(config: LabConfig) -> list[str]:
     """What ``process.*`` and ``container.*`` faults can act on."""
-    infrastructure = [n for n in INFRASTRUCTURE if n != "toxiproxy" or not config.toxiproxy_attach]
+    attached = {"toxiproxy": config.toxiproxy_attach, "dns": config.dns_attach}
+    infrastructure = [n for n in INFRASTRUCTURE if not attached.get(n)]
     found = [*infrastructure, *(r.component for r in config.regions)]
     return found + dependency_processes(config) + service_names(config)
 

@@ -231,7 +231,7 @@ def lab_components(
     ``resolver`` set: the lab resolver too, with those settings."""
     dns, admin, toxi = config.dns, config.dns_admin, config.toxiproxy
     specs: list[ComponentSpec] = []
-    if only_missing("dns"):
+    if only_missing("dns") and not config.dns_attach:
         zone = write_lab_zone(config, state_dir)
         specs.append(
             ComponentSpec(
@@ -256,7 +256,7 @@ def lab_components(
                     "--admin-port",
                     str(admin.port),
                     "--token-file",
-                    str(state_dir / "dns-admin.token"),
+                    str(config.dns_token_path(state_dir)),
                     "--event-log",
                     str(state_dir / "dns-events.jsonl"),
                 ],

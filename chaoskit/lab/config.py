@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from chaoskit._errors import InvalidInput
 
 __all__ = [
+    "DNS_TOKEN_FILE",
     "SERVICE_NAMES",
     "AppService",
     "ComposeSettings",
@@ -63,6 +64,7 @@ class Endpoint(BaseModel):
 
 
 LAB_ZONE = "lab.test."
+DNS_TOKEN_FILE = "dns-admin.token"
 DEFAULT_WEST_NET = "172.31.153"
 """The lab's zone unless the lab file names another."""
 DNS_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -213,6 +215,16 @@ class LabConfig(BaseModel):
     """More RFC 1035 zones the lab DNS server serves and the resolver asks it for."""
     toxiproxy_attach: bool = False
     """Toxiproxy is the team's own (at ``toxiproxy``): configured and faulted, never started."""
+    dns_attach: bool = False
+    """The DNS server (at ``dns``, its admin API at ``dns_admin``) is a ``chaoskit dns serve``
+    started by someone else: chaoskit puts its records in and faults them, never starts it."""
+    dns_token_file: str | None = None
+    """The attached DNS server's admin token file; None: the state directory's own."""
+
+    def dns_token_path(self, state_dir: Path) -> Path:
+        """Where the DNS admin API's bearer token is read from."""
+        return Path(self.dns_token_file) if self.dns_token_file else state_dir / DNS_TOKEN_FILE
+
     load_host: str | None = None
     """The lab file's ``load.host``: where load and the recorder's probe go by default."""
     probe_path: str | None = None

@@ -98,6 +98,12 @@ class ToxiproxyEntry(_Entry):
     attach: HostPort = Field(description="a Toxiproxy chaoskit did not start")
 
 
+class DnsEntry(_Entry):
+    attach: HostPort = Field(description="a `chaoskit dns serve` chaoskit did not start")
+    admin: HostPort = Field(description="its admin API (--admin-listen, --admin-port)")
+    token_file: str = Field(description="its --token-file; relative to the lab file")
+
+
 class ComposeEntry(_Entry):
     files: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
@@ -124,6 +130,7 @@ class LabFile(_Entry):
     dynamodb_engine: Literal["auto", "local", "moto"] = "auto"
     record_ttl: int = Field(default=5, ge=0, le=86400)
     toxiproxy: ToxiproxyEntry | None = None
+    dns: DnsEntry | None = None
     dependencies: dict[str, DependencyEntry] = Field(default_factory=dict)
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
     compose: ComposeEntry | None = None
@@ -206,7 +213,7 @@ class _Builder:
             "regions": regions, "dependencies": dependencies, "apps": apps,
             "sample_services": samples, "dynamodb": model.dynamodb_engine,
             "record_ttl": model.record_ttl, "toxiproxy": toxiproxy,
-            "toxiproxy_attach": model.toxiproxy is not None,
+            "toxiproxy_attach": model.toxiproxy is not None, **self._dns(base),
             "zone_files": self._zone_files(), "load_host": load_host,
             "probe_path": model.load.probe if model.load else None,
             "lab_file": str(Path(self.file).resolve()),
@@ -393,12 +400,16 @@ class _Builder:
                 return
             owners[key] = what
 
-        for what, endpoint in (
-            ("the lab DNS server", config.dns), ("the DNS admin API", config.dns_admin),
-            ("the lab resolver", config.resolver),
-            ("the resolver's control", config.resolver_control),
+        dns_loc: tuple[Loc | None, Loc | None] = (
+            (("dns", "attach"), ("dns", "admin")) if config.dns_attach else (None, None)
+        )
+        for at, what, endpoint in (
+            (dns_loc[0], "the lab DNS server", config.dns),
+            (dns_loc[1], "the DNS admin API", config.dns_admin),
+            (None, "the lab resolver", config.resolver),
+            (None, "the resolver's control", config.resolver_control),
         ):  # fmt: skip
-            claim(None, what, endpoint, True)
+            claim(at, what, endpoint, at is None)  # an attached server binds its own
         toxi_loc: Loc | None = ("toxiproxy", "attach") if config.toxiproxy_attach else None
         claim(toxi_loc, "Toxiproxy", config.toxiproxy, False)
         for region in config.regions:
@@ -417,6 +428,18 @@ class _Builder:
                   f"dependencies.{dependency.name}'s proxy", dependency.proxy, True)  # fmt: skip
         for app in config.apps:
             claim(("services", app.name, "listen"), f"services.{app.name}", app.listen, True)
+
+    def _dns(self, base: LabConfig) -> dict[str, Any]:
+        """An attached DNS server: its addresses and token file (it serves its own zones)."""
+        entry = self.model.dns
+        if entry is None:
+            return {}
+        if self.model.zone_files:
+            self.problem(("zone_files",), "an attached DNS server (dns.attach) serves the zones "
+                         "it was started with; give them to it, not here")  # fmt: skip
+        token = self.base_dir / entry.token_file
+        return {"dns": entry.attach, "dns_admin": entry.admin, "dns_attach": True,
+                "dns_token_file": str(token.resolve())}  # fmt: skip
 
     def _zone_files(self) -> list[str]:
         from chaoskit._errors import ZoneFileError

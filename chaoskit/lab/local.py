@@ -74,6 +74,26 @@ def _last_words(log: str | None, lines: int = 3) -> str:
     return f"; its log ends: {' | '.join(said[-lines:])[:400]}" if said else ""
 
 
+def put_lab_records(admin: DnsAdminClient, config: LabConfig) -> None:
+    """The lab's A records on a DNS server chaoskit did not start (which serves the lab
+    zone: ``up`` checked), each set unless it already holds that address."""
+    for name, address in catalogue.lab_records(config):
+        held = [r for r in admin.records(name) if r["type"] == "A"]
+        if [v for r in held for v in r.get("values", [])] != [address]:
+            admin.set_record(name, "A", [address], ttl=config.record_ttl)
+
+
+def lift_lab_faults(admin: DnsAdminClient, config: LabConfig) -> list[str]:
+    """Lift the faults on the lab's own names, and no other (a DNS server that is not ours)."""
+    ours = catalogue.lab_names(config)
+    lifted = []
+    for fault in admin.faults():
+        if catalogue.bare_name(str(fault.get("name", ""))) in ours:
+            admin.lift_fault(str(fault["id"]))
+            lifted.append(str(fault["id"]))
+    return lifted
+
+
 def _spawned(spec: ComponentSpec, log: Path, env: dict[str, str] | None) -> tuple[int, float]:
     proc = process.spawn(spec.command, log, env, cwd=spec.cwd)
     return proc.pid, proc.create_time()
@@ -107,7 +127,9 @@ class LocalLab:
 
     def dns_admin(self, actor: str = "chaoskit") -> DnsAdminClient:
         return DnsAdminClient.from_token_file(
-            f"http://{self.config.dns_admin}", self.state_dir / "dns-admin.token", actor=actor
+            f"http://{self.config.dns_admin}",
+            self.config.dns_token_path(self.state_dir),
+            actor=actor,
         )
 
     def toxiproxy(self) -> ToxiproxyAdapter:
@@ -163,6 +185,8 @@ class LocalLab:
         """
         started_at = time.monotonic()
         self.refresh()
+        if self.config.dns_attach:
+            self._check_attached_dns()
         for name, profile in changed_profiles(self.state, profiles).items():
             profile.resolve()
             self._stop(name)
@@ -219,6 +243,24 @@ class LocalLab:
         self.timings["total"] = time.monotonic() - started_at
         self.state.save(self.state_dir)
         return self.state
+
+    def _check_attached_dns(self) -> None:
+        """Before anything starts: the attached DNS server answers its admin API, with the
+        token given, and serves the lab zone."""
+        try:
+            with self.dns_admin() as admin:
+                served = {str(z["origin"]).lower() for z in admin.zones()}
+        except (ChaoskitError, OSError) as exc:
+            raise ComponentError(
+                "dns", f"the attached DNS server's admin API at {self.config.dns_admin} "
+                f"(token {self.config.dns_token_path(self.state_dir)}) does not answer: {exc}",
+            ) from None  # fmt: skip
+        if self.config.zone.lower() not in served:
+            raise ComponentError(
+                "dns", f"the attached DNS server at {self.config.dns} does not serve "
+                f"{self.config.zone} (it serves {', '.join(sorted(served)) or 'nothing'}): "
+                "start it with a zone file for the lab zone (an SOA and an NS record are enough)",
+            )  # fmt: skip
 
     def dns_clients(self) -> dict[str, str]:
         """Who asks the lab DNS server from which address: the resolver and each service."""
@@ -283,6 +325,9 @@ class LocalLab:
         for proxy in catalogue.proxies(self.config):
             toxi.ensure_proxy(proxy.name, str(proxy.listen), str(proxy.upstream))
         with self.dns_admin() as admin:
+            if self.config.dns_attach:
+                put_lab_records(admin, self.config)
+                return
             names = {r["name"] for r in admin.records() if r["type"] == "A"}
             missing = [r for r, _ in catalogue.lab_records(self.config) if r not in names]
             if missing:  # a DNS server left running from before: put the lab records back
@@ -339,6 +384,7 @@ class LocalLab:
             "state_dir": str(self.state_dir),
             "lab_file": self.config.lab_file,
             "toxiproxy_attached": self.config.toxiproxy_attach,
+            "dns_attached": self.config.dns_attach,
             "components": components,
         }
 
@@ -349,6 +395,9 @@ class LocalLab:
         if self._running("dns"):
             with contextlib.suppress(ChaoskitError), self.dns_admin() as admin:
                 admin.lift_all()
+        elif self.config.dns_attach:  # not ours: lift only the faults on the lab's names
+            with contextlib.suppress(ChaoskitError, OSError), self.dns_admin() as admin:
+                lift_lab_faults(admin, self.config)
         if self._running("toxiproxy"):
             with contextlib.suppress(ChaoskitError):
                 self.toxiproxy().reset()

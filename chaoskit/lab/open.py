@@ -113,4 +113,6 @@ def _own_system(config: LabConfig) -> bool:
         or not config.sample_services
         or config.zone != LAB_ZONE
         or config.zone_files
+        or config.dns_attach
+        or config.toxiproxy_attach
     )

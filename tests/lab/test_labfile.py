@@ -39,6 +39,8 @@ EXPECTED = {
     "bad-timeout.yaml": (5, "services.api.start_timeout", "expected a duration"),
     "duplicate-region.yaml": (6, "dependencies.east-again.dynamodb.region", "also dependency"),
     "duplicate-key.yaml": (5, "api", "given twice"),
+    "dns-attach-with-zone-files.yaml": (4, "zone_files", "serves the zones it was started with"),
+    "dns-attach-without-admin.yaml": (3, "dns", "missing required key 'admin'"),
 }
 
 
