@@ -36,10 +36,18 @@ class PhaseChanged:
 
 
 @dataclass(frozen=True)
-class FaultInjected:
+class _FaultEvent:
     t: float
     kind: str
     target: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} on {self.target}"
+
+
+@dataclass(frozen=True)
+class FaultInjected(_FaultEvent):
     params: dict[str, Any] = field(default_factory=dict)
     step: int | None = None
     """The method step that put it in; None for a fault from Python."""
@@ -49,26 +57,15 @@ class FaultInjected:
     expires_at: float | None = None
     """Wall-clock time after which the watchdog reverts it if nothing else has."""
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind} on {self.target}"
-
 
 @dataclass(frozen=True)
-class FaultReverted:
-    t: float
-    kind: str
-    target: str
+class FaultReverted(_FaultEvent):
     verified: bool
     """False: the revert could not be confirmed, and the fault stays in the ledger."""
     step: int | None = None
     name: str | None = None
     ledger_id: str = ""
     error: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} on {self.target}"
 
 
 @dataclass(frozen=True)
