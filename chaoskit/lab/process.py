@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def spawn(
                 log_path.stem, f"cannot start {argv[0]}: {exc.strerror or exc}", str(log_path)
             ) from None
     _reap()
-    _children[child.pid] = child
+    with _reaping:
+        _children[child.pid] = child
     return psutil.Process(child.pid)
 
 
@@ -50,17 +52,20 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 """The processes this controller started and that have not been reaped yet."""
 _exit_statuses: dict[int, int] = {}
 """Exit statuses of the ones reaped (bounded: the oldest are forgotten)."""
+_reaping = threading.Lock()
 
 
 def _reap() -> None:
-    """Collect every started process that has ended, so none is left a zombie."""
-    for pid, child in list(_children.items()):
-        code = child.poll()
-        if code is not None:
-            del _children[pid]
-            _exit_statuses[pid] = code
-    while len(_exit_statuses) > 256:
-        del _exit_statuses[next(iter(_exit_statuses))]
+    """Collect every started process that has ended, so none is left a zombie. Threads
+    stopping components at once (``stop_services``) all call it."""
+    with _reaping:
+        for pid, child in list(_children.items()):
+            code = child.poll()
+            if code is not None:
+                del _children[pid]
+                _exit_statuses[pid] = code
+        while len(_exit_statuses) > 256:
+            del _exit_statuses[next(iter(_exit_statuses))]
 
 
 def exit_status(pid: int | None) -> int | None:

@@ -1,16 +1,20 @@
-"""Stopping a lab process that another, still running, process started: it has ended once it
-exits, even while it waits as a zombie for that parent to collect it."""
+"""Stopping lab processes: one that another, still running, process started has ended once
+it exits, even while it waits as a zombie for that parent to collect it; one that ignores
+SIGTERM is killed; and threads stopping several at once collect them without tripping
+over each other."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import psutil
 
 from chaoskit.lab import process
+from chaoskit.lab.health import wait_until
 
 PARENT = """
 import subprocess, sys, time
@@ -49,3 +53,34 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout(tmp_path: Pa
     assert process.stop(stubborn.pid, stubborn.create_time(), timeout_s=1.0)
     assert 1.0 <= time.monotonic() - started < 3.0
     assert not process.is_running(stubborn.pid, stubborn.create_time())
+
+
+def test_threads_stopping_processes_at_once_collect_each_exactly_once(tmp_path: Path) -> None:
+    started = [process.spawn([sys.executable, "-c", "pass"], tmp_path / f"p{i}.log")
+               for i in range(24)]  # fmt: skip
+
+    def ended(proc: psutil.Process) -> bool:
+        try:
+            return proc.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:  # collected already, by a later spawn
+            return True
+
+    assert wait_until(lambda: all(ended(p) for p in started), 20)
+    errors: list[BaseException] = []
+    go = threading.Barrier(8)
+
+    def reap() -> None:
+        go.wait()
+        try:
+            for _ in range(50):
+                process._reap()
+        except BaseException as exc:  # what stop_services' threads would have raised
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reap) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(process.exit_status(p.pid) == 0 for p in started)
