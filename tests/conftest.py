@@ -4,5 +4,6 @@ pytest_plugins = [
     "pytester",
     "tests.dns.fixtures",
     "tests.lab.fixtures",
+    "tests.lb.fixtures",
     "tests.report.fixtures",
 ]

@@ -26,6 +26,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from chaoskit.experiment.model import Slo
+from chaoskit.lab.catalogue import sample_role
 from chaoskit.lab.config import SERVICE_NAMES
 
 __all__ = ["LAG_S", "STATUS_PAGE_KEY", "ClientEvents", "LoadStreamListener", "Recorder", "Sample"]
@@ -175,11 +176,17 @@ def _status_page_says_operational(client: httpx.Client, url: str) -> float:
 # What the recorder keeps from each service's metrics, summed over services.
 def summarise_metrics(per_service: dict[str, str]) -> dict[str, float]:
     summary: dict[str, float] = collections.defaultdict(float)
-    for service, text in per_service.items():
+    for source, text in per_service.items():
+        service = sample_role(source)
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 labels = sample.labels
                 name = sample.name
+                if service == "lb":
+                    if name.startswith("lb_") and not name.endswith("_created"):
+                        outcome = labels.get("outcome")
+                        summary[f"{name}_{outcome}" if outcome else name] += sample.value
+                    continue
                 if service not in SERVICE_NAMES:  # a team's own series: summed by name
                     summary[f"{service}.{name}"] += sample.value
                     continue

@@ -17,12 +17,12 @@ def service_profiles(
     experiment: Experiment, config: LabConfig, profile: str | None
 ) -> dict[str, ServiceProfile]:
     """``profile`` (the run's ``--profile``) for every service, else each one's choice in
-    the stack, else the stack's profile."""
+    the stack (a gateway replica's unless named: the gateway's), else the stack's profile."""
     stack = experiment.stack
     default = profile or stack.profile
     profiles: dict[str, ServiceProfile] = {}
     for name in catalogue.sample_services(config):
-        choice = stack.services.get(name)
+        choice = stack.services.get(name, stack.services.get(catalogue.sample_role(name)))
         if profile is not None or choice is None:
             profiles[name] = ServiceProfile(profile=default)  # type: ignore[arg-type]
         elif isinstance(choice, str):

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chaoskit.lab.config import SERVICE_NAMES, AppService, Dependency, Endpoint, LabConfig
+from chaoskit.lab.config import (
+    LB_TARGET,
+    SERVICE_NAMES,
+    AppService,
+    Dependency,
+    Endpoint,
+    LabConfig,
+)
 
 __all__ = [
     "INFRASTRUCTURE",
@@ -15,6 +22,7 @@ __all__ = [
     "bare_name",
     "dependency",
     "dns_clients",
+    "gateway_replicas",
     "lab_names",
     "lab_records",
     "load_host",
@@ -22,6 +30,7 @@ __all__ = [
     "probe_url",
     "process_targets",
     "proxies",
+    "sample_role",
     "sample_services",
     "service_names",
     "service_url",
@@ -42,8 +51,25 @@ class Proxy:
 
 
 def sample_services(config: LabConfig) -> tuple[str, ...]:
-    """The shipped sample services this lab runs, dependencies first."""
-    return SERVICE_NAMES if config.sample_services else ()
+    """The shipped sample services this lab runs, dependencies first: with the load
+    balancer, the gateway's replicas after the gateway, then its control plane (``lb``)."""
+    if not config.sample_services:
+        return ()
+    if config.load_balanced:
+        return (*SERVICE_NAMES, *config.lb.replica_names(), "lb")
+    return SERVICE_NAMES
+
+
+def sample_role(service: str) -> str:
+    """The sample service that ``service`` runs: a gateway replica runs the gateway
+    (``gateway-2`` is a ``gateway``), every other is itself."""
+    role, _, number = service.rpartition("-")
+    return role if role == LB_TARGET and number.isdigit() else service
+
+
+def gateway_replicas(config: LabConfig) -> list[str]:
+    """The load balancer's targets besides the gateway (none without the load balancer)."""
+    return config.lb.replica_names() if config.load_balanced else []
 
 
 def service_names(config: LabConfig) -> list[str]:
@@ -64,7 +90,7 @@ def service_url(config: LabConfig, name: str) -> str:
     found = app(config, name)
     if found is not None:
         return found.url
-    return f"http://{config.services.of(name)}"
+    return f"http://{config.sample_endpoint(name)}"
 
 
 def proxies(config: LabConfig) -> list[Proxy]:
@@ -99,12 +125,14 @@ def process_targets(config: LabConfig) -> list[str]:
     attached = {"toxiproxy": config.toxiproxy_attach, "dns": config.dns_attach}
     infrastructure = [n for n in INFRASTRUCTURE if not attached.get(n)]
     found = [*infrastructure, *(r.component for r in config.regions)]
+    if config.load_balanced:
+        found.append("haproxy")
     return found + dependency_processes(config) + service_names(config)
 
 
 def metrics_urls(config: LabConfig) -> dict[str, str]:
     """The Prometheus endpoints the recorder scrapes, by service."""
-    found = {n: f"http://{config.services.of(n)}/metrics" for n in sample_services(config)
+    found = {n: f"http://{config.sample_endpoint(n)}/metrics" for n in sample_services(config)
              if n != "status"}  # fmt: skip
     found.update({a.name: a.metrics for a in config.apps if a.metrics})
     return found
@@ -138,5 +166,5 @@ def dns_clients(config: LabConfig) -> dict[str, str]:
     (they send their own queries from their own address). A team's service asks through the
     resolver, from whatever source address its system picks, so it is not told apart."""
     found = {config.resolver.host: "resolver"}
-    found.update({config.services.of(n).host: n for n in sample_services(config)})
+    found.update({config.sample_endpoint(n).host: n for n in sample_services(config)})
     return found

@@ -25,9 +25,17 @@ from chaoskit.lab import catalogue
 from chaoskit.lab.config import AppService, Dependency, DynamoRegion, Endpoint, LabConfig
 from chaoskit.lab.health import dns_answers, http_answers, http_ok, probe
 from chaoskit.lab.system_resolver import SystemResolver
+from chaoskit.lb.haproxy import (
+    HaproxyLayout,
+    HaproxyRuntime,
+    haproxy_binary,
+    haproxy_version,
+    render_haproxy_config,
+)
 from chaoskit.paths import data_file
 from chaoskit.resolver.settings import ResolverSettings
 from chaoskit.resolver.unbound import UnboundLayout, render_config, unbound_binary
+from chaoskit.services import DNS_TOKEN_ENV, REPLICA_ENV
 from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = [
@@ -87,8 +95,11 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
     for region in config.regions:
         if region.component == name:
             return lambda: http_answers(region.server.host, region.server.port)
+    if name == "haproxy":
+        runtime = HaproxyRuntime(config.lb.runtime)
+        return runtime.answers
     if name in catalogue.sample_services(config):
-        endpoint = config.services.of(name)
+        endpoint = config.sample_endpoint(name)
         return lambda: http_ok(endpoint.host, endpoint.port, "/health")
     dependency = catalogue.dependency(config, name)
     if dependency is not None:
@@ -107,6 +118,9 @@ def endpoint_of(name: str, config: LabConfig) -> str:
         return f"udp+tcp://{config.resolver} (control {config.resolver_control})"
     if name == "toxiproxy":
         return f"http://{config.toxiproxy}"
+    if name == "haproxy":
+        nodes = ", ".join(f"tcp://{node}" for node in config.lb.nodes)
+        return f"{nodes} (runtime {config.lb.runtime}, {config.lb.record})"
     for region in config.regions:
         if region.component == name:
             return f"http://{region.server}"
@@ -136,6 +150,10 @@ def endpoint_fields(name: str, config: LabConfig) -> dict[str, Any]:
                 "control": _address(config.resolver_control)}  # fmt: skip
     if name == "toxiproxy":
         return _address(config.toxiproxy, "http")
+    if name == "haproxy":
+        nodes = [_address(node, "http") for node in config.lb.nodes]
+        return {**nodes[0], "nodes": nodes, "record": config.lb.record,
+                "runtime": _address(config.lb.runtime)}  # fmt: skip
     for region in config.regions:
         if region.component == name:
             proxy = {"name": region.proxy_name, **_address(region.proxy, "http")}
@@ -145,7 +163,7 @@ def endpoint_fields(name: str, config: LabConfig) -> dict[str, Any]:
         proxy = {"name": dependency.name, **_address(dependency.proxy)}
         return {**_address(dependency.upstream), "record": dependency.record, "proxy": proxy}
     app = catalogue.app(config, name)
-    return _address(app.listen if app else config.services.of(name), "http")
+    return _address(app.listen if app else config.sample_endpoint(name), "http")
 
 
 def write_lab_zone(config: LabConfig, state_dir: Path) -> Path:
@@ -156,6 +174,9 @@ def write_lab_zone(config: LabConfig, state_dir: Path) -> Path:
     lines = [base.rstrip(), "; DynamoDB endpoints and the lab's dependencies, through Toxiproxy"]
     for record, address in catalogue.lab_records(config):
         lines.append(f"{record} {config.record_ttl} IN A {address}")
+    if config.load_balanced:  # the LB's name, its nodes; the lb component keeps it after that
+        lines.append("; the load balancer's name: its nodes in service")
+        lines += [f"{config.lb.record} {config.record_ttl} IN A {n.host}" for n in config.lb.nodes]
     path = state_dir / "zones" / f"{config.zone}zone"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
@@ -294,6 +315,8 @@ def lab_components(
     for region in config.regions:
         if only_missing(region.component):
             specs.append(_dynamodb(config, region, dynamodb_engine, echo))
+    if config.load_balanced and only_missing("haproxy"):
+        specs.append(haproxy_component(config, state_dir))
     specs += [
         dependency_component(config, d)
         for d in config.dependencies
@@ -315,6 +338,29 @@ def dependency_component(config: LabConfig, dependency: Dependency) -> Component
         start_timeout_s=dependency.start_timeout_s,
         version=f"dependency: {' '.join(dependency.command)[:60]}",
         cwd=dependency.cwd,
+    )
+
+
+def haproxy_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
+    """HAProxy, the load balancer's data plane (``lb/haproxy.cfg`` in the state directory):
+    its nodes in front of the gateway and its replicas, every target in service until the
+    control plane (``lb``) decides otherwise."""
+    binary = haproxy_binary()
+    if binary is None:
+        raise MissingDependency("the load balancer needs HAProxy: apt-get install haproxy")
+    lb = config.lb
+    targets = tuple((name, config.sample_endpoint(name)) for name in lb.targets())
+    layout = HaproxyLayout(nodes=tuple(lb.nodes), runtime=lb.runtime, targets=targets)
+    path = state_dir / "lb" / "haproxy.cfg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_haproxy_config(layout))
+    return ComponentSpec(
+        name="haproxy",
+        endpoint=endpoint_of("haproxy", config),
+        ports=[(n.host, n.port, False) for n in [*lb.nodes, lb.runtime]],
+        command=[binary, "-db", "-f", str(path)],
+        healthy=health_check("haproxy", config),
+        version=haproxy_version(binary),
     )
 
 
@@ -421,20 +467,27 @@ def service_components(
     profiles: dict[str, ServiceProfile],
     only_missing: Callable[[str], bool] = lambda _: True,
     system_resolver: SystemResolver | None = None,
+    state_dir: Path | None = None,
 ) -> list[ComponentSpec]:
     """The sample services, dependencies first, each with its resilience profile. A service
     whose profile says ``dns.resolver: system`` runs with the lab resolver as its system
-    resolver (``system_resolver``)."""
+    resolver (``system_resolver``). The load balancer's control plane changes its DNS name
+    with the token in ``state_dir``."""
     specs = []
     for name in catalogue.sample_services(config):
         if not only_missing(name):
             continue
         profile = profiles.get(name, ServiceProfile())
         settings = profile.resolve()  # a bad override fails here, before anything starts
-        endpoint = config.services.of(name)
-        command = [sys.executable, "-m", "chaoskit.services", name]
+        endpoint = config.sample_endpoint(name)
+        role = catalogue.sample_role(name)  # a gateway replica runs the gateway, under its own name
+        command = [sys.executable, "-m", "chaoskit.services", role]
         env = {"CHAOSKIT_LAB_CONFIG": config.model_dump_json(), **profile.environment()}
-        forked: str | None = name
+        if role != name:
+            env[REPLICA_ENV] = name
+        if name == "lb" and state_dir is not None:
+            env[DNS_TOKEN_ENV] = str(config.dns_token_path(state_dir))
+        forked: str | None = role
         if settings.dns.resolver == "system":
             if system_resolver is None:
                 raise MissingDependency(f"{name}: dns.resolver=system needs the lab resolver")

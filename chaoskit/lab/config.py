@@ -21,6 +21,7 @@ __all__ = [
     "Endpoint",
     "FleetSettings",
     "LabConfig",
+    "LoadBalancerLayout",
     "ServiceEndpoints",
     "load_lab_config",
 ]
@@ -147,6 +148,62 @@ def _services_on(prefix: str) -> ServiceEndpoints:
     )
 
 
+LB_TARGET = "gateway"
+"""The sample service the load balancer fronts; its replicas are ``gateway-2`` and on."""
+
+
+class LoadBalancerLayout(BaseModel):
+    """The sample load balancer (``lb``): HAProxy's nodes (one per zone, each its own
+    address), its runtime API, the control plane, and the gateway replicas it fronts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    enabled: bool = False
+    nodes: list[Endpoint] = Field(min_length=1, max_length=8)
+    runtime: Endpoint
+    """HAProxy's runtime API (its ``stats socket``, admin level), on loopback."""
+    controller: Endpoint
+    """The control plane: ``/targets``, ``/health``, ``/metrics``."""
+    replicas: list[Endpoint] = Field(default_factory=list, max_length=15)
+    """The gateway replicas besides ``services.gateway``: ``gateway-2``, ``gateway-3``..."""
+    record: str
+    """The LB's own name, pointing at the nodes whose zone has a target in service."""
+
+    @field_validator("record")
+    @classmethod
+    def _a_domain_name(cls, record: str) -> str:
+        return domain_name(record)
+
+    def replica_names(self) -> list[str]:
+        return [f"{LB_TARGET}-{i + 2}" for i in range(len(self.replicas))]
+
+    def targets(self) -> list[str]:
+        """The names of its targets: the gateway and its replicas."""
+        return [LB_TARGET, *self.replica_names()]
+
+    def zone_of(self, target_index: int) -> int:
+        """The node (zone) a target lives in: targets are spread over the zones in turn."""
+        return target_index % len(self.nodes)
+
+
+REPLICA_BASE = 200
+"""Gateway replica ``gateway-(i + 2)`` listens on ``SUBNET.(200 + i)``."""
+
+
+def _lb_on(
+    prefix: str, zone: str = LAB_ZONE, enabled: bool = False, replicas: int = 3
+) -> LoadBalancerLayout:
+    return LoadBalancerLayout(
+        enabled=enabled,
+        nodes=[Endpoint(host=f"{prefix}.{40 + i}", port=8080) for i in range(3)],
+        runtime=Endpoint(host=f"{prefix}.44", port=9999),
+        controller=Endpoint(host=f"{prefix}.43", port=8080),
+        replicas=[
+            Endpoint(host=f"{prefix}.{REPLICA_BASE + i}", port=8080) for i in range(replicas - 1)
+        ],
+        record=f"lb.{zone}",
+    )
+
+
 HEALTH_PATTERN = r"^(tcp|http:/[^\s]*)$"
 
 
@@ -206,6 +263,8 @@ class LabConfig(BaseModel):
     record_ttl: int = Field(default=5, ge=0, le=86400)
     services: ServiceEndpoints = Field(default_factory=lambda: _services_on("127.0.10"))
     fleet: FleetSettings = FleetSettings()
+    lb: LoadBalancerLayout = Field(default_factory=lambda: _lb_on("127.0.10"))
+    """The sample load balancer in front of gateway replicas (when ``lb.enabled``)."""
     sample_services: bool = True
     """Whether the lab runs the sample services (gateway, orders, fleet, status)."""
     dependencies: list[Dependency] = Field(default_factory=list)
@@ -251,7 +310,26 @@ class LabConfig(BaseModel):
             toxiproxy=Endpoint(host=f"{prefix}.2", port=8474),
             regions=_regions_on(prefix, domain_name(zone)),
             services=_services_on(prefix),
+            lb=_lb_on(prefix, domain_name(zone)),
         )
+
+    def with_load_balancer(self, replicas: int = 3) -> LabConfig:
+        """This lab with the sample load balancer on, in front of ``replicas`` gateways."""
+        prefix = self.services.gateway.host.rsplit(".", 1)[0]
+        return self.model_copy(update={"lb": _lb_on(prefix, self.zone, True, replicas)})
+
+    @property
+    def load_balanced(self) -> bool:
+        return self.lb.enabled and self.sample_services
+
+    def sample_endpoint(self, name: str) -> Endpoint:
+        """Where sample component ``name`` listens: a service, a gateway replica, or the
+        load balancer's control plane (``lb``)."""
+        if name == "lb":
+            return self.lb.controller
+        if name in self.lb.replica_names():
+            return self.lb.replicas[self.lb.replica_names().index(name)]
+        return self.services.of(name)
 
     @classmethod
     def in_containers(cls, net: str, west_net: str = DEFAULT_WEST_NET) -> LabConfig:
@@ -404,6 +482,11 @@ def _endpoints(config: LabConfig) -> list[tuple[tuple[int | str, ...], Endpoint]
         ]
     if config.sample_services:
         found += [(("services", name), config.services.of(name)) for name in SERVICE_NAMES]
+    if config.load_balanced:
+        lb = config.lb
+        found += [(("lb", "nodes", i), node) for i, node in enumerate(lb.nodes)]
+        found += [(("lb", "runtime"), lb.runtime), (("lb", "controller"), lb.controller)]
+        found += [(("lb", "replicas", i), replica) for i, replica in enumerate(lb.replicas)]
     for i, dependency in enumerate(config.dependencies):
         found += [
             (("dependencies", i, "upstream"), dependency.upstream),
@@ -441,4 +524,7 @@ def layout_problems(config: LabConfig) -> list[tuple[tuple[int | str, ...], str]
             message = f"region {region.region} is given twice (also regions[{first}])"
             problems.append((("regions", i, "region"), message))
         regions.setdefault(region.region, i)
+    if config.load_balanced and not in_zone(config.lb.record, config.zone):
+        message = f"{config.lb.record!r} is not a name in the lab zone {config.zone}"
+        problems.append((("lb", "record"), message))
     return problems

@@ -37,6 +37,8 @@ LAB_FILE_NAME = "chaoskit.yaml"
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
 """A component name is a DNS label: it becomes ``NAME.<zone>``."""
 RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "forkserver", "lab")
+SAMPLE_NAMES = (*SERVICE_NAMES, "lb", "haproxy")
+"""The sample stack's components, with its load balancer (and its gateway-N replicas)."""
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 MAX_DYNAMODB_REGIONS = 8
 DEPENDENCY_PROXY_BASE = 100
@@ -109,6 +111,10 @@ class ComposeEntry(_Entry):
     services: list[str] = Field(default_factory=list)
 
 
+class LoadBalancerEntry(_Entry):
+    replicas: int = Field(default=3, ge=1, le=16, description="gateway replicas behind it")
+
+
 class LoadEntry(_Entry):
     host: str | None = None
     probe: str | None = Field(default=None, pattern=r"^/", description="a path on load.host")
@@ -135,6 +141,9 @@ class LabFile(_Entry):
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
     compose: ComposeEntry | None = None
     load: LoadEntry | None = None
+    load_balancer: LoadBalancerEntry | None = Field(
+        default=None, description="the sample load balancer (HAProxy) in front of the gateway"
+    )
 
 
 Loc = tuple[int | str, ...]
@@ -200,6 +209,12 @@ class _Builder:
         prefix = model.subnet or "127.0.10"
         base = LabConfig.on_subnet(prefix, self.zone)
         samples = model.sample_services if model.sample_services is not None else not model.services
+        if model.load_balancer is not None:
+            if samples:
+                base = base.with_load_balancer(model.load_balancer.replicas)
+            else:
+                self.problem(("load_balancer",), "the load balancer fronts the sample gateway; "
+                             "it needs sample_services: true")  # fmt: skip
         self._check_names(samples)
         regions = self._regions(base, prefix, samples)
         dependencies = self._dependencies(prefix)
@@ -244,7 +259,11 @@ class _Builder:
                     self.problem(loc, f"{name!r} is not a component name: lower-case letters, "
                                  "digits and '-', starting with a letter (it becomes "
                                  f"NAME.{self.zone.rstrip('.')})")  # fmt: skip
-                elif name in RESERVED or (samples and name in SERVICE_NAMES):
+                elif (
+                    name in RESERVED
+                    or (samples and name in SAMPLE_NAMES)
+                    or (samples and re.fullmatch(r"gateway-\d+", name))
+                ):
                     self.problem(loc, f"{name!r} is the name of one of the lab's own components; "
                                  "choose another")  # fmt: skip
                 elif name in taken:
@@ -343,6 +362,8 @@ class _Builder:
         listens.update({n: s.listen for n, s in self.model.services.items()})
         for name, endpoint in listens.items():
             add("services", name, endpoint.host, endpoint)
+        if samples and base.load_balanced:  # the LB as clients reach it: by its name
+            add("services", "lb", base.lb.record.rstrip("."), base.lb.nodes[0])
         return refs
 
     def _expand(self, text: str, refs: dict[str, str], loc: Loc) -> str:
@@ -419,6 +440,14 @@ class _Builder:
         if config.sample_services:
             for name in SERVICE_NAMES:
                 claim(None, f"sample service {name}", config.services.of(name), True)
+        if config.load_balanced:
+            lb = config.lb
+            for i, node in enumerate(lb.nodes):
+                claim(None, f"load balancer node {i}", node, True)
+            claim(None, "the load balancer's runtime API", lb.runtime, True)
+            claim(None, "the load balancer's control plane", lb.controller, True)
+            for name, replica in zip(lb.replica_names(), lb.replicas, strict=True):
+                claim(None, f"sample service {name}", replica, True)
         for dependency in config.dependencies:
             loc = ("dependencies", dependency.name)
             entry = self.model.dependencies[dependency.name]

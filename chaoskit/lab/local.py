@@ -213,6 +213,7 @@ class LocalLab:
                 self.state.profiles,
                 only_missing=lambda name: not self._running(name),
                 system_resolver=self.system_resolver(),
+                state_dir=self.state_dir,
             )
             if services
             else []

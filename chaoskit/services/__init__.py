@@ -1,10 +1,16 @@
-"""The system under test: orders, fleet, gateway and status, each with resilience switches."""
+"""The system under test: orders, fleet, gateway and status, each with resilience switches,
+and the load balancer's control plane (lb)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["SERVICE_MAINS"]
+__all__ = ["DNS_TOKEN_ENV", "REPLICA_ENV", "SERVICE_MAINS"]
+
+REPLICA_ENV = "CHAOSKIT_SERVICE_NAME"
+"""The name a gateway replica runs under (``gateway-2``...); unset, ``gateway``."""
+DNS_TOKEN_ENV = "CHAOSKIT_DNS_TOKEN_FILE"
+"""The DNS admin token the load balancer's control plane changes its name with."""
 
 
 def _orders() -> None:
@@ -31,9 +37,16 @@ def _status() -> None:
     main()
 
 
+def _lb() -> None:
+    from chaoskit.services.lb import main
+
+    main()
+
+
 SERVICE_MAINS: dict[str, Callable[[], None]] = {
     "orders": _orders,
     "fleet": _fleet,
     "gateway": _gateway,
     "status": _status,
+    "lb": _lb,
 }

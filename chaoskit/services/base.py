@@ -48,7 +48,7 @@ def _own_address(config: LabConfig, name: str) -> str | None:
     """The service's own loopback address, to send DNS queries from (None: the kernel's
     choice, as in a container, whose one address is its own anyway)."""
     try:
-        host = config.services.of(name).host
+        host = config.sample_endpoint(name).host
         return host if ipaddress.ip_address(host).is_loopback and ":" not in host else None
     except (AttributeError, ValueError):
         return None

@@ -74,7 +74,7 @@ def _read_line(conn: socket.socket) -> bytes:
 def _warm() -> dict[str, Any]:
     """Import every service and load what their first request would."""
     from chaoskit.lab.clients import dynamodb_client
-    from chaoskit.services import SERVICE_MAINS, fleet, gateway, orders, status  # noqa: F401
+    from chaoskit.services import SERVICE_MAINS, fleet, gateway, lb, orders, status  # noqa: F401
 
     dynamodb_client("http://127.0.0.1:9", "us-east-1")  # botocore's models, into the cache
     return dict(SERVICE_MAINS)

@@ -6,11 +6,13 @@ GET/POST /orders, GET /orders/{id}, POST /launch, GET /health, GET /health/deep,
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
+from chaoskit.services import REPLICA_ENV
 from chaoskit.services.base import Service, error_response, run_app
 from chaoskit.services.http_dependency import UpstreamError, http_call
 from chaoskit.services.resilience.downstream import DownstreamError
@@ -71,7 +73,7 @@ class GatewayService:
         return forward
 
     async def health(self, _: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "service": "gateway"})
+        return web.json_response({"status": "ok", "service": self.service.name})
 
     async def deep_health(self, _: web.Request) -> web.Response:
         async def check(name: str) -> str:
@@ -91,6 +93,7 @@ class GatewayService:
 
 
 def main() -> None:
-    service = Service.from_env("gateway")
-    endpoint = service.config.services.gateway
+    name = os.environ.get(REPLICA_ENV, "gateway")  # gateway-2, gateway-3: the LB's replicas
+    service = Service.from_env(name)
+    endpoint = service.config.sample_endpoint(name)
     run_app(GatewayService(service).app(), endpoint.host, endpoint.port)

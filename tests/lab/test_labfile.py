@@ -41,6 +41,10 @@ EXPECTED = {
     "duplicate-key.yaml": (5, "api", "given twice"),
     "dns-attach-with-zone-files.yaml": (4, "zone_files", "serves the zones it was started with"),
     "dns-attach-without-admin.yaml": (3, "dns", "missing required key 'admin'"),
+    "lb-without-samples.yaml": (5, "load_balancer", "needs sample_services: true"),
+    "lb-replica-name.yaml": (3, "dependencies.gateway-2", "lab's own components"),
+    "lb-too-many-replicas.yaml": (2, "load_balancer.replicas", "less than or equal to 16"),
+    "lb-on-taken-address.yaml": (4, "dependencies.redis.upstream", "load balancer node 0"),
 }
 
 

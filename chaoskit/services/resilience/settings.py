@@ -22,6 +22,8 @@ __all__ = [
     "BreakerSettings",
     "DegradeSettings",
     "DnsSettings",
+    "HealthCheckSettings",
+    "LoadBalancerSettings",
     "MultiRegionSettings",
     "ProfileName",
     "QueueSettings",
@@ -102,6 +104,32 @@ class QueueSettings(_Strict):
     ramp_max_per_s: float = Field(default=400.0, gt=0)
 
 
+class HealthCheckSettings(_Strict):
+    """How a load balancer checks its targets, as an NLB target group does."""
+
+    path: str = Field(default="/health/deep", pattern=r"^/[^\s]*$")
+    """``/health/deep``: a target is unhealthy when its dependencies are (a readiness check);
+    ``/health``: only whether the process serves (a liveness check)."""
+    interval_s: float = Field(default=1.0, gt=0, le=300)
+    timeout_s: float = Field(default=0.5, gt=0, le=60)
+    healthy_threshold: int = Field(default=2, ge=1, le=10)
+    """Consecutive passes before a target is put (back) in service."""
+    unhealthy_threshold: int = Field(default=2, ge=1, le=10)
+    """Consecutive failures before a target is taken out."""
+
+
+class LoadBalancerSettings(_Strict):
+    """The sample load balancer's control plane (the ``lb`` component)."""
+
+    health_check: HealthCheckSettings = HealthCheckSettings()
+    max_removed_share_per_min: float | None = Field(default=None, gt=0, le=1)
+    """The velocity control: at most this share of the registered targets taken out of
+    service by health checks in any 60 s (None: no limit)."""
+    fail_open_below: float | None = Field(default=None, ge=0, le=1)
+    """Fail open: when fewer than this share of the targets pass their checks, every target
+    serves (None: never; 0 would never trigger, so NLB's 'all unhealthy' is a small share)."""
+
+
 class Resilience(_Strict):
     profile: ProfileName = "naive"
     timeout_s: float = Field(default=2.0, gt=0)
@@ -113,6 +141,7 @@ class Resilience(_Strict):
     degrade: DegradeSettings = DegradeSettings()
     multi_region: MultiRegionSettings = MultiRegionSettings()
     queue: QueueSettings = QueueSettings()
+    lb: LoadBalancerSettings = LoadBalancerSettings()
 
 
 PROFILES: dict[str, Resilience] = {
@@ -128,6 +157,11 @@ PROFILES: dict[str, Resilience] = {
         multi_region=MultiRegionSettings(enabled=True),
         queue=QueueSettings(
             bound=1000, work_ttl=True, order="lifo", coalesce=True, ramp_start_per_s=25.0
+        ),
+        lb=LoadBalancerSettings(
+            health_check=HealthCheckSettings(path="/health"),
+            max_removed_share_per_min=0.34,
+            fail_open_below=0.5,
         ),
     ),
 }
