@@ -188,7 +188,7 @@ class Lab:
         name; or where a service listens."""
         for proxy in catalogue.proxies(self.config):
             if proxy.name == name:
-                host = proxy.record.rstrip(".")
+                host = proxy.record.rstrip(".") or proxy.listen.host
                 return LabEndpoint(name, host, proxy.listen.port, proxy.listen.host)
         if name in catalogue.service_names(self.config):
             listen = self.url(name).removeprefix("http://")

@@ -127,7 +127,26 @@ def compute_metrics(
         round(drained[0] - last_revert, 3) if drained and last_revert is not None else None
     )
     metrics.update(_status_page_metrics(samples, first_injection, end, period))
+    metrics.update(_load_balancer_metrics(samples, first_injection, end))
     return metrics
+
+
+def _load_balancer_metrics(
+    samples: Sequence[Sample], first_injection: float, end: float
+) -> dict[str, Any]:
+    """How much capacity the load balancer's checks took out, and how long it failed open,
+    from the first injection to recovery; none without a load balancer."""
+    since = [s for s in samples if first_injection <= s.t <= end]
+    removed = [
+        s.services["lb_capacity_removed"] for s in since if "lb_capacity_removed" in s.services
+    ]
+    if not removed:
+        return {"capacity_removed_peak": None, "time_failed_open_s": None}
+    failed_open = _delta(samples, "lb_failed_open_seconds_total", first_injection, end)
+    return {
+        "capacity_removed_peak": round(max(removed), 3),
+        "time_failed_open_s": round(failed_open, 3) if failed_open is not None else 0.0,
+    }
 
 
 def _status_page_metrics(

@@ -22,6 +22,7 @@ __all__ = [
     "ProxyHandle",
     "ResolverHandle",
     "ToxicHandle",
+    "ToxicsHandle",
     "handle_of",
 ]
 
@@ -44,6 +45,13 @@ class ToxicHandle(HandleBase):
     type: Literal["toxic"] = "toxic"
     proxy: str
     toxic: str
+
+
+class ToxicsHandle(HandleBase):
+    """The same toxic on several proxies (each of the load balancer's check paths)."""
+
+    type: Literal["toxics"] = "toxics"
+    toxics: list[ToxicHandle]
 
 
 class ProxyHandle(HandleBase):
@@ -89,6 +97,7 @@ class EnactorHandle(HandleBase):
 Handle = Annotated[
     DnsFaultHandle
     | ToxicHandle
+    | ToxicsHandle
     | ProxyHandle
     | ProcessHandle
     | ContainerHandle

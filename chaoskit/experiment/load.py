@@ -21,6 +21,7 @@ from chaoskit.dns.faults import MAX_DURATION_S
 from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
+from chaoskit.experiment.run_setup import run_config
 from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig
 
@@ -119,6 +120,13 @@ def target_matches(target: str, known: list[str], patterns: bool) -> bool:
     return any(fnmatch.fnmatchcase(name, wanted) for name in known)
 
 
+def _no_targets(kind: AnyKind) -> str:
+    if kind.family == "lb":
+        return ("this lab has no load balancer: set stack.load_balancer: true (or "
+                "load_balancer: in the lab file)")  # fmt: skip
+    return "this lab has none"
+
+
 def _reference_problems(
     file: str, root: Any, experiment: Experiment, config: LabConfig, variants: bool = True
 ) -> list[Problem]:
@@ -128,6 +136,14 @@ def _reference_problems(
         problems.append(problem_at(file, root, loc, message))
 
     backend = experiment.stack.backend
+    if experiment.stack.load_balancer not in (None, False):
+        if not config.sample_services:
+            problem(("stack", "load_balancer"), "the load balancer fronts the sample gateway; "
+                    "this lab runs no sample services")  # fmt: skip
+        if backend == "compose":
+            problem(("stack", "load_balancer"), "the sample load balancer runs on the local "
+                    "backend only so far; set stack.backend: local")  # fmt: skip
+    config = run_config(experiment, config)  # the targets as the run will have them
     samples = catalogue.sample_services(config)
     known_samples = ", ".join(samples) or "none (this lab runs no sample services)"
     for name in experiment.stack.services:
@@ -163,10 +179,10 @@ def _reference_problems(
             if step.target is not None and not target_matches(step.target, known, patterns):
                 close = difflib.get_close_matches(step.target, known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
+                choices = f"known: {', '.join(known)}" if known else _no_targets(kind)
                 problem(
                     ("method", i, "target"),
-                    f"{step.target!r} is not a target of {step.fault}{hint}; "
-                    f"known: {', '.join(known)}",
+                    f"{step.target!r} is not a target of {step.fault}{hint}; {choices}",
                 )
             problems.extend(_param_problems(file, root, ("method", i, "params"), kind, step.params))
             for where, message in _lab_limits(kind, step, config):

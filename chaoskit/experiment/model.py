@@ -46,6 +46,10 @@ class ResolverChoice(Strict):
     )
 
 
+class LoadBalancerChoice(Strict):
+    replicas: int = Field(default=3, ge=1, le=16, description="gateways behind it")
+
+
 class StackSpec(Strict):
     backend: Literal["any", "local", "compose"] = Field(
         default="any",
@@ -59,6 +63,12 @@ class StackSpec(Strict):
         default=None,
         description="the lab resolver's profile (naive: Unbound's defaults; resilient: "
         "serve-expired and prefetch); unset: the stack's profile (local backend)",
+    )
+    load_balancer: bool | LoadBalancerChoice | None = Field(
+        default=None,
+        description="the sample load balancer (HAProxy, gateway replicas, its control plane) "
+        "for this run: true or {replicas: N}; false: none; unset: as the lab file says "
+        "(local backend)",
     )
     automation: Literal["off", "legacy", "safe"] = Field(
         default="off",

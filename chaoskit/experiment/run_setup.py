@@ -10,7 +10,34 @@ from chaoskit.lab.config import LabConfig
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
-__all__ = ["resolver_profile", "service_profiles", "watched_record"]
+__all__ = [
+    "load_balancer_wanted",
+    "resolver_profile",
+    "run_config",
+    "service_profiles",
+    "watched_record",
+]
+
+DEFAULT_TARGETS = 3
+
+
+def load_balancer_wanted(experiment: Experiment, configured: int | None) -> int | None:
+    """The load balancer's targets for this run (None: none): the stack's choice, else
+    what the lab file configured."""
+    choice = experiment.stack.load_balancer
+    if choice is None:
+        return configured
+    if isinstance(choice, bool):
+        return (configured or DEFAULT_TARGETS) if choice else None
+    return choice.replicas
+
+
+def run_config(experiment: Experiment, config: LabConfig) -> LabConfig:
+    """The lab as this run will have it: with or without the load balancer it asks for."""
+    wanted = load_balancer_wanted(experiment, catalogue.load_balancer_targets(config))
+    if wanted == catalogue.load_balancer_targets(config) or not config.sample_services:
+        return config
+    return config.with_load_balancer(wanted) if wanted else config.without_load_balancer()
 
 
 def service_profiles(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -44,7 +45,12 @@ from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recor
 from chaoskit.experiment.run_journal import RunHistory, RunJournal
 from chaoskit.experiment.run_metrics import run_metrics
 from chaoskit.experiment.run_result import EXIT_CODES, FaultRecord, RunResult, exit_code_for
-from chaoskit.experiment.run_setup import resolver_profile, service_profiles, watched_record
+from chaoskit.experiment.run_setup import (
+    load_balancer_wanted,
+    resolver_profile,
+    service_profiles,
+    watched_record,
+)
 from chaoskit.experiment.stop_conditions import StopConditionWatch
 from chaoskit.experiment.timeline import PlannedStep, plan
 from chaoskit.lab import catalogue
@@ -207,6 +213,7 @@ class ExperimentRun:
                 observing.during_stop.set()
                 self.schedule.revert_all()
                 self._stop_observing(observing)
+                self._restore_load_balancer()
         held = status == "completed" and verdict == "hypothesis held"
         self._mark("torn_down")
         metrics = run_metrics(
@@ -223,6 +230,8 @@ class ExperimentRun:
             self.lab.stop_services()  # every run starts from the same state
             self._mark("services_stopped")
         profile = self.options.profile
+        wanted = load_balancer_wanted(self.experiment, self.lab.state.lb_configured)
+        self.lab.set_load_balancer(wanted)
         self.lab.up(
             profiles=service_profiles(self.experiment, self.lab.config, profile),
             resolver=resolver_profile(self.experiment, profile),
@@ -234,6 +243,15 @@ class ExperimentRun:
         self._check()
         self._mark("lab_checked")
         self._start_automation()
+
+    def _restore_load_balancer(self) -> None:
+        """A run that asked for another load balancer than the lab file's leaves the lab
+        file's (a controller killed first leaves it to the next run)."""
+        try:
+            self.lab.set_load_balancer(self.lab.state.lb_configured)
+        except ChaoskitError as exc:
+            print(f"chaoskit: could not put the load balancer back as configured: {exc}",
+                  file=sys.stderr)  # fmt: skip
 
     def _observe(self, observing: _Observers) -> None:
         """The recorder, and with a load section Locust and the stream of its results."""

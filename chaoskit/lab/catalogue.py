@@ -25,6 +25,7 @@ __all__ = [
     "gateway_replicas",
     "lab_names",
     "lab_records",
+    "load_balancer_targets",
     "load_host",
     "metrics_urls",
     "probe_url",
@@ -42,7 +43,8 @@ INFRASTRUCTURE = ("dns", "resolver", "toxiproxy")
 
 @dataclass(frozen=True)
 class Proxy:
-    """One Toxiproxy proxy of the lab: where it listens and what it forwards to."""
+    """One Toxiproxy proxy of the lab: where it listens, what it forwards to, and the name
+    clients reach it by (none for a health-check path)."""
 
     name: str
     listen: Endpoint
@@ -65,6 +67,11 @@ def sample_role(service: str) -> str:
     (``gateway-2`` is a ``gateway``), every other is itself."""
     role, _, number = service.rpartition("-")
     return role if role == LB_TARGET and number.isdigit() else service
+
+
+def load_balancer_targets(config: LabConfig) -> int | None:
+    """How many gateways the load balancer fronts (None: the lab has none)."""
+    return len(config.lb.targets()) if config.load_balanced else None
 
 
 def gateway_replicas(config: LabConfig) -> list[str]:
@@ -97,12 +104,18 @@ def proxies(config: LabConfig) -> list[Proxy]:
     """Every proxy: one per DynamoDB region, one per dependency."""
     found = [Proxy(r.proxy_name, r.proxy, r.server, r.record) for r in config.regions]
     found += [Proxy(d.name, d.proxy, d.upstream, d.record) for d in config.dependencies]
+    if config.load_balanced:  # the load balancer's health checks, one path per target
+        lb = config.lb
+        found += [
+            Proxy(lb.check_proxy(name), check, config.sample_endpoint(name), "")
+            for name, check in zip(lb.targets(), lb.checks, strict=True)
+        ]
     return found
 
 
 def lab_records(config: LabConfig) -> list[tuple[str, str]]:
     """The A records the lab adds to its zone: (name, address), one per proxy."""
-    return [(p.record, p.listen.host) for p in proxies(config)]
+    return [(p.record, p.listen.host) for p in proxies(config) if p.record]
 
 
 def bare_name(name: str) -> str:
@@ -140,9 +153,12 @@ def metrics_urls(config: LabConfig) -> dict[str, str]:
 
 def load_host(config: LabConfig) -> str:
     """Where load goes unless an experiment says: the lab file's ``load.host``, else the
-    sample gateway, else the first service."""
+    sample gateway (through the load balancer's first node when it has one), else the first
+    service."""
     if config.load_host:
         return config.load_host
+    if config.load_balanced:  # the gateways behind their load balancer: through its node
+        return f"http://{config.lb.nodes[0]}"
     if config.sample_services:
         return f"http://{config.services.gateway}"
     return config.apps[0].url if config.apps else f"http://{config.services.gateway}"
@@ -153,7 +169,7 @@ def probe_url(config: LabConfig, sample_path: str) -> str:
     the sample stack; on a team's lab, ``load.host`` + ``load.probe`` (or the first
     service's health path)."""
     if config.sample_services and not config.load_host:
-        return f"http://{config.services.gateway}{sample_path}"
+        return f"{load_host(config)}{sample_path}"
     path = config.probe_path
     if path is None:
         first = config.apps[0] if config.apps else None

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaoskit._errors import ChaoskitError, ComponentError
+from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
 from chaoskit.lab import catalogue, process
 from chaoskit.lab.components import (
     endpoint_fields,
@@ -126,6 +126,11 @@ class ComposeLab(LocalLab):
         return found
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def set_load_balancer(self, targets: int | None) -> None:
+        if targets is not None:
+            raise InvalidInput("the sample load balancer runs on the local backend only so far; "
+                               "run with --backend local")  # fmt: skip
 
     def up(
         self,

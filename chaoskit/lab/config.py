@@ -167,6 +167,9 @@ class LoadBalancerLayout(BaseModel):
     """The gateway replicas besides ``services.gateway``: ``gateway-2``, ``gateway-3``..."""
     record: str
     """The LB's own name, pointing at the nodes whose zone has a target in service."""
+    checks: list[Endpoint] = Field(default_factory=list, max_length=16)
+    """The health-check path to each target: a Toxiproxy proxy of its own (``lb-checks-NAME``),
+    so a fault can fail the checks while the target serves the traffic HAProxy sends it."""
 
     @field_validator("record")
     @classmethod
@@ -180,6 +183,13 @@ class LoadBalancerLayout(BaseModel):
         """The names of its targets: the gateway and its replicas."""
         return [LB_TARGET, *self.replica_names()]
 
+    def check_proxy(self, target: str) -> str:
+        """The Toxiproxy proxy the checks of ``target`` go through."""
+        return f"lb-checks-{target}"
+
+    def without(self) -> LoadBalancerLayout:
+        return self.model_copy(update={"enabled": False})
+
     def zone_of(self, target_index: int) -> int:
         """The node (zone) a target lives in: targets are spread over the zones in turn."""
         return target_index % len(self.nodes)
@@ -187,6 +197,8 @@ class LoadBalancerLayout(BaseModel):
 
 REPLICA_BASE = 200
 """Gateway replica ``gateway-(i + 2)`` listens on ``SUBNET.(200 + i)``."""
+CHECK_PROXY_BASE = 230
+"""The health checks of the load balancer's target ``i`` go through ``SUBNET.(230 + i)``."""
 
 
 def _lb_on(
@@ -201,6 +213,9 @@ def _lb_on(
             Endpoint(host=f"{prefix}.{REPLICA_BASE + i}", port=8080) for i in range(replicas - 1)
         ],
         record=f"lb.{zone}",
+        checks=[
+            Endpoint(host=f"{prefix}.{CHECK_PROXY_BASE + i}", port=8080) for i in range(replicas)
+        ],
     )
 
 
@@ -317,6 +332,9 @@ class LabConfig(BaseModel):
         """This lab with the sample load balancer on, in front of ``replicas`` gateways."""
         prefix = self.services.gateway.host.rsplit(".", 1)[0]
         return self.model_copy(update={"lb": _lb_on(prefix, self.zone, True, replicas)})
+
+    def without_load_balancer(self) -> LabConfig:
+        return self.model_copy(update={"lb": self.lb.without()})
 
     @property
     def load_balanced(self) -> bool:
@@ -487,6 +505,7 @@ def _endpoints(config: LabConfig) -> list[tuple[tuple[int | str, ...], Endpoint]
         found += [(("lb", "nodes", i), node) for i, node in enumerate(lb.nodes)]
         found += [(("lb", "runtime"), lb.runtime), (("lb", "controller"), lb.controller)]
         found += [(("lb", "replicas", i), replica) for i, replica in enumerate(lb.replicas)]
+        found += [(("lb", "checks", i), check) for i, check in enumerate(lb.checks)]
     for i, dependency in enumerate(config.dependencies):
         found += [
             (("dependencies", i, "upstream"), dependency.upstream),

@@ -98,6 +98,21 @@ def _resolver_tier() -> list[Finding]:
     return [unbound, mode]
 
 
+def _haproxy() -> Finding:
+    """HAProxy: the sample load balancer's data plane (only a lab with one needs it)."""
+    from chaoskit.lb.haproxy import haproxy_binary, haproxy_version
+
+    binary = haproxy_binary()
+    return Finding(
+        "haproxy",
+        binary is not None,
+        required=False,
+        version=haproxy_version(binary).removeprefix("HAProxy ") if binary else "",
+        detail="the sample load balancer's data plane (load_balancer: in a lab file)",
+        install="" if binary else "apt-get install haproxy",
+    )
+
+
 def _docker() -> list[Finding]:
     client = shutil.which("docker")
     engine = ""
@@ -144,6 +159,7 @@ def diagnose() -> list[Finding]:
         )
     )
     findings.extend(_resolver_tier())
+    findings.append(_haproxy())
     findings.append(_tool("go", ["go", "version"], "builds toxiproxy-server", "golang-go"))
     java = shutil.which("java")
     findings.append(

@@ -116,6 +116,8 @@ class LocalLab:
         self.state = saved or LabState(backend=self.backend, config=config or LabConfig())
         if config is not None and saved is None:
             self.state.config = config
+        if saved is None:
+            self.state.lb_configured = catalogue.load_balancer_targets(self.state.config)
         self.dynamodb_override = dynamodb
         self.echo = echo
         self.timings: dict[str, float] = {}
@@ -333,6 +335,28 @@ class LocalLab:
             missing = [r for r, _ in catalogue.lab_records(self.config) if r not in names]
             if missing:  # a DNS server left running from before: put the lab records back
                 admin.reload()
+
+    def set_load_balancer(self, targets: int | None) -> None:
+        """Put the sample load balancer in front of ``targets`` gateways (None: none). The
+        components it adds start with the next ``up``; those it drops stop now, its name
+        leaves the zone."""
+        with self.changing():
+            current = catalogue.load_balancer_targets(self.config)
+            if targets == current:
+                return
+            if targets is not None and not self.config.sample_services:
+                raise InvalidInput("the load balancer fronts the sample gateway; this lab runs "
+                                   "no sample services")  # fmt: skip
+            if current is not None:
+                for name in ("lb", *self.config.lb.replica_names(), "haproxy"):
+                    self._stop(name)
+                with contextlib.suppress(ChaoskitError), self.dns_admin() as admin:
+                    admin.delete_record(self.config.lb.record, "A")
+            config = self.config
+            self.state.config = (
+                config.with_load_balancer(targets) if targets else config.without_load_balancer()
+            )
+            self.state.save(self.state_dir)
 
     def _stop(self, name: str) -> bool:
         record = self.state.components.pop(name, None)

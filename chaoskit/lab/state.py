@@ -44,6 +44,9 @@ class LabState(BaseModel):
     """The lab resolver's profile and overrides."""
     compose: ComposeSettings | None = None
     """Set for a compose lab: its project, network and ports."""
+    lb_configured: int | None = None
+    """The load balancer's targets as the lab file gave them (None: no load balancer); a
+    run that asks for another puts this back when it ends."""
 
     @staticmethod
     def path(state_dir: Path) -> Path:

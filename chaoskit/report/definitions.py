@@ -155,6 +155,23 @@ HEADLINE: tuple[MetricDef, ...] = (
         missing="not measured",
     ),
     MetricDef(
+        "capacity_removed_peak",
+        "Capacity removed (peak)",
+        "percent",
+        "The largest share of the load balancer's targets out of service (taken out by its "
+        "health checks) at any sample from the first injection to recovery.",
+        missing="no load balancer",
+    ),
+    MetricDef(
+        "time_failed_open_s",
+        "Time failed open",
+        "s",
+        "How long the load balancer sent traffic to every target because too few passed "
+        "their checks (fail-open), from the first injection to recovery.",
+        "none",
+        missing="no load balancer",
+    ),
+    MetricDef(
         "client_requests",
         "Client requests",
         "count",

@@ -323,6 +323,28 @@ def dns_queries_chart(timeline: Timeline) -> ChartSpec | None:
     )  # fmt: skip
 
 
+def load_balancer_chart(timeline: Timeline) -> ChartSpec | None:
+    """The load balancer's targets: registered, passing their checks, in service, and the
+    removals so far (each step up is one taken out); none without a load balancer."""
+    if "lb_targets_registered" not in timeline.services:
+        return None
+    removals = timeline.column("lb_removals_total")
+    first = next((v for v in removals if v is not None), 0.0)
+    series = [
+        Series("registered", timeline.column("lb_targets_registered"), PALETTE[0], "max"),
+        Series("healthy", timeline.column("lb_targets_healthy"), PALETTE[2], "min"),
+        Series("in service", timeline.column("lb_targets_in_service"), PALETTE[4], "min"),
+        Series("removals so far", [None if v is None else v - first for v in removals],
+               PALETTE[1], "max", dashed=True),
+    ]  # fmt: skip
+    return ChartSpec(
+        "load-balancer", "Load balancer targets: registered, healthy, in service", "targets",
+        "Targets the load balancer's checks pass, and those HAProxy sends traffic to; the "
+        "dashed line counts the targets health checks took out since the run began.",
+        series, step=True,
+    )  # fmt: skip
+
+
 def run_charts(run: RunData) -> list[ChartSpec]:
     slo = run.journal.experiment.get("steady_state", {}).get("slo", {})
     timeline = run.timeline
@@ -336,4 +358,5 @@ def run_charts(run: RunData) -> list[ChartSpec]:
         breakers_chart(timeline),
         queue_chart(timeline),
         replication_chart(timeline),
+        *[chart for chart in (load_balancer_chart(timeline),) if chart is not None],
     ]

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from chaoskit.lab.config import Endpoint
@@ -43,6 +42,9 @@ class LoadBalancerService:
         self.targets: dict[str, Endpoint] = {
             name: config.sample_endpoint(name) for name in self.layout.targets()
         }
+        self.check_paths: dict[str, Endpoint] = dict(
+            zip(self.layout.targets(), self.layout.checks, strict=True)
+        )  # each target's checks through its own proxy: a fault can fail them alone
         self.health = {name: TargetHealth() for name in self.targets}
         self.policy = CapacityPolicy(tuple(self.targets), self.settings)
         self.runtime = HaproxyRuntime(self.layout.runtime)
@@ -71,34 +73,48 @@ class LoadBalancerService:
 
     async def _control_loop(self) -> None:
         check = self.settings.health_check
-        connector = aiohttp.TCPConnector(force_close=True, limit=0)  # a new connection a check
-        timeout = aiohttp.ClientTimeout(total=check.timeout_s)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            while True:
-                started = time.monotonic()
-                try:
-                    await self._round(session)
-                    self.last_error = ""
-                except (HaproxyError, OSError) as exc:  # the round is tried again next time
-                    self.last_error = str(exc)
-                await asyncio.sleep(max(0.0, check.interval_s - (time.monotonic() - started)))
+        while True:
+            started = time.monotonic()
+            try:
+                await self._round()
+                self.last_error = ""
+            except (HaproxyError, OSError) as exc:  # the round is tried again next time
+                self.last_error = str(exc)
+            await asyncio.sleep(max(0.0, check.interval_s - (time.monotonic() - started)))
 
-    async def _check(self, session: aiohttp.ClientSession, name: str) -> tuple[bool, str]:
-        url = f"http://{self.targets[name]}{self.settings.health_check.path}"
+    async def _check(self, name: str) -> tuple[bool, str]:
+        """One health check: one new connection, one request, no retry (as an NLB check;
+        an HTTP client library retries a request whose connection closed)."""
+        endpoint, check = self.check_paths[name], self.settings.health_check
+        request = (
+            f"GET {check.path} HTTP/1.1\r\nHost: {self.targets[name]}\r\n"
+            "User-Agent: chaoskit-lb-health-check\r\nConnection: close\r\n\r\n"
+        )
         try:
-            async with session.get(url) as response:
-                await response.read()
-                ok = 200 <= response.status < 400
-                return ok, "" if ok else f"HTTP {response.status}"
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            return False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            async with asyncio.timeout(check.timeout_s):
+                reader, writer = await asyncio.open_connection(endpoint.host, endpoint.port)
+                try:
+                    writer.write(request.encode())
+                    await writer.drain()
+                    status_line = await reader.readline()
+                finally:
+                    writer.close()
+        except TimeoutError:
+            return False, f"no answer in {check.timeout_s:g}s"
+        except OSError as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        parts = status_line.split()
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+            return False, "closed with no answer" if not status_line else "not an HTTP answer"
+        status = int(parts[1])
+        return 200 <= status < 400, "" if status < 400 else f"HTTP {status}"
 
-    async def _round(self, session: aiohttp.ClientSession) -> None:
+    async def _round(self) -> None:
         loop = asyncio.get_running_loop()
         if self.rounds == 0:  # start from what HAProxy does now: a restart drops no traffic
             serving = await loop.run_in_executor(self.service.executor, self.runtime.in_service)
             self.policy.in_service = serving & set(self.targets)
-        results = await asyncio.gather(*(self._check(session, name) for name in self.targets))
+        results = await asyncio.gather(*(self._check(name) for name in self.targets))
         for name, (ok, error) in zip(self.targets, results, strict=True):
             self.health[name].record(ok, self.settings.health_check, error)
             self.metrics.checks.labels("pass" if ok else "fail").inc()

@@ -54,6 +54,12 @@ TOXIPROXY_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+LB_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("lb.check_failure", "all", {}),
+    ("lb.check_failure", "gateway-2", {"mode": "timeout"}),
+]
+"""On a lab with the sample load balancer (``balanced_lab``)."""
+
 INSTANT_KINDS = ("process.restart", "resolver.flush")
 """Kinds whose effect is over as soon as it is made."""
 RESOLVER_CASES: list[tuple[str, str, dict[str, Any]]] = [

@@ -23,6 +23,7 @@ from chaoskit.experiment.injection import BOUNDARIES
 from chaoskit.lab import LocalLab
 from tests.experiment.kill_checks import (
     DNS_CASES,
+    LB_CASES,
     RESOLVER_CASES,
     TOXIPROXY_CASES,
     check_boundary,
@@ -43,7 +44,8 @@ LOCAL_CASES = DNS_CASES + TOXIPROXY_CASES + PROCESS_CASES + RESOLVER_CASES
 
 def test_every_local_kind_is_covered() -> None:
     local = {k for k, kind in REGISTRY.items() if "local" in kind.backends}
-    assert local - {"dns.enactor_delay"} == {kind for kind, _, _ in LOCAL_CASES}
+    cases = LOCAL_CASES + LB_CASES
+    assert local - {"dns.enactor_delay"} == {kind for kind, _, _ in cases}
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
@@ -54,6 +56,28 @@ def test_a_controller_killed_at_a_boundary_leaves_nothing(
     lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]
 ) -> None:
     check_boundary(lab, boundary, kind, target, params)
+
+
+@pytest.fixture(scope="module")
+def balanced_lab(session_lab: LocalLab) -> Iterator[LocalLab]:
+    """The session lab with the sample load balancer, for this module's load balancer
+    cases; without it again after them."""
+    session_lab.set_load_balancer(3)
+    session_lab.up()
+    try:
+        yield session_lab
+    finally:
+        session_lab.set_load_balancer(None)
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+@pytest.mark.parametrize(
+    ("kind", "target", "params"), LB_CASES, ids=[f"{c[0]}-{c[1]}" for c in LB_CASES]
+)
+def test_a_controller_killed_at_a_boundary_of_a_load_balancer_fault_leaves_nothing(
+    balanced_lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]
+) -> None:
+    check_boundary(balanced_lab, boundary, kind, target, params)
 
 
 @pytest.fixture

@@ -37,12 +37,12 @@ class Target:
     ``ready``; any other path answers with the target's name, counted in ``hits``."""
 
     name: str
-    host: str
-    port: int
+    addresses: list[tuple[str, int]]
+    """Its own address, and its check path's (the lab puts a proxy there; here it serves)."""
     live: bool = True
     ready: bool = True
     hits: int = 0
-    server: ThreadingHTTPServer | None = field(default=None, repr=False)
+    servers: list[ThreadingHTTPServer] = field(default_factory=list, repr=False)
 
     def start(self) -> None:
         target = self
@@ -66,23 +66,25 @@ class Target:
                 pass
 
         ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        for address in self.addresses:
+            server = ThreadingHTTPServer(address, Handler)
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            self.servers.append(server)
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
 
 
 @pytest.fixture
 def targets() -> Iterator[dict[str, Target]]:
     config = lb_config()
     found = {}
-    for name in config.lb.targets():
+    for name, check in zip(config.lb.targets(), config.lb.checks, strict=True):
         endpoint = config.sample_endpoint(name)
-        found[name] = Target(name, endpoint.host, endpoint.port)
+        found[name] = Target(name, [(endpoint.host, endpoint.port), (check.host, check.port)])
         found[name].start()
     try:
         yield found

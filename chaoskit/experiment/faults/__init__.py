@@ -8,6 +8,7 @@ from chaoskit.experiment.faults.automation import AUTOMATION_FAULTS
 from chaoskit.experiment.faults.base import AnyKind, FaultKind, NoParams, Params, registry_of
 from chaoskit.experiment.faults.container import CONTAINER_FAULTS
 from chaoskit.experiment.faults.dns import DNS_FAULTS
+from chaoskit.experiment.faults.lb import LB_FAULTS
 from chaoskit.experiment.faults.process import PROCESS_FAULTS
 from chaoskit.experiment.faults.resolver import RESOLVER_FAULTS
 from chaoskit.experiment.faults.toxiproxy import TOXIPROXY_FAULTS
@@ -22,6 +23,7 @@ REGISTRY: dict[str, AnyKind] = registry_of(
         *PROCESS_FAULTS,
         *RESOLVER_FAULTS,
         *CONTAINER_FAULTS,
+        *LB_FAULTS,
     ]
 )
 
