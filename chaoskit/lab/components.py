@@ -43,6 +43,7 @@ __all__ = [
     "choose_dynamodb_engine",
     "endpoint_fields",
     "endpoint_of",
+    "haproxy_layout",
     "health_check",
     "lab_components",
     "resolver_component",
@@ -341,6 +342,13 @@ def dependency_component(config: LabConfig, dependency: Dependency) -> Component
     )
 
 
+def haproxy_layout(config: LabConfig) -> HaproxyLayout:
+    """HAProxy's nodes, runtime API and targets, from the lab's load balancer."""
+    lb = config.lb
+    targets = tuple((name, config.sample_endpoint(name)) for name in lb.targets())
+    return HaproxyLayout(nodes=tuple(lb.nodes), runtime=lb.runtime, targets=targets)
+
+
 def haproxy_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
     """HAProxy, the load balancer's data plane (``lb/haproxy.cfg`` in the state directory):
     its nodes in front of the gateway and its replicas, every target in service until the
@@ -349,11 +357,9 @@ def haproxy_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
     if binary is None:
         raise MissingDependency("the load balancer needs HAProxy: apt-get install haproxy")
     lb = config.lb
-    targets = tuple((name, config.sample_endpoint(name)) for name in lb.targets())
-    layout = HaproxyLayout(nodes=tuple(lb.nodes), runtime=lb.runtime, targets=targets)
     path = state_dir / "lb" / "haproxy.cfg"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_haproxy_config(layout))
+    path.write_text(render_haproxy_config(haproxy_layout(config)))
     return ComponentSpec(
         name="haproxy",
         endpoint=endpoint_of("haproxy", config),

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from chaoskit.lab.components import write_lab_zone
+from chaoskit.lab.components import haproxy_layout, write_lab_zone
 from chaoskit.lab.config import LabConfig
 from chaoskit.lab.health import dns_answers, wait_until
-from chaoskit.lb.haproxy import HaproxyLayout, HaproxyRuntime, haproxy_binary, render_haproxy_config
+from chaoskit.lb.haproxy import HaproxyRuntime, haproxy_binary, render_haproxy_config
 from chaoskit.services import DNS_TOKEN_ENV
 
 LB_NET = "127.0.27"
@@ -99,13 +99,8 @@ def haproxy(tmp_path: Path) -> Iterator[HaproxyRuntime]:
     binary = haproxy_binary()
     assert binary, "HAProxy is missing: scripts/bootstrap installs it"
     config = lb_config()
-    layout = HaproxyLayout(
-        nodes=tuple(config.lb.nodes),
-        runtime=config.lb.runtime,
-        targets=tuple((n, config.sample_endpoint(n)) for n in config.lb.targets()),
-    )
     path = tmp_path / "haproxy.cfg"
-    path.write_text(render_haproxy_config(layout))
+    path.write_text(render_haproxy_config(haproxy_layout(config)))
     log = (tmp_path / "haproxy.log").open("wb")
     process = subprocess.Popen([binary, "-db", "-f", str(path)], stdout=log, stderr=log)
     runtime = HaproxyRuntime(config.lb.runtime)

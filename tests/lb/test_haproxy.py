@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chaoskit.lab.components import haproxy_layout
 from chaoskit.lab.config import Endpoint
 from chaoskit.lb.haproxy import (
     HaproxyError,
@@ -31,14 +32,8 @@ def _through(node: Endpoint, requests: int = 30) -> list[str]:
 
 
 def test_the_configuration_is_one_haproxy_accepts(tmp_path: Path) -> None:
-    config = lb_config()
-    layout = HaproxyLayout(
-        nodes=tuple(config.lb.nodes),
-        runtime=config.lb.runtime,
-        targets=tuple((n, config.sample_endpoint(n)) for n in config.lb.targets()),
-    )
     path = tmp_path / "haproxy.cfg"
-    path.write_text(render_haproxy_config(layout))
+    path.write_text(render_haproxy_config(haproxy_layout(lb_config())))
     binary = haproxy_binary()
     assert binary
     checked = subprocess.run([binary, "-c", "-f", str(path)], capture_output=True, text=True)
