@@ -22,7 +22,6 @@ __all__ = [
     "bare_name",
     "dependency",
     "dns_clients",
-    "gateway_replicas",
     "lab_names",
     "lab_records",
     "load_balancer_targets",
@@ -72,11 +71,6 @@ def sample_role(service: str) -> str:
 def load_balancer_targets(config: LabConfig) -> int | None:
     """How many gateways the load balancer fronts (None: the lab has none)."""
     return len(config.lb.targets()) if config.load_balanced else None
-
-
-def gateway_replicas(config: LabConfig) -> list[str]:
-    """The load balancer's targets besides the gateway (none without the load balancer)."""
-    return config.lb.replica_names() if config.load_balanced else []
 
 
 def service_names(config: LabConfig) -> list[str]:

@@ -50,13 +50,13 @@ def _prepare(lab: LocalLab, entry: LedgerEntry, _params: CheckFailureParams) -> 
     if unknown:
         known = ", ".join(_targets(config))
         raise InvalidInput(f"no load balancer target {unknown[0]!r}; known: {known}")
+    paths = [config.lb.check_proxy(t) for t in chosen]
     present = lab.toxiproxy().proxies()
-    missing = [config.lb.check_proxy(t) for t in chosen if config.lb.check_proxy(t) not in present]
+    missing = [path for path in paths if path not in present]
     if missing:
         raise InvalidInput(f"the check path {missing[0]} is not in Toxiproxy: chaoskit up")
     toxic = f"chaoskit-{entry.id}"
-    return ToxicsHandle(toxics=[ToxicHandle(proxy=config.lb.check_proxy(t), toxic=toxic)
-                                for t in chosen])  # fmt: skip
+    return ToxicsHandle(toxics=[ToxicHandle(proxy=path, toxic=toxic) for path in paths])
 
 
 def _inject(lab: LocalLab, entry: LedgerEntry, params: CheckFailureParams) -> None:
