@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
@@ -45,11 +47,15 @@ class DnsServer:
     process: subprocess.Popen[bytes]
 
     def query(
-        self, name: str, rtype: str = "A", tcp: bool = False, **kwargs: object
+        self, name: str, rtype: str = "A", tcp: bool = False, tries: int = 1, **kwargs: object
     ) -> dns.message.Message:
+        """``tries`` > 1 asks again after a lost datagram, as a stub resolver does (dig: 3)."""
         message = dns.message.make_query(name, rtype, **kwargs)  # type: ignore[arg-type]
         if tcp:
             return dns.query.tcp(message, self.host, port=self.port, timeout=2)
+        for _ in range(tries - 1):
+            with contextlib.suppress(dns.exception.Timeout):
+                return dns.query.udp(message, self.host, port=self.port, timeout=1)
         return dns.query.udp(message, self.host, port=self.port, timeout=2)
 
     def admin(self, token: str | None = None) -> DnsAdminClient:

@@ -23,8 +23,9 @@ from tests.dns.fixtures import DnsServer
 NAME = "www.zone.test."
 
 
-def _addresses(server: DnsServer, name: str = NAME) -> list[str]:
-    return sorted(rd.to_text() for rrset in server.query(name).answer for rd in rrset)
+def _addresses(server: DnsServer, name: str = NAME, tries: int = 1) -> list[str]:
+    answer = server.query(name, tries=tries).answer
+    return sorted(rd.to_text() for rrset in answer for rd in rrset)
 
 
 def test_blank_empties_the_answer_and_lifting_restores_exactly_what_was_served(
@@ -117,9 +118,11 @@ def test_changes_take_effect_on_the_next_query_while_a_flood_is_answered(
         with server.admin() as admin:
             for _ in range(15):
                 fault = admin.add_fault("blank", NAME, duration_s=30)
-                assert server.query(NAME).answer == []
+                # a flood fills the server's socket buffer: a datagram may be lost, and is
+                # asked again as a stub resolver would; what matters is what is answered
+                assert server.query(NAME, tries=5).answer == []
                 admin.lift_fault(fault["id"])
-                assert _addresses(server) == ["127.0.0.10"]
+                assert _addresses(server, tries=5) == ["127.0.0.10"]
     finally:
         stop.set()
         flooder.join(timeout=5)

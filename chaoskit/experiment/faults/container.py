@@ -8,6 +8,7 @@ fault's expiry if the controller is gone.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +31,16 @@ __all__ = [
     "CONTAINER_FAULTS",
     "calling",
     "container_serving",
+    "pause_container",
     "prepare_container",
     "start_container",
 ]
 
 STOP_TIMEOUT_S = 5
 START_TIMEOUT_S = 60.0
+PAUSE_ATTEMPTS = 4
+"""runc gives up freezing a cgroup whose tasks do not settle ("unable to freeze"), which a
+busy machine makes likely; it thaws the cgroup again, so the pause is simply asked again."""
 
 
 class DisconnectParams(Params):
@@ -95,6 +100,20 @@ def calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry, Para
         getattr(_container(lab, entry), method)(**kwargs)
 
     return inject
+
+
+def pause_container(lab: LocalLab, entry: LedgerEntry, _params: Params) -> None:
+    from docker.errors import APIError
+
+    container = _container(lab, entry)
+    for attempt in range(1, PAUSE_ATTEMPTS + 1):
+        try:
+            container.pause()
+            return
+        except APIError as error:
+            if "unable to freeze" not in str(error) or attempt == PAUSE_ATTEMPTS:
+                raise
+            time.sleep(0.1 * attempt)
 
 
 def _prepare_disconnect(
@@ -183,7 +202,7 @@ CONTAINER_FAULTS = [
         "stops the container (SIGTERM, then SIGKILL); revert starts it",
         calling("stop", timeout=STOP_TIMEOUT_S),
     ),
-    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", calling("pause")),
+    _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", pause_container),
     _kind(
         "restart",
         "restarts the container; nothing to revert but that it runs",

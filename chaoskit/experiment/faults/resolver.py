@@ -21,8 +21,8 @@ from pydantic import Field
 from chaoskit._errors import ComponentError
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.faults.container import (
-    calling,
     container_serving,
+    pause_container,
     prepare_container,
     start_container,
 )
@@ -153,7 +153,7 @@ def _prepare_down(
 
 def _down(lab: LocalLab, entry: LedgerEntry, params: NoParams) -> None:
     if isinstance(entry.handle, ContainerHandle):
-        calling("pause")(lab, entry, params)
+        pause_container(lab, entry, params)
     else:
         inject_pause(lab, entry, params)
 
