@@ -12,18 +12,22 @@
 - retry amplification: DynamoDB attempts made by orders and fleet while serving requests
   / client requests, during the fault (1.0 means no retries);
 - backlog: the peak of queued work, and the time from the last revert until it is back
-  to its pre-fault level.
+  to its pre-fault level;
+- goodput during the fault: successful requests per second within the SLO's latency bound,
+  and the p99 of successful requests, from first injection to last revert.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
 from chaoskit.experiment.probes import ProbeResult
 from chaoskit.experiment.recorder import STATUS_PAGE_KEY, Sample
 
-__all__ = ["client_outage_s", "compute_metrics", "first_recovery"]
+__all__ = ["client_outage_s", "compute_metrics", "first_recovery", "goodput_metrics"]
 
 
 def first_recovery(samples: Sequence[Sample], after: float, consecutive: int) -> float | None:
@@ -54,6 +58,28 @@ def client_outage_s(
         return 0.0
     back = [e[0] for e in window if e[1] and e[0] > failures[-1]]
     return round(back[0] - failures[0], 3) if back else None
+
+
+def goodput_metrics(
+    events: Sequence[tuple[float, bool, float, str]],
+    start_wall: float,
+    end_wall: float,
+    latency_bound_ms: float | None,
+) -> dict[str, float | None]:
+    """What the clients got done during the fault: successful requests per second answered
+    within the SLO's latency bound (all successes without one), and the 99th percentile of
+    the successful requests' latency (the nearest-rank percentile)."""
+    window = end_wall - start_wall
+    served = sorted(e[2] for e in events if start_wall <= e[0] <= end_wall and e[1])
+    if window <= 0 or not served:
+        return {"goodput_during_fault_rps": 0.0 if window > 0 else None,
+                "p99_during_fault_ms": None}  # fmt: skip
+    good = len(served) if latency_bound_ms is None else bisect_right(served, latency_bound_ms)
+    rank = max(1, math.ceil(0.99 * len(served)))
+    return {
+        "goodput_during_fault_rps": round(good / window, 2),
+        "p99_during_fault_ms": round(served[rank - 1], 1),
+    }
 
 
 def _delta(samples: Sequence[Sample], key: str, start: float, end: float) -> float | None:

@@ -18,6 +18,7 @@ __all__ = [
     "EnactorHandle",
     "Handle",
     "HandleBase",
+    "LoadHandle",
     "ProcessHandle",
     "ProxyHandle",
     "ResolverHandle",
@@ -89,6 +90,13 @@ class ResolverHandle(HandleBase):
     before: str | None = None
 
 
+class LoadHandle(HandleBase):
+    """The control file the experiment's Locust load shape reads."""
+
+    type: Literal["load"] = "load"
+    control: str
+
+
 class EnactorHandle(HandleBase):
     type: Literal["enactor"] = "enactor"
     enactor: str
@@ -102,6 +110,7 @@ Handle = Annotated[
     | ProcessHandle
     | ContainerHandle
     | EnactorHandle
+    | LoadHandle
     | ResolverHandle,
     Field(discriminator="type"),
 ]

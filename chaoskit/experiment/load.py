@@ -143,6 +143,10 @@ def _reference_problems(
         if backend == "compose":
             problem(("stack", "load_balancer"), "the sample load balancer runs on the local "
                     "backend only so far; set stack.backend: local")  # fmt: skip
+    load = experiment.load
+    if load is not None and load.pacing is not None and load.locustfile != "builtin":
+        problem(("load", "pacing"),
+                "pacing paces the builtin locustfile; yours sets its own wait_time")  # fmt: skip
     config = run_config(experiment, config)  # the targets as the run will have them
     samples = catalogue.sample_services(config)
     known_samples = ", ".join(samples) or "none (this lab runs no sample services)"
@@ -187,6 +191,9 @@ def _reference_problems(
             problems.extend(_param_problems(file, root, ("method", i, "params"), kind, step.params))
             for where, message in _lab_limits(kind, step, config):
                 problem(("method", i, *where), message)
+        if step.fault == "load.surge" and experiment.load is None:
+            problem(("method", i, "fault"), "load.surge surges the experiment's load: "
+                    "this experiment has no load: section")  # fmt: skip
         if step.fault == "dns.enactor_delay" and experiment.stack.automation == "off":
             problem(("method", i, "fault"),
                     "dns.enactor_delay needs the DNS automation: set stack.automation "

@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 from chaoskit.experiment.model import LoadSpec
-from chaoskit.load import LOCUSTFILE
+from chaoskit.load import LOCUSTFILE, PACING_ENV
+from chaoskit.load.control import CONTROL_ENV
 
 __all__ = ["LocustRun"]
 
 STREAM_PLUGIN = Path(__file__).resolve().parent.parent / "load" / "stream.py"
+SURGEABLE_SHAPE = STREAM_PLUGIN.with_name("shape.py")
 
 
 class LocustRun:
@@ -23,7 +25,7 @@ class LocustRun:
 
     def __init__(
         self, spec: LoadSpec, host: str, stream_address: str, max_run_s: float, log_dir: Path,
-        base_dir: Path,
+        base_dir: Path, surge_control: Path | None = None,
     ) -> None:  # fmt: skip
         self.spec = spec
         self.host = host
@@ -32,10 +34,18 @@ class LocustRun:
         self.log_dir = log_dir
         locustfile = LOCUSTFILE if spec.locustfile == "builtin" else base_dir / spec.locustfile
         self.locustfiles = f"{locustfile},{STREAM_PLUGIN}"
+        self.surge_control = surge_control
+        """With a ``load.surge`` in the method: the file its load shape reads."""
+        if surge_control is not None:
+            self.locustfiles += f",{SURGEABLE_SHAPE}"
         self._procs: list[subprocess.Popen[bytes]] = []
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, "CHAOSKIT_STREAM": self.stream_address}
+        if self.surge_control is not None:
+            env[CONTROL_ENV] = str(self.surge_control)
+        if self.spec.pacing is not None:
+            env[PACING_ENV] = str(self.spec.pacing)
         if self.spec.mix:
             env["CHAOSKIT_MIX"] = ",".join(f"{k}={v}" for k, v in self.spec.mix.items())
         return env
@@ -53,6 +63,8 @@ class LocustRun:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.surge_control is not None:
+            self.surge_control.unlink(missing_ok=True)  # no earlier run's surge
         common = [
             "--headless", "--host", self.host, "-u", str(self.spec.users),
             "-r", str(self.spec.spawn_rate), "-t", f"{int(self.max_run_s) + 1}s",

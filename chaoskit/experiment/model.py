@@ -132,6 +132,12 @@ class LoadSpec(Strict):
     workers: int = Field(default=0, ge=0, le=64, description="Locust workers (0: one process)")
     host: str | None = Field(default=None, description="default: the gateway")
     warmup: Duration = 3.0
+    pacing: Duration | None = Field(
+        default=None, gt=0, le=3600,
+        description="each user starts a request every pacing seconds, however long the last "
+        "took (Locust's constant_pacing): users / pacing requests per second offered; "
+        "default: a 0.05-0.2 s pause after each answer",
+    )  # fmt: skip
 
 
 class ManualStep(Strict):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chaoskit.experiment.analysis import client_outage_s, compute_metrics
+from chaoskit.experiment.analysis import client_outage_s, compute_metrics, goodput_metrics
 from chaoskit.experiment.dns_metrics import dns_tier_metrics
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.probes import ProbeResult
@@ -43,7 +43,12 @@ def run_metrics(
         ))  # fmt: skip
     if injected and reverted:
         horizon = t0_wall + max(reverted) + recovery_timeout_s
+        events = client_events.all()
         metrics["client_outage_s"] = client_outage_s(
-            client_events.all(), t0_wall + min(injected), min(horizon, time.time())
+            events, t0_wall + min(injected), min(horizon, time.time())
         )
+        metrics.update(goodput_metrics(
+            events, t0_wall + min(injected), t0_wall + max(reverted),
+            experiment.steady_state.slo.p95_below_ms,
+        ))  # fmt: skip
     return metrics

@@ -36,6 +36,7 @@ from chaoskit.experiment.events import (
     StopConditionTripped,
 )  # fmt: skip
 from chaoskit.experiment.fault_schedule import FaultSchedule
+from chaoskit.experiment.faults.load import surge_control, surges
 from chaoskit.experiment.loadrun import LocustRun
 from chaoskit.experiment.manual_steps import ManualStepFailed, confirm_manual
 from chaoskit.experiment.model import Experiment, Probe
@@ -280,6 +281,7 @@ class ExperimentRun:
             exp.load, exp.load.host or catalogue.load_host(config),
             observing.listener.address, planned_s + self._recovery_timeout() + 60,
             self.run_dir / "logs", self.source.parent,
+            surge_control(self.lab.state_dir) if surges(exp) else None,
         )  # fmt: skip
         observing.locust.start()
         self._mark("locust_started")

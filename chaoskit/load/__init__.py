@@ -5,16 +5,19 @@
     locust -f chaoskit/load/locustfile.py --headless -u 20 -r 10 -t 30s \
         --host http://127.0.10.30:8080
 
-Set ``CHAOSKIT_MIX`` (e.g. ``read=6,list=1,write=2,launch=1``) to change the mix.
+Set ``CHAOSKIT_MIX`` (e.g. ``read=6,list=1,write=2,launch=1``) to change the mix, and
+``CHAOSKIT_PACING_S`` to pace each user (one request started every that many seconds).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEFAULT_MIX", "LOCUSTFILE", "parse_mix"]
+__all__ = ["DEFAULT_MIX", "LOCUSTFILE", "PACING_ENV", "parse_mix"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+PACING_ENV = "CHAOSKIT_PACING_S"
+"""Seconds between the starts of one user's requests (unset: a pause after each answer)."""
 DEFAULT_MIX = {"read": 6, "list": 1, "write": 2, "launch": 1}
 
 

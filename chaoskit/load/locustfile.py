@@ -10,17 +10,18 @@ import os
 import random
 from typing import Any
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, constant_pacing, task
 
-from chaoskit.load import parse_mix
+from chaoskit.load import PACING_ENV, parse_mix
 
 MIX = parse_mix(os.environ.get("CHAOSKIT_MIX"))
 WAIT_MIN_S = float(os.environ.get("CHAOSKIT_WAIT_MIN_S", "0.05"))
 WAIT_MAX_S = float(os.environ.get("CHAOSKIT_WAIT_MAX_S", "0.2"))
+PACING_S = os.environ.get(PACING_ENV)
 
 
 class GatewayUser(FastHttpUser):
-    wait_time = between(WAIT_MIN_S, WAIT_MAX_S)
+    wait_time = constant_pacing(float(PACING_S)) if PACING_S else between(WAIT_MIN_S, WAIT_MAX_S)
     network_timeout = 5.0
     connection_timeout = 2.0
 

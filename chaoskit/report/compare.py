@@ -83,6 +83,8 @@ def delta(metric: MetricDef, base: Any, other: Any) -> tuple[str, str]:
         text = f"{difference:+.2f} s"
     elif metric.unit == "count":
         text = f"{difference:+,.0f}"
+    elif metric.unit == "ms":
+        text = f"{difference:+,.0f} ms"
     else:
         text = f"{difference:+.2f}"
     if difference == 0 or metric.better == "none":

@@ -16,7 +16,7 @@ __all__ = ["HEADLINE", "MetricDef", "format_value"]
 class MetricDef:
     key: str
     label: str
-    unit: Literal["s", "ratio", "percent", "count", "x", "bool"]
+    unit: Literal["s", "ms", "rps", "ratio", "percent", "count", "x", "bool"]
     definition: str
     better: Literal["lower", "higher", "none"] = "lower"
     missing: str = "-"
@@ -172,6 +172,23 @@ HEADLINE: tuple[MetricDef, ...] = (
         missing="no load balancer",
     ),
     MetricDef(
+        "goodput_during_fault_rps",
+        "Goodput during fault",
+        "rps",
+        "Successful client requests per second answered within the SLO's latency bound "
+        "(steady_state.slo.p95_below_ms), from first injection to last revert: the work "
+        "that was worth doing.",
+        "higher",
+    ),
+    MetricDef(
+        "p99_during_fault_ms",
+        "p99 during fault",
+        "ms",
+        "The 99th percentile latency of the successful client requests from first injection "
+        "to last revert.",
+        missing="nothing served",
+    ),
+    MetricDef(
         "client_requests",
         "Client requests",
         "count",
@@ -202,4 +219,8 @@ def format_value(metric: MetricDef, value: Any) -> str:
         return f"{number:.2f}"
     if metric.unit == "x":
         return f"{number:g}\N{MULTIPLICATION SIGN}"
+    if metric.unit == "ms":
+        return f"{number:,.0f} ms"
+    if metric.unit == "rps":
+        return f"{number:,.1f}/s"
     return f"{number:,.0f}"

@@ -60,6 +60,9 @@ LB_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 """On a lab with the sample load balancer (``balanced_lab``)."""
 
+LOAD_CASES: list[tuple[str, str, dict[str, Any]]] = [("load.surge", "load", {"users": 20})]
+"""The surge's control file outlives no controller (the watchdog removes it)."""
+
 INSTANT_KINDS = ("process.restart", "resolver.flush")
 """Kinds whose effect is over as soon as it is made."""
 RESOLVER_CASES: list[tuple[str, str, dict[str, Any]]] = [

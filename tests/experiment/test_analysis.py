@@ -1,4 +1,4 @@
-from chaoskit.experiment.analysis import compute_metrics, first_recovery
+from chaoskit.experiment.analysis import compute_metrics, first_recovery, goodput_metrics
 from chaoskit.experiment.probes import ProbeResult
 from chaoskit.experiment.recorder import Sample
 
@@ -72,3 +72,22 @@ def test_a_status_page_that_never_reports_and_runs_without_one() -> None:
     assert abs(metrics["status_page_misleading_s"] - 3.0) < 1e-6  # the whole outage
     without_page = compute_metrics(timeline(), [5.0], [7.5], [], 10, 0.999)
     assert "status_page_misleading_s" not in without_page
+
+
+def test_goodput_counts_what_was_served_within_the_latency_bound_during_the_fault() -> None:
+    # 100 successes at 1..100 ms, 50 refusals, then a success outside the window
+    events = [(1000 + i * 0.1, True, float(i + 1), "") for i in range(100)]
+    events += [(1000 + i * 0.1, False, 1.0, "http_503") for i in range(50)]
+    events.append((1011.0, True, 1.0, ""))
+    got = goodput_metrics(events, 1000.0, 1010.0, latency_bound_ms=30)
+    assert got == {"goodput_during_fault_rps": 3.0, "p99_during_fault_ms": 99.0}
+    unbounded = goodput_metrics(events, 1000.0, 1010.0, latency_bound_ms=None)
+    assert unbounded["goodput_during_fault_rps"] == 10.0  # every success counts
+
+
+def test_goodput_when_nothing_was_served() -> None:
+    refused = [(1000.5, False, 1.0, "http_503")]
+    assert goodput_metrics(refused, 1000.0, 1010.0, 300) == {
+        "goodput_during_fault_rps": 0.0, "p99_during_fault_ms": None,
+    }  # fmt: skip
+    assert goodput_metrics([], 1000.0, 1000.0, 300)["goodput_during_fault_rps"] is None

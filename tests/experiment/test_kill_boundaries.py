@@ -24,6 +24,7 @@ from chaoskit.lab import LocalLab
 from tests.experiment.kill_checks import (
     DNS_CASES,
     LB_CASES,
+    LOAD_CASES,
     RESOLVER_CASES,
     TOXIPROXY_CASES,
     check_boundary,
@@ -39,7 +40,7 @@ PROCESS_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("process.kill", "status", {}),
     ("process.restart", "status", {}),
 ]
-LOCAL_CASES = DNS_CASES + TOXIPROXY_CASES + PROCESS_CASES + RESOLVER_CASES
+LOCAL_CASES = DNS_CASES + TOXIPROXY_CASES + PROCESS_CASES + RESOLVER_CASES + LOAD_CASES
 
 
 def test_every_local_kind_is_covered() -> None:

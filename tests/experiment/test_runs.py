@@ -288,3 +288,32 @@ def test_load_workers_needs_a_load_section(lab: LocalLab, tmp_path: Path) -> Non
     done = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment), "--load-workers", "2")
     assert done.returncode == 2
     assert "has no load section" in done.stderr
+
+
+def test_a_load_surge_runs_more_paced_users_for_its_duration_only(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    experiment = tmp_path / "surge.yaml"
+    experiment.write_text(
+        "title: a paced load, surged\n"
+        "load: {users: 4, spawn_rate: 10, warmup: 2s, pacing: 0.5s}\n"
+        "method:\n"
+        "  - {name: surge, at: 2s, fault: load.surge, target: load, duration: 4s,\n"
+        "     params: {users: 20, spawn_rate: 50}}\n"
+        "  - {at: 6s, wait: 3s}\n"
+        "recovery: {consecutive_samples: 5, timeout: 10s}\n"
+    )
+    code, journal = run(lab, experiment, tmp_path / "reports", "--no-fresh")
+    assert code == 0, journal["verdict"]
+    (fault,) = journal["faults"]
+    start, end = fault["injected_t"], fault["reverted_t"]
+
+    def requests(since: float, until: float) -> int:
+        return sum(int(r["requests"]) for r in timeline(journal) if since <= float(r["t"]) < until)
+
+    surged = requests(start + 1.5, end) / (end - start - 1.5)  # ramped and paced: 40/s
+    before = requests(start - 2, start) / 2  # 4 users every 0.5 s: 8/s
+    after = requests(end + 1.0, end + 2.5) / 1.5  # the method goes on 3 s after the revert
+    assert 30 <= surged <= 44 and 6 <= before <= 10 and 5 <= after <= 10, (before, surged, after)
+    assert journal["metrics"]["goodput_during_fault_rps"] > 20
+    assert not (lab.state_dir / "load-surge.json").exists()

@@ -32,6 +32,7 @@ from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 from tests.experiment.kill_checks import (
     DNS_CASES,
+    LOAD_CASES,
     RESOLVER_CASES,
     TOXIPROXY_CASES,
     check_boundary,
@@ -316,7 +317,7 @@ def test_every_compose_only_kind_is_covered() -> None:
     assert only == {kind for kind, _, _ in COMPOSE_CASES}
 
 
-ALL_CASES = COMPOSE_CASES + DNS_CASES + TOXIPROXY_CASES + RESOLVER_CASES
+ALL_CASES = COMPOSE_CASES + DNS_CASES + TOXIPROXY_CASES + RESOLVER_CASES + LOAD_CASES
 
 
 def test_every_kind_of_the_compose_backend_is_covered() -> None:

@@ -9,6 +9,7 @@ from chaoskit.experiment.faults.base import AnyKind, FaultKind, NoParams, Params
 from chaoskit.experiment.faults.container import CONTAINER_FAULTS
 from chaoskit.experiment.faults.dns import DNS_FAULTS
 from chaoskit.experiment.faults.lb import LB_FAULTS
+from chaoskit.experiment.faults.load import LOAD_FAULTS
 from chaoskit.experiment.faults.process import PROCESS_FAULTS
 from chaoskit.experiment.faults.resolver import RESOLVER_FAULTS
 from chaoskit.experiment.faults.toxiproxy import TOXIPROXY_FAULTS
@@ -24,6 +25,7 @@ REGISTRY: dict[str, AnyKind] = registry_of(
         *RESOLVER_FAULTS,
         *CONTAINER_FAULTS,
         *LB_FAULTS,
+        *LOAD_FAULTS,
     ]
 )
 

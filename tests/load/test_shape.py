@@ -1,0 +1,84 @@
+"""The surgeable load shape: a real Locust follows its control file, then ends at ``-t``."""
+
+from __future__ import annotations
+
+import csv
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chaoskit.experiment.loadrun import SURGEABLE_SHAPE
+from chaoskit.load import LOCUSTFILE, PACING_ENV
+from chaoskit.load.control import CONTROL_ENV, wanted_load
+
+
+def test_the_control_file_or_the_command_line(tmp_path: Path) -> None:
+    control = tmp_path / "surge.json"
+    assert wanted_load(None, 3, 2.0) == (3, 2.0)
+    assert wanted_load(control, 3, 2.0) == (3, 2.0)  # no file: the command line
+    control.write_text(json.dumps({"users": 40, "spawn_rate": 20}))
+    assert wanted_load(control, 3, 2.0) == (40, 20.0)
+    for unreadable in ("{", "[]", '{"users": "many", "spawn_rate": 1}', '{"users": 4}'):
+        control.write_text(unreadable)
+        assert wanted_load(control, 3, 2.0) == (3, 2.0), unreadable
+
+
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_POST = do_GET
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def target() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def _user_counts(history: Path) -> list[int]:
+    with history.open() as rows:
+        return [int(r["User Count"]) for r in csv.DictReader(rows) if r["Name"] == "Aggregated"]
+
+
+def test_locust_surges_while_the_file_says_so_and_stops_at_its_run_time(
+    target: str, tmp_path: Path
+) -> None:
+    control = tmp_path / "surge.json"
+    locust = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", f"{LOCUSTFILE},{SURGEABLE_SHAPE}", "--headless",
+         "-u", "2", "-r", "50", "-t", "9s", "--host", target, "--csv", str(tmp_path / "run"),
+         "--only-summary"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        env={**os.environ, CONTROL_ENV: str(control), PACING_ENV: "0.5"},
+    )  # fmt: skip
+    try:
+        time.sleep(2.5)
+        control.write_text(json.dumps({"users": 9, "spawn_rate": 50}))
+        time.sleep(3)
+        control.unlink()
+        output, _ = locust.communicate(timeout=30)  # ends by itself at -t
+    finally:
+        locust.kill()
+    assert locust.returncode == 0, output
+    counts = _user_counts(tmp_path / "run_stats_history.csv")
+    steps = [c for i, c in enumerate(counts) if c and (i == 0 or c != counts[i - 1])]
+    assert steps == [2, 9, 2], counts  # -u, the surge, -u again: no ramp at 50/s is seen
