@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["KEEP", "Automation", "Enactor", "Mode", "Plan", "Record"]
+__all__ = ["KEEP", "STUCK", "Automation", "Enactor", "Mode", "Plan", "Record"]
 
 KEEP = 2
 """Cleanup keeps the plan applied and the ``KEEP`` generations before it."""
@@ -53,6 +53,9 @@ class Enactor:
     picked: Plan | None = None
     applied: int | None = None
     stale_checks_passed: int = 0
+
+
+STUCK = "stuck: the record follows a deleted plan"
 
 
 @dataclass
@@ -90,7 +93,7 @@ class Automation:
 
     def _pick(self, enactor: Enactor) -> str:
         if self.record.emptied and self.mode == "legacy":
-            return "stuck: the record follows a deleted plan"
+            return STUCK
         if not self.plans:
             return "no plan"
         newest = self.plans[max(self.plans)]
@@ -105,6 +108,11 @@ class Automation:
     def _apply(self, enactor: Enactor) -> str:
         plan = enactor.picked
         assert plan is not None
+        if self.record.emptied and self.mode == "legacy":
+            # stuck for every Enactor, also one that picked before the record was emptied:
+            # nothing but the operators' repair writes the record again
+            enactor.step, enactor.picked, enactor.applied = "pick", None, None
+            return STUCK
         enactor.step = "cleanup"
         if self.mode == "safe":
             current = self.record.generation

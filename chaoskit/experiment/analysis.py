@@ -14,7 +14,8 @@
 - backlog: the peak of queued work, and the time from the last revert until it is back
   to its pre-fault level;
 - goodput during the fault: successful requests per second within the SLO's latency bound,
-  and the p99 of successful requests, from first injection to last revert.
+  and the p99 of successful requests, from first injection to last revert;
+- stages (an experiment's ``stages``): how long each lasted for the clients and its outage.
 """
 
 from __future__ import annotations
@@ -22,12 +23,20 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chaoskit.experiment.probes import ProbeResult
 from chaoskit.experiment.recorder import STATUS_PAGE_KEY, Sample
 
-__all__ = ["client_outage_s", "compute_metrics", "first_recovery", "goodput_metrics"]
+__all__ = [
+    "Stage",
+    "client_outage_s",
+    "compute_metrics",
+    "first_recovery",
+    "goodput_metrics",
+    "stage_times",
+]
 
 
 def first_recovery(samples: Sequence[Sample], after: float, consecutive: int) -> float | None:
@@ -58,6 +67,41 @@ def client_outage_s(
         return 0.0
     back = [e[0] for e in window if e[1] and e[0] > failures[-1]]
     return round(back[0] - failures[0], 3) if back else None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One named stage of a run: the step that began it, and when that step's own action
+    was over (a fault's revert, any other step's end), in run seconds."""
+
+    name: str
+    started_t: float
+    settled_t: float
+
+
+def stage_times(
+    samples: Sequence[Sample], stages: Sequence[Stage], consecutive: int
+) -> list[dict[str, Any]]:
+    """How long each stage lasted for the clients: from its step to the first of
+    ``consecutive`` good samples after the step's action was over, or, when no recovery
+    came before it, to the next stage (or the last sample); and its bad-sample time."""
+    period = (samples[-1].t - samples[0].t) / (len(samples) - 1) if len(samples) >= 2 else 0.1
+    timed = []
+    for i, stage in enumerate(stages):
+        following = stages[i + 1].started_t if i + 1 < len(stages) else None
+        recovered = first_recovery(samples, stage.settled_t, consecutive)
+        if recovered is not None and following is not None and recovered > following:
+            recovered = None
+        last = samples[-1].t if samples else stage.started_t
+        end = recovered if recovered is not None else (following if following is not None else last)
+        bad = sum(1 for s in samples if stage.started_t <= s.t < end and not s.good)
+        timed.append({
+            "name": stage.name, "started_t": round(stage.started_t, 3),
+            "recovered_t": round(recovered, 3) if recovered is not None else None,
+            "took_s": round(max(0.0, end - stage.started_t), 3),
+            "recovered": recovered is not None, "outage_s": round(bad * period, 3),
+        })  # fmt: skip
+    return timed
 
 
 def goodput_metrics(

@@ -22,6 +22,7 @@ from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.run_setup import run_config
+from chaoskit.experiment.timeline import plan
 from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig
 
@@ -120,6 +121,26 @@ def target_matches(target: str, known: list[str], patterns: bool) -> bool:
     return any(fnmatch.fnmatchcase(name, wanted) for name in known)
 
 
+def _stage_problems(experiment: Experiment) -> list[tuple[Loc, str]]:
+    """Each stage names a step, once, and the stages follow the method's order."""
+    starts = {p.step.name: p.start_s for p in plan(experiment.method) if p.step.name}
+    problems: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    previous = -1.0
+    for i, name in enumerate(experiment.stages):
+        if name not in starts:
+            named = ", ".join(starts) or "none (give steps a name)"
+            problems.append((("stages", i), f"no step named {name!r}; named steps: {named}"))
+        elif name in seen:
+            problems.append((("stages", i), f"stage {name!r} is named twice"))
+        elif starts[name] < previous:
+            problems.append((("stages", i), f"stage {name!r} starts before the stage above it"))
+        else:
+            previous = starts[name]
+        seen.add(name)
+    return problems
+
+
 def _no_targets(kind: AnyKind) -> str:
     if kind.family == "lb":
         return ("this lab has no load balancer: set stack.load_balancer: true (or "
@@ -214,6 +235,8 @@ def _reference_problems(
                 file, root, ("method", i, "probe"), step.probe, regions,
                 catalogue.service_names(config),
             ))  # fmt: skip
+    for where, message in _stage_problems(experiment):
+        problem(where, message)
     fault_steps = {s.name: s for s in experiment.method if s.name and s.fault}
     for variant_name, variant in experiment.variants.items():
         for name in variant.services:

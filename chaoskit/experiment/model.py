@@ -278,6 +278,11 @@ class Experiment(Strict):
         default_factory=dict, description="run once per variant by `chaoskit suite run`"
     )
     lesson: Lesson | None = None
+    stages: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="named steps that each begin a stage of the run, in method order; the "
+        "report says how long each stage lasted for the clients and its outage",
+    )  # fmt: skip
 
     def variant(self, name: str) -> Experiment:
         """This experiment with variant ``name`` applied to its stack and method."""

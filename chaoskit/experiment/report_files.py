@@ -12,6 +12,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chaoskit.experiment.run_metrics import run_stages
+
 if TYPE_CHECKING:
     from chaoskit.experiment.recorder import Sample
     from chaoskit.experiment.run_journal import RunJournal
@@ -69,6 +71,7 @@ def write_run_dir(
         "faults": [f.journal() for f in run.faults],
         "probes": [vars(p) for p in kept.probes],
         "metrics": metrics,
+        "stages": run_stages(run.experiment, run.steps, run.faults, samples),
         "timeline": TIMELINE,
     }
     write_journal(run.run_dir, journal)

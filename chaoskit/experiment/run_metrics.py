@@ -6,14 +6,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chaoskit.experiment.analysis import client_outage_s, compute_metrics, goodput_metrics
+from chaoskit.experiment.analysis import (
+    Stage,
+    client_outage_s,
+    compute_metrics,
+    goodput_metrics,
+    stage_times,
+)
 from chaoskit.experiment.dns_metrics import dns_tier_metrics
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.probes import ProbeResult
 from chaoskit.experiment.recorder import ClientEvents, Sample
 from chaoskit.experiment.run_result import FaultRecord
 
-__all__ = ["run_metrics"]
+__all__ = ["run_metrics", "run_stages"]
 
 
 def run_metrics(
@@ -52,3 +58,21 @@ def run_metrics(
             experiment.steady_state.slo.p95_below_ms,
         ))  # fmt: skip
     return metrics
+
+
+def run_stages(
+    experiment: Experiment,
+    steps: list[dict[str, Any]],
+    faults: list[FaultRecord],
+    samples: list[Sample],
+) -> list[dict[str, Any]]:
+    """The experiment's ``stages`` as the run went: each from its step's start, settled at
+    its fault's revert (or the step's end); stages whose step never ran are left out."""
+    ran = {s["name"]: s for s in steps if s.get("name") and s.get("started_t") is not None}
+    reverted = {f.name: f.reverted_t for f in faults if f.name and f.reverted_t is not None}
+    stages = [
+        Stage(name, ran[name]["started_t"], reverted.get(name, ran[name]["ended_t"]))
+        for name in experiment.stages
+        if name in ran
+    ]
+    return stage_times(samples, stages, experiment.recovery.consecutive_samples)

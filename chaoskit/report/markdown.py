@@ -61,6 +61,21 @@ def _dns_client_lines(run: RunData) -> list[str]:
     return [*lines, ""] if table.silent() else lines
 
 
+def _stage_lines(run: RunData) -> list[str]:
+    stages = run.journal.stages
+    if not stages:
+        return []
+    lines = ["## Stages", "", "| Stage | Began | Lasted | Outage | Ended |",
+             "|---|---:|---:|---:|---|"]  # fmt: skip
+    for i, stage in enumerate(stages):
+        ended = stage.ending(last=i == len(stages) - 1)
+        lines.append(
+            f"| {md(stage.name)} | {_seconds(stage.started_t, run.origin)} | "
+            f"{stage.took_s:.2f} s | {stage.outage_s:.2f} s | {ended} |"
+        )
+    return [*lines, ""]
+
+
 def render_run_markdown(run: RunData, chart_file: str | None, html_file: str | None) -> str:
     journal = run.journal
     metrics = journal.metrics
@@ -98,6 +113,7 @@ def render_run_markdown(run: RunData, chart_file: str | None, html_file: str | N
                 f"{_seconds(fault.reverted_t, run.origin)} | {outcome} |"
             )
         lines.append("")
+    lines += _stage_lines(run)
     lines += _dns_client_lines(run)
     edges = [p for p in journal.probes if p.phase in ("before", "after")]
     if edges:

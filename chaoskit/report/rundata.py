@@ -68,6 +68,22 @@ class StepRecord(_Loose):
     detail: str = ""
 
 
+class StageRecord(_Loose):
+    """One of the experiment's ``stages`` as the run went (run seconds)."""
+
+    name: str
+    started_t: float
+    recovered_t: float | None = None
+    took_s: float
+    recovered: bool
+    outage_s: float = 0.0
+
+    def ending(self, last: bool) -> str:
+        if self.recovered:
+            return "recovered"
+        return "not recovered" if last else "not recovered when the next stage began"
+
+
 class ProbeRecord(_Loose):
     name: str
     phase: str
@@ -92,6 +108,7 @@ class Journal(_Loose):
     faults: list[FaultWindow] = []
     probes: list[ProbeRecord] = []
     metrics: dict[str, Any] = {}
+    stages: list[StageRecord] = []
 
     @property
     def title(self) -> str:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from chaoskit.automation.model import Automation, Mode
+from chaoskit.automation.model import STUCK, Automation, Mode
 
 
 def machine(mode: Mode) -> type[RuleBasedStateMachine]:
@@ -63,9 +63,12 @@ def test_the_incident_sequence_step_by_step() -> None:
     legacy.advance(1)  # and applies it
     legacy.advance(0)  # enactor-1, late, applies plan 1 over plan 5
     assert legacy.record.generation == 1
+    legacy.advance(2)  # enactor-3 picks plan 5, its write still to come
     legacy.advance(1)  # enactor-2 cleans up plans older than 3: 1 and 2
     assert legacy.empty and legacy.record.emptied
-    assert legacy.advance(2) == "stuck: the record follows a deleted plan"
+    assert legacy.advance(2) == STUCK  # a write picked before the emptying is refused too
+    assert legacy.advance(2) == STUCK  # and it picks nothing new either
+    assert legacy.empty  # until the operators repair it
     legacy.repair()
     assert legacy.record.addresses and not legacy.empty
 

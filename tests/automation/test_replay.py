@@ -31,6 +31,7 @@ def replay(lab: LocalLab, tmp_path: Path, automation: str) -> tuple[int, dict[st
              "manual": {"prompt": "repair", "timeout": "5s", "unattended": "automation.repair"}},
             {"at": "13s", "wait": "2s"},
         ],
+        stages=["enactor-delay", "operators-repair"],  # the third act has tests of its own
         recovery={"consecutive_samples": 10, "timeout": "30s"},
     )  # fmt: skip
     out = tmp_path / "reports"
@@ -70,6 +71,12 @@ def test_legacy_automation_empties_the_record_until_the_repair(
     assert repair["outcome"] == "automated"
     assert "automation repaired by script" in journal["_stdout"]
     assert journal["metrics"]["recovered"] is True
+    dns_stage, repair_stage = journal["stages"]
+    assert dns_stage["name"] == "enactor-delay" and not dns_stage["recovered"]  # until repaired
+    assert dns_stage["took_s"] == pytest.approx(repair["started_t"] - dns_stage["started_t"])
+    assert dns_stage["outage_s"] > 0
+    assert repair_stage["recovered"] and repair_stage["recovered_t"] >= repair["ended_t"]
+    assert "## Stages" in (journal["_dir"] / "report.md").read_text()
     assert code in (0, 1)
     assert automation_log.exists()
     assert_lab_clean(lab)

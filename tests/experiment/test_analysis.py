@@ -1,4 +1,10 @@
-from chaoskit.experiment.analysis import compute_metrics, first_recovery, goodput_metrics
+from chaoskit.experiment.analysis import (
+    Stage,
+    compute_metrics,
+    first_recovery,
+    goodput_metrics,
+    stage_times,
+)
 from chaoskit.experiment.probes import ProbeResult
 from chaoskit.experiment.recorder import Sample
 
@@ -91,3 +97,19 @@ def test_goodput_when_nothing_was_served() -> None:
         "goodput_during_fault_rps": 0.0, "p99_during_fault_ms": None,
     }  # fmt: skip
     assert goodput_metrics([], 1000.0, 1000.0, 300)["goodput_during_fault_rps"] is None
+
+
+def test_each_stage_lasts_until_its_recovery_or_the_next_stage() -> None:
+    # bad from 5.1 to 8.0 s (timeline()), then again from 9.5 to 10.0 s
+    samples = [s if not 9.5 <= s.t <= 10.0 else sample(s.t, False) for s in timeline()]
+    stages = [
+        Stage("record-empty", started_t=5.0, settled_t=6.0),  # 10 good from 8.1
+        Stage("repair", started_t=9.0, settled_t=9.0),  # 10 good only from 10.1
+        Stage("checks", started_t=9.6, settled_t=9.8),
+    ]
+    first, second, third = stage_times(samples, stages, consecutive=10)
+    assert first == {"name": "record-empty", "started_t": 5.0, "recovered_t": 8.1,
+                     "took_s": 3.1, "recovered": True, "outage_s": 3.0}  # fmt: skip
+    assert second["recovered"] is False and second["took_s"] == 0.6  # the next stage began
+    assert third["recovered_t"] == 10.1 and third["took_s"] == 0.5
+    assert third["outage_s"] == 0.5
