@@ -43,6 +43,7 @@ from chaoskit.experiment.model import Experiment, Probe
 from chaoskit.experiment.probes import ProbeResult, run_probe
 from chaoskit.experiment.progress import ProgressLines
 from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener, Recorder, Sample
+from chaoskit.experiment.report_warmup import warm_report_imports
 from chaoskit.experiment.run_journal import RunHistory, RunJournal
 from chaoskit.experiment.run_metrics import run_metrics
 from chaoskit.experiment.run_result import EXIT_CODES, FaultRecord, RunResult, exit_code_for
@@ -271,6 +272,7 @@ class ExperimentRun:
             t0=self.t0, **self._dns_tier(),
         )  # fmt: skip
         self.recorder.start()
+        warm_report_imports()  # while the load warms up: the reports need them at the end
         if exp.load is None:
             self._sleep_until(self.now() + 1.0)  # a second of samples before anything
             return
