@@ -29,7 +29,7 @@ from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
 from chaoskit.experiment.faults import REGISTRY, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S, inject_fault, revert_fault
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
-from chaoskit.lab import catalogue
+from chaoskit.lab import catalogue, process
 from chaoskit.lab.lock import LabLock
 from chaoskit.measure import Measurement, Probe
 
@@ -137,7 +137,7 @@ class Lab:
         users = self.state_dir / "api-users"
         users.mkdir(parents=True, exist_ok=True)
         self._user_file = users / f"{os.getpid()}.{secrets.token_hex(4)}"
-        self._user_file.write_text(str(psutil.Process().create_time()))
+        self._user_file.write_text(str(process.start_time(os.getpid())))
 
     def _unregister(self) -> None:
         if self._user_file is not None:
@@ -315,8 +315,6 @@ class ActiveFault:
 def _infrastructure_answers(backend_lab: LocalLab) -> bool:
     """Whether the lab's DNS server and watchdog processes recorded in the state are still
     running (no health timing involved: a loaded machine must not look like a reboot)."""
-    from chaoskit.lab import process
-
     records = [backend_lab.state.components.get(n) for n in ("dns", "watchdog")]
     return all(
         process.is_running(r.pid, r.create_time)
@@ -390,7 +388,7 @@ def _live_users(users: Path) -> list[str]:
     for user in users.glob("*") if users.is_dir() else []:
         try:
             pid = int(user.name.partition(".")[0])
-            alive = psutil.Process(pid).create_time() == float(user.read_text())
+            alive = process.start_time(pid) == float(user.read_text())
         except (ValueError, OSError, psutil.Error):
             alive = False
         if alive:

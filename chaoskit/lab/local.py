@@ -96,7 +96,7 @@ def lift_lab_faults(admin: DnsAdminClient, config: LabConfig) -> list[str]:
 
 def _spawned(spec: ComponentSpec, log: Path, env: dict[str, str] | None) -> tuple[int, float]:
     proc = process.spawn(spec.command, log, env, cwd=spec.cwd)
-    return proc.pid, proc.create_time()
+    return proc.pid, process.start_time(proc.pid)
 
 
 class LocalLab:
@@ -304,7 +304,7 @@ class LocalLab:
             self.echo(f"{spec.name}: started by exec ({exc})")
             return None
         try:
-            return pid, psutil.Process(pid).create_time()
+            return pid, process.start_time(pid)
         except psutil.Error:  # gone already: _await_healthy says why, from its log
             return pid, 0.0
 

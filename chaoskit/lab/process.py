@@ -14,7 +14,18 @@ import psutil
 
 from chaoskit._errors import ComponentError
 
-__all__ = ["exit_status", "is_running", "spawn", "stop", "stopped_in_group", "thaw_group"]
+__all__ = [
+    "exit_status",
+    "is_running",
+    "spawn",
+    "start_time",
+    "stop",
+    "stopped_in_group",
+    "thaw_group",
+]
+
+WALL_CLOCK_FROM = 1e9
+"""A recorded start above this is a wall-clock time (what earlier versions recorded)."""
 
 
 def spawn(
@@ -74,13 +85,36 @@ def exit_status(pid: int | None) -> int | None:
     return _exit_statuses.get(pid or -1)
 
 
+def start_time(pid: int) -> float:
+    """When process ``pid`` started, in seconds since boot, the identity recorded beside its
+    pid. Read from ``/proc/PID/stat`` (its start in clock ticks since boot), which no step
+    of the wall clock moves. psutil's ``create_time`` adds a boot time that each process
+    derives from the wall clock once: after a step (NTP, a VM resumed) another process
+    computes another time for the same process, and a lab's own processes would look like
+    strangers to ``down``."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        raise psutil.NoSuchProcess(pid) from None
+    except OSError:  # no procfs: psutil's, with its wall-clock boot time
+        return float(psutil.Process(pid).create_time() - psutil.boot_time())
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3
+    return int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+
+
+def _same_start(proc: psutil.Process, recorded: float) -> bool:
+    if recorded >= WALL_CLOCK_FROM:
+        return bool(abs(proc.create_time() - recorded) <= 0.5)
+    return abs(start_time(proc.pid) - recorded) < 0.005
+
+
 def _owned(pid: int | None, create_time: float | None) -> psutil.Process | None:
     """The process, if ``pid`` is still the one we started (pids get reused)."""
     if pid is None:
         return None
     try:
         proc = psutil.Process(pid)
-        if create_time is not None and abs(proc.create_time() - create_time) > 0.5:
+        if create_time is not None and not _same_start(proc, create_time):
             return None
         if proc.status() == psutil.STATUS_ZOMBIE:
             _reap()  # ours, ended: collect it

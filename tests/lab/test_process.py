@@ -84,3 +84,20 @@ def test_threads_stopping_processes_at_once_collect_each_exactly_once(tmp_path: 
         thread.join()
     assert errors == []
     assert all(process.exit_status(p.pid) == 0 for p in started)
+
+
+def test_a_process_is_known_by_its_start_since_boot_whatever_the_wall_clock_says() -> None:
+    child = subprocess.Popen(["sleep", "30"], start_new_session=True)  # its own group
+    try:
+        started = process.start_time(child.pid)
+        assert 0 < started <= time.clock_gettime(time.CLOCK_BOOTTIME) + 1  # not an epoch time
+        assert process.start_time(child.pid) == started  # the same, read again
+        assert process.is_running(child.pid, started)
+        assert not process.is_running(child.pid, started - 1.0)  # another process's start
+        # a record written by an earlier version (wall clock) is still recognised
+        assert process.is_running(child.pid, psutil.Process(child.pid).create_time())
+        assert process.stop(child.pid, started, timeout_s=5.0)
+        assert not process.is_running(child.pid, started)
+    finally:
+        child.kill()
+        child.wait()
