@@ -272,8 +272,8 @@ class ExperimentRun:
             t0=self.t0, **self._dns_tier(),
         )  # fmt: skip
         self.recorder.start()
-        warm_report_imports()  # while the load warms up: the reports need them at the end
         if exp.load is None:
+            warm_report_imports()  # the reports need them at the end
             self._sleep_until(self.now() + 1.0)  # a second of samples before anything
             return
         observing.listener = LoadStreamListener(self.client_events)
@@ -290,6 +290,7 @@ class ExperimentRun:
         self._set_phase("warmup")
         self._await_first_results(observing.listener, observing.locust)
         self._mark("first_results")
+        warm_report_imports()  # while the load warms up, not while Locust starts
         self._sleep_until(self.now() + exp.load.warmup)
 
     def _steady_state_before(self) -> None:
