@@ -260,8 +260,15 @@ def _with_drift(lab: LocalLab, report: dict[str, Any]) -> dict[str, Any]:
 
 def down(ctx: typer.Context) -> None:
     """Revert every fault still in force and stop everything the lab started."""
-    stopped = _lab(ctx, existing=True).down()
+    lab = _lab(ctx, existing=True)
+    stopped = lab.down()
     out.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    for name, other in lab.left_running.items():
+        out.print(
+            f"not stopped: {name}: its recorded {other} is not the process the lab started "
+            "(another start time), so it was left alone; if it is the lab's, stop it yourself",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 def _print_status(report: dict) -> None:  # type: ignore[type-arg]

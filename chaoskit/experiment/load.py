@@ -157,13 +157,9 @@ def _reference_problems(
         problems.append(problem_at(file, root, loc, message))
 
     backend = experiment.stack.backend
-    if experiment.stack.load_balancer not in (None, False):
-        if not config.sample_services:
-            problem(("stack", "load_balancer"), "the load balancer fronts the sample gateway; "
-                    "this lab runs no sample services")  # fmt: skip
-        if backend == "compose":
-            problem(("stack", "load_balancer"), "the sample load balancer runs on the local "
-                    "backend only so far; set stack.backend: local")  # fmt: skip
+    if experiment.stack.load_balancer not in (None, False) and not config.sample_services:
+        problem(("stack", "load_balancer"), "the load balancer fronts the sample gateway; "
+                "this lab runs no sample services")  # fmt: skip
     load = experiment.load
     if load is not None and load.pacing is not None and load.locustfile != "builtin":
         problem(("load", "pacing"),

@@ -18,20 +18,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
+from chaoskit._errors import ChaoskitError, ComponentError
 from chaoskit.lab import catalogue, process
 from chaoskit.lab.components import (
     endpoint_fields,
     endpoint_of,
+    haproxy_layout,
     health_check,
     watchdog_component,
     write_lab_zone,
+)
+from chaoskit.lab.compose_lb import (
+    HAPROXY_CONFIG,
+    OVERRIDE,
+    load_balancer_services,
+    write_override,
 )
 from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings, LabConfig
 from chaoskit.lab.docker_engine import compose_command, compose_file, container_of, docker_client
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab, changed_profiles, quiet
 from chaoskit.lab.state import ComponentRecord, LabState
+from chaoskit.lb.haproxy import render_haproxy_config
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.resolver.unbound import UnboundLayout, render_config
 from chaoskit.services.resilience.settings import ServiceProfile
@@ -70,10 +78,16 @@ class ComposeLab(LocalLab):
     @property
     def inside(self) -> LabConfig:
         """The lab as its containers see it."""
-        return LabConfig.in_containers(self.settings.net, self.settings.west_net)
+        targets = catalogue.load_balancer_targets(self.config)
+        return LabConfig.in_containers(self.settings.net, self.settings.west_net, targets)
 
     def infrastructure(self) -> list[str]:
-        return ["dns", "resolver", "toxiproxy", *(r.component for r in self.config.regions)]
+        found = ["dns", "resolver", "toxiproxy", *(r.component for r in self.config.regions)]
+        return [*found, "haproxy"] if self.config.load_balanced else found
+
+    def services(self) -> tuple[str, ...]:
+        """The sample services, with the load balancer's replicas and control plane."""
+        return catalogue.sample_services(self.config)
 
     # -- compose ---------------------------------------------------------------------------
 
@@ -94,7 +108,11 @@ class ComposeLab(LocalLab):
     def compose(self, *args: str, timeout_s: float = 600) -> str:
         """Run ``docker compose -p PROJECT -f FILE ARGS``; its output, or ComponentError
         with the end of what it printed."""
-        argv = [*compose_command(), "-p", self.settings.project, "-f", str(compose_file()), *args]
+        files = ["-f", str(compose_file())]
+        override = self.state_dir / OVERRIDE
+        if override.exists():  # the load balancer's containers
+            files += ["-f", str(override.resolve())]
+        argv = [*compose_command(), "-p", self.settings.project, *files, *args]
         log = self.state_dir / "logs" / "compose.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -128,9 +146,33 @@ class ComposeLab(LocalLab):
     # -- lifecycle -------------------------------------------------------------------------
 
     def set_load_balancer(self, targets: int | None) -> None:
-        if targets is not None:
-            raise InvalidInput("the sample load balancer runs on the local backend only so far; "
-                               "run with --backend local")  # fmt: skip
+        """Put the sample load balancer in front of ``targets`` gateways (None: none): its
+        containers start with the next ``up``; those it drops are removed now, its name
+        leaves the zone."""
+        self.refresh()
+        current = catalogue.load_balancer_targets(self.config)
+        if targets == current:
+            return
+        if current is not None:
+            lb = self.config.lb
+            dropped = ["lb", *lb.replica_names(), "haproxy"]
+            self.compose("rm", "-s", "-f", *dropped)
+            for name in dropped:
+                self.state.components.pop(name, None)
+            with contextlib.suppress(ChaoskitError, OSError), self.dns_admin() as admin:
+                admin.delete_record(lb.record, "A")
+            (self.state_dir / OVERRIDE).unlink(missing_ok=True)
+        self.state.config = self.settings.host_config(targets)
+        self.state.save(self.state_dir)
+
+    def _write_load_balancer(self) -> None:
+        """HAProxy's configuration and the load balancer's compose file, as the lab is now."""
+        inside = self.inside
+        path = self.state_dir / HAPROXY_CONFIG
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_haproxy_config(haproxy_layout(inside)))
+        services = load_balancer_services(self.settings, inside, self.config, self.state.profiles)
+        write_override(self.state_dir, services)
 
     def up(
         self,
@@ -150,6 +192,10 @@ class ComposeLab(LocalLab):
         fresh = not self.state.components
         write_lab_zone(self.inside, self.state_dir)
         self._write_resolver_config()
+        if self.config.load_balanced:
+            self._write_load_balancer()
+        else:
+            (self.state_dir / OVERRIDE).unlink(missing_ok=True)
         self.state.save(self.state_dir)
         try:
             if resolver_changed and "resolver" in self.state.components:
@@ -159,10 +205,13 @@ class ComposeLab(LocalLab):
                 self._await_container(name, started_at)
             self.configure()
             self._start_watchdog(started_at)
-            if services:
-                self.compose("up", "-d", "--no-build", *SERVICE_NAMES)
-                for name in SERVICE_NAMES:
-                    self._await_container(name, started_at)
+            if services:  # the load balancer's control plane once its targets serve
+                first = [name for name in self.services() if name != "lb"]
+                for wave in (first, [name for name in self.services() if name == "lb"]):
+                    if wave:
+                        self.compose("up", "-d", "--no-build", *wave)
+                    for name in wave:
+                        self._await_container(name, started_at)
         except BaseException:
             if fresh:  # nothing half-started is left behind
                 with contextlib.suppress(ChaoskitError):
@@ -219,8 +268,8 @@ class ComposeLab(LocalLab):
     def configure(self) -> None:
         """Every proxy in place and enabled, the lab records on the DNS server."""
         toxi = self.toxiproxy()
-        for region in self.inside.regions:
-            toxi.ensure_proxy(region.proxy_name, str(region.proxy), str(region.server))
+        for proxy in catalogue.proxies(self.inside):  # the regions', the LB's check paths
+            toxi.ensure_proxy(proxy.name, str(proxy.listen), str(proxy.upstream))
         with self.dns_admin() as admin:
             names = {r["name"] for r in admin.records() if r["type"] == "A"}
             if any(r.record not in names for r in self.config.regions):
@@ -228,8 +277,8 @@ class ComposeLab(LocalLab):
 
     def stop_services(self) -> None:
         self.refresh()
-        self.compose("rm", "-s", "-f", *SERVICE_NAMES)
-        for name in SERVICE_NAMES:
+        self.compose("rm", "-s", "-f", *self.services())
+        for name in self.services():
             self.state.components.pop(name, None)
         self.state.save(self.state_dir)
 
@@ -278,6 +327,7 @@ class ComposeLab(LocalLab):
             self.toxiproxy().reset()
         stopped = [name for name in self.state.components if name != "watchdog"]
         self.compose("down", "-v", "--remove-orphans", "-t", "5")
+        (self.state_dir / OVERRIDE).unlink(missing_ok=True)
         watchdog = self.state.components.get("watchdog")
         if watchdog is not None and process.stop(watchdog.pid, watchdog.create_time):
             stopped.append("watchdog")

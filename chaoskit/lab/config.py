@@ -219,6 +219,35 @@ def _lb_on(
     )
 
 
+COMPOSE_REPLICA_BASE = 60
+"""On the compose backend, gateway replica ``gateway-(i + 2)`` is the container at
+``NET.(60 + i)``, below the network's range for dynamic addresses (.128/25)."""
+COMPOSE_CHECK_PORT_BASE = 9100
+"""On the compose backend, target ``i``'s health checks go through Toxiproxy's own address
+on the lab network, port 9100 + i (a container has one address per network)."""
+LB_RUNTIME_PORT = 9999
+
+
+def _compose_lb(net: str, targets: int) -> LoadBalancerLayout:
+    """The load balancer as the compose backend's containers see it: one HAProxy node, the
+    container at ``NET.40`` (one address on the lab network: one zone), its runtime API on
+    that address, the control plane at ``NET.43``."""
+    return LoadBalancerLayout(
+        enabled=True,
+        nodes=[Endpoint(host=f"{net}.40", port=8080)],
+        runtime=Endpoint(host=f"{net}.40", port=LB_RUNTIME_PORT),
+        controller=Endpoint(host=f"{net}.43", port=8080),
+        replicas=[
+            Endpoint(host=f"{net}.{COMPOSE_REPLICA_BASE + i}", port=8080)
+            for i in range(targets - 1)
+        ],
+        record=f"lb.{LAB_ZONE}",
+        checks=[
+            Endpoint(host=f"{net}.2", port=COMPOSE_CHECK_PORT_BASE + i) for i in range(targets)
+        ],
+    )
+
+
 HEALTH_PATTERN = r"^(tcp|http:/[^\s]*)$"
 
 
@@ -350,13 +379,16 @@ class LabConfig(BaseModel):
         return self.services.of(name)
 
     @classmethod
-    def in_containers(cls, net: str, west_net: str = DEFAULT_WEST_NET) -> LabConfig:
+    def in_containers(
+        cls, net: str, west_net: str = DEFAULT_WEST_NET, lb_targets: int | None = None
+    ) -> LabConfig:
         """The lab as the compose backend's containers see it on ``net``.0/24: the DNS
         server on port 53 (the system resolver asks nowhere else), every service on port
         8080, and one Toxiproxy that gives each region's proxy its own address, as the local
         backend does: us-east-1's on the lab network, us-west-2's on a second network,
         ``west_net``.0/24, that Toxiproxy and the services join too. Both on port 8000, so a
-        record failed over to the other region's address reaches that region's proxy."""
+        record failed over to the other region's address reaches that region's proxy. With
+        ``lb_targets``, the sample load balancer in front of that many gateways."""
         proxies = (f"{net}.2", f"{west_net}.2")
         return cls(
             dns=Endpoint(host=f"{net}.53", port=53),
@@ -374,6 +406,7 @@ class LabConfig(BaseModel):
                 for i, region in enumerate(("us-east-1", "us-west-2"))
             ],
             services=_services_on(net),
+            lb=_compose_lb(net, lb_targets) if lb_targets else _lb_on(net),
         )
 
     def region(self, name: str) -> DynamoRegion:
@@ -423,11 +456,31 @@ class ComposeSettings(BaseModel):
             "CHAOSKIT_STATUS_PORT": base + 83,
         }
 
-    def host_config(self) -> LabConfig:
+    def lb_ports(self) -> dict[str, int]:
+        """Where the load balancer is published: its node +40, its control plane +43, its
+        runtime API +44; gateway replica ``gateway-(i + 2)`` at +84 + i."""
+        base = self.port_base
+        return {"node": base + 40, "controller": base + 43, "runtime": base + 44,
+                "replicas": base + 84}  # fmt: skip
+
+    def host_config(self, lb_targets: int | None = None) -> LabConfig:
         """The lab as the controller on the host reaches it: published ports on 127.0.0.1.
-        A region's proxy stays the in-network address the services are given."""
+        A region's proxy, and a health-check path of the load balancer (``lb_targets``
+        gateways), stay the in-network addresses the services are given."""
         lo, ports = "127.0.0.1", self.ports()
-        inside = LabConfig.in_containers(self.net, self.west_net)
+        inside = LabConfig.in_containers(self.net, self.west_net, lb_targets)
+        lb_ports = self.lb_ports()
+        lb = inside.lb.model_copy(
+            update={
+                "nodes": [Endpoint(host=lo, port=lb_ports["node"])],
+                "runtime": Endpoint(host=lo, port=lb_ports["runtime"]),
+                "controller": Endpoint(host=lo, port=lb_ports["controller"]),
+                "replicas": [
+                    Endpoint(host=lo, port=lb_ports["replicas"] + i)
+                    for i in range(len(inside.lb.replicas))
+                ],
+            }
+        )
         servers = (ports["CHAOSKIT_DYNAMODB_EAST_PORT"], ports["CHAOSKIT_DYNAMODB_WEST_PORT"])
         return LabConfig(
             dns=Endpoint(host=lo, port=ports["CHAOSKIT_DNS_PORT"]),
@@ -445,6 +498,7 @@ class ComposeSettings(BaseModel):
                     for name in SERVICE_NAMES
                 }
             ),
+            lb=lb,
         )
 
 

@@ -121,6 +121,9 @@ class LocalLab:
         self.dynamodb_override = dynamodb
         self.echo = echo
         self.timings: dict[str, float] = {}
+        self.left_running: dict[str, str] = {}
+        """After ``down``: components whose recorded pid runs a process the lab did not
+        start (not stopped: it may be anyone's), by name."""
         self._changing = False
 
     @property
@@ -429,10 +432,13 @@ class LocalLab:
         elif self.config.toxiproxy_attach:  # not ours: end only our own proxies' toxics
             with contextlib.suppress(ChaoskitError):
                 self.toxiproxy().clear(p.name for p in catalogue.proxies(self.config))
+        self.left_running = {}
         for name in reversed(list(self.state.components)):
             record = self.state.components[name]
             if process.stop(record.pid, record.create_time, record.stop_timeout_s):
                 stopped.append(name)
+            elif (other := process.stranger(record.pid, record.create_time)) is not None:
+                self.left_running[name] = other
         self.state.components.clear()
         path = LabState.path(self.state_dir)
         if path.exists():

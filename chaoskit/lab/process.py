@@ -124,6 +124,22 @@ def _owned(pid: int | None, create_time: float | None) -> psutil.Process | None:
         return None
 
 
+def stranger(pid: int | None, create_time: float | None) -> str | None:
+    """What runs as ``pid`` when it is not the process the lab started (its pid reused, or
+    the lab's record wrong): ``pid 123 (haproxy -f ...)``; None when nothing runs there or
+    it is ours."""
+    if pid is None or _owned(pid, create_time) is not None:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        command = " ".join(proc.cmdline())[:80] or proc.name()
+    except psutil.Error:
+        return None
+    return f"pid {pid} ({command})"
+
+
 def is_running(pid: int | None, create_time: float | None) -> bool:
     return _owned(pid, create_time) is not None
 

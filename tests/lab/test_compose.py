@@ -18,6 +18,7 @@ from typing import Any
 import dns.message
 import dns.query
 import dns.rcode
+import httpx
 import pytest
 
 from chaoskit.experiment.faults import REGISTRY
@@ -318,11 +319,12 @@ def test_every_compose_only_kind_is_covered() -> None:
 
 
 ALL_CASES = COMPOSE_CASES + DNS_CASES + TOXIPROXY_CASES + RESOLVER_CASES + LOAD_CASES
+LB_CASE = ("lb.check_failure", "gateway-2", {"mode": "timeout"})
 
 
 def test_every_kind_of_the_compose_backend_is_covered() -> None:
     on_compose = {k for k, kind in REGISTRY.items() if "compose" in kind.backends}
-    assert on_compose == {kind for kind, _, _ in ALL_CASES}
+    assert on_compose == {kind for kind, _, _ in [*ALL_CASES, LB_CASE]}
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
@@ -345,3 +347,93 @@ def test_recover_unpauses_a_container_paused_by_hand(compose_lab: ComposeLab) ->
     assert done.returncode == 0, done.stdout + done.stderr
     assert "unpause it: done" in done.stdout
     assert compose_lab.container("orders").status == "running"
+
+
+# -- the sample load balancer as containers (last: it stays up until the module ends) ------
+
+GATEWAYS = {"gateway", "gateway-2", "gateway-3"}
+SHALLOW_CHECKS = ServiceProfile(overrides={"lb.health_check.path": "/health"})
+"""Naive removal, checks of liveness only: the deep checks' answer time on two busy cores
+is not what these tests are about."""
+
+
+@pytest.fixture(scope="module")
+def balanced_compose_lab(compose_lab: ComposeLab) -> Iterator[ComposeLab]:
+    """The compose lab behind the sample load balancer, as its configured state: a run
+    that asks for it leaves it up."""
+    compose_lab.set_load_balancer(3)
+    compose_lab.state.lb_configured = 3
+    compose_lab.state.save(compose_lab.state_dir)
+    compose_lab.up(profiles={"lb": SHALLOW_CHECKS})
+    try:
+        yield compose_lab
+    finally:
+        compose_lab.refresh()
+        compose_lab.state.lb_configured = None
+        compose_lab.state.save(compose_lab.state_dir)
+        compose_lab.set_load_balancer(None)
+
+
+def _serving(lab: ComposeLab) -> set[str]:
+    targets = httpx.get(f"http://{lab.config.lb.controller}/targets", timeout=2).json()["targets"]
+    return {name for name, target in targets.items() if target["in_service"]}
+
+
+def test_the_load_balancer_runs_as_containers_in_front_of_three_gateways(
+    balanced_compose_lab: ComposeLab,
+) -> None:
+    lab = balanced_compose_lab
+    components = lab.status()["components"]
+    for name in ("haproxy", *sorted(GATEWAYS), "lb"):
+        assert components[name]["healthy"], components[name]
+    assert components["haproxy"]["engine"].startswith("container ")
+    node = lab.config.lb.nodes[0]
+    with httpx.Client(timeout=5, headers={"Connection": "close"}) as client:
+        answered = {client.get(f"http://{node}/health").json()["service"] for _ in range(6)}
+        assert answered == GATEWAYS  # round robin over the three containers
+        assert client.get(f"http://{node}/orders").status_code == 200
+    published = lab.config.resolver
+    reply = dns.query.udp(dns.message.make_query("lb.lab.test.", "A"), published.host,
+                          port=published.port, timeout=2)  # fmt: skip
+    assert [rd.address for rrset in reply.answer for rd in rrset] == ["172.31.54.40"]
+    # inside the lab the load balancer is reached by its name, through the lab resolver
+    assert _http_status_in(lab, "orders", "http://lb.lab.test:8080/health") == "200"
+
+    lab.container("gateway-2").kill()
+    removed = wait_until(lambda: _serving(lab) == GATEWAYS - {"gateway-2"}, 15)
+    assert removed, httpx.get(f"http://{lab.config.lb.controller}/targets", timeout=2).text
+    lab.up()  # brings gateway-2 back; the control plane puts it back in service
+    assert wait_until(lambda: _serving(lab) == GATEWAYS, 15)
+
+
+def test_failing_health_checks_take_a_serving_container_out_and_back(
+    balanced_compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    experiment = tmp_path / "flapping-checks.yaml"
+    experiment.write_text(
+        "title: the checks of gateway-2 fail while it serves\n"
+        "stack:\n"
+        "  backend: compose\n"
+        "  load_balancer: {replicas: 3}\n"
+        "  services: {lb: {overrides: {lb.health_check.path: /health}}}\n"
+        "load: {users: 5, spawn_rate: 5, warmup: 2s, mix: {read: 1}}\n"
+        "method:\n"
+        "  - {name: checks, at: 1s, fault: lb.check_failure, target: gateway-2, duration: 8s}\n"
+        "recovery: {consecutive_samples: 10, timeout: 60s}\n"
+    )
+    _, journal = _run(balanced_compose_lab, experiment, tmp_path / "reports")
+    metrics = journal["metrics"]
+    assert isinstance(metrics, dict)
+    assert metrics["capacity_removed_peak"] == pytest.approx(1 / 3, abs=0.01)  # naive: removed
+    faults = journal["faults"]
+    assert isinstance(faults, list) and [f["outcome"] for f in faults] == ["reverted"]
+    assert wait_until(lambda: _serving(balanced_compose_lab) == GATEWAYS, 15)
+    assert_lab_clean(balanced_compose_lab)
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_a_controller_killed_at_a_boundary_of_a_load_balancer_fault_leaves_nothing_on_compose(
+    balanced_compose_lab: ComposeLab, boundary: str
+) -> None:
+    kind, target, params = LB_CASE
+    check_boundary(balanced_compose_lab, boundary, kind, target, params)

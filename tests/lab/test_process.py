@@ -15,6 +15,7 @@ import psutil
 
 from chaoskit.lab import process
 from chaoskit.lab.health import wait_until
+from tests.helpers import run_cli
 
 PARENT = """
 import subprocess, sys, time
@@ -101,3 +102,35 @@ def test_a_process_is_known_by_its_start_since_boot_whatever_the_wall_clock_says
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_pid_that_runs_another_process_is_named_and_left_alone(tmp_path: Path) -> None:
+    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.state import ComponentRecord
+
+    other = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        started = process.start_time(other.pid)
+        assert process.stranger(other.pid, started) is None  # ours
+        assert process.stranger(None, None) is None
+        assert process.stranger(other.pid, started - 100) == f"pid {other.pid} (sleep 30)"
+
+        lab = LocalLab(tmp_path / "state")
+        record = ComponentRecord(
+            name="resolver", pid=other.pid, create_time=started - 100, endpoint="udp://x"
+        )
+        lab.state.components["resolver"] = record
+        lab.state.save(lab.state_dir)
+        assert lab.down() == []
+        assert lab.left_running == {"resolver": f"pid {other.pid} (sleep 30)"}
+        assert other.poll() is None  # not the lab's: still running
+
+        lab.state.components["resolver"] = record  # again, through the command a user types
+        lab.state.save(lab.state_dir)
+        done = run_cli("--state-dir", str(lab.state_dir), "down")
+        assert done.returncode == 0, done.stderr
+        assert f"not stopped: resolver: its recorded pid {other.pid} (sleep 30)" in done.stdout
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()

@@ -96,6 +96,6 @@ LB_FAULTS = [
         inject=_inject,
         revert=_revert,
         is_reverted=_reverted,
-        backends=("local",),
+        backends=("local", "compose"),
     )
 ]
