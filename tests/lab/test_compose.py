@@ -98,6 +98,13 @@ def _run(lab: ComposeLab, experiment: Path, out: Path) -> tuple[int, dict[str, o
     return done.returncode, journal
 
 
+def _run_text(lab: ComposeLab, tmp_path: Path, text: str) -> dict[str, object]:
+    """The journal of a run of the experiment ``text``."""
+    experiment = tmp_path / "experiment.yaml"
+    experiment.write_text(text)
+    return _run(lab, experiment, tmp_path / "reports")[1]
+
+
 def _getaddrinfo_in(lab: ComposeLab, service: str, name: str) -> tuple[int, str]:
     """Resolve ``name`` with glibc inside ``service``'s container."""
     code = (
@@ -258,17 +265,16 @@ def test_toxiproxy_latency_raises_latency_and_recovers(
 def test_container_kill_is_reverted_and_recovery_is_measured(
     compose_lab: ComposeLab, tmp_path: Path
 ) -> None:
-    experiment = tmp_path / "kill-orders.yaml"
-    experiment.write_text(
+    journal = _run_text(
+        compose_lab, tmp_path,
         "title: orders killed\n"
         "stack: {backend: compose}\n"
         "steady_state: {slo: {error_rate_below: 0.05, p95_below_ms: 1000, window: 1s}}\n"
         "load: {users: 5, spawn_rate: 5, warmup: 2s, mix: {write: 1}}\n"
         "method:\n"
         "  - {name: kill, at: 1s, fault: container.kill, target: orders, duration: 4s}\n"
-        "recovery: {consecutive_samples: 10, timeout: 60s}\n"
-    )
-    _, journal = _run(compose_lab, experiment, tmp_path / "reports")
+        "recovery: {consecutive_samples: 10, timeout: 60s}\n",
+    )  # fmt: skip
     metrics = journal["metrics"]
     assert isinstance(metrics, dict)
     assert metrics["time_to_impact_s"] is not None
@@ -409,8 +415,8 @@ def test_the_load_balancer_runs_as_containers_in_front_of_three_gateways(
 def test_failing_health_checks_take_a_serving_container_out_and_back(
     balanced_compose_lab: ComposeLab, tmp_path: Path
 ) -> None:
-    experiment = tmp_path / "flapping-checks.yaml"
-    experiment.write_text(
+    journal = _run_text(
+        balanced_compose_lab, tmp_path,
         "title: the checks of gateway-2 fail while it serves\n"
         "stack:\n"
         "  backend: compose\n"
@@ -419,9 +425,8 @@ def test_failing_health_checks_take_a_serving_container_out_and_back(
         "load: {users: 5, spawn_rate: 5, warmup: 2s, mix: {read: 1}}\n"
         "method:\n"
         "  - {name: checks, at: 1s, fault: lb.check_failure, target: gateway-2, duration: 8s}\n"
-        "recovery: {consecutive_samples: 10, timeout: 60s}\n"
-    )
-    _, journal = _run(balanced_compose_lab, experiment, tmp_path / "reports")
+        "recovery: {consecutive_samples: 10, timeout: 60s}\n",
+    )  # fmt: skip
     metrics = journal["metrics"]
     assert isinstance(metrics, dict)
     assert metrics["capacity_removed_peak"] == pytest.approx(1 / 3, abs=0.01)  # naive: removed
