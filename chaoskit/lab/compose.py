@@ -62,13 +62,20 @@ class ComposeLab(LocalLab):
         state_dir: Path,
         settings: ComposeSettings | None = None,
         echo: Callable[[str], None] = quiet,
+        lb_targets: int | None = None,
+        lab_file: str | None = None,
     ) -> None:
+        """``lb_targets``: the sample load balancer in front of that many gateways, as the
+        lab file ``lab_file`` configures it with ``load_balancer:`` (for a lab not brought
+        up yet)."""
         super().__init__(state_dir, echo=echo)
         if self.state.compose is None:
             chosen = settings or ComposeSettings()
             images = {k: os.environ[k] for k in IMAGE_VARIABLES if os.environ.get(k)}
             chosen = chosen.model_copy(update={"images": {**images, **chosen.images}})
-            self.state = LabState(backend=self.backend, config=chosen.host_config(), compose=chosen)
+            config = chosen.host_config(lb_targets).model_copy(update={"lab_file": lab_file})
+            self.state = LabState(backend=self.backend, config=config, compose=chosen)
+            self.state.lb_configured = lb_targets
 
     @property
     def settings(self) -> ComposeSettings:
@@ -315,6 +322,7 @@ class ComposeLab(LocalLab):
             "backend": self.backend,
             "project": self.settings.project,
             "state_dir": str(self.state_dir),
+            "lab_file": self.config.lab_file,
             "components": components,
         }
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from chaoskit._errors import InvalidInput
+from chaoskit.lab import catalogue
 from chaoskit.lab.config import LAB_ZONE, ComposeSettings, LabConfig
 from chaoskit.lab.local import LocalLab, quiet
 from chaoskit.lab.state import LabState
@@ -100,7 +101,10 @@ def open_lab(
                 "stack only, in lab.test"
             )
 
-        return ComposeLab(state_dir, compose, echo=echo)
+        if config is None:
+            return ComposeLab(state_dir, compose, echo=echo)
+        targets = catalogue.load_balancer_targets(config)
+        return ComposeLab(state_dir, compose, echo, lb_targets=targets, lab_file=config.lab_file)
     return LocalLab(state_dir, config, dynamodb, echo=echo)
 
 

@@ -9,6 +9,7 @@ import pytest
 from chaoskit._errors import InvalidInput
 from chaoskit.lab.compose import ComposeLab
 from chaoskit.lab.config import ComposeSettings
+from chaoskit.lab.labfile import lab_config_from_file
 from chaoskit.lab.local import LocalLab
 from chaoskit.lab.open import open_lab
 from chaoskit.lab.state import ComponentRecord, LabState
@@ -42,3 +43,15 @@ def test_a_compose_lab_remembers_the_images_it_was_given(
     monkeypatch.setenv("CHAOSKIT_IMAGE", "chaoskit-local/chaoskit:dev")
     lab = ComposeLab(tmp_path, ComposeSettings())
     assert lab.settings.images == {"CHAOSKIT_IMAGE": "chaoskit-local/chaoskit:dev"}
+
+
+def test_a_lab_files_load_balancer_is_the_compose_labs_too(tmp_path: Path) -> None:
+    lab_file = tmp_path / "chaoskit.yaml"
+    lab_file.write_text("load_balancer: {replicas: 2}\n")
+    lab = open_lab(tmp_path / "state", "compose", config=lab_config_from_file(lab_file))
+    assert isinstance(lab, ComposeLab)
+    assert lab.config.load_balanced and lab.config.lb.targets() == ["gateway", "gateway-2"]
+    assert lab.state.lb_configured == 2  # a run that asks for none puts it back after
+    assert str(lab.config.lb.nodes[0]) == "127.0.0.1:18040"  # the published node
+    assert lab.inside.lb.replicas[0].host == "172.31.53.60"
+    assert lab.config.lab_file == str(lab_file.resolve())  # later commands name the same lab
