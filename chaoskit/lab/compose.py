@@ -73,8 +73,9 @@ class ComposeLab(LocalLab):
             chosen = settings or ComposeSettings()
             images = {k: os.environ[k] for k in IMAGE_VARIABLES if os.environ.get(k)}
             chosen = chosen.model_copy(update={"images": {**images, **chosen.images}})
-            config = chosen.host_config(lb_targets).model_copy(update={"lab_file": lab_file})
+            config = chosen.host_config().model_copy(update={"lab_file": lab_file})
             self.state = LabState(backend=self.backend, config=config, compose=chosen)
+            self.state.config = self._host_config(lb_targets)
             self.state.lb_configured = lb_targets
 
     @property
@@ -163,14 +164,21 @@ class ComposeLab(LocalLab):
         if current is not None:
             lb = self.config.lb
             dropped = ["lb", *lb.replica_names(), "haproxy"]
-            self.compose("rm", "-s", "-f", *dropped)
+            if (self.state_dir / OVERRIDE).exists():  # else never brought up: none to remove
+                self.compose("rm", "-s", "-f", *dropped)
             for name in dropped:
                 self.state.components.pop(name, None)
             with contextlib.suppress(ChaoskitError, OSError), self.dns_admin() as admin:
                 admin.delete_record(lb.record, "A")
             (self.state_dir / OVERRIDE).unlink(missing_ok=True)
-        self.state.config = self.settings.host_config(targets)
+        self.state.config = self._host_config(targets)
         self.state.save(self.state_dir)
+
+    def _host_config(self, lb_targets: int | None) -> LabConfig:
+        """The controller's view of the lab with that load balancer (None: none), still
+        described by the lab file it was."""
+        config = self.settings.host_config(lb_targets)
+        return config.model_copy(update={"lab_file": self.config.lab_file})
 
     def _write_load_balancer(self) -> None:
         """HAProxy's configuration and the load balancer's compose file, as the lab is now."""
@@ -213,8 +221,8 @@ class ComposeLab(LocalLab):
             self.configure()
             self._start_watchdog(started_at)
             if services:  # the load balancer's control plane once its targets serve
-                first = [name for name in self.services() if name != "lb"]
-                for wave in (first, [name for name in self.services() if name == "lb"]):
+                names = self.services()
+                for wave in ([n for n in names if n != "lb"], [n for n in names if n == "lb"]):
                     if wave:
                         self.compose("up", "-d", "--no-build", *wave)
                     for name in wave:

@@ -201,13 +201,17 @@ CHECK_PROXY_BASE = 230
 """The health checks of the load balancer's target ``i`` go through ``SUBNET.(230 + i)``."""
 
 
+LB_RUNTIME_PORT = 9999
+"""HAProxy's runtime API listens on this port of its node's (or its own) address."""
+
+
 def _lb_on(
     prefix: str, zone: str = LAB_ZONE, enabled: bool = False, replicas: int = 3
 ) -> LoadBalancerLayout:
     return LoadBalancerLayout(
         enabled=enabled,
         nodes=[Endpoint(host=f"{prefix}.{40 + i}", port=8080) for i in range(3)],
-        runtime=Endpoint(host=f"{prefix}.44", port=9999),
+        runtime=Endpoint(host=f"{prefix}.44", port=LB_RUNTIME_PORT),
         controller=Endpoint(host=f"{prefix}.43", port=8080),
         replicas=[
             Endpoint(host=f"{prefix}.{REPLICA_BASE + i}", port=8080) for i in range(replicas - 1)
@@ -225,7 +229,6 @@ COMPOSE_REPLICA_BASE = 60
 COMPOSE_CHECK_PORT_BASE = 9100
 """On the compose backend, target ``i``'s health checks go through Toxiproxy's own address
 on the lab network, port 9100 + i (a container has one address per network)."""
-LB_RUNTIME_PORT = 9999
 
 
 def _compose_lb(net: str, targets: int) -> LoadBalancerLayout:

@@ -55,3 +55,5 @@ def test_a_lab_files_load_balancer_is_the_compose_labs_too(tmp_path: Path) -> No
     assert str(lab.config.lb.nodes[0]) == "127.0.0.1:18040"  # the published node
     assert lab.inside.lb.replicas[0].host == "172.31.53.60"
     assert lab.config.lab_file == str(lab_file.resolve())  # later commands name the same lab
+    lab.set_load_balancer(None)  # as a run that asks for none does, then puts it back
+    assert not lab.config.load_balanced and lab.config.lab_file == str(lab_file.resolve())
