@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ from ruamel.yaml import YAML
 
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab import LocalLab
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port(host: str = "127.0.0.1", udp_too: bool = True) -> int:
@@ -136,3 +140,32 @@ def wait_for_injections(
         time.sleep(0.05)
     raise AssertionError(f"{len(injected(out))} of {count} faults injected; output:\n"
                          + "".join(seen))  # fmt: skip
+
+
+@contextlib.contextmanager
+def compose_images(session_lab: LocalLab) -> Iterator[dict[str, str]]:
+    """The compose backend's images built offline (``scripts/compose-images``) and named in
+    the environment, with the session lab's services stopped meanwhile (they would compete
+    for the two cores, and its naive fleet would collapse under the contention) and started
+    fresh afterwards."""
+    from chaoskit.lab.config import SERVICE_NAMES
+    from chaoskit.services.resilience.settings import ServiceProfile
+
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "compose-images")],
+        capture_output=True, text=True, timeout=1800, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, f"building the compose images failed:\n{done.stderr[-4000:]}"
+    images = dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
+    saved = {key: os.environ.get(key) for key in images}
+    os.environ.update(images)
+    session_lab.stop_services()
+    try:
+        yield images
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        session_lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES})

@@ -123,8 +123,13 @@ def lab_names(config: LabConfig) -> set[str]:
 
 
 def dependency_processes(config: LabConfig) -> list[str]:
-    """The dependencies chaoskit starts (those with a command)."""
-    return [d.name for d in config.dependencies if d.command]
+    """The dependencies chaoskit starts: those with a command (local) or a compose service."""
+    return [d.name for d in config.dependencies if d.container or d.command]
+
+
+def dependency_containers(config: LabConfig) -> list[str]:
+    """The dependencies that are the team's compose services (compose backend)."""
+    return [d.name for d in config.dependencies if d.container]
 
 
 def process_targets(config: LabConfig) -> list[str]:

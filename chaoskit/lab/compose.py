@@ -34,7 +34,15 @@ from chaoskit.lab.compose_lb import (
     load_balancer_services,
     write_override,
 )
-from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings, LabConfig
+from chaoskit.lab.compose_team import (
+    TEAM_FILE,
+    TEAM_OVERRIDE,
+    normalized,
+    team_overrides,
+    team_services,
+    write_compose_file,
+)
+from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings, ComposeStack, LabConfig
 from chaoskit.lab.docker_engine import compose_command, compose_file, container_of, docker_client
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab, changed_profiles, quiet
@@ -65,9 +73,10 @@ class ComposeLab(LocalLab):
         lb_targets: int | None = None,
         lab_file: str | None = None,
     ) -> None:
-        """``lb_targets``: the sample load balancer in front of that many gateways, as the
-        lab file ``lab_file`` configures it with ``load_balancer:`` (for a lab not brought
-        up yet)."""
+        """For a lab not brought up yet: the one the lab file ``lab_file`` describes (its
+        own compose services, dependencies and names, see ``compose_team``), with the
+        sample load balancer in front of ``lb_targets`` gateways as its ``load_balancer:``
+        configures it."""
         super().__init__(state_dir, echo=echo)
         if self.state.compose is None:
             chosen = settings or ComposeSettings()
@@ -75,7 +84,7 @@ class ComposeLab(LocalLab):
             chosen = chosen.model_copy(update={"images": {**images, **chosen.images}})
             config = chosen.host_config().model_copy(update={"lab_file": lab_file})
             self.state = LabState(backend=self.backend, config=config, compose=chosen)
-            self.state.config = self._host_config(lb_targets)
+            self._describe(lb_targets)
             self.state.lb_configured = lb_targets
 
     @property
@@ -86,16 +95,35 @@ class ComposeLab(LocalLab):
     @property
     def inside(self) -> LabConfig:
         """The lab as its containers see it."""
+        if self.state.stack is not None:
+            return self.state.stack.inside
         targets = catalogue.load_balancer_targets(self.config)
         return LabConfig.in_containers(self.settings.net, self.settings.west_net, targets)
+
+    @property
+    def stack(self) -> ComposeStack | None:
+        """The lab file's own compose services, when it has any."""
+        stack = self.state.stack
+        return stack if stack is not None and stack.containers else None
+
+    def team_components(self) -> list[str]:
+        """The lab file's dependencies, then its services, that are its compose services."""
+        return [*catalogue.dependency_containers(self.config), *(a.name for a in self.config.apps)]
+
+    def compose_service(self, component: str) -> str:
+        """The compose service of a component: its own name, unless the lab file's
+        ``compose.dependencies`` gives the dependency another."""
+        stack = self.state.stack
+        return stack.containers.get(component, component) if stack else component
 
     def infrastructure(self) -> list[str]:
         found = ["dns", "resolver", "toxiproxy", *(r.component for r in self.config.regions)]
         return [*found, "haproxy"] if self.config.load_balanced else found
 
     def services(self) -> tuple[str, ...]:
-        """The sample services, with the load balancer's replicas and control plane."""
-        return catalogue.sample_services(self.config)
+        """The sample services, with the load balancer's replicas and control plane, and
+        the lab file's compose services: its dependencies, then its services."""
+        return (*catalogue.sample_services(self.config), *self.team_components())
 
     # -- compose ---------------------------------------------------------------------------
 
@@ -105,6 +133,7 @@ class ComposeLab(LocalLab):
             "CHAOSKIT_NET": self.settings.net,
             "CHAOSKIT_WEST_NET": self.settings.west_net,
             "CHAOSKIT_STATE_DIR": str(self.state_dir.resolve()),
+            "CHAOSKIT_ZONE": self.config.zone.rstrip("."),
             **{k: str(v) for k, v in self.settings.ports().items()},
         }
         for name in SERVICE_NAMES:
@@ -117,10 +146,13 @@ class ComposeLab(LocalLab):
         """Run ``docker compose -p PROJECT -f FILE ARGS``; its output, or ComponentError
         with the end of what it printed."""
         files = ["-f", str(compose_file())]
-        override = self.state_dir / OVERRIDE
-        if override.exists():  # the load balancer's containers
-            files += ["-f", str(override.resolve())]
+        for extra in (TEAM_FILE, TEAM_OVERRIDE, OVERRIDE):  # the team's; the load balancer's
+            if (self.state_dir / extra).exists():
+                files += ["-f", str((self.state_dir / extra).resolve())]
         argv = [*compose_command(), "-p", self.settings.project, *files, *args]
+        return self._compose_run(argv, args, timeout_s)
+
+    def _compose_run(self, argv: list[str], args: tuple[str, ...], timeout_s: float) -> str:
         log = self.state_dir / "logs" / "compose.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -143,7 +175,8 @@ class ComposeLab(LocalLab):
             raise ComponentError("compose", f"`{' '.join(args)}` failed:\n{tail}", str(log))
         return done.stdout
 
-    def container(self, service: str) -> Container:
+    def container(self, component: str) -> Container:
+        service = self.compose_service(component)
         return container_of(docker_client(), self.settings.project, service)
 
     def container_by_id(self, container_id: str) -> Container:
@@ -176,9 +209,22 @@ class ComposeLab(LocalLab):
 
     def _host_config(self, lb_targets: int | None) -> LabConfig:
         """The controller's view of the lab with that load balancer (None: none), still
-        described by the lab file it was."""
-        config = self.settings.host_config(lb_targets)
-        return config.model_copy(update={"lab_file": self.config.lab_file})
+        described by the lab file it was (and the lab file's view of it updated)."""
+        self._describe(lb_targets)
+        return self.state.config
+
+    def _describe(self, lb_targets: int | None) -> None:
+        """Both views of the lab, with that load balancer: the sample stack's, or the ones
+        its lab file describes (read again; every problem in it, exit 2)."""
+        lab_file = self.config.lab_file
+        if lab_file is None:
+            self.state.config = self.settings.host_config(lb_targets)
+            return
+        from chaoskit.lab.labfile import compose_views
+
+        self.state.config, self.state.stack = compose_views(
+            Path(lab_file), self.settings, lb_targets
+        )
 
     def _write_load_balancer(self) -> None:
         """HAProxy's configuration and the load balancer's compose file, as the lab is now."""
@@ -207,6 +253,7 @@ class ComposeLab(LocalLab):
         fresh = not self.state.components
         write_lab_zone(self.inside, self.state_dir)
         self._write_resolver_config()
+        self._write_team_files()
         if self.config.load_balanced:
             self._write_load_balancer()
         else:
@@ -220,13 +267,8 @@ class ComposeLab(LocalLab):
                 self._await_container(name, started_at)
             self.configure()
             self._start_watchdog(started_at)
-            if services:  # the load balancer's control plane once its targets serve
-                names = self.services()
-                for wave in ([n for n in names if n != "lb"], [n for n in names if n == "lb"]):
-                    if wave:
-                        self.compose("up", "-d", "--no-build", *wave)
-                    for name in wave:
-                        self._await_container(name, started_at)
+            if services:
+                self._start_services(started_at)
         except BaseException:
             if fresh:  # nothing half-started is left behind
                 with contextlib.suppress(ChaoskitError):
@@ -235,6 +277,44 @@ class ComposeLab(LocalLab):
         self.timings["total"] = time.monotonic() - started_at
         self.state.save(self.state_dir)
         return self.state
+
+    def _start_services(self, started_at: float) -> None:
+        """In waves, each healthy before the next: the lab file's compose dependencies, the
+        sample services, the lab file's services, the load balancer's control plane (once
+        its targets serve). A team's image is built when it is missing, as ``docker compose
+        up`` does; chaoskit's own are never built here."""
+        samples = catalogue.sample_services(self.config)
+        team = catalogue.dependency_containers(self.config), [a.name for a in self.config.apps]
+        for wave, build in (
+            (team[0], True),
+            ([n for n in samples if n != "lb"], False),
+            (team[1], True),
+            ([n for n in samples if n == "lb"], False),
+        ):
+            if not wave:
+                continue
+            names = [self.compose_service(n) for n in wave]
+            self.compose("up", "-d", *([] if build else ["--no-build"]), *names)
+            for name in wave:
+                self._await_container(name, started_at)
+
+    def _write_team_files(self) -> None:
+        """The team's compose files as one configuration with absolute paths, and the
+        services that put the lab file's on the lab network (see ``compose_team``)."""
+        stack = self.stack
+        if stack is None:
+            for path in (TEAM_FILE, TEAM_OVERRIDE):
+                (self.state_dir / path).unlink(missing_ok=True)
+            return
+        files = [arg for name in stack.files for arg in ("-f", name)]
+        argv = [*compose_command(), "-p", self.settings.project,
+                "--project-directory", stack.project_dir, *files, "config"]  # fmt: skip
+        team = normalized(self._compose_run(argv, ("config",), 120))
+        shipped = normalized(compose_file().read_text())
+        names = team_services(team, set(shipped.get("services") or {}), stack.containers)
+        write_compose_file(self.state_dir / TEAM_FILE, team)
+        overrides = team_overrides(self.inside, self.config, names)
+        write_compose_file(self.state_dir / TEAM_OVERRIDE, {"services": overrides})
 
     def _write_resolver_config(self) -> None:
         """Unbound's configuration as the resolver container sees it: its own address on the
@@ -292,13 +372,13 @@ class ComposeLab(LocalLab):
 
     def stop_services(self) -> None:
         self.refresh()
-        self.compose("rm", "-s", "-f", *self.services())
+        self.compose("rm", "-s", "-f", *(self.compose_service(n) for n in self.services()))
         for name in self.services():
             self.state.components.pop(name, None)
         self.state.save(self.state_dir)
 
     def restart(self, name: str) -> None:
-        self.compose("restart", name)
+        self.compose("restart", self.compose_service(name))
         self._await_container(name, time.monotonic())
         self.state.save(self.state_dir)
 
@@ -312,7 +392,8 @@ class ComposeLab(LocalLab):
                 state = "running" if alive else "exited"
             else:
                 try:
-                    state = container_of(client, self.settings.project, name).status
+                    service = self.compose_service(name)
+                    state = container_of(client, self.settings.project, service).status
                 except ComponentError:
                     state = "missing"
             components[name] = {
@@ -343,7 +424,8 @@ class ComposeLab(LocalLab):
             self.toxiproxy().reset()
         stopped = [name for name in self.state.components if name != "watchdog"]
         self.compose("down", "-v", "--remove-orphans", "-t", "5")
-        (self.state_dir / OVERRIDE).unlink(missing_ok=True)
+        for path in (OVERRIDE, TEAM_FILE, TEAM_OVERRIDE):
+            (self.state_dir / path).unlink(missing_ok=True)
         watchdog = self.state.components.get("watchdog")
         if watchdog is not None and process.stop(watchdog.pid, watchdog.create_time):
             stopped.append("watchdog")

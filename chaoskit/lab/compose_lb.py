@@ -10,10 +10,10 @@ they see it (``LabConfig.in_containers`` with the load balancer) as ``CHAOSKIT_L
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from chaoskit.lab.compose_team import write_compose_file
 from chaoskit.lab.config import DNS_TOKEN_FILE, LB_RUNTIME_PORT, ComposeSettings, LabConfig
 from chaoskit.services import DNS_TOKEN_ENV, REPLICA_ENV
 from chaoskit.services.resilience.settings import ServiceProfile
@@ -104,11 +104,5 @@ def load_balancer_services(
 
 
 def write_override(state_dir: Path, services: dict[str, Any]) -> Path:
-    """The load balancer's compose file (JSON, which compose reads as YAML)."""
-    path = state_dir / OVERRIDE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"services": services}, indent=2) + "\n"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return path
+    """The load balancer's compose file."""
+    return write_compose_file(state_dir / OVERRIDE, {"services": services})

@@ -226,6 +226,12 @@ def _lb_on(
 COMPOSE_REPLICA_BASE = 60
 """On the compose backend, gateway replica ``gateway-(i + 2)`` is the container at
 ``NET.(60 + i)``, below the network's range for dynamic addresses (.128/25)."""
+COMPOSE_APP_BASE = 80
+"""On the compose backend, a lab file's service ``i`` is its container at ``NET.(80 + i)``."""
+COMPOSE_DEPENDENCY_BASE = 100
+"""... and the compose service of its dependency ``i`` is at ``NET.(100 + i)``."""
+MAX_COMPOSE_APPS = COMPOSE_DEPENDENCY_BASE - COMPOSE_APP_BASE
+MAX_COMPOSE_DEPENDENCIES = 128 - COMPOSE_DEPENDENCY_BASE
 COMPOSE_CHECK_PORT_BASE = 9100
 """On the compose backend, target ``i``'s health checks go through Toxiproxy's own address
 on the lab network, port 9100 + i (a container has one address per network)."""
@@ -269,6 +275,8 @@ class Dependency(BaseModel):
     cwd: str | None = None
     health: str = Field(default="tcp", pattern=HEALTH_PATTERN)
     start_timeout_s: float = Field(default=15.0, gt=0)
+    container: str | None = None
+    """On the compose backend, the team's compose service that provides it."""
 
 
 class AppService(BaseModel):
@@ -503,6 +511,19 @@ class ComposeSettings(BaseModel):
             ),
             lb=lb,
         )
+
+
+class ComposeStack(BaseModel):
+    """A lab file's own compose services on the compose backend: the team's compose files
+    (relative paths in them are the lab file's directory's), which component each service
+    is, and the lab as those containers see it (their env expanded for it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    files: list[str] = Field(default_factory=list)
+    project_dir: str
+    containers: dict[str, str] = Field(default_factory=dict)
+    """Component (a service or a dependency of the lab file) -> its compose service."""
+    inside: LabConfig
 
 
 def _regions_on(prefix: str, zone: str = LAB_ZONE) -> list[DynamoRegion]:

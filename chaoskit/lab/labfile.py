@@ -19,10 +19,16 @@ from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._yaml import YamlMap, load_yaml
 from chaoskit.experiment.durations import Duration
 from chaoskit.lab.config import (
+    COMPOSE_APP_BASE,
+    COMPOSE_DEPENDENCY_BASE,
     HEALTH_PATTERN,
     LAB_ZONE,
+    MAX_COMPOSE_APPS,
+    MAX_COMPOSE_DEPENDENCIES,
     SERVICE_NAMES,
     AppService,
+    ComposeSettings,
+    ComposeStack,
     Dependency,
     DynamoRegion,
     Endpoint,
@@ -31,7 +37,14 @@ from chaoskit.lab.config import (
     in_zone,
 )
 
-__all__ = ["LAB_FILE_NAME", "LabFile", "find_lab_file", "lab_config_from_file", "load_lab_file"]
+__all__ = [
+    "LAB_FILE_NAME",
+    "LabFile",
+    "compose_views",
+    "find_lab_file",
+    "lab_config_from_file",
+    "load_lab_file",
+]
 
 LAB_FILE_NAME = "chaoskit.yaml"
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
@@ -106,9 +119,22 @@ class DnsEntry(_Entry):
     token_file: str = Field(description="its --token-file; relative to the lab file")
 
 
+def _service_port(value: object) -> object:
+    """``"redis:6379"``: a compose service and the port it listens on."""
+    if isinstance(value, str) and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*:\d{1,5}", value):
+        raise ValueError(f"expected SERVICE:PORT such as redis:6379, got {value!r}")
+    return value
+
+
 class ComposeEntry(_Entry):
-    files: list[str] = Field(default_factory=list)
-    services: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list, description="relative to the lab file")
+    services: list[str] = Field(
+        default_factory=list, description="services: entries that run as these compose services"
+    )
+    dependencies: dict[str, Annotated[str, BeforeValidator(_service_port)]] = Field(
+        default_factory=dict,
+        description="dependency -> SERVICE:PORT of compose.files that its proxy forwards to",
+    )
 
 
 class LoadBalancerEntry(_Entry):
@@ -172,6 +198,34 @@ def lab_config_from_file(path: Path) -> LabConfig:
     return config
 
 
+def compose_views(
+    path: Path, settings: ComposeSettings, lb_targets: int | None = None
+) -> tuple[LabConfig, ComposeStack]:
+    """The lab the file describes on the compose backend, as the controller on the host
+    reaches it, and its own compose services with the lab as their containers see it
+    (``lb_targets``: the sample load balancer's, when the lab has one); or every problem
+    in it (exit 2)."""
+    model, root, file = _read(path)
+    base_dir = path.resolve().parent
+    host = _Builder(model, root, file, base_dir, settings, lb_targets)
+    inside = _Builder(model, root, file, base_dir, settings, lb_targets, inside=True)
+    host_config, inside_config = host.build(), inside.build()
+    if host.problems:  # both read the same file; the host view reports every problem
+        raise InputInvalid(host.problems)
+    compose = model.compose or ComposeEntry()
+    containers = {name: name for name in compose.services}
+    containers.update(
+        {name: target.rsplit(":", 1)[0] for name, target in compose.dependencies.items()}
+    )
+    stack = ComposeStack(
+        files=[str(base_dir / name) for name in compose.files],
+        project_dir=str(base_dir),
+        containers=containers,
+        inside=inside_config,
+    )
+    return host_config, stack
+
+
 def _read(path: Path) -> tuple[LabFile, Any, str]:
     from chaoskit.experiment.load import plain, schema_problems
 
@@ -194,8 +248,20 @@ def _read(path: Path) -> tuple[LabFile, Any, str]:
 class _Builder:
     """Turns the file's model into a LabConfig, collecting every problem on the way."""
 
-    def __init__(self, model: LabFile, root: Any, file: str, base_dir: Path) -> None:
+    def __init__(
+        self,
+        model: LabFile,
+        root: Any,
+        file: str,
+        base_dir: Path,
+        compose: ComposeSettings | None = None,
+        lb_targets: int | None = None,
+        inside: bool = False,
+    ) -> None:
+        """``compose``: the lab on that compose backend, as the controller sees it, or as
+        its containers do (``inside``), with the load balancer in front of ``lb_targets``."""
         self.model, self.root, self.file, self.base_dir = model, root, file, base_dir
+        self.compose, self.lb_targets, self.inside = compose, lb_targets, inside
         self.problems: list[Problem] = []
 
     def problem(self, loc: Loc, message: str) -> None:
@@ -207,19 +273,17 @@ class _Builder:
         model = self.model
         self.zone = self._zone()
         prefix = model.subnet or "127.0.10"
-        base = LabConfig.on_subnet(prefix, self.zone)
         samples = model.sample_services if model.sample_services is not None else not model.services
-        if model.load_balancer is not None:
-            if samples:
-                base = base.with_load_balancer(model.load_balancer.replicas)
-            else:
-                self.problem(("load_balancer",), "the load balancer fronts the sample gateway; "
-                             "it needs sample_services: true")  # fmt: skip
+        if model.load_balancer is not None and not samples:
+            self.problem(("load_balancer",), "the load balancer fronts the sample gateway; "
+                         "it needs sample_services: true")  # fmt: skip
+        base = self._base(prefix, samples)
         self._check_names(samples)
         regions = self._regions(base, prefix, samples)
         dependencies = self._dependencies(prefix)
-        refs = self._references(base, regions, dependencies, samples)
-        apps = self._apps(refs)
+        listens = self._listens()
+        refs = self._references(base, regions, dependencies, samples, listens)
+        apps = self._apps(refs, listens)
         toxiproxy = model.toxiproxy.attach if model.toxiproxy else base.toxiproxy
         load_host = None
         if model.load is not None and model.load.host is not None:
@@ -233,9 +297,29 @@ class _Builder:
             "probe_path": model.load.probe if model.load else None,
             "lab_file": str(Path(self.file).resolve()),
         })  # fmt: skip
-        self._check_addresses(config)
-        self._check_compose(samples)
+        if self.compose is None:
+            self._check_addresses(config)
+        else:
+            self._check_compose_lab(config)
+        self._check_compose()
         return config
+
+    def _base(self, prefix: str, samples: bool) -> LabConfig:
+        """The lab's own components: on the subnet, or on the compose backend's network."""
+        entry = self.model.load_balancer
+        if self.compose is None:
+            base = LabConfig.on_subnet(prefix, self.zone)
+            return base.with_load_balancer(entry.replicas) if entry and samples else base
+        targets = self.lb_targets if samples else None
+        if self.inside:
+            base = LabConfig.in_containers(self.compose.net, self.compose.west_net, targets)
+        else:
+            base = self.compose.host_config(targets)
+        return base.model_copy(update={
+            "zone": self.zone, "lb": base.lb.model_copy(update={"record": f"lb.{self.zone}"}),
+            "regions": [r.model_copy(update={"record": f"dynamodb.{r.region}.{self.zone}"})
+                        for r in base.regions],
+        })  # fmt: skip
 
     # ---- names ----------------------------------------------------------------------------
     def _zone(self) -> str:
@@ -275,6 +359,15 @@ class _Builder:
     def _regions(self, base: LabConfig, prefix: str, samples: bool) -> list[DynamoRegion]:
         chosen = {n: d.dynamodb.region for n, d in self.model.dependencies.items() if d.dynamodb}
         defaults = {r.region: r for r in base.regions}
+        if self.compose is not None and not samples:  # the compose file's DynamoDB Locals
+            for name, region in chosen.items():
+                if region not in defaults:
+                    self.problem(("dependencies", name, "dynamodb", "region"),
+                                 "the compose backend has DynamoDB Local for "
+                                 f"{', '.join(defaults)}; got {region!r}")  # fmt: skip
+            names = {region: name for name, region in chosen.items()}
+            return [r.model_copy(update={"name": names[r.region]}) for r in base.regions
+                    if r.region in names]  # fmt: skip
         if samples:  # the sample services need both regions; a lab file may name them
             names = {region: name for name, region in chosen.items()}
             for name, region in chosen.items():
@@ -323,12 +416,50 @@ class _Builder:
             proxy = entry.proxy or Endpoint(
                 host=f"{prefix}.{DEPENDENCY_PROXY_BASE + i}", port=entry.upstream.port
             )
+            upstream, container = entry.upstream, None
+            if self.compose is not None:
+                upstream, proxy = self._in_compose(name, i, upstream, proxy.port)
+                target = (self.model.compose or ComposeEntry()).dependencies.get(name)
+                container = target.rsplit(":", 1)[0] if target else None
             cwd = str(self.base_dir / entry.cwd) if entry.cwd else str(self.base_dir)
             found.append(Dependency(
-                name=name, upstream=entry.upstream, proxy=proxy, record=f"{name}.{self.zone}",
+                name=name, upstream=upstream, proxy=proxy, record=f"{name}.{self.zone}",
                 command=entry.command, cwd=cwd, health=entry.health,
-                start_timeout_s=entry.start_timeout,
+                start_timeout_s=entry.start_timeout, container=container,
             ))  # fmt: skip
+        return found
+
+    def _in_compose(
+        self, name: str, index: int, upstream: Endpoint, port: int
+    ) -> tuple[Endpoint, Endpoint]:
+        """A dependency on the compose backend: its upstream, the compose service that
+        ``compose.dependencies`` names (at its fixed address on the lab network), else the
+        private address given; its proxy on Toxiproxy's lab address, on the port it has on
+        the local backend, so both backends give a service the same ``.port``."""
+        assert self.compose is not None
+        net = self.compose.net
+        target = (self.model.compose or ComposeEntry()).dependencies.get(name)
+        if target is not None:
+            upstream = Endpoint(host=f"{net}.{COMPOSE_DEPENDENCY_BASE + index}",
+                                port=int(target.rsplit(":", 1)[1]))  # fmt: skip
+        elif _loopback(upstream.host):
+            self.problem(("dependencies", name, "upstream"),
+                         f"{upstream} is on the host's loopback, which Toxiproxy's container "
+                         f"cannot reach: name the compose service that provides it in "
+                         f"compose.dependencies (e.g. {name}: {name}:{upstream.port}), or give "
+                         "a private address")  # fmt: skip
+        return upstream, Endpoint(host=f"{net}.2", port=port)
+
+    def _listens(self) -> dict[str, Endpoint]:
+        """Where each of the team's services listens in this view: the lab file's address,
+        or, inside the compose lab, its container's fixed address on the lab network."""
+        found = {name: entry.listen for name, entry in self.model.services.items()}
+        if self.compose is not None and self.inside:
+            net = self.compose.net
+            found = {
+                name: Endpoint(host=f"{net}.{COMPOSE_APP_BASE + i}", port=listen.port)
+                for i, (name, listen) in enumerate(found.items())
+            }
         return found
 
     # ---- references -----------------------------------------------------------------------
@@ -338,6 +469,7 @@ class _Builder:
         regions: list[DynamoRegion],
         dependencies: list[Dependency],
         samples: bool,
+        listens: dict[str, Endpoint],
     ) -> dict[str, str]:
         refs = {
             "lab.resolver": str(base.resolver),
@@ -358,9 +490,9 @@ class _Builder:
                 add("dependencies", region.name, region.record.rstrip("."), region.proxy)
         for dependency in dependencies:
             add("dependencies", dependency.name, dependency.record.rstrip("."), dependency.proxy)
-        listens = {n: base.services.of(n) for n in SERVICE_NAMES} if samples else {}
-        listens.update({n: s.listen for n, s in self.model.services.items()})
-        for name, endpoint in listens.items():
+        services = {n: base.services.of(n) for n in SERVICE_NAMES} if samples else {}
+        services.update(listens)
+        for name, endpoint in services.items():
             add("services", name, endpoint.host, endpoint)
         if samples and base.load_balanced:  # the LB as clients reach it: by its name
             add("services", "lb", base.lb.record.rstrip("."), base.lb.nodes[0])
@@ -381,7 +513,7 @@ class _Builder:
 
         return _REFERENCE.sub(replace, text.replace("$${", "\0")).replace("\0", "${")
 
-    def _apps(self, refs: dict[str, str]) -> list[AppService]:
+    def _apps(self, refs: dict[str, str], listens: dict[str, Endpoint]) -> list[AppService]:
         apps = []
         for name, entry in self.model.services.items():
             loc: Loc = ("services", name)
@@ -399,7 +531,7 @@ class _Builder:
                 self._expand(entry.metrics, refs, (*loc, "metrics")) if entry.metrics else None
             )
             apps.append(AppService(
-                name=name, command=command, cwd=str(cwd), listen=entry.listen,
+                name=name, command=command, cwd=str(cwd), listen=listens[name],
                 health=entry.health, start_timeout_s=entry.start_timeout,
                 stop_timeout_s=entry.stop_timeout, env=env, metrics=metrics,
                 system_resolver=entry.system_resolver,
@@ -490,7 +622,8 @@ class _Builder:
             found.append(str(path))
         return found
 
-    def _check_compose(self, samples: bool) -> None:
+    def _check_compose(self) -> None:
+        """The ``compose:`` section against the rest of the file, on either backend."""
         compose = self.model.compose
         if compose is None:
             return
@@ -499,9 +632,69 @@ class _Builder:
                 known = ", ".join(self.model.services) or "none"
                 self.problem(("compose", "services", i),
                              f"no service {name!r} in services; known: {known}")  # fmt: skip
+        for name in compose.dependencies:
+            entry = self.model.dependencies.get(name)
+            if entry is None or entry.dynamodb is not None:
+                plain = [n for n, d in self.model.dependencies.items() if d.dynamodb is None]
+                self.problem(("compose", "dependencies", name),
+                             f"no dependency {name!r} with an upstream in dependencies; known: "
+                             f"{', '.join(plain) or 'none'}")  # fmt: skip
         for i, name in enumerate(compose.files):
             if not (self.base_dir / name).is_file():
                 self.problem(("compose", "files", i), f"{self.base_dir / name} is not a file")
+
+    def _check_compose_lab(self, config: LabConfig) -> None:
+        """What the compose backend needs of the file: every service a compose service, no
+        attached server or zone files, addresses the published ports and Toxiproxy's one
+        lab address can hold."""
+        model, compose = self.model, self.model.compose or ComposeEntry()
+        why = "on the compose backend"
+        for name in model.services:
+            if name not in compose.services:
+                self.problem(("services", name), f"{why} a service runs from the team's compose "
+                             f"files: add {name!r} to compose.services (a service of "
+                             "compose.files), or use --backend local")  # fmt: skip
+        for key, limit in (("services", MAX_COMPOSE_APPS),
+                           ("dependencies", MAX_COMPOSE_DEPENDENCIES)):  # fmt: skip
+            if len(getattr(model, key)) > limit:
+                self.problem((key,), f"{why} a lab has at most {limit} {key}")
+        if (compose.services or compose.dependencies) and not compose.files:
+            self.problem(("compose",), f"{why} compose.files names the compose files that "
+                         "define compose.services")  # fmt: skip
+        for key, given in (("zone_files", model.zone_files), ("dns", model.dns),
+                           ("toxiproxy", model.toxiproxy)):  # fmt: skip
+            if given:
+                self.problem((key,), f"{why} the lab runs its own DNS server and Toxiproxy "
+                             f"as containers; {key} is for the local backend")  # fmt: skip
+        if self.inside:
+            return
+        published = {(e.host, e.port): what for what, e in (
+            ("the lab DNS server", config.dns), ("the DNS admin API", config.dns_admin),
+            ("the lab resolver", config.resolver), ("Toxiproxy", config.toxiproxy),
+            *((f"{r.component}'s server", r.server) for r in config.regions),
+            *((f"sample service {n}", config.services.of(n)) for n in SERVICE_NAMES
+              if config.sample_services),
+        )}  # fmt: skip
+        for app in config.apps:
+            loc: Loc = ("services", app.name, "listen")
+            address = (app.listen.host, app.listen.port)
+            if not _loopback(app.listen.host):
+                self.problem(loc, f"{app.listen.host} is not a loopback address; the compose "
+                             "lab publishes a service on loopback only")  # fmt: skip
+            elif address in published:
+                self.problem(loc, f"{app.listen} is also {published[address]}'s published port")
+            published.setdefault(address, f"services.{app.name}")
+        taken = {8474: "Toxiproxy's API", 8000: "a DynamoDB region's proxy"}
+        if config.load_balanced:
+            taken.update({check.port: "a load balancer check path" for check in config.lb.checks})
+        for dependency in config.dependencies:
+            port = dependency.proxy.port
+            loc = ("dependencies", dependency.name)
+            if port in taken:
+                self.problem(loc, f"its proxy's port {port} is also {taken[port]}'s on "
+                             "Toxiproxy's lab address; give it a proxy: with another "
+                             "port")  # fmt: skip
+            taken.setdefault(port, f"dependencies.{dependency.name}'s proxy")
 
 
 def _text(value: str | int | float | bool) -> str:

@@ -84,7 +84,7 @@ def open_lab(
     elif backend != "auto":
         chosen = backend
     elif config is not None and config.lab_file and _own_system(config):
-        chosen = "local"  # a team's services and dependencies run as local processes
+        chosen = "local"  # a team's services and dependencies: compose when asked for
     elif auto_default is not None:
         chosen = auto_default
     else:
@@ -93,13 +93,6 @@ def open_lab(
         chosen = "compose" if engine_answers() else "local"
     if chosen == "compose":
         from chaoskit.lab.compose import ComposeLab
-
-        if config is not None and _own_system(config):
-            raise InvalidInput(
-                f"the lab file {config.lab_file} brings its own services, dependencies or "
-                "zones, which run on the local backend; the compose backend runs the sample "
-                "stack only, in lab.test"
-            )
 
         if config is None:
             return ComposeLab(state_dir, compose, echo=echo)

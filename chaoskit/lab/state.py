@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from chaoskit._errors import InvalidInput
 from chaoskit._input import read_text
-from chaoskit.lab.config import ComposeSettings, LabConfig
+from chaoskit.lab.config import ComposeSettings, ComposeStack, LabConfig
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -44,6 +44,8 @@ class LabState(BaseModel):
     """The lab resolver's profile and overrides."""
     compose: ComposeSettings | None = None
     """Set for a compose lab: its project, network and ports."""
+    stack: ComposeStack | None = None
+    """Set for a compose lab described by a lab file: its own compose services."""
     lb_configured: int | None = None
     """The load balancer's targets as the lab file gave them (None: no load balancer); a
     run that asks for another puts this back when it ends."""

@@ -9,8 +9,6 @@ The lab runs as project ``chaoskit-test`` on 172.31.54.0/24 (us-west-2's proxy o
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.injection import BOUNDARIES
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.compose import ComposeLab
-from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings
+from chaoskit.lab.config import ComposeSettings
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.local import LocalLab
 from chaoskit.resolver.control import UnboundControl
@@ -38,7 +36,14 @@ from tests.experiment.kill_checks import (
     TOXIPROXY_CASES,
     check_boundary,
 )
-from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
+from tests.helpers import (
+    assert_lab_clean,
+    compose_images,
+    run_cli,
+    shortened,
+    start_run,
+    wait_for_injections,
+)
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
 
@@ -55,37 +60,17 @@ ROOMY = {
 }
 
 
-def _build_images() -> dict[str, str]:
-    done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "compose-images")],
-        capture_output=True, text=True, timeout=1800, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, f"building the compose images failed:\n{done.stderr[-4000:]}"
-    return dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
-
-
 @pytest.fixture(scope="module")
 def compose_lab(
     tmp_path_factory: pytest.TempPathFactory, session_lab: LocalLab
 ) -> Iterator[ComposeLab]:
-    images = _build_images()
-    saved = {key: os.environ.get(key) for key in images}
-    os.environ.update(images)
-    # the local lab's services would compete for the two cores (and its naive fleet would
-    # collapse under the contention): stopped meanwhile, and started fresh afterwards
-    session_lab.stop_services()
-    lab = ComposeLab(tmp_path_factory.mktemp("compose-state"), SETTINGS)
-    try:
-        lab.up()
-        yield lab
-    finally:
-        lab.down()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        session_lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES})
+    with compose_images(session_lab):
+        lab = ComposeLab(tmp_path_factory.mktemp("compose-state"), SETTINGS)
+        try:
+            lab.up()
+            yield lab
+        finally:
+            lab.down()
 
 
 def _run(lab: ComposeLab, experiment: Path, out: Path) -> tuple[int, dict[str, object]]:

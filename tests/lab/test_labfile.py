@@ -8,7 +8,8 @@ import pytest
 
 from chaoskit._input import InputInvalid
 from chaoskit.lab import catalogue
-from chaoskit.lab.labfile import find_lab_file, lab_config_from_file
+from chaoskit.lab.config import ComposeSettings
+from chaoskit.lab.labfile import compose_views, find_lab_file, lab_config_from_file
 from chaoskit.lab.starter import STARTER
 from tests.helpers import run_cli
 
@@ -45,20 +46,55 @@ EXPECTED = {
     "lb-replica-name.yaml": (3, "dependencies.gateway-2", "lab's own components"),
     "lb-too-many-replicas.yaml": (2, "load_balancer.replicas", "less than or equal to 16"),
     "lb-on-taken-address.yaml": (4, "dependencies.redis.upstream", "load balancer node 0"),
+    "compose-unknown-dependency.yaml": (9, "compose.dependencies.ddb", "no dependency 'ddb' with"),
+    "compose-bad-service-port.yaml": (7, "compose.dependencies.redis", "expected SERVICE:PORT"),
+}
+# Valid on the local backend, not on the compose backend.
+EXPECTED_ON_COMPOSE = {
+    "compose-service-not-listed.yaml": (5, "services.worker", "add 'worker' to compose.services"),
+    "compose-loopback-upstream.yaml": (3, "dependencies.redis.upstream", "cannot reach"),
+    "compose-proxy-port-taken.yaml": (2, "dependencies.cache", "also a DynamoDB region's proxy"),
+    "compose-listen-on-published-port.yaml": (
+        4,
+        "services.api.listen",
+        "also the lab DNS server's published port",
+    ),
+    "compose-zone-files.yaml": (2, "zone_files", "for the local backend"),
+    "compose-region-missing.yaml": (
+        4,
+        "dependencies.ddb.dynamodb.region",
+        "the compose backend has DynamoDB Local for",
+    ),
 }
 
 
 def test_the_corpus_is_covered() -> None:
-    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(EXPECTED)
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(
+        [*EXPECTED, *EXPECTED_ON_COMPOSE]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_broken_lab_file_is_one_problem_at_its_line(name: str) -> None:
-    line, field, words = EXPECTED[name]
     with pytest.raises(InputInvalid) as caught:
         lab_config_from_file(BROKEN / name)
-    found = [p for p in caught.value.problems if p.field == field]
-    assert found, [str(p) for p in caught.value.problems]
+    _assert_problem(caught.value, EXPECTED[name])
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_ON_COMPOSE))
+def test_a_lab_file_the_compose_backend_cannot_hold_is_one_problem_at_its_line(
+    name: str,
+) -> None:
+    lab_config_from_file(BROKEN / name)  # the local backend holds it
+    with pytest.raises(InputInvalid) as caught:
+        compose_views(BROKEN / name, ComposeSettings())
+    _assert_problem(caught.value, EXPECTED_ON_COMPOSE[name])
+
+
+def _assert_problem(error: InputInvalid, expected: tuple[int, str, str]) -> None:
+    line, field, words = expected
+    found = [p for p in error.problems if p.field == field]
+    assert found, [str(p) for p in error.problems]
     assert found[0].line == line, str(found[0])
     assert words in found[0].message, str(found[0])
 
@@ -92,6 +128,50 @@ def test_the_byo_lab_file_builds_the_catalogue() -> None:
     assert config.load_host == "http://127.0.10.70:8080"
     assert catalogue.probe_url(config, "/unused") == "http://127.0.10.70:8080/count"
     assert catalogue.metrics_urls(config) == {"api": "http://127.0.10.70:8080/metrics"}
+
+
+def test_the_byo_lab_file_on_the_compose_backend_as_the_host_and_the_containers_see_it() -> None:
+    settings = ComposeSettings(net="172.31.60", west_net="172.31.160", port_base=25000)
+    host, stack = compose_views(BYO, settings)
+    inside = stack.inside
+    assert stack.files == [str(BYO.parent / "docker-compose.yml")]
+    assert stack.containers == {"api": "api", "redis": "redis"}
+    # the controller: the lab's own components published on 127.0.0.1, the API where the
+    # lab file says it listens (published there), the load and the metrics through it
+    assert host.dns.host == "127.0.0.1" and host.dns.port == 25053
+    assert host.apps[0].listen.host == "127.0.10.70"
+    assert host.load_host == "http://127.0.10.70:8080"
+    assert catalogue.metrics_urls(host) == {"api": "http://127.0.10.70:8080/metrics"}
+    assert catalogue.process_targets(host) == [
+        "dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "redis", "api",
+    ]  # fmt: skip
+    # the containers: the API at its fixed address, Redis behind Toxiproxy's lab address on
+    # the port it has on the local backend, so the env is the same but for the addresses
+    api = inside.apps[0]
+    assert api.listen.host == "172.31.60.80"
+    assert api.env["LISTEN"] == "172.31.60.80:8080"
+    assert api.env["REDIS_ADDR"] == "redis.lab.test:6390"
+    assert api.env["AWS_ENDPOINT_URL_DYNAMODB"] == "http://dynamodb.us-east-1.lab.test:8000"
+    (redis,) = inside.dependencies
+    assert (str(redis.upstream), str(redis.proxy), redis.container) == (
+        "172.31.60.100:6379", "172.31.60.2:6390", "redis",
+    )  # fmt: skip
+    assert catalogue.lab_records(inside) == [
+        ("dynamodb.us-east-1.lab.test.", "172.31.60.2"),
+        ("redis.lab.test.", "172.31.60.2"),
+    ]
+    assert [r.component for r in host.regions] == ["dynamodb-us-east-1"]
+
+
+def test_a_lab_files_own_zone_on_the_compose_backend(tmp_path: Path) -> None:
+    path = tmp_path / "chaoskit.yaml"
+    path.write_text("zone: corp.test\n")
+    host, stack = compose_views(path, ComposeSettings())
+    assert host.zone == stack.inside.zone == "corp.test."
+    assert [r.record for r in stack.inside.regions] == [
+        "dynamodb.us-east-1.corp.test.", "dynamodb.us-west-2.corp.test.",
+    ]  # fmt: skip
+    assert stack.containers == {}
 
 
 def test_a_subnet_moves_the_labs_own_components(tmp_path: Path) -> None:
