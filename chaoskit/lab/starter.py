@@ -41,6 +41,11 @@ services:
   #     AWS_SECRET_ACCESS_KEY: lab
   #   metrics: http://127.0.10.70:8080/metrics   # Prometheus series to record
 
+# compose:                            # `chaoskit up --backend compose`: the same lab with
+#   files: [docker-compose.yml]        # your services from your own compose files
+#   services: [api]                    # services above that are compose services there
+#   dependencies: {redis: "redis:6379"}   # and dependencies, with the port they serve on
+
 # load:
 #   host: "${services.api.url}"        # where load and the recorder's probe go
 #   probe: /healthz
