@@ -34,8 +34,8 @@ from chaoskit.lab.lock import LabLock
 from chaoskit.measure import Measurement, Probe
 
 if TYPE_CHECKING:
+    from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
-    from chaoskit.lab.local import LocalLab
 
 __all__ = ["ActiveFault", "FaultConflict", "FaultNotReverted", "Lab", "LabEndpoint"]
 
@@ -80,7 +80,7 @@ class Lab:
     ``close`` stops it again once the last user is gone); faults and measurements come from
     it."""
 
-    def __init__(self, backend_lab: LocalLab, started: bool = False) -> None:
+    def __init__(self, backend_lab: LabBackend, started: bool = False) -> None:
         self.backend_lab = backend_lab
         self.started = started
         self.events = RunEvents()
@@ -312,7 +312,7 @@ class ActiveFault:
         return outcome.verified
 
 
-def _infrastructure_answers(backend_lab: LocalLab) -> bool:
+def _infrastructure_answers(backend_lab: LabBackend) -> bool:
     """Whether the lab's DNS server and watchdog processes recorded in the state are still
     running (no health timing involved: a loaded machine must not look like a reboot)."""
     records = [backend_lab.state.components.get(n) for n in ("dns", "watchdog")]
@@ -398,7 +398,7 @@ def _live_users(users: Path) -> list[str]:
     return live
 
 
-def _clear_or_refuse_orphans(backend_lab: LocalLab) -> None:
+def _clear_or_refuse_orphans(backend_lab: LabBackend) -> None:
     """The ledger check every run makes. Faults of a controller that is gone (a killed test
     process) are cleared once past their expiry and verified ended by the lab; until then,
     or unverified, they are for ``chaoskit recover``, not to be run beside. A live
@@ -432,7 +432,7 @@ def _clear_or_refuse_orphans(backend_lab: LocalLab) -> None:
         )
 
 
-def _ended(backend_lab: LocalLab, entry: LedgerEntry) -> bool:
+def _ended(backend_lab: LabBackend, entry: LedgerEntry) -> bool:
     kind = REGISTRY.get(entry.kind)
     if kind is None or not backend_lab.state.components:
         return False

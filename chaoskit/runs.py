@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaoskit._errors import InvalidInput
-from chaoskit.lab.local import quiet
+from chaoskit.lab.backend import quiet
 
 if TYPE_CHECKING:
     from chaoskit.experiment.events import RunEvent
     from chaoskit.experiment.model import Experiment, StopCondition
     from chaoskit.experiment.runner import RunResult
+    from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
-    from chaoskit.lab.local import LocalLab
 
 __all__ = ["PROFILES", "check_backend", "lab_for_a_run", "run_experiment"]
 
@@ -98,7 +98,7 @@ def lab_for_a_run(
     backend: str = "any",
     config: LabConfig | None = None,
     echo: Callable[[str], None] = quiet,
-) -> LocalLab:
+) -> LabBackend:
     """The lab that is up (or a new one, described by ``config``, on ``backend``; ``any``
     means local), refusing (exit 2) while the ledger holds faults a killed run left behind
     or the lab has drifted from what it should be."""

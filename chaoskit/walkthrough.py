@@ -13,8 +13,8 @@ from typing import Any
 
 import dns.exception
 
+from chaoskit.lab.backend import LabBackend
 from chaoskit.lab.clients import dynamodb_client, resolve_endpoint
-from chaoskit.lab.local import LocalLab
 
 __all__ = ["run_walkthrough"]
 
@@ -33,7 +33,7 @@ def _ensure_table(client: Any) -> None:
 
 
 def run_walkthrough(
-    lab: LocalLab, echo: Callable[[str], None], blank_s: float = 3.0
+    lab: LabBackend, echo: Callable[[str], None], blank_s: float = 3.0
 ) -> dict[str, Any]:
     """Run the walkthrough on a lab that is up; returns what it measured."""
     region = lab.config.region("us-east-1")

@@ -14,7 +14,7 @@ from chaoskit._errors import ComponentError
 from chaoskit.automation.live import STATUS, read_control, read_status, write_control
 from chaoskit.automation.model import Mode
 from chaoskit.experiment.loadrun import die_with_parent
-from chaoskit.lab.local import LocalLab
+from chaoskit.lab.backend import LabBackend
 
 __all__ = ["AutomationProcess", "request_repair"]
 
@@ -30,7 +30,7 @@ def request_repair(state_dir: Path) -> int:
 
 
 class AutomationProcess:
-    def __init__(self, lab: LocalLab, mode: Mode, until_wall: float, log_path: Path) -> None:
+    def __init__(self, lab: LabBackend, mode: Mode, until_wall: float, log_path: Path) -> None:
         self.lab = lab
         self.mode = mode
         self.until_wall = until_wall

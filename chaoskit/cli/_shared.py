@@ -11,7 +11,7 @@ from rich.console import Console
 from chaoskit.cli._console import console
 
 if TYPE_CHECKING:
-    from chaoskit.lab import LocalLab
+    from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
 
 __all__ = ["lab_config", "lab_for_a_run", "plain_printer"]
@@ -27,7 +27,7 @@ def lab_config(obj: dict[str, Any]) -> LabConfig | None:
 
 def lab_for_a_run(
     state_dir: Path, backend: str = "any", config: LabConfig | None = None
-) -> LocalLab:
+) -> LabBackend:
     """``chaoskit.runs.lab_for_a_run``, saying what it does on stderr."""
     from chaoskit.runs import lab_for_a_run as checked_lab
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from chaoskit.cli._console import console
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["register"]
 

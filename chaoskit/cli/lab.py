@@ -15,8 +15,8 @@ from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
     from chaoskit.experiment.ledger import LedgerEntry
+    from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
-    from chaoskit.lab.local import LocalLab
 
 __all__ = ["register"]
 
@@ -241,7 +241,7 @@ def _live_entries(state_dir: Path) -> list[LedgerEntry]:
         return []  # the notice says so; recover moves it aside
 
 
-def _with_drift(lab: LocalLab, report: dict[str, Any]) -> dict[str, Any]:
+def _with_drift(lab: LabBackend, report: dict[str, Any]) -> dict[str, Any]:
     """The status report with the faults in force (the ledger) and every drift: what differs
     from the lab as it should be that no ledger entry accounts for."""
     from chaoskit.experiment.drift import find_drift

@@ -27,7 +27,7 @@ from chaoskit.lab import catalogue, process
 from chaoskit.resolver.control import UnboundControl
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["PAUSING_KINDS", "Drift", "find_drift", "repair_drift"]
 
@@ -90,7 +90,7 @@ class _Explained:
         return seen
 
 
-def find_drift(lab: LocalLab, entries: list[LedgerEntry]) -> list[Drift]:
+def find_drift(lab: LabBackend, entries: list[LedgerEntry]) -> list[Drift]:
     """Every difference from the lab as it should be that ``entries`` do not account for."""
     lab.refresh()
     explained = _Explained.by(entries)
@@ -104,7 +104,7 @@ def find_drift(lab: LocalLab, entries: list[LedgerEntry]) -> list[Drift]:
     return found
 
 
-def _answering(lab: LocalLab, name: str, found: list[Drift]) -> bool:
+def _answering(lab: LabBackend, name: str, found: list[Drift]) -> bool:
     """Whether component ``name`` can answer its API: there, not drifted, and not stopped
     even by a fault the ledger explains (its API would only time out)."""
     record = lab.state.components.get(name)
@@ -119,7 +119,7 @@ def _answering(lab: LocalLab, name: str, found: list[Drift]) -> bool:
     )
 
 
-def _component_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+def _component_drift(lab: LabBackend, explained: _Explained) -> list[Drift]:
     found = []
     for name, record in lab.state.components.items():
         if record.pid is None:  # a container (compose backend)
@@ -139,7 +139,7 @@ def _component_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
     return found
 
 
-def _container_drift(lab: LocalLab, name: str) -> list[Drift]:
+def _container_drift(lab: LabBackend, name: str) -> list[Drift]:
     from chaoskit.lab.compose import ComposeLab
 
     if not isinstance(lab, ComposeLab):
@@ -156,7 +156,7 @@ def _container_drift(lab: LocalLab, name: str) -> list[Drift]:
     return []
 
 
-def _toxiproxy_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+def _toxiproxy_drift(lab: LabBackend, explained: _Explained) -> list[Drift]:
     toxi = lab.toxiproxy()
     try:
         proxies = toxi.proxies()
@@ -184,7 +184,7 @@ def _toxiproxy_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
     return found
 
 
-def _dns_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+def _dns_drift(lab: LabBackend, explained: _Explained) -> list[Drift]:
     try:
         with lab.dns_admin() as admin:
             faults = admin.faults()
@@ -208,7 +208,7 @@ def _dns_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
     return found
 
 
-def _resolver_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
+def _resolver_drift(lab: LabBackend, explained: _Explained) -> list[Drift]:
     control = UnboundControl(lab.config.resolver_control.host, lab.config.resolver_control.port)
     try:
         ratelimit = control.get_option("ratelimit")
@@ -222,7 +222,7 @@ def _resolver_drift(lab: LocalLab, explained: _Explained) -> list[Drift]:
                   partial(control.set_option, "ratelimit", "0"), "fault")]  # fmt: skip
 
 
-def _lift(lab: LocalLab, fault_id: str) -> Callable[[], None]:
+def _lift(lab: LabBackend, fault_id: str) -> Callable[[], None]:
     def lift() -> None:
         with lab.dns_admin() as admin:
             admin.lift_fault(fault_id)
@@ -231,7 +231,7 @@ def _lift(lab: LocalLab, fault_id: str) -> Callable[[], None]:
 
 
 def repair_drift(
-    lab: LocalLab, drift: list[Drift], entries: list[LedgerEntry]
+    lab: LabBackend, drift: list[Drift], entries: list[LedgerEntry]
 ) -> list[tuple[Drift, bool, str]]:
     """Repair each drift, then look again: (drift, repaired, detail) for each."""
     attempted: list[tuple[Drift, str]] = []

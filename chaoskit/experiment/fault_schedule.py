@@ -19,7 +19,7 @@ from chaoskit.experiment.run_result import FaultRecord
 from chaoskit.experiment.timeline import PlannedStep
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["FaultSchedule"]
 
@@ -29,7 +29,7 @@ class FaultSchedule:
     ``time.monotonic()``)."""
 
     def __init__(
-        self, lab: LocalLab, run_id: str, events: RunEvents, t0: float,
+        self, lab: LabBackend, run_id: str, events: RunEvents, t0: float,
         now: Callable[[], float],
     ) -> None:  # fmt: skip
         self.lab = lab

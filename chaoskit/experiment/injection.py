@@ -23,7 +23,7 @@ from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = [
     "BOUNDARIES",
@@ -51,7 +51,7 @@ def boundary(name: str, kind: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def inject_fault(lab: LocalLab, ledger: Ledger, entry: LedgerEntry) -> LedgerEntry:
+def inject_fault(lab: LabBackend, ledger: Ledger, entry: LedgerEntry) -> LedgerEntry:
     """Make ``entry``'s fault exist; the entry as written to the ledger (with its handle).
 
     A failed injection is reverted (best effort: an unverified revert stays in the ledger
@@ -79,7 +79,7 @@ class RevertOutcome:
     error: str | None = None
 
 
-def revert_fault(lab: LocalLab, ledger: Ledger, entry: LedgerEntry) -> RevertOutcome:
+def revert_fault(lab: LabBackend, ledger: Ledger, entry: LedgerEntry) -> RevertOutcome:
     """Revert, verify, and only then forget ``entry``; a few tries before giving up."""
     kind = REGISTRY[entry.kind]
     outcome = RevertOutcome(verified=False, ended_at=None)

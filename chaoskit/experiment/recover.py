@@ -14,7 +14,7 @@ from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["Recovery", "ledger_notice", "recover"]
 
@@ -68,7 +68,7 @@ class Recovery:
         return not self.entries and not self.drift and self.quarantined is None
 
 
-def recover(lab: LocalLab) -> Recovery:
+def recover(lab: LabBackend) -> Recovery:
     """Revert every ledger entry, then repair whatever else differs from the lab as it
     should be; an unreadable ledger is moved aside and the lab checked without it."""
     ledger = Ledger(lab.state_dir)

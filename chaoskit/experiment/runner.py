@@ -56,8 +56,8 @@ from chaoskit.experiment.run_setup import (
 from chaoskit.experiment.stop_conditions import StopConditionWatch
 from chaoskit.experiment.timeline import PlannedStep, plan
 from chaoskit.lab import catalogue
+from chaoskit.lab.backend import LabBackend
 from chaoskit.lab.health import http_ok, wait_until
-from chaoskit.lab.local import LocalLab
 from chaoskit.resolver.control import UnboundControl
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class RunOptions:
 
 class ExperimentRun:
     def __init__(
-        self, experiment: Experiment, source: Path, lab: LocalLab, options: RunOptions
+        self, experiment: Experiment, source: Path, lab: LabBackend, options: RunOptions
     ) -> None:
         self.experiment = experiment
         self.source = source

@@ -29,7 +29,7 @@ from chaoskit.experiment.recover import recover
 from chaoskit.gameday.console import Console, LogEntry
 from chaoskit.gameday.load import LoadedPlan
 from chaoskit.gameday.model import GameDayStep
-from chaoskit.lab.local import LocalLab
+from chaoskit.lab.backend import LabBackend
 
 __all__ = ["GameDay", "GameDayResult", "StepOutcome"]
 
@@ -61,7 +61,7 @@ class GameDay:
     def __init__(
         self,
         loaded: LoadedPlan,
-        lab: LocalLab,
+        lab: LabBackend,
         out_dir: Path,
         *,
         unattended: bool,

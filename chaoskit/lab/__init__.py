@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chaoskit.lab.backend import LabBackend
 from chaoskit.lab.config import DynamoRegion, Endpoint, LabConfig, load_lab_config
 from chaoskit.lab.local import LocalLab
 from chaoskit.lab.state import ComponentRecord, LabState
@@ -10,6 +11,7 @@ __all__ = [
     "ComponentRecord",
     "DynamoRegion",
     "Endpoint",
+    "LabBackend",
     "LabConfig",
     "LabState",
     "LocalLab",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import ChaoskitError, ComponentError
 from chaoskit.lab import catalogue, process
+from chaoskit.lab.backend import LabBackend, changed_profiles, quiet
 from chaoskit.lab.components import (
     endpoint_fields,
     endpoint_of,
@@ -45,7 +46,6 @@ from chaoskit.lab.compose_team import (
 from chaoskit.lab.config import SERVICE_NAMES, ComposeSettings, ComposeStack, LabConfig
 from chaoskit.lab.docker_engine import compose_command, compose_file, container_of, docker_client
 from chaoskit.lab.health import wait_until
-from chaoskit.lab.local import LocalLab, changed_profiles, quiet
 from chaoskit.lab.state import ComponentRecord, LabState
 from chaoskit.lb.haproxy import render_haproxy_config
 from chaoskit.resolver.settings import ResolverProfile
@@ -62,7 +62,7 @@ START_TIMEOUT_S = 180.0
 """DynamoDB Local's JVM and the services' imports share two cores with the engine."""
 
 
-class ComposeLab(LocalLab):
+class ComposeLab(LabBackend):
     backend = "compose"
 
     def __init__(

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.lab import catalogue, process
+from chaoskit.lab.backend import LabBackend, changed_profiles, quiet
 from chaoskit.lab.components import (
-    FORKSERVER_SOCKET,
-    ComponentSpec,
     choose_dynamodb_engine,
     endpoint_fields,
     health_check,
@@ -26,52 +21,13 @@ from chaoskit.lab.components import (
     service_components,
 )
 from chaoskit.lab.config import LabConfig
-from chaoskit.lab.health import wait_until
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import ComponentRecord, LabState
-from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.resolver.unbound import outside_policy
 from chaoskit.services.resilience.settings import ServiceProfile
-from chaoskit.toxiproxy import ToxiproxyAdapter
 
-__all__ = ["LocalLab"]
-
-
-def quiet(_: str) -> None:
-    """The echo of a lab nobody watches."""
-
-
-def changed_profiles(
-    state: LabState, profiles: dict[str, ServiceProfile] | None
-) -> dict[str, ServiceProfile]:
-    """The services whose profile ``profiles`` changes; an unknown service is an input error.
-    Profiles are the sample services' (a team's own service has its own configuration)."""
-    samples = catalogue.sample_services(state.config)
-    for name in profiles or {}:
-        if name not in samples:
-            known = ", ".join(samples) or "none (this lab runs no sample services)"
-            raise InvalidInput(f"no service {name!r} in the lab; known services: {known}")
-    return {
-        name: profile
-        for name, profile in (profiles or {}).items()
-        if state.profiles.get(name, ServiceProfile()) != profile
-    }
-
-
-def _last_words(log: str | None, lines: int = 3) -> str:
-    """The end of a component's log, to say why it did not start without opening the file."""
-    if log is None:
-        return ""
-    try:
-        with open(log, "rb") as source:
-            source.seek(0, os.SEEK_END)
-            source.seek(max(0, source.tell() - 4096))
-            tail = source.read().decode(errors="replace").splitlines()
-    except OSError:
-        return ""
-    said = [line.strip() for line in tail if line.strip() and not line.startswith("--- ")]
-    return f"; its log ends: {' | '.join(said[-lines:])[:400]}" if said else ""
+__all__ = ["LocalLab", "changed_profiles", "quiet"]
 
 
 def put_lab_records(admin: DnsAdminClient, config: LabConfig) -> None:
@@ -94,12 +50,7 @@ def lift_lab_faults(admin: DnsAdminClient, config: LabConfig) -> list[str]:
     return lifted
 
 
-def _spawned(spec: ComponentSpec, log: Path, env: dict[str, str] | None) -> tuple[int, float]:
-    proc = process.spawn(spec.command, log, env, cwd=spec.cwd)
-    return proc.pid, process.start_time(proc.pid)
-
-
-class LocalLab:
+class LocalLab(LabBackend):
     """Starts, checks and stops the lab's processes; state lives in ``state_dir``."""
 
     backend = "local"
@@ -111,61 +62,8 @@ class LocalLab:
         dynamodb: str | None = None,
         echo: Callable[[str], None] = quiet,
     ) -> None:
-        self.state_dir = state_dir
-        saved = LabState.load(state_dir)
-        self.state = saved or LabState(backend=self.backend, config=config or LabConfig())
-        if config is not None and saved is None:
-            self.state.config = config
-        if saved is None:
-            self.state.lb_configured = catalogue.load_balancer_targets(self.state.config)
+        super().__init__(state_dir, config, echo)
         self.dynamodb_override = dynamodb
-        self.echo = echo
-        self.timings: dict[str, float] = {}
-        self.left_running: dict[str, str] = {}
-        """After ``down``: components whose recorded pid runs a process the lab did not
-        start (not stopped: it may be anyone's), by name."""
-        self._changing = False
-
-    @property
-    def config(self) -> LabConfig:
-        return self.state.config
-
-    def dns_admin(self, actor: str = "chaoskit") -> DnsAdminClient:
-        return DnsAdminClient.from_token_file(
-            f"http://{self.config.dns_admin}",
-            self.config.dns_token_path(self.state_dir),
-            actor=actor,
-        )
-
-    def toxiproxy(self) -> ToxiproxyAdapter:
-        return ToxiproxyAdapter(self.config.toxiproxy.host, self.config.toxiproxy.port)
-
-    def refresh(self) -> None:
-        """Take in what another process (another ``chaoskit`` command) changed."""
-        saved = LabState.load(self.state_dir)
-        if saved is not None:
-            self.state = saved
-
-    def _running(self, name: str) -> bool:
-        record = self.state.components.get(name)
-        return record is not None and process.is_running(record.pid, record.create_time)
-
-    @contextlib.contextmanager
-    def changing(self) -> Iterator[None]:
-        """Hold the lab's change lock: one process at a time starts or stops components (a
-        watchdog restarting a killed service while a run restarts it too). Re-entrant."""
-        if self._changing:
-            yield
-            return
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with (self.state_dir / "lab.change.lock").open("a") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            self._changing = True
-            try:
-                self.refresh()
-                yield
-            finally:
-                self._changing = False
 
     def up(
         self,
@@ -268,63 +166,6 @@ class LocalLab:
                 "start it with a zone file for the lab zone (an SOA and an NS record are enough)",
             )  # fmt: skip
 
-    def dns_clients(self) -> dict[str, str]:
-        """Who asks the lab DNS server from which address: the resolver and each service."""
-        return catalogue.dns_clients(self.config)
-
-    def system_resolver(self) -> SystemResolver:
-        """How a process gets the lab resolver as its system resolver (or why it cannot)."""
-        return SystemResolver.for_lab(self.config.resolver, self.state_dir)
-
-    def _launch(self, spec: ComponentSpec) -> ComponentRecord:
-        log = self.state_dir / "logs" / f"{spec.name}.log"
-        env = {**os.environ, **spec.env} if spec.env else None
-        forked = self._fork(spec, log) if spec.forked else None
-        pid, create_time = forked or _spawned(spec, log, env)
-        record = ComponentRecord(
-            name=spec.name,
-            pid=pid,
-            create_time=create_time,
-            endpoint=spec.endpoint,
-            log=str(log),
-            engine=spec.engine,
-            version=spec.version,
-            stop_timeout_s=spec.stop_timeout_s,
-        )
-        self.state.components[spec.name] = record
-        return record
-
-    def _fork(self, spec: ComponentSpec, log: Path) -> tuple[int, float] | None:
-        """The service forked by the lab's fork server; None (exec it) when there is none."""
-        from chaoskit.services.forkserver import ForkError, fork_service
-
-        if spec.forked is None or not self._running("forkserver"):
-            return None
-        socket_path = self.state_dir / FORKSERVER_SOCKET
-        try:
-            pid = fork_service(socket_path, spec.forked, {**os.environ, **spec.env}, log, spec.cwd)
-        except ForkError as exc:
-            self.echo(f"{spec.name}: started by exec ({exc})")
-            return None
-        try:
-            return pid, process.start_time(pid)
-        except psutil.Error:  # gone already: _await_healthy says why, from its log
-            return pid, 0.0
-
-    def _await_healthy(self, spec: ComponentSpec, record: ComponentRecord, t0: float) -> None:
-        def healthy_or_dead() -> bool:
-            return spec.healthy() or not process.is_running(record.pid, record.create_time)
-
-        wait_until(healthy_or_dead, spec.start_timeout_s)
-        if not process.is_running(record.pid, record.create_time):
-            code = process.exit_status(record.pid)
-            why = "exited during start-up" + (f" (exit status {code})" if code is not None else "")
-            raise ComponentError(spec.name, why + _last_words(record.log), record.log)
-        if not spec.healthy():
-            why = f"not healthy after {spec.start_timeout_s:g}s"
-            raise ComponentError(spec.name, why + _last_words(record.log), record.log)
-        self.timings[spec.name] = time.monotonic() - t0
-
     def configure(self) -> None:
         """Every proxy in place and enabled, the lab records on the DNS server."""
         toxi = self.toxiproxy()
@@ -375,11 +216,6 @@ class LocalLab:
         with self.changing(), ThreadPoolExecutor(len(names)) as pool:
             list(pool.map(self._stop, names))
             self.state.save(self.state_dir)
-
-    def restart_services(self) -> None:
-        """Stop every sample service and start them afresh (same profiles)."""
-        self.stop_services()
-        self.up()
 
     def restart(self, name: str) -> None:
         """Stop component ``name`` and start it again with the same settings."""

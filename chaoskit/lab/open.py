@@ -9,8 +9,9 @@ from typing import Literal
 
 from chaoskit._errors import InvalidInput
 from chaoskit.lab import catalogue
+from chaoskit.lab.backend import LabBackend, quiet
 from chaoskit.lab.config import LAB_ZONE, ComposeSettings, LabConfig
-from chaoskit.lab.local import LocalLab, quiet
+from chaoskit.lab.local import LocalLab
 from chaoskit.lab.state import LabState
 
 __all__ = ["BACKEND_CHOICES", "lab_config_for", "open_lab", "wanted_lab"]
@@ -67,7 +68,7 @@ def open_lab(
     dynamodb: str | None = None,
     compose: ComposeSettings | None = None,
     echo: Callable[[str], None] = quiet,
-) -> LocalLab:
+) -> LabBackend:
     """The lab in ``state_dir``. A lab that is up keeps its backend (asking for the other
     one is an input error). Otherwise ``auto`` means ``auto_default`` when given, else
     compose when a Docker engine answers, local when none does."""

@@ -63,11 +63,18 @@ def test_experiments_are_validated_against_the_zone(lab_file: Path, tmp_path: Pa
     assert "Traceback" not in done.stderr
 
 
-def test_the_compose_backend_refuses_a_zone_of_its_own(lab_file: Path, tmp_path: Path) -> None:
+def test_on_the_compose_backend_a_dependency_on_the_hosts_loopback_is_refused(
+    lab_file: Path, tmp_path: Path
+) -> None:
+    """The zone is the compose lab's too; the dependency's loopback upstream is not, and
+    nothing starts (tests/lab/test_labfile.py has the zone on compose)."""
     done = run_cli("--state-dir", str(tmp_path), "--lab", str(lab_file), "up",
                    "--backend", "compose")  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "in lab.test" in done.stderr and "Traceback" not in done.stderr
+    assert "chaoskit.yaml:5:5: dependencies.cache.upstream:" in done.stderr
+    assert "Toxiproxy's container cannot reach" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "state.json").exists()
 
 
 @pytest.fixture(scope="module")

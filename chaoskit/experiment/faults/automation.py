@@ -8,19 +8,16 @@ the controller dies."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from chaoskit._errors import ComponentError
 from chaoskit.automation.live import read_control, read_status, write_control
+from chaoskit.experiment.faults.access import LabView
 from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.handles import EnactorHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
-
-if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
 
 __all__ = ["AUTOMATION_FAULTS", "ENACTORS"]
 
@@ -35,7 +32,7 @@ def _targets(_config: LabConfig) -> list[str]:
     return list(ENACTORS)
 
 
-def _running(lab: LocalLab) -> bool:
+def _running(lab: LabView) -> bool:
     pid = read_status(lab.state_dir).get("pid")
     if not isinstance(pid, int):
         return False
@@ -46,7 +43,7 @@ def _running(lab: LocalLab) -> bool:
     return True
 
 
-def _prepare(lab: LocalLab, entry: LedgerEntry, _params: EnactorDelay) -> EnactorHandle:
+def _prepare(lab: LabView, entry: LedgerEntry, _params: EnactorDelay) -> EnactorHandle:
     if not _running(lab):
         raise ComponentError(
             "automation", "the DNS automation is not running (set stack.automation)"
@@ -54,7 +51,7 @@ def _prepare(lab: LocalLab, entry: LedgerEntry, _params: EnactorDelay) -> Enacto
     return EnactorHandle(enactor=entry.target)
 
 
-def _inject(lab: LocalLab, entry: LedgerEntry, params: EnactorDelay) -> None:
+def _inject(lab: LabView, entry: LedgerEntry, params: EnactorDelay) -> None:
     control = read_control(lab.state_dir)
     delays = control.setdefault("delays", {})
     delays[handle_of(entry.handle, EnactorHandle).enactor] = {
@@ -63,7 +60,7 @@ def _inject(lab: LocalLab, entry: LedgerEntry, params: EnactorDelay) -> None:
     write_control(lab.state_dir, control)
 
 
-def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
+def _revert(lab: LabView, entry: LedgerEntry) -> None:
     control = read_control(lab.state_dir)
     enactor = handle_of(entry.handle, EnactorHandle).enactor
     delay = control.get("delays", {}).get(enactor)
@@ -72,7 +69,7 @@ def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
         write_control(lab.state_dir, control)
 
 
-def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _is_reverted(lab: LabView, entry: LedgerEntry) -> bool:
     enactor = handle_of(entry.handle, EnactorHandle).enactor
     delay = read_control(lab.state_dir).get("delays", {}).get(enactor)
     return not delay or delay.get("ledger_id") != entry.id

@@ -13,7 +13,7 @@ from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["FaultKind", "NoParams", "Params", "registry_of"]
 
@@ -45,10 +45,10 @@ class FaultKind(Generic[P, H]):
     summary: str
     params: type[P]
     targets: Callable[[LabConfig], list[str]]
-    prepare: Callable[[LocalLab, LedgerEntry, P], H]
-    inject: Callable[[LocalLab, LedgerEntry, P], None]
-    revert: Callable[[LocalLab, LedgerEntry], None]
-    is_reverted: Callable[[LocalLab, LedgerEntry], bool]
+    prepare: Callable[[LabBackend, LedgerEntry, P], H]
+    inject: Callable[[LabBackend, LedgerEntry, P], None]
+    revert: Callable[[LabBackend, LedgerEntry], None]
+    is_reverted: Callable[[LabBackend, LedgerEntry], bool]
     expiry: str = "watchdog"
     backends: tuple[str, ...] = ("local",)
     target_patterns: bool = False

@@ -24,8 +24,8 @@ from chaoskit.lab.health import wait_until
 if TYPE_CHECKING:
     from docker.models.containers import Container
 
+    from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.compose import ComposeLab
-    from chaoskit.lab.local import LocalLab
 
 __all__ = [
     "CONTAINER_FAULTS",
@@ -52,7 +52,7 @@ def _targets(config: LabConfig) -> list[str]:
     return catalogue.process_targets(config)
 
 
-def _compose_lab(lab: LocalLab) -> ComposeLab:
+def _compose_lab(lab: LabBackend) -> ComposeLab:
     from chaoskit.lab.compose import ComposeLab
 
     if not isinstance(lab, ComposeLab):
@@ -60,12 +60,12 @@ def _compose_lab(lab: LocalLab) -> ComposeLab:
     return lab
 
 
-def prepare_container(lab: LocalLab, entry: LedgerEntry, _params: Params) -> ContainerHandle:
+def prepare_container(lab: LabBackend, entry: LedgerEntry, _params: Params) -> ContainerHandle:
     container = _compose_lab(lab).container(entry.target)
     return ContainerHandle(service=entry.target, container_id=container.id)
 
 
-def _container(lab: LocalLab, entry: LedgerEntry) -> Container:
+def _container(lab: LabBackend, entry: LedgerEntry) -> Container:
     """The very container the handle names (a recreated one is not the one faulted)."""
     from docker.errors import NotFound
 
@@ -77,13 +77,13 @@ def _container(lab: LocalLab, entry: LedgerEntry) -> Container:
         return compose.container(handle.service)
 
 
-def container_serving(lab: LocalLab, entry: LedgerEntry) -> bool:
+def container_serving(lab: LabBackend, entry: LedgerEntry) -> bool:
     """Running again and answering its health check (not merely started)."""
     status: str = _container(lab, entry).status
     return status == "running" and health_check(entry.target, lab.config, lab.state_dir)()
 
 
-def start_container(lab: LocalLab, entry: LedgerEntry) -> None:
+def start_container(lab: LabBackend, entry: LedgerEntry) -> None:
     """Started (or unpaused) and, like a process the lab starts, waited on until healthy."""
     container = _container(lab, entry)
     if container.status == "paused":
@@ -93,16 +93,16 @@ def start_container(lab: LocalLab, entry: LedgerEntry) -> None:
     wait_until(health_check(entry.target, lab.config, lab.state_dir), START_TIMEOUT_S, 0.2)
 
 
-def calling(method: str, **kwargs: Any) -> Callable[[LocalLab, LedgerEntry, Params], None]:
+def calling(method: str, **kwargs: Any) -> Callable[[LabBackend, LedgerEntry, Params], None]:
     """An injection that calls ``method`` on the target's container."""
 
-    def inject(lab: LocalLab, entry: LedgerEntry, _params: Params) -> None:
+    def inject(lab: LabBackend, entry: LedgerEntry, _params: Params) -> None:
         getattr(_container(lab, entry), method)(**kwargs)
 
     return inject
 
 
-def pause_container(lab: LocalLab, entry: LedgerEntry, _params: Params) -> None:
+def pause_container(lab: LabBackend, entry: LedgerEntry, _params: Params) -> None:
     from docker.errors import APIError
 
     container = _container(lab, entry)
@@ -117,7 +117,7 @@ def pause_container(lab: LocalLab, entry: LedgerEntry, _params: Params) -> None:
 
 
 def _prepare_disconnect(
-    lab: LocalLab, entry: LedgerEntry, params: DisconnectParams
+    lab: LabBackend, entry: LedgerEntry, params: DisconnectParams
 ) -> ContainerHandle:
     """The networks and the addresses to reconnect at are read before anything is done.
     ``lab`` is the whole lab: its second network too (where us-west-2's proxy has its
@@ -154,13 +154,13 @@ def _networks(handle: ContainerHandle) -> dict[str, str | None]:
     return {handle.network: handle.ipv4_address, **handle.other_networks}
 
 
-def _disconnect(lab: LocalLab, entry: LedgerEntry, _params: DisconnectParams) -> None:
+def _disconnect(lab: LabBackend, entry: LedgerEntry, _params: DisconnectParams) -> None:
     container = _container(lab, entry)
     for network in _networks(handle_of(entry.handle, ContainerHandle)):
         container.client.networks.get(network).disconnect(container)
 
 
-def _reconnect(lab: LocalLab, entry: LedgerEntry) -> None:
+def _reconnect(lab: LabBackend, entry: LedgerEntry) -> None:
     container = _container(lab, entry)
     attached = container.attrs["NetworkSettings"]["Networks"]
     for network, address in _networks(handle_of(entry.handle, ContainerHandle)).items():
@@ -168,7 +168,7 @@ def _reconnect(lab: LocalLab, entry: LedgerEntry) -> None:
             container.client.networks.get(network).connect(container, ipv4_address=address)
 
 
-def _connected(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _connected(lab: LabBackend, entry: LedgerEntry) -> bool:
     attached = _container(lab, entry).attrs["NetworkSettings"]["Networks"]
     return all(n in attached for n in _networks(handle_of(entry.handle, ContainerHandle)))
 
@@ -176,11 +176,11 @@ def _connected(lab: LocalLab, entry: LedgerEntry) -> bool:
 def _kind(
     name: str,
     summary: str,
-    inject: Callable[[LocalLab, LedgerEntry, Any], None],
-    revert: Callable[[LocalLab, LedgerEntry], None] = start_container,
-    is_reverted: Callable[[LocalLab, LedgerEntry], bool] = container_serving,
+    inject: Callable[[LabBackend, LedgerEntry, Any], None],
+    revert: Callable[[LabBackend, LedgerEntry], None] = start_container,
+    is_reverted: Callable[[LabBackend, LedgerEntry], bool] = container_serving,
     params: type[Params] = NoParams,
-    prepare: Callable[[LocalLab, LedgerEntry, Any], ContainerHandle] = prepare_container,
+    prepare: Callable[[LabBackend, LedgerEntry, Any], ContainerHandle] = prepare_container,
 ) -> FaultKind[Any, ContainerHandle]:
     return FaultKind(
         kind=f"container.{name}",

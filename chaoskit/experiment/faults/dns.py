@@ -10,6 +10,7 @@ from pydantic import field_validator
 from chaoskit._errors import InvalidInput
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.dns.faults import _PARAMS_BY_KIND, FAULT_KINDS
+from chaoskit.experiment.faults.access import DnsAccess
 from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.handles import DnsFaultHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
@@ -17,7 +18,7 @@ from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["DNS_FAULTS"]
 
@@ -44,11 +45,11 @@ def _actor(entry: LedgerEntry) -> str:
     return f"chaoskit-run:{entry.run}:{entry.id}"
 
 
-def _prepare(lab: LocalLab, entry: LedgerEntry, _params: Params) -> DnsFaultHandle:
+def _prepare(lab: DnsAccess, entry: LedgerEntry, _params: Params) -> DnsFaultHandle:
     return DnsFaultHandle(fault_id=f"ck-{entry.id}", actor=_actor(entry))
 
 
-def _add(lab: LocalLab, entry: LedgerEntry, kind: str, **params: Any) -> None:
+def _add(lab: DnsAccess, entry: LedgerEntry, kind: str, **params: Any) -> None:
     handle = handle_of(entry.handle, DnsFaultHandle)
     with lab.dns_admin(actor=handle.actor) as admin:
         admin.add_fault(
@@ -61,7 +62,7 @@ def _add(lab: LocalLab, entry: LedgerEntry, kind: str, **params: Any) -> None:
         )
 
 
-def _inject(lab: LocalLab, entry: LedgerEntry, params: Params) -> None:
+def _inject(lab: DnsAccess, entry: LedgerEntry, params: Params) -> None:
     _add(lab, entry, entry.kind.split(".", 1)[1], **params.model_dump(exclude_none=True))
 
 
@@ -74,13 +75,13 @@ def _ours(admin: DnsAdminClient, entry: LedgerEntry) -> list[dict[str, Any]]:
     ]
 
 
-def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
+def _revert(lab: DnsAccess, entry: LedgerEntry) -> None:
     with lab.dns_admin() as admin:
         for fault in _ours(admin, entry):
             admin.lift_fault(fault["id"])
 
 
-def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _is_reverted(lab: DnsAccess, entry: LedgerEntry) -> bool:
     with lab.dns_admin() as admin:
         return not _ours(admin, entry)
 
@@ -88,8 +89,8 @@ def _is_reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
 def _kind(
     name: str,
     params: type[Params] | None = None,
-    prepare: Callable[[LocalLab, LedgerEntry, Any], DnsFaultHandle] = _prepare,
-    inject: Callable[[LocalLab, LedgerEntry, Any], None] = _inject,
+    prepare: Callable[[LabBackend, LedgerEntry, Any], DnsFaultHandle] = _prepare,
+    inject: Callable[[LabBackend, LedgerEntry, Any], None] = _inject,
 ) -> FaultKind[Any, DnsFaultHandle]:
     """A DNS fault: the server's own kind ``name`` unless ``params``, ``prepare`` and
     ``inject`` say how the controller turns it into one (as dns.failover does)."""
@@ -130,14 +131,14 @@ def _failover_address(admin: DnsAdminClient, to: str) -> str:
     return str(addresses[0])
 
 
-def _prepare_failover(lab: LocalLab, entry: LedgerEntry, params: FailoverParams) -> DnsFaultHandle:
+def _prepare_failover(lab: DnsAccess, entry: LedgerEntry, params: FailoverParams) -> DnsFaultHandle:
     """The address to fail over to is read before anything is written or faulted."""
     with lab.dns_admin() as admin:
         address = _failover_address(admin, params.to)
     return _prepare(lab, entry, params).model_copy(update={"address": address})
 
 
-def _inject_failover(lab: LocalLab, entry: LedgerEntry, _params: FailoverParams) -> None:
+def _inject_failover(lab: DnsAccess, entry: LedgerEntry, _params: FailoverParams) -> None:
     """The target answers with ``to``'s address, as a failover routing policy would; the
     DNS server lifts it at the entry's expiry like any other DNS fault."""
     _add(lab, entry, "wrong_ip", address=handle_of(entry.handle, DnsFaultHandle).address)

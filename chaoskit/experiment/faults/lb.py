@@ -11,18 +11,16 @@ removes the toxics at the fault's expiry if the controller cannot.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from chaoskit._errors import InvalidInput
+from chaoskit.experiment.faults.access import ToxiproxyAccess
 from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.handles import ToxicHandle, ToxicsHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab.config import LabConfig
-
-if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
 
 __all__ = ["ALL_TARGETS", "LB_FAULTS"]
 
@@ -41,7 +39,7 @@ def _targets(config: LabConfig) -> list[str]:
     return [ALL_TARGETS, *config.lb.targets()] if config.load_balanced else []
 
 
-def _prepare(lab: LocalLab, entry: LedgerEntry, _params: CheckFailureParams) -> ToxicsHandle:
+def _prepare(lab: ToxiproxyAccess, entry: LedgerEntry, _params: CheckFailureParams) -> ToxicsHandle:
     config = lab.config
     if not config.load_balanced:
         raise InvalidInput("lb.check_failure needs the sample load balancer (load_balancer:)")
@@ -59,7 +57,7 @@ def _prepare(lab: LocalLab, entry: LedgerEntry, _params: CheckFailureParams) -> 
     return ToxicsHandle(toxics=[ToxicHandle(proxy=path, toxic=toxic) for path in paths])
 
 
-def _inject(lab: LocalLab, entry: LedgerEntry, params: CheckFailureParams) -> None:
+def _inject(lab: ToxiproxyAccess, entry: LedgerEntry, params: CheckFailureParams) -> None:
     toxi = lab.toxiproxy()
     kind, attributes = (
         ("reset_peer", {"timeout": 0}) if params.mode == "reset" else ("timeout", {"timeout": 0})
@@ -69,13 +67,13 @@ def _inject(lab: LocalLab, entry: LedgerEntry, params: CheckFailureParams) -> No
                        toxicity=entry.probability)  # fmt: skip
 
 
-def _revert(lab: LocalLab, entry: LedgerEntry) -> None:
+def _revert(lab: ToxiproxyAccess, entry: LedgerEntry) -> None:
     toxi = lab.toxiproxy()
     for toxic in handle_of(entry.handle, ToxicsHandle).toxics:
         toxi.remove_toxic(toxic.proxy, toxic.toxic)
 
 
-def _reverted(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _reverted(lab: ToxiproxyAccess, entry: LedgerEntry) -> bool:
     toxi = lab.toxiproxy()
     present = toxi.proxies()
     return all(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from chaoskit.experiment.faults.access import LabView
 from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.handles import LoadHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
@@ -24,7 +25,7 @@ from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
     from chaoskit.experiment.model import Experiment
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["LOAD_FAULTS", "LOAD_TARGET", "surge_control", "surges"]
 
@@ -51,11 +52,11 @@ def _targets(_config: LabConfig) -> list[str]:
     return [LOAD_TARGET]
 
 
-def _prepare(lab: LocalLab, _entry: LedgerEntry, _params: SurgeParams) -> LoadHandle:
+def _prepare(lab: LabView, _entry: LedgerEntry, _params: SurgeParams) -> LoadHandle:
     return LoadHandle(control=str(surge_control(lab.state_dir)))
 
 
-def _inject(_lab: LocalLab, entry: LedgerEntry, params: SurgeParams) -> None:
+def _inject(_lab: LabBackend, entry: LedgerEntry, params: SurgeParams) -> None:
     control = Path(handle_of(entry.handle, LoadHandle).control)
     wanted = {"users": params.users, "spawn_rate": params.spawn_rate, "ledger_id": entry.id}
     partial = control.with_name(control.name + ".tmp")
@@ -63,11 +64,11 @@ def _inject(_lab: LocalLab, entry: LedgerEntry, params: SurgeParams) -> None:
     os.replace(partial, control)  # the shape never reads half a file
 
 
-def _revert(_lab: LocalLab, entry: LedgerEntry) -> None:
+def _revert(_lab: LabBackend, entry: LedgerEntry) -> None:
     Path(handle_of(entry.handle, LoadHandle).control).unlink(missing_ok=True)
 
 
-def _is_reverted(_lab: LocalLab, entry: LedgerEntry) -> bool:
+def _is_reverted(_lab: LabBackend, entry: LedgerEntry) -> bool:
     return not Path(handle_of(entry.handle, LoadHandle).control).exists()
 
 

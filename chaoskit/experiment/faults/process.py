@@ -21,7 +21,7 @@ from chaoskit.lab.components import health_check
 from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["PROCESS_FAULTS", "inject_pause", "not_stopped", "prepare_process", "revert_pause"]
 
@@ -30,7 +30,7 @@ def _targets(config: LabConfig) -> list[str]:
     return catalogue.process_targets(config)
 
 
-def prepare_process(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> ProcessHandle:
+def prepare_process(lab: LabBackend, entry: LedgerEntry, _params: NoParams) -> ProcessHandle:
     lab.refresh()
     record = lab.state.components.get(entry.target)
     if (
@@ -55,15 +55,15 @@ def _signal(entry: LedgerEntry, sig: signal.Signals) -> None:
         os.killpg(handle.pgid, sig)
 
 
-def _inject_kill(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+def _inject_kill(lab: LabBackend, entry: LedgerEntry, _params: NoParams) -> None:
     _signal(entry, signal.SIGKILL)
 
 
-def _restart_if_down(lab: LocalLab, entry: LedgerEntry) -> None:
+def _restart_if_down(lab: LabBackend, entry: LedgerEntry) -> None:
     lab.up()
 
 
-def _serving(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _serving(lab: LabBackend, entry: LedgerEntry) -> bool:
     """Started again and answering its health check (not merely a new pid)."""
     lab.refresh()
     record = lab.state.components.get(entry.target)
@@ -74,29 +74,29 @@ def _serving(lab: LocalLab, entry: LedgerEntry) -> bool:
     )
 
 
-def inject_pause(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+def inject_pause(lab: LabBackend, entry: LedgerEntry, _params: NoParams) -> None:
     _signal(entry, signal.SIGSTOP)
 
 
-def revert_pause(lab: LocalLab, entry: LedgerEntry) -> None:
+def revert_pause(lab: LabBackend, entry: LedgerEntry) -> None:
     _signal(entry, signal.SIGCONT)
 
 
-def not_stopped(lab: LocalLab, entry: LedgerEntry) -> bool:
+def not_stopped(lab: LabBackend, entry: LedgerEntry) -> bool:
     handle = handle_of(entry.handle, ProcessHandle)
     return not process.stopped_in_group(handle.pid, handle.create_time)
 
 
-def _inject_restart(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+def _inject_restart(lab: LabBackend, entry: LedgerEntry, _params: NoParams) -> None:
     lab.restart(entry.target)
 
 
 def _kind(
     name: str,
     summary: str,
-    inject: Callable[[LocalLab, LedgerEntry, NoParams], None],
-    revert: Callable[[LocalLab, LedgerEntry], None],
-    is_reverted: Callable[[LocalLab, LedgerEntry], bool],
+    inject: Callable[[LabBackend, LedgerEntry, NoParams], None],
+    revert: Callable[[LabBackend, LedgerEntry], None],
+    is_reverted: Callable[[LabBackend, LedgerEntry], bool],
 ) -> FaultKind[NoParams, ProcessHandle]:
     return FaultKind(
         kind=f"process.{name}",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from chaoskit._errors import ComponentError
+from chaoskit.experiment.faults.access import LabView, StateAccess
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.faults.container import (
     container_serving,
@@ -43,7 +44,7 @@ from chaoskit.lab.config import LabConfig
 from chaoskit.resolver.control import UnboundControl
 
 if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.backend import LabBackend
 
 __all__ = ["RESOLVER_FAULTS"]
 
@@ -68,11 +69,11 @@ def _targets(_: LabConfig) -> list[str]:
     return ["resolver"]
 
 
-def _control(lab: LocalLab) -> UnboundControl:
+def _control(lab: StateAccess) -> UnboundControl:
     return UnboundControl(lab.config.resolver_control.host, lab.config.resolver_control.port)
 
 
-def _handle(lab: LocalLab, option: str | None = None) -> ResolverHandle:
+def _handle(lab: StateAccess, option: str | None = None) -> ResolverHandle:
     lab.refresh()
     if "resolver" not in lab.state.components:
         raise ComponentError("resolver", "is not running, so it cannot be faulted")
@@ -90,34 +91,34 @@ def _of(entry: LedgerEntry) -> UnboundControl:
     return UnboundControl(handle.control_host, handle.control_port)
 
 
-def _prepare_flush(lab: LocalLab, entry: LedgerEntry, _: FlushParams) -> ResolverHandle:
+def _prepare_flush(lab: StateAccess, entry: LedgerEntry, _: FlushParams) -> ResolverHandle:
     return _handle(lab)
 
 
-def _flush(lab: LocalLab, entry: LedgerEntry, params: FlushParams) -> None:
+def _flush(lab: StateAccess, entry: LedgerEntry, params: FlushParams) -> None:
     _of(entry).flush(params.name, zone=params.zone)
 
 
-def _nothing_to_undo(lab: LocalLab, entry: LedgerEntry) -> None:
+def _nothing_to_undo(lab: StateAccess, entry: LedgerEntry) -> None:
     """A flushed cache refills by itself; there is nothing to put back."""
 
 
-def _always(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _always(lab: StateAccess, entry: LedgerEntry) -> bool:
     return True
 
 
-def _prepare_overload(lab: LocalLab, entry: LedgerEntry, _: OverloadParams) -> ResolverHandle:
+def _prepare_overload(lab: StateAccess, entry: LedgerEntry, _: OverloadParams) -> ResolverHandle:
     handle = _handle(lab, RATELIMIT)
     if handle.before not in ("0", None):
         raise ComponentError("resolver", f"already has ratelimit {handle.before} in force")
     return handle
 
 
-def _overload(lab: LocalLab, entry: LedgerEntry, params: OverloadParams) -> None:
+def _overload(lab: StateAccess, entry: LedgerEntry, params: OverloadParams) -> None:
     _of(entry).set_option(RATELIMIT, str(params.qps))
 
 
-def _end_overload(lab: LocalLab, entry: LedgerEntry) -> None:
+def _end_overload(lab: StateAccess, entry: LedgerEntry) -> None:
     try:
         _of(entry).set_option(RATELIMIT, "0")
     except ComponentError:
@@ -126,46 +127,46 @@ def _end_overload(lab: LocalLab, entry: LedgerEntry) -> None:
         raise
 
 
-def _not_overloaded(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _not_overloaded(lab: StateAccess, entry: LedgerEntry) -> bool:
     try:
         return _of(entry).get_option(RATELIMIT) == "0"
     except ComponentError:
         return _resolver_gone(lab, entry)
 
 
-def _resolver_gone(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _resolver_gone(lab: StateAccess, entry: LedgerEntry) -> bool:
     """No resolver answers its control port and none is recorded as running."""
     lab.refresh()
     return "resolver" not in lab.state.components
 
 
-def _on_compose(lab: LocalLab) -> bool:
+def _on_compose(lab: LabView) -> bool:
     return lab.backend == "compose"
 
 
 def _prepare_down(
-    lab: LocalLab, entry: LedgerEntry, params: NoParams
+    lab: LabBackend, entry: LedgerEntry, params: NoParams
 ) -> ProcessHandle | ContainerHandle:
     if _on_compose(lab):
         return prepare_container(lab, entry, params)
     return prepare_process(lab, entry, params)
 
 
-def _down(lab: LocalLab, entry: LedgerEntry, params: NoParams) -> None:
+def _down(lab: LabBackend, entry: LedgerEntry, params: NoParams) -> None:
     if isinstance(entry.handle, ContainerHandle):
         pause_container(lab, entry, params)
     else:
         inject_pause(lab, entry, params)
 
 
-def _up(lab: LocalLab, entry: LedgerEntry) -> None:
+def _up(lab: LabBackend, entry: LedgerEntry) -> None:
     if isinstance(entry.handle, ContainerHandle):
         start_container(lab, entry)
     else:
         revert_pause(lab, entry)
 
 
-def _answering_again(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _answering_again(lab: LabBackend, entry: LedgerEntry) -> bool:
     if isinstance(entry.handle, ContainerHandle):
         return container_serving(lab, entry)
     return not_stopped(lab, entry)

@@ -6,19 +6,17 @@ they have expired and the controller has not.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from chaoskit._errors import ToxiproxyError
+from chaoskit.experiment.faults.access import ToxiproxyAccess
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.handles import ProxyHandle, ToxicHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig
-
-if TYPE_CHECKING:
-    from chaoskit.lab.local import LocalLab
 
 __all__ = ["TOXIPROXY_FAULTS"]
 
@@ -75,19 +73,19 @@ def _targets(config: LabConfig) -> list[str]:
     return [p.name for p in catalogue.proxies(config)]
 
 
-def _prepare_toxic(lab: LocalLab, entry: LedgerEntry, _params: _ToxicParams) -> ToxicHandle:
+def _prepare_toxic(lab: ToxiproxyAccess, entry: LedgerEntry, _params: _ToxicParams) -> ToxicHandle:
     _known_proxy(lab, entry.target)
     return ToxicHandle(proxy=entry.target, toxic=f"chaoskit-{entry.id}")
 
 
-def _known_proxy(lab: LocalLab, name: str) -> None:
+def _known_proxy(lab: ToxiproxyAccess, name: str) -> None:
     """A missing proxy is an error before anything is written or faulted."""
     proxies = lab.toxiproxy().proxies()
     if name not in proxies:
         raise ToxiproxyError(f"no proxy named {name!r}; proxies: {', '.join(proxies) or 'none'}")
 
 
-def _inject_toxic(lab: LocalLab, entry: LedgerEntry, params: _ToxicParams) -> None:
+def _inject_toxic(lab: ToxiproxyAccess, entry: LedgerEntry, params: _ToxicParams) -> None:
     handle = handle_of(entry.handle, ToxicHandle)
     attributes = params.model_dump(exclude={"stream"})
     lab.toxiproxy().add_toxic(
@@ -100,30 +98,30 @@ def _inject_toxic(lab: LocalLab, entry: LedgerEntry, params: _ToxicParams) -> No
     )
 
 
-def _revert_toxic(lab: LocalLab, entry: LedgerEntry) -> None:
+def _revert_toxic(lab: ToxiproxyAccess, entry: LedgerEntry) -> None:
     handle = handle_of(entry.handle, ToxicHandle)
     lab.toxiproxy().remove_toxic(handle.proxy, handle.toxic)
 
 
-def _toxic_gone(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _toxic_gone(lab: ToxiproxyAccess, entry: LedgerEntry) -> bool:
     handle = handle_of(entry.handle, ToxicHandle)
     return all(t["name"] != handle.toxic for t in lab.toxiproxy().toxics(handle.proxy))
 
 
-def _prepare_down(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> ProxyHandle:
+def _prepare_down(lab: ToxiproxyAccess, entry: LedgerEntry, _params: NoParams) -> ProxyHandle:
     _known_proxy(lab, entry.target)
     return ProxyHandle(proxy=entry.target)
 
 
-def _inject_down(lab: LocalLab, entry: LedgerEntry, _params: NoParams) -> None:
+def _inject_down(lab: ToxiproxyAccess, entry: LedgerEntry, _params: NoParams) -> None:
     lab.toxiproxy().set_enabled(handle_of(entry.handle, ProxyHandle).proxy, False)
 
 
-def _revert_down(lab: LocalLab, entry: LedgerEntry) -> None:
+def _revert_down(lab: ToxiproxyAccess, entry: LedgerEntry) -> None:
     lab.toxiproxy().set_enabled(handle_of(entry.handle, ProxyHandle).proxy, True)
 
 
-def _proxy_up(lab: LocalLab, entry: LedgerEntry) -> bool:
+def _proxy_up(lab: ToxiproxyAccess, entry: LedgerEntry) -> bool:
     return bool(lab.toxiproxy().proxies()[handle_of(entry.handle, ProxyHandle).proxy].enabled)
 
 
