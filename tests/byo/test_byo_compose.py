@@ -9,11 +9,9 @@ API published on 127.0.32.70, away from the compose module's lab and a developer
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,6 +28,7 @@ from chaoskit.lab.local import LocalLab
 from chaoskit.lab.open import lab_config_for, open_lab
 from chaoskit.lab.state import LabState
 from chaoskit.toxiproxy import ToxiproxyAdapter
+from tests.byo.checks import p95_rise_ms, run_metrics
 from tests.helpers import compose_images, run_cli, wait_for_injections
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]
@@ -80,11 +79,6 @@ def _run(lab: ComposeLab, name: str) -> tuple[subprocess.CompletedProcess[str], 
     return done, run_dir
 
 
-def _metrics(run_dir: Path) -> dict[str, object]:
-    metrics: dict[str, object] = json.loads((run_dir / "metrics.json").read_text())["metrics"]
-    return metrics
-
-
 def _api_log(lab: ComposeLab) -> str:
     return str(lab.container("api").logs().decode(errors="replace"))
 
@@ -115,7 +109,7 @@ def test_the_lab_holds_the_teams_containers(byo: ComposeLab) -> None:
 
 def test_a_blanked_dynamodb_record_reaches_the_go_sdk_as_no_such_host(byo: ComposeLab) -> None:
     _, run_dir = _run(byo, "dynamodb-blank")
-    metrics = _metrics(run_dir)
+    metrics = run_metrics(run_dir)
     assert metrics["recovered"] is True
     assert float(str(metrics["availability_during_fault"])) < 0.9
     log = _api_log(byo)
@@ -124,16 +118,13 @@ def test_a_blanked_dynamodb_record_reaches_the_go_sdk_as_no_such_host(byo: Compo
 
 def test_latency_on_redis_raises_the_services_p95_by_about_the_toxic(byo: ComposeLab) -> None:
     _, run_dir = _run(byo, "redis-latency")
-    with (run_dir / "timeline.csv").open() as source:
-        rows = [r for r in csv.DictReader(source) if r["p95_ms"]]
-    before = statistics.median(float(r["p95_ms"]) for r in rows if r["phase"] == "warmup")
-    during = statistics.median(float(r["p95_ms"]) for r in rows if r["active_faults"] == "1")
+    before, during = p95_rise_ms(run_dir)
     assert 120 < during - before < 400, (before, during)  # the toxic is 200 ms
 
 
 def test_the_services_container_killed_is_started_again(byo: ComposeLab) -> None:
     done, run_dir = _run(byo, "api-container-killed")
-    metrics = _metrics(run_dir)
+    metrics = run_metrics(run_dir)
     assert metrics["recovered"] is True
     assert float(str(metrics["outage_s"])) > 0
     assert "reverted container.kill on api" in done.stdout

@@ -3,11 +3,8 @@ built here with the Go toolchain, its lab file, and its experiments against the 
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +17,7 @@ from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.health import http_ok, wait_until
 from chaoskit.lab.state import LabState
 from chaoskit.toxiproxy import ToxiproxyAdapter
+from tests.byo.checks import p95_rise_ms, run_metrics
 from tests.helpers import run_cli, wait_for_injections
 
 BYO = Path(__file__).resolve().parents[2] / "examples" / "byo"
@@ -60,11 +58,6 @@ def _run(byo: Path, name: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     return done, run_dir
 
 
-def _metrics(run_dir: Path) -> dict[str, object]:
-    metrics: dict[str, object] = json.loads((run_dir / "metrics.json").read_text())["metrics"]
-    return metrics
-
-
 def test_the_lab_holds_what_the_file_names(byo: Path) -> None:
     state = LabState.load(byo / "state")
     assert state is not None
@@ -78,7 +71,7 @@ def test_the_lab_holds_what_the_file_names(byo: Path) -> None:
 
 def test_a_blanked_dynamodb_record_reaches_the_go_sdk_as_no_such_host(byo: Path) -> None:
     _, run_dir = _run(byo, "dynamodb-blank")
-    metrics = _metrics(run_dir)
+    metrics = run_metrics(run_dir)
     assert metrics["recovered"] is True
     assert float(str(metrics["availability_during_fault"])) < 0.9
     log = (byo / "state" / "logs" / "api.log").read_text()
@@ -87,10 +80,7 @@ def test_a_blanked_dynamodb_record_reaches_the_go_sdk_as_no_such_host(byo: Path)
 
 def test_latency_on_redis_raises_the_services_p95_by_about_the_toxic(byo: Path) -> None:
     _, run_dir = _run(byo, "redis-latency")
-    with (run_dir / "timeline.csv").open() as source:
-        rows = [r for r in csv.DictReader(source) if r["p95_ms"]]
-    before = statistics.median(float(r["p95_ms"]) for r in rows if r["phase"] == "warmup")
-    during = statistics.median(float(r["p95_ms"]) for r in rows if r["active_faults"] == "1")
+    before, during = p95_rise_ms(run_dir)
     assert 120 < during - before < 400, (before, during)  # the toxic is 200 ms
 
 
@@ -98,7 +88,7 @@ def test_the_service_killed_is_brought_back(byo: Path) -> None:
     before = LabState.load(byo / "state")
     assert before is not None
     _, run_dir = _run(byo, "api-killed")
-    metrics = _metrics(run_dir)
+    metrics = run_metrics(run_dir)
     assert metrics["recovered"] is True
     assert float(str(metrics["outage_s"])) > 0
     after = LabState.load(byo / "state")
