@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaoskit._errors import ChaoskitError, ComponentError
+from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
 from chaoskit.lab import catalogue, process
 from chaoskit.lab.backend import LabBackend, changed_profiles, quiet
 from chaoskit.lab.components import (
@@ -309,7 +309,14 @@ class ComposeLab(LabBackend):
         files = [arg for name in stack.files for arg in ("-f", name)]
         argv = [*compose_command(), "-p", self.settings.project,
                 "--project-directory", stack.project_dir, *files, "config"]  # fmt: skip
-        team = normalized(self._compose_run(argv, ("config",), 120))
+        try:
+            team = normalized(self._compose_run(argv, ("config",), 120))
+        except ComponentError as exc:  # the team's files are input: exit 2, nothing started
+            said = str(exc).split(" failed:\n", 1)[-1]
+            raise InvalidInput(
+                f"the lab file's compose.files ({', '.join(stack.files)}): compose refused "
+                f"them:\n{said}"
+            ) from None
         shipped = normalized(compose_file().read_text())
         names = team_services(team, set(shipped.get("services") or {}), stack.containers)
         write_compose_file(self.state_dir / TEAM_FILE, team)

@@ -12,6 +12,7 @@ from chaoskit._errors import InvalidInput
 from chaoskit.lab.compose_team import normalized, team_overrides, team_services
 from chaoskit.lab.config import ComposeSettings
 from chaoskit.lab.labfile import compose_views
+from tests.helpers import run_cli
 
 BYO = Path(__file__).resolve().parents[2] / "examples" / "byo" / "chaoskit.yaml"
 CONFIG_OUTPUT = """\
@@ -59,3 +60,35 @@ def test_the_lab_files_services_join_the_lab_network_at_their_addresses() -> Non
     assert found["redis"] == {"networks": {"lab": {"ipv4_address": "172.31.60.100"}}}
     # a service the lab file does not name still reaches the others by their compose names
     assert found["worker"] == {"networks": {"lab": {}}}
+
+
+LAB_FILE = """\
+sample_services: false
+services:
+  api:
+    command: [./api]
+    listen: 127.0.33.70:8080
+compose:
+  files: [docker-compose.yml]
+  services: [api]
+"""
+
+
+@pytest.mark.parametrize(
+    ("compose_file", "words"),
+    [
+        ("services:\n  api:\n    image: [oops\n", 'docker-compose.yml", line 3'),
+        ("services:\n  api:\n    image: x\n  dns:\n    image: y\n", "define dns, which"),
+    ],
+    ids=["unreadable", "a-service-named-like-chaoskits"],
+)
+def test_team_files_compose_refuses_are_an_input_error_before_anything_starts(
+    tmp_path: Path, compose_file: str, words: str
+) -> None:
+    (tmp_path / "chaoskit.yaml").write_text(LAB_FILE)
+    (tmp_path / "docker-compose.yml").write_text(compose_file)
+    done = run_cli("--state-dir", str(tmp_path / "state"), "up", "--backend", "compose",
+                   "--project", "chaoskit-refused", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert words in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "state" / "state.json").exists()  # nothing started
