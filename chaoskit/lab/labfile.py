@@ -212,13 +212,10 @@ def compose_views(
     host_config, inside_config = host.build(), inside.build()
     if host.problems:  # both read the same file; the host view reports every problem
         raise InputInvalid(host.problems)
-    compose = model.compose or ComposeEntry()
-    containers = {name: name for name in compose.services}
-    containers.update(
-        {name: target.rsplit(":", 1)[0] for name, target in compose.dependencies.items()}
-    )
+    containers = {app.name: app.name for app in host_config.apps}
+    containers.update({d.name: d.container for d in host_config.dependencies if d.container})
     stack = ComposeStack(
-        files=[str(base_dir / name) for name in compose.files],
+        files=[str(base_dir / name) for name in (model.compose or ComposeEntry()).files],
         project_dir=str(base_dir),
         containers=containers,
         inside=inside_config,
@@ -299,7 +296,7 @@ class _Builder:
         })  # fmt: skip
         if self.compose is None:
             self._check_addresses(config)
-        else:
+        elif not self.inside:  # the host view's problems are the ones reported
             self._check_compose_lab(config)
         self._check_compose()
         return config
@@ -418,9 +415,7 @@ class _Builder:
             )
             upstream, container = entry.upstream, None
             if self.compose is not None:
-                upstream, proxy = self._in_compose(name, i, upstream, proxy.port)
-                target = (self.model.compose or ComposeEntry()).dependencies.get(name)
-                container = target.rsplit(":", 1)[0] if target else None
+                upstream, proxy, container = self._in_compose(name, i, upstream, proxy.port)
             cwd = str(self.base_dir / entry.cwd) if entry.cwd else str(self.base_dir)
             found.append(Dependency(
                 name=name, upstream=upstream, proxy=proxy, record=f"{name}.{self.zone}",
@@ -431,24 +426,27 @@ class _Builder:
 
     def _in_compose(
         self, name: str, index: int, upstream: Endpoint, port: int
-    ) -> tuple[Endpoint, Endpoint]:
+    ) -> tuple[Endpoint, Endpoint, str | None]:
         """A dependency on the compose backend: its upstream, the compose service that
         ``compose.dependencies`` names (at its fixed address on the lab network), else the
         private address given; its proxy on Toxiproxy's lab address, on the port it has on
-        the local backend, so both backends give a service the same ``.port``."""
+        the local backend, so both backends give a service the same ``.port``; and that
+        compose service (None: none)."""
         assert self.compose is not None
         net = self.compose.net
         target = (self.model.compose or ComposeEntry()).dependencies.get(name)
+        container = None
         if target is not None:
+            container, port_text = target.rsplit(":", 1)
             upstream = Endpoint(host=f"{net}.{COMPOSE_DEPENDENCY_BASE + index}",
-                                port=int(target.rsplit(":", 1)[1]))  # fmt: skip
+                                port=int(port_text))  # fmt: skip
         elif _loopback(upstream.host):
             self.problem(("dependencies", name, "upstream"),
                          f"{upstream} is on the host's loopback, which Toxiproxy's container "
                          f"cannot reach: name the compose service that provides it in "
                          f"compose.dependencies (e.g. {name}: {name}:{upstream.port}), or give "
                          "a private address")  # fmt: skip
-        return upstream, Endpoint(host=f"{net}.2", port=port)
+        return upstream, Endpoint(host=f"{net}.2", port=port), container
 
     def _listens(self) -> dict[str, Endpoint]:
         """Where each of the team's services listens in this view: the lab file's address,
@@ -666,8 +664,6 @@ class _Builder:
             if given:
                 self.problem((key,), f"{why} the lab runs its own DNS server and Toxiproxy "
                              f"as containers; {key} is for the local backend")  # fmt: skip
-        if self.inside:
-            return
         published = {(e.host, e.port): what for what, e in (
             ("the lab DNS server", config.dns), ("the DNS admin API", config.dns_admin),
             ("the lab resolver", config.resolver), ("Toxiproxy", config.toxiproxy),
