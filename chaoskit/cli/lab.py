@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -93,6 +94,7 @@ def install(
         install_dynamodb_local,
         install_toxiproxy,
     )
+    from chaoskit.install.dynamodb_local import prepare_class_sharing
 
     if what not in ("toxiproxy", "dynamodb-local", "all"):
         raise InvalidInput(f"install: expected toxiproxy, dynamodb-local or all, got {what!r}")
@@ -101,7 +103,9 @@ def install(
         out.print(f"toxiproxy-server: {found or install_toxiproxy()}")
     if what in ("dynamodb-local", "all"):
         ddb = find_dynamodb_local() or install_dynamodb_local()
-        out.print(f"DynamoDB Local: {ddb.home}")
+        java = shutil.which("java")
+        sharing = f" ({prepare_class_sharing(ddb, java)})" if java else ""
+        out.print(f"DynamoDB Local: {ddb.home}{sharing}")
 
 
 def up(

@@ -7,11 +7,13 @@ DynamoDB Local listens on every interface and has no option to choose one; the l
 from __future__ import annotations
 
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from chaoskit._errors import MissingDependency
 from chaoskit.install._run import run_step
+from chaoskit.install.dynamodb_cds import CdsLayout, train_archive
 from chaoskit.paths import cache_dir, data_file
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "DynamoDBLocalInstall",
     "find_dynamodb_local",
     "install_dynamodb_local",
+    "prepare_class_sharing",
 ]
 
 DYNAMODB_LOCAL_VERSION = "2.6.1"
@@ -64,17 +67,30 @@ class DynamoDBLocalInstall:
             and (self.launcher / f"{LAUNCHER}.class").is_file()
         )
 
-    def command(self, java: str, host: str, port: int) -> list[str]:
-        """The command that serves an in-memory DynamoDB Local on ``host:port`` only."""
+    def class_sharing(self, java: str) -> CdsLayout:
+        """Where this install keeps its CDS archive for ``java`` (``dynamodb_cds``)."""
+        return CdsLayout(self.home / "cds", self.version, java)
+
+    def command(self, java: str, host: str, port: int, archive: bool = True) -> list[str]:
+        """The command that serves an in-memory DynamoDB Local on ``host:port`` only; with
+        the CDS archive made for ``java`` when there is one (``archive``)."""
+        cds = self.class_sharing(java)
+        sharing: list[str] = []
+        class_path = f"{self.launcher}:{self.lib}/*"
+        if cds.jars_ready():
+            class_path = ":".join(str(jar) for jar in cds.class_path(self.lib))
+            if archive and cds.archive.is_file():
+                sharing = [f"-XX:SharedArchiveFile={cds.archive}", "-Xlog:cds=off"]
         return [
             java,
+            *sharing,
             f"-Dchaoskit.host={host}",
             f"-Dsqlite4java.library.path={self.native}",
             "-XX:TieredStopAtLevel=1",  # faster JVM start; the lab is not a throughput test
             "-XX:+UseSerialGC",
             "-Xss512k",
             "-cp",
-            f"{self.launcher}:{self.lib}/*",
+            class_path,
             LAUNCHER,
             "-inMemory",
             "-sharedDb",  # one database whatever region a request is signed for: a DNS
@@ -127,4 +143,19 @@ def install_dynamodb_local() -> DynamoDBLocalInstall:
     )
     if not install.complete():
         raise MissingDependency(f"DynamoDB Local install in {install.home} is incomplete")
+    prepare_class_sharing(install, shutil.which("java") or "java")
     return install
+
+
+def prepare_class_sharing(install: DynamoDBLocalInstall, java: str) -> str:
+    """Make the CDS archive for ``java`` unless it exists; what was done, in a few words.
+    A failure is not fatal: DynamoDB Local then starts without the archive, as before."""
+    cds = install.class_sharing(java)
+    if cds.jars_ready() and cds.archive.is_file():
+        return f"CDS archive {cds.archive.name}"
+    try:
+        cds.prepare_jars(install.lib, install.launcher / f"{LAUNCHER}.class")
+        train_archive(lambda host, port: install.command(java, host, port, False), cds.archive)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return f"no CDS archive ({exc}); DynamoDB Local starts without one"
+    return f"CDS archive {cds.archive.name} (made now)"

@@ -171,13 +171,20 @@ def diagnose() -> list[Finding]:
         )
     )
     ddb = dynamodb_local.find_dynamodb_local()
+    detail = "jar, sqlite4java native library and launcher"
+    if ddb is not None:
+        shared = java is not None and ddb.class_sharing(java).archive.is_file()
+        detail = f"{ddb.home}; " + (
+            "starts from its CDS archive" if shared
+            else f"no CDS archive for this java: slower starts ({dynamodb_local.INSTALL_COMMAND})"
+        )  # fmt: skip
     findings.append(
         Finding(
             "DynamoDB Local",
             ddb is not None,
             bool(java),
             DYNAMODB_LOCAL_VERSION if ddb else "",
-            str(ddb.home) if ddb else "jar, sqlite4java native library and launcher",
+            detail,
             "" if ddb else dynamodb_local.INSTALL_COMMAND,
         )
     )

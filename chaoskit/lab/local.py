@@ -25,6 +25,7 @@ from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import ComponentRecord, LabState
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.resolver.unbound import outside_policy
+from chaoskit.services import FLEET_START_ENV
 from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = ["LocalLab", "changed_profiles", "quiet"]
@@ -121,6 +122,13 @@ class LocalLab(LabBackend):
             if services
             else []
         )
+        for spec in service_specs:
+            if (
+                catalogue.sample_role(spec.name) == "fleet"
+                and spec.name not in self.state.components
+            ):
+                spec.env[FLEET_START_ENV] = "leased"  # the lab starts it: hosts leased, as in a
+                # steady state; a fleet that died (its record kept) comes back cold
         for spec in specs + service_specs:  # check every port before starting anything
             for host, port, udp in spec.ports:
                 ensure_free(spec.name, host, port, udp=udp)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["DNS_TOKEN_ENV", "REPLICA_ENV", "SERVICE_MAINS"]
+__all__ = ["DNS_TOKEN_ENV", "FLEET_START_ENV", "REPLICA_ENV", "SERVICE_MAINS"]
 
 REPLICA_ENV = "CHAOSKIT_SERVICE_NAME"
 """The name a gateway replica runs under (``gateway-2``...); unset, ``gateway``."""
 DNS_TOKEN_ENV = "CHAOSKIT_DNS_TOKEN_FILE"
 """The DNS admin token the load balancer's control plane changes its name with."""
+FLEET_START_ENV = "CHAOSKIT_FLEET_START"
+"""How fleet starts: ``cold`` (every lease established through its queue) or ``leased``."""
 
 
 def _orders() -> None:

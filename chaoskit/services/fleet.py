@@ -4,6 +4,15 @@ It holds a lease per simulated host in DynamoDB, renewed by heartbeats, and laun
 on hosts whose lease is valid (else 503 ``insufficient_capacity``, as EC2 said). See
 ``leases.py`` for how the lease work queue collapses under the naive profile.
 
+How it starts (``CHAOSKIT_FLEET_START``): ``cold`` (the default) establishes every lease
+through the work queue, as a DWFM starting from nothing does: with the default settings
+half the fleet is leased after about 1.2 s. ``leased`` starts from the steady state the
+incident began in, every host holding a fresh lease: fleet writes them in batches of 25
+through its own DynamoDB path (the name, the resolver, Toxiproxy), so a fault on that path
+fails them, and a host whose lease could not be written starts cold. The lab starts fleet
+``leased`` whenever it starts it itself (``up``, a reset, a profile change), and ``cold``
+when it brings back a fleet that died (a kill's revert).
+
 POST /launch, GET /leases, GET /health, GET /health/deep, POST /admin/drain, GET /metrics.
 """
 
@@ -11,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import random
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +29,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import Gauge
 
+from chaoskit.services import FLEET_START_ENV
 from chaoskit.services.base import Service, cancel_tasks, error_response, run_app
 from chaoskit.services.leases import LeaseQueue, WorkItem, WorkKind, sleep_ms
 from chaoskit.services.resilience.downstream import Dependency, DownstreamError
@@ -30,11 +41,14 @@ LEASES = "fleet-leases"
 LAUNCHES = "fleet-launches"
 TICK_S = 0.05
 OUTAGE_AFTER_S = 1.0
+BATCH = 25
+"""DynamoDB's limit of items in one BatchWriteItem."""
 
 
 class FleetService:
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, start: str = "cold") -> None:
         self.service = service
+        self.start = start
         self.settings = service.resilience
         self.fleet = service.config.fleet
         self.region = self.settings.multi_region.primary
@@ -100,10 +114,44 @@ class FleetService:
 
     async def _lifecycle(self) -> AsyncIterator[None]:
         await self.service.ensure_tables(self.region, [LEASES, LAUNCHES])
+        if self.start == "leased":
+            await self._lease_every_host()
         tasks: list[asyncio.Task[None] | None] = [asyncio.create_task(self._heartbeats())]
         tasks += [asyncio.create_task(self._worker()) for _ in range(self.fleet.workers)]
         yield
         await cancel_tasks(tasks)
+
+    def _lease_item(self, host: int) -> dict[str, Any]:
+        return {
+            "id": {"S": f"host-{host:05d}"},
+            "owner": {"S": "fleet"},
+            "expires_at": {"N": repr(time.time() + self.fleet.lease_ttl_s)},
+        }
+
+    async def _lease_every_host(self) -> None:
+        """A fresh lease for every host, written in batches at once; a batch that fails, or
+        an item DynamoDB leaves unprocessed, leaves its hosts to the cold start."""
+        hosts = list(range(self.fleet.hosts))
+        batches = [hosts[first : first + BATCH] for first in range(0, len(hosts), BATCH)]
+        await asyncio.gather(*(self._lease_batch(batch) for batch in batches))
+
+    async def _lease_batch(self, hosts: list[int]) -> None:
+        dynamo = self.service.dynamo(self.region)
+        writes = [{"PutRequest": {"Item": self._lease_item(host)}} for host in hosts]
+        try:
+            answer = await self.lease_calls.call(
+                functools.partial(dynamo.call, "batch_write_item", RequestItems={LEASES: writes})
+            )
+        except DownstreamError:
+            return
+        unprocessed = {
+            str(w["PutRequest"]["Item"]["id"]["S"])
+            for w in answer.get("UnprocessedItems", {}).get(LEASES, [])
+        }
+        valid_until = time.monotonic() + self.fleet.lease_ttl_s
+        for host in hosts:
+            if f"host-{host:05d}" not in unprocessed:
+                self.leases[host] = valid_until
 
     async def _heartbeats(self) -> None:
         """Each host heartbeats every ``heartbeat_s``, spread evenly over the interval."""
@@ -142,11 +190,7 @@ class FleetService:
         dynamo = self.service.dynamo(self.region)
         establish = item.request.kind == "establish"
         await sleep_ms(self.fleet.establish_work_ms if establish else self.fleet.renew_work_ms)
-        lease = {
-            "id": {"S": host_id},
-            "owner": {"S": "fleet"},
-            "expires_at": {"N": repr(time.time() + self.fleet.lease_ttl_s)},
-        }
+        lease = self._lease_item(item.request.host)
         try:
             if establish:
                 await self.lease_calls.call(
@@ -241,4 +285,7 @@ class FleetService:
 def main() -> None:
     service = Service.from_env("fleet")
     endpoint = service.config.services.fleet
-    run_app(FleetService(service).app(), endpoint.host, endpoint.port)
+    start = os.environ.get(FLEET_START_ENV, "cold")
+    if start not in ("cold", "leased"):
+        raise SystemExit(f"fleet: {FLEET_START_ENV} must be cold or leased, not {start!r}")
+    run_app(FleetService(service, start).app(), endpoint.host, endpoint.port)

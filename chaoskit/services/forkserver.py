@@ -16,6 +16,7 @@ answer is ``{"pid": N}`` or ``{"error": "..."}``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import random
@@ -82,6 +83,9 @@ def _warm() -> dict[str, Any]:
 
 def serve(socket_path: Path) -> None:
     mains = _warm()
+    gc.collect()
+    gc.freeze()  # what the children inherit is never traversed by their collector (no
+    # full collection of the server's heap in every child, no copy-on-write of its pages)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the services
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(FileNotFoundError):
