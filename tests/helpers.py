@@ -143,14 +143,10 @@ def wait_for_injections(
 
 
 @contextlib.contextmanager
-def compose_images(session_lab: LocalLab) -> Iterator[dict[str, str]]:
+def compose_images() -> Iterator[dict[str, str]]:
     """The compose backend's images built offline (``scripts/compose-images``) and named in
-    the environment, with the session lab's services stopped meanwhile (they would compete
-    for the two cores, and its naive fleet would collapse under the contention) and started
-    fresh afterwards."""
-    from chaoskit.lab.config import SERVICE_NAMES
-    from chaoskit.services.resilience.settings import ServiceProfile
-
+    the environment. (The session lab's services are stopped meanwhile: no compose test
+    uses that lab, see ``tests/lab/fixtures.py``.)"""
     done = subprocess.run(
         ["bash", str(ROOT / "scripts" / "compose-images")],
         capture_output=True, text=True, timeout=1800, check=False,
@@ -159,7 +155,6 @@ def compose_images(session_lab: LocalLab) -> Iterator[dict[str, str]]:
     images = dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
     saved = {key: os.environ.get(key) for key in images}
     os.environ.update(images)
-    session_lab.stop_services()
     try:
         yield images
     finally:
@@ -168,4 +163,3 @@ def compose_images(session_lab: LocalLab) -> Iterator[dict[str, str]]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        session_lab.up(profiles={name: ServiceProfile() for name in SERVICE_NAMES})

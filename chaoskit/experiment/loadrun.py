@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from chaoskit.experiment.model import LoadSpec
-from chaoskit.load import LOCUSTFILE, PACING_ENV
+from chaoskit.load import GATE_ENV, LOCUSTFILE, PACING_ENV
 from chaoskit.load.control import CONTROL_ENV
 
 __all__ = ["LocustRun"]
@@ -21,7 +21,9 @@ SURGEABLE_SHAPE = STREAM_PLUGIN.with_name("shape.py")
 
 
 class LocustRun:
-    """One master (or a single process) plus ``spec.workers`` workers on loopback."""
+    """One master (or a single process) plus ``spec.workers`` workers on loopback. Started,
+    Locust waits at its gate (``load/stream.py``) until ``release()``: its imports and
+    start-up happen while the lab is made ready, not after."""
 
     def __init__(
         self, spec: LoadSpec, host: str, stream_address: str, max_run_s: float, log_dir: Path,
@@ -39,9 +41,14 @@ class LocustRun:
         if surge_control is not None:
             self.locustfiles += f",{SURGEABLE_SHAPE}"
         self._procs: list[subprocess.Popen[bytes]] = []
+        self.gate = log_dir / ".load-released"
+
+    def release(self) -> None:
+        """Let the load go: every Locust process starts its users."""
+        self.gate.touch()
 
     def _env(self) -> dict[str, str]:
-        env = {**os.environ, "CHAOSKIT_STREAM": self.stream_address}
+        env = {**os.environ, "CHAOSKIT_STREAM": self.stream_address, GATE_ENV: str(self.gate)}
         if self.surge_control is not None:
             env[CONTROL_ENV] = str(self.surge_control)
         if self.spec.pacing is not None:
@@ -63,6 +70,7 @@ class LocustRun:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.gate.unlink(missing_ok=True)
         if self.surge_control is not None:
             self.surge_control.unlink(missing_ok=True)  # no earlier run's surge
         common = [

@@ -203,7 +203,7 @@ class ExperimentRun:
         observing = _Observers()
         with handling(self._on_signal):
             try:
-                self._prepare_lab()
+                self._prepare_lab(observing)
                 self._observe(observing)
                 self._steady_state_before()
                 self._run_method(observing)
@@ -227,13 +227,14 @@ class ExperimentRun:
         self.events.emit(RunFinished(self.now(), result))
         return result
 
-    def _prepare_lab(self) -> None:
+    def _prepare_lab(self, observing: _Observers) -> None:
         if self.options.fresh_services:
             self.lab.stop_services()  # every run starts from the same state
             self._mark("services_stopped")
         profile = self.options.profile
         wanted = load_balancer_wanted(self.experiment, self.lab.state.lb_configured)
         self.lab.set_load_balancer(wanted)
+        self._start_load(observing)  # held at its gate while the lab is made ready
         self.lab.up(
             profiles=service_profiles(self.experiment, self.lab.config, profile),
             resolver=resolver_profile(self.experiment, profile),
@@ -272,9 +273,23 @@ class ExperimentRun:
             t0=self.t0, **self._dns_tier(),
         )  # fmt: skip
         self.recorder.start()
-        if exp.load is None:
+        if exp.load is None or observing.locust is None or observing.listener is None:
             warm_report_imports()  # the reports need them at the end
             self._sleep_until(self.now() + 1.0)  # a second of samples before anything
+            return
+        observing.locust.release()
+        self._mark("load_released")
+        self._set_phase("warmup")
+        self._await_first_results(observing.listener, observing.locust)
+        self._mark("first_results")
+        warm_report_imports()  # while the load warms up, not while Locust starts
+        self._sleep_until(self.now() + exp.load.warmup)
+
+    def _start_load(self, observing: _Observers) -> None:
+        """With a load section: the stream of Locust's results, and Locust started, its
+        users held until ``_observe`` lets them go."""
+        exp, config = self.experiment, self.lab.config
+        if exp.load is None:
             return
         observing.listener = LoadStreamListener(self.client_events)
         observing.listener.start()
@@ -287,11 +302,6 @@ class ExperimentRun:
         )  # fmt: skip
         observing.locust.start()
         self._mark("locust_started")
-        self._set_phase("warmup")
-        self._await_first_results(observing.listener, observing.locust)
-        self._mark("first_results")
-        warm_report_imports()  # while the load warms up, not while Locust starts
-        self._sleep_until(self.now() + exp.load.warmup)
 
     def _steady_state_before(self) -> None:
         self._set_phase("steady-state-before")

@@ -1,11 +1,20 @@
-"""The lab stack: DNS server, Toxiproxy and DynamoDB Local, started and stopped together."""
+"""The lab stack: DNS server, Toxiproxy and DynamoDB Local, started and stopped together.
+
+The names below are imported when first used: a command that reads only the lab's
+configuration (``validate``, the DNS server, the watchdog) does not pay for importing the
+backends, their process handling and their clients.
+"""
 
 from __future__ import annotations
 
-from chaoskit.lab.backend import LabBackend
-from chaoskit.lab.config import DynamoRegion, Endpoint, LabConfig, load_lab_config
-from chaoskit.lab.local import LocalLab
-from chaoskit.lab.state import ComponentRecord, LabState
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chaoskit.lab.backend import LabBackend
+    from chaoskit.lab.config import DynamoRegion, Endpoint, LabConfig, load_lab_config
+    from chaoskit.lab.local import LocalLab
+    from chaoskit.lab.state import ComponentRecord, LabState
 
 __all__ = [
     "ComponentRecord",
@@ -17,3 +26,23 @@ __all__ = [
     "LocalLab",
     "load_lab_config",
 ]
+
+_HOMES = {
+    "ComponentRecord": "chaoskit.lab.state",
+    "DynamoRegion": "chaoskit.lab.config",
+    "Endpoint": "chaoskit.lab.config",
+    "LabBackend": "chaoskit.lab.backend",
+    "LabConfig": "chaoskit.lab.config",
+    "LabState": "chaoskit.lab.state",
+    "LocalLab": "chaoskit.lab.local",
+    "load_lab_config": "chaoskit.lab.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'chaoskit.lab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

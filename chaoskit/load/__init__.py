@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEFAULT_MIX", "LOCUSTFILE", "PACING_ENV", "parse_mix"]
+__all__ = ["DEFAULT_MIX", "GATE_ENV", "LOCUSTFILE", "PACING_ENV", "parse_mix"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PACING_ENV = "CHAOSKIT_PACING_S"
 """Seconds between the starts of one user's requests (unset: a pause after each answer)."""
+GATE_ENV = "CHAOSKIT_LOAD_GATE"
+"""A file's path: Locust starts no user until it exists (``stream.py``)."""
 DEFAULT_MIX = {"read": 6, "list": 1, "write": 2, "launch": 1}
 
 

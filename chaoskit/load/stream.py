@@ -4,6 +4,10 @@ Loaded beside any locustfile (``locust -f yours.py,chaoskit/load/stream.py``). E
 each Locust process sends one UDP datagram to ``CHAOSKIT_STREAM`` (host:port) with the
 requests that finished: ``{"ok": [[t, ms], ...], "fail": [[t, ms, kind], ...]}``. Without the
 variable it does nothing.
+
+With ``CHAOSKIT_LOAD_GATE`` (a file's path) set, Locust waits before it starts any user until
+that file exists (at most ``GATE_TIMEOUT_S``): the controller starts Locust while the lab is
+still being reset, so its imports and start-up are done when the load is let go.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from typing import Any
 import gevent
 from locust import events
 
+from chaoskit.load import GATE_ENV
+
 FLUSH_S = 0.1
 MAX_DATAGRAM = 60_000
+GATE_TIMEOUT_S = 300.0
 
 _target = os.environ.get("CHAOSKIT_STREAM")
 _ok: list[list[float]] = []
@@ -62,8 +69,18 @@ def _flusher(address: tuple[str, int]) -> None:
                 sock.sendto(payload[:MAX_DATAGRAM], address)
 
 
+def _await_gate(gate: str) -> None:
+    deadline = time.monotonic() + GATE_TIMEOUT_S
+    while not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"chaoskit: the load was not let go within {GATE_TIMEOUT_S:g}s")
+        time.sleep(0.01)
+
+
 @events.init.add_listener  # type: ignore[untyped-decorator]
 def _on_init(environment: Any, **_: Any) -> None:
+    if gate := os.environ.get(GATE_ENV):
+        _await_gate(gate)
     if _target is None:
         return
     host, _sep, port = _target.rpartition(":")

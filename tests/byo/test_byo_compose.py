@@ -24,7 +24,6 @@ from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.compose import ComposeLab
 from chaoskit.lab.config import ComposeSettings
 from chaoskit.lab.health import http_ok, wait_until
-from chaoskit.lab.local import LocalLab
 from chaoskit.lab.open import lab_config_for, open_lab
 from chaoskit.lab.state import LabState
 from chaoskit.toxiproxy import ToxiproxyAdapter
@@ -41,7 +40,7 @@ PUBLISHED = "127.0.32"
 
 
 @pytest.fixture(scope="module")
-def byo(tmp_path_factory: pytest.TempPathFactory, session_lab: LocalLab) -> Iterator[ComposeLab]:
+def byo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeLab]:
     """The example copied to a directory of its own, its API built static, brought up on
     the compose backend."""
     root = tmp_path_factory.mktemp("byo-compose")
@@ -54,7 +53,7 @@ def byo(tmp_path_factory: pytest.TempPathFactory, session_lab: LocalLab) -> Iter
     assert built.returncode == 0, built.stderr
     text = (BYO / "chaoskit.yaml").read_text().replace("127.0.10.", f"{PUBLISHED}.")
     (root / "chaoskit.yaml").write_text(text)
-    with compose_images(session_lab):
+    with compose_images():
         state = root / "state"
         config = lab_config_for(state, root / "chaoskit.yaml")
         lab = open_lab(state, "compose", config=config, compose=SETTINGS)

@@ -25,7 +25,6 @@ from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.compose import ComposeLab
 from chaoskit.lab.config import ComposeSettings
 from chaoskit.lab.health import wait_until
-from chaoskit.lab.local import LocalLab
 from chaoskit.resolver.control import UnboundControl
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
@@ -61,10 +60,8 @@ ROOMY = {
 
 
 @pytest.fixture(scope="module")
-def compose_lab(
-    tmp_path_factory: pytest.TempPathFactory, session_lab: LocalLab
-) -> Iterator[ComposeLab]:
-    with compose_images(session_lab):
+def compose_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeLab]:
+    with compose_images():
         lab = ComposeLab(tmp_path_factory.mktemp("compose-state"), SETTINGS)
         try:
             lab.up()
