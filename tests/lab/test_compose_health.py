@@ -51,4 +51,3 @@ def test_a_service_answering_200_is_healthy_and_nothing_else_is(service: str, se
     assert _check(service, {"CHAOSKIT_HEALTH_URL": f"http://{server}/other"}) != 0
     nobody = f"http://127.0.0.1:{free_port()}/health"
     assert _check(service, {"CHAOSKIT_HEALTH_URL": nobody}) != 0
-
