@@ -19,7 +19,8 @@ from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
 from tests.helpers import shortened
 
-pytestmark = pytest.mark.lab
+# xdist: a lab of its own on 127.0.18, one worker at a time
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("127.0.18")]
 
 EAST = "dynamodb-us-east-1"
 HELPERS = """

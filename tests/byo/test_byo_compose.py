@@ -30,7 +30,8 @@ from chaoskit.toxiproxy import ToxiproxyAdapter
 from tests.byo.checks import p95_rise_ms, run_metrics
 from tests.helpers import compose_images, run_cli, wait_for_injections
 
-pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]
+# xdist: the Docker engine, its images and compose projects, one worker at a time
+pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500), pytest.mark.xdist_group("docker")]
 
 BYO = Path(__file__).resolve().parents[2] / "examples" / "byo"
 SETTINGS = ComposeSettings(

@@ -20,6 +20,9 @@ from chaoskit.toxiproxy import ToxiproxyAdapter
 from tests.byo.checks import p95_rise_ms, run_metrics
 from tests.helpers import run_cli, wait_for_injections
 
+# xdist: the byo lab on 127.0.14, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.14")
+
 BYO = Path(__file__).resolve().parents[2] / "examples" / "byo"
 SUBNET = "127.0.14"  # away from a developer's lab (127.0.10) and the session lab (127.0.11)
 

@@ -22,6 +22,9 @@ from chaoskit.install.dynamodb_local import (
 )
 from tests.helpers import free_port
 
+# xdist: DynamoDB Local's CDS archive in the cache, one worker at a time
+pytestmark = pytest.mark.xdist_group("cds-archive")
+
 MANIFEST = (
     "Manifest-Version: 1.0\r\n"
     "Class-Path: . log4j2.xml DynamoDBLocal_lib/a.jar DynamoDBLocal_lib/b\r\n"

@@ -21,6 +21,14 @@ def lab_config(net: int) -> LabConfig:
     return LabConfig.on_subnet(f"127.0.{net}")
 
 
+def session_net() -> int:
+    """The session lab's subnet: 127.0.11, and under xdist one per worker (``gw1`` on
+    127.0.41, ``gw2`` on 127.0.42...), each a lab of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[:2] == "gw" and worker[2:].isdigit() else 0
+    return 11 if index == 0 else 40 + index
+
+
 @pytest.fixture(scope="session")
 def lab_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lab-state")
@@ -28,8 +36,7 @@ def lab_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def session_lab(lab_state_dir: Path) -> Iterator[LocalLab]:
-    net = int(os.environ.get("CHAOSKIT_TEST_SESSION_NET", "11"))
-    real_lab = LocalLab(lab_state_dir, lab_config(net), dynamodb="local")
+    real_lab = LocalLab(lab_state_dir, lab_config(session_net()), dynamodb="local")
     real_lab.up()
     try:
         yield real_lab

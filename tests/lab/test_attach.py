@@ -19,6 +19,9 @@ from chaoskit.lab.labfile import lab_config_from_file
 from chaoskit.lab.process import spawn, stop
 from chaoskit.toxiproxy import ToxiproxyAdapter
 
+# xdist: its labs on 127.0.16, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.16")
+
 SUBNET = "127.0.16"
 CORP_ZONE = """$ORIGIN corp.example.
 $TTL 30

@@ -44,7 +44,12 @@ from tests.helpers import (
     wait_for_injections,
 )
 
-pytestmark = [pytest.mark.compose, pytest.mark.timeout(1500)]  # the first builds the images
+# xdist: the Docker engine, its images and compose projects, one worker at a time
+pytestmark = [
+    pytest.mark.compose,
+    pytest.mark.timeout(1500),  # the first builds the images
+    pytest.mark.xdist_group("docker"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ComposeSettings(

@@ -14,6 +14,9 @@ from chaoskit.lab.config import ComposeSettings
 from chaoskit.lab.labfile import compose_views
 from tests.helpers import run_cli
 
+# xdist: the Docker engine, its images and compose projects, one worker at a time
+pytestmark = pytest.mark.xdist_group("docker")
+
 BYO = Path(__file__).resolve().parents[2] / "examples" / "byo" / "chaoskit.yaml"
 CONFIG_OUTPUT = """\
 services:

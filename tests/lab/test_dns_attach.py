@@ -23,6 +23,9 @@ from chaoskit.lab.health import dns_answers, wait_until
 from chaoskit.lab.labfile import lab_config_from_file
 from chaoskit.lab.process import is_running, spawn, stop
 
+# xdist: its labs on 127.0.19, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.19")
+
 SUBNET = "127.0.19"
 THEIRS = f"{SUBNET}.153"
 LAB_ZONE = f"""$ORIGIN lab.test.

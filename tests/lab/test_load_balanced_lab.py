@@ -11,11 +11,15 @@ import dns.message
 import dns.query
 import httpx
 import psutil
+import pytest
 
 from chaoskit.lab import LocalLab
 from chaoskit.lab.config import LabConfig
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.labfile import lab_config_from_file
+
+# xdist: its lab on 127.0.28, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.28")
 
 
 def _resolved(config: LabConfig, name: str) -> list[str]:

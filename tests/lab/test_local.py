@@ -16,7 +16,10 @@ from chaoskit.lab.clients import dynamodb_client, lab_resolver, resolve_endpoint
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import LabState
 from tests.helpers import run_cli
-from tests.lab.fixtures import lab_config
+from tests.lab.fixtures import lab_config, session_net
+
+# xdist: its labs on 127.0.12 and 127.0.13, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.12")
 
 
 def _table(client: object) -> str:
@@ -109,7 +112,7 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
         assert component["address"]
         assert component["pid"] > 0
         if name not in ("watchdog", "forkserver"):
-            assert component["endpoint"]["host"].startswith("127.0.11.")
+            assert component["endpoint"]["host"].startswith(f"127.0.{session_net()}.")
             assert isinstance(component["endpoint"]["port"], int)
     components = report["components"]
     assert components["dynamodb-us-east-1"]["engine"] == "local"

@@ -22,6 +22,9 @@ while True:
     server.accept()
 """
 
+# xdist: its labs on 127.0.15, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.15")
+
 
 def _lab_file(tmp_path: Path, command: list[str], **extra: str) -> Path:
     service = {"command": command, "listen": f"{SUBNET}.70:8080", "health": "tcp",

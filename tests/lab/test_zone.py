@@ -18,6 +18,9 @@ from chaoskit.lab import LocalLab, catalogue
 from chaoskit.lab.labfile import lab_config_from_file
 from tests.helpers import run_cli
 
+# xdist: its labs on 127.0.17, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.17")
+
 SUBNET = "127.0.17"
 LAB_FILE = f"""zone: corp.internal
 subnet: {SUBNET}

@@ -24,6 +24,9 @@ from chaoskit.lb.haproxy import (
 )
 from tests.lb.fixtures import Target, lb_config
 
+# xdist: the load balancer's addresses on 127.0.27, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.27")
+
 
 def _through(node: Endpoint, requests: int = 30) -> list[str]:
     """Who answered each request sent through ``node``, one connection each."""

@@ -17,6 +17,9 @@ from chaoskit.lab.health import wait_until
 from chaoskit.lb.haproxy import HaproxyRuntime
 from tests.lb.fixtures import ControlPlane, LabDns, Target, lb_config
 
+# xdist: the load balancer's addresses on 127.0.27, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.27")
+
 StartLb = Callable[..., ControlPlane]
 
 

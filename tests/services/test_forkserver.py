@@ -22,6 +22,9 @@ from chaoskit.lab.health import wait_until
 from chaoskit.services.forkserver import ForkError, fork_service
 from chaoskit.services.resilience.settings import ServiceProfile
 
+# xdist: its fork servers on 127.0.26, one worker at a time
+pytestmark = pytest.mark.xdist_group("127.0.26")
+
 CONFIG = LabConfig.on_subnet("127.0.26", "lab.test.")
 
 

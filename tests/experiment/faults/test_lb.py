@@ -21,7 +21,8 @@ from chaoskit.lab.health import wait_until
 from chaoskit.services.resilience.settings import ServiceProfile
 from tests.helpers import assert_lab_clean, run_cli
 
-pytestmark = pytest.mark.lab
+# xdist: its lab on 127.0.31, one worker at a time
+pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("127.0.31")]
 
 SHALLOW = ServiceProfile(overrides={"lb.health_check.path": "/health"})
 """Checks that fail only by the fault (a naive fleet starved of CPU can fail deep ones)."""
