@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "data_file", "state_dir"]
+__all__ = ["LAB_FILE_NAME", "cache_dir", "data_file", "find_lab_file", "state_dir"]
+
+LAB_FILE_NAME = "chaoskit.yaml"
 
 
 def state_dir(override: str | Path | None = None) -> Path:
@@ -29,3 +31,11 @@ def cache_dir() -> Path:
 def data_file(name: str) -> Path:
     """A file shipped inside the package (zone template, launcher source)."""
     return Path(__file__).parent / "data" / name
+
+
+def find_lab_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:
+    """``--lab`` / ``CHAOSKIT_LAB`` when given, else ``chaoskit.yaml`` in the directory."""
+    if explicit is not None:
+        return explicit
+    found = (cwd or Path.cwd()) / LAB_FILE_NAME
+    return found if found.is_file() else None

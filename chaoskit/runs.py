@@ -103,7 +103,7 @@ def lab_for_a_run(
     means local), refusing (exit 2) while the ledger holds faults a killed run left behind
     or the lab has drifted from what it should be."""
     from chaoskit.experiment.drift import find_drift
-    from chaoskit.experiment.recover import ledger_notice
+    from chaoskit.experiment.ledger import ledger_notice
     from chaoskit.lab.open import open_lab
 
     notice = ledger_notice(state_dir)

@@ -48,7 +48,7 @@ def _root(
         ),
     ] = None,
 ) -> None:
-    from chaoskit.lab.labfile import find_lab_file
+    from chaoskit.paths import find_lab_file
     from chaoskit.paths import state_dir as resolve
 
     ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
@@ -65,7 +65,7 @@ def _root(
         "gameday",
         "exec",
     ):
-        from chaoskit.experiment.recover import ledger_notice
+        from chaoskit.experiment.ledger import ledger_notice
 
         notice = ledger_notice(ctx.obj["state_dir"])
         if notice:

@@ -11,13 +11,13 @@ import typer
 from rich.table import Table
 
 from chaoskit.cli._console import console
-from chaoskit.resolver.settings import ResolverProfile
-from chaoskit.services.resilience.settings import ServiceProfile
 
 if TYPE_CHECKING:
     from chaoskit.experiment.ledger import LedgerEntry
     from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
+    from chaoskit.resolver.settings import ResolverProfile
+    from chaoskit.services.resilience.settings import ServiceProfile
 
 __all__ = ["register"]
 
@@ -178,7 +178,7 @@ def _profiles(
     """Per-service profiles from ``--profile`` and ``--set orders.dns.serve_stale=false``."""
     from chaoskit._errors import InvalidInput
     from chaoskit.lab.catalogue import sample_services
-    from chaoskit.services.resilience.settings import parse_overrides
+    from chaoskit.services.resilience.settings import ServiceProfile, parse_overrides
 
     names = sample_services(config)
     if profile is None and not pairs:
@@ -206,7 +206,7 @@ def _resolver_profile(
 ) -> ResolverProfile | None:
     """The resolver's profile from ``--resolver-profile`` and ``--set resolver.X=Y``."""
     from chaoskit._errors import InvalidInput
-    from chaoskit.resolver.settings import RESOLVER_PROFILES
+    from chaoskit.resolver.settings import RESOLVER_PROFILES, ResolverProfile
     from chaoskit.services.resilience.settings import parse_overrides
 
     if profile is None and not pairs:

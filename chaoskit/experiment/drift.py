@@ -28,6 +28,7 @@ from chaoskit.resolver.control import UnboundControl
 
 if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
+    from chaoskit.lab.compose import ComposeLab
 
 __all__ = ["PAUSING_KINDS", "Drift", "find_drift", "repair_drift"]
 
@@ -94,37 +95,43 @@ def find_drift(lab: LabBackend, entries: list[LedgerEntry]) -> list[Drift]:
     """Every difference from the lab as it should be that ``entries`` do not account for."""
     lab.refresh()
     explained = _Explained.by(entries)
-    found = _component_drift(lab, explained)
-    if lab.config.toxiproxy_attach or _answering(lab, "toxiproxy", found):
+    states = _container_states(lab)
+    found = _component_drift(lab, explained, states)
+    if lab.config.toxiproxy_attach or _answering(lab, "toxiproxy", found, states):
         found += _toxiproxy_drift(lab, explained)
-    if lab.config.dns_attach or _answering(lab, "dns", found):
+    if lab.config.dns_attach or _answering(lab, "dns", found, states):
         found += _dns_drift(lab, explained)
-    if _answering(lab, "resolver", found):
+    if _answering(lab, "resolver", found, states):
         found += _resolver_drift(lab, explained)
     return found
 
 
-def _answering(lab: LabBackend, name: str, found: list[Drift]) -> bool:
+def _container_states(lab: LabBackend) -> dict[str, str]:
+    """The state of every container of a compose lab (none on the local backend)."""
+    from chaoskit.lab.compose import ComposeLab
+
+    return lab.container_states() if isinstance(lab, ComposeLab) else {}
+
+
+def _answering(lab: LabBackend, name: str, found: list[Drift], states: dict[str, str]) -> bool:
     """Whether component ``name`` can answer its API: there, not drifted, and not stopped
     even by a fault the ledger explains (its API would only time out)."""
     record = lab.state.components.get(name)
     if record is None or any(d.component == name for d in found):
         return False
     if record.pid is None:  # a container
-        from chaoskit.lab.compose import ComposeLab
-
-        return isinstance(lab, ComposeLab) and lab.container(name).status == "running"
+        return states.get(name) == "running"
     return process.is_running(record.pid, record.create_time) and not process.stopped_in_group(
         record.pid, record.create_time
     )
 
 
-def _component_drift(lab: LabBackend, explained: _Explained) -> list[Drift]:
+def _component_drift(lab: LabBackend, explained: _Explained, states: dict[str, str]) -> list[Drift]:
     found = []
     for name, record in lab.state.components.items():
         if record.pid is None:  # a container (compose backend)
             if name not in explained.containers:
-                found += _container_drift(lab, name)
+                found += _container_drift(lab, name, states.get(name, "missing"))
             continue
         if not process.is_running(record.pid, record.create_time):
             if name not in explained.killed:
@@ -139,21 +146,29 @@ def _component_drift(lab: LabBackend, explained: _Explained) -> list[Drift]:
     return found
 
 
-def _container_drift(lab: LabBackend, name: str) -> list[Drift]:
+def _container_drift(lab: LabBackend, name: str, status: str) -> list[Drift]:
     from chaoskit.lab.compose import ComposeLab
 
     if not isinstance(lab, ComposeLab):
         return []
-    try:
-        container = lab.container(name)
-    except ChaoskitError:
+    if status == "missing":
         return [Drift(name, "has no container", "create it (compose up)", lab.up, "absent")]
-    status = container.status
     if status == "paused":
-        return [Drift(name, "is paused (cgroup freezer)", "unpause it", container.unpause)]
+        unpause = _on_container(lab, name, "unpause")
+        return [Drift(name, "is paused (cgroup freezer)", "unpause it", unpause)]
     if status != "running":
-        return [Drift(name, f"is {status}, not running", "start it", container.start, "absent")]
+        start = _on_container(lab, name, "start")
+        return [Drift(name, f"is {status}, not running", "start it", start, "absent")]
     return []
+
+
+def _on_container(lab: ComposeLab, name: str, action: str) -> Callable[[], None]:
+    """The repair: ``action`` (unpause, start) on the container as it is when it runs."""
+
+    def act() -> None:
+        getattr(lab.container(name), action)()
+
+    return act
 
 
 def _toxiproxy_drift(lab: LabBackend, explained: _Explained) -> list[Drift]:

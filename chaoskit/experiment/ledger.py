@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from chaoskit._errors import ChaoskitError, describe_validation_error
 from chaoskit.experiment.handles import Handle
 
-__all__ = ["Ledger", "LedgerCorrupt", "LedgerEntry"]
+__all__ = ["Ledger", "LedgerCorrupt", "LedgerEntry", "ledger_notice"]
 
 
 class LedgerCorrupt(ChaoskitError):
@@ -121,3 +121,35 @@ class Ledger:
     def remove(self, entry_id: str) -> None:
         with self._locked() as entries:
             entries.pop(entry_id, None)
+
+
+def _describe(entry: LedgerEntry, now: float) -> str:
+    ago = now - entry.written_at
+    state = (
+        f"reverted by the {entry.reverted_by}"
+        if entry.reverted_by
+        else (
+            "past its expiry"
+            if entry.expires_at <= now
+            else f"expires in {entry.expires_at - now:.0f}s"
+        )
+    )
+    return f"{entry.kind} on {entry.target} (run {entry.run}, {ago:.0f}s ago, {state})"
+
+
+def ledger_notice(state_dir: Path) -> str | None:
+    """A warning naming the faults a controller left in the ledger, or None."""
+    if not (state_dir / "ledger.json").exists():
+        return None
+    try:
+        entries = Ledger(state_dir).entries()
+    except LedgerCorrupt as exc:
+        return f"the fault ledger is damaged ({exc}). Run `chaoskit recover` to repair the lab."
+    if not entries:
+        return None
+    now = time.time()
+    listed = "; ".join(_describe(e, now) for e in entries)
+    return (
+        f"{len(entries)} fault(s) from an earlier run may still be active: {listed}. "
+        "Run `chaoskit recover` to revert and clear them."
+    )

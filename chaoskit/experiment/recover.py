@@ -4,7 +4,6 @@ nobody wrote down) repaired and checked again."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,39 +15,7 @@ from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry
 if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
 
-__all__ = ["Recovery", "ledger_notice", "recover"]
-
-
-def _describe(entry: LedgerEntry, now: float) -> str:
-    ago = now - entry.written_at
-    state = (
-        f"reverted by the {entry.reverted_by}"
-        if entry.reverted_by
-        else (
-            "past its expiry"
-            if entry.expires_at <= now
-            else f"expires in {entry.expires_at - now:.0f}s"
-        )
-    )
-    return f"{entry.kind} on {entry.target} (run {entry.run}, {ago:.0f}s ago, {state})"
-
-
-def ledger_notice(state_dir: Path) -> str | None:
-    """A warning naming the faults a controller left in the ledger, or None."""
-    if not (state_dir / "ledger.json").exists():
-        return None
-    try:
-        entries = Ledger(state_dir).entries()
-    except LedgerCorrupt as exc:
-        return f"the fault ledger is damaged ({exc}). Run `chaoskit recover` to repair the lab."
-    if not entries:
-        return None
-    now = time.time()
-    listed = "; ".join(_describe(e, now) for e in entries)
-    return (
-        f"{len(entries)} fault(s) from an earlier run may still be active: {listed}. "
-        "Run `chaoskit recover` to revert and clear them."
-    )
+__all__ = ["Recovery", "recover"]
 
 
 @dataclass

@@ -179,6 +179,26 @@ class ComposeLab(LabBackend):
         service = self.compose_service(component)
         return container_of(docker_client(), self.settings.project, service)
 
+    def container_states(self) -> dict[str, str]:
+        """Each component's container state (``running``, ``paused``, ``exited``..., or
+        ``missing``), from one list call: ``container(name)`` asks the engine once per
+        component, and a drift check or ``status`` asks about every one."""
+        listed = docker_client().containers.list(
+            all=True,
+            sparse=True,
+            filters={"label": [f"com.docker.compose.project={self.settings.project}"]},
+        )
+        by_service: dict[str, str] = {}
+        for summary in listed:
+            service = (summary.attrs.get("Labels") or {}).get("com.docker.compose.service")
+            if service and by_service.get(service) != "running":
+                by_service[service] = str(summary.attrs.get("State", "unknown"))
+        return {
+            name: by_service.get(self.compose_service(name), "missing")
+            for name, record in self.state.components.items()
+            if record.pid is None
+        }
+
     def container_by_id(self, container_id: str) -> Container:
         """That very container; docker.errors.NotFound once it is removed."""
         found: Container = docker_client().containers.get(container_id)
@@ -392,17 +412,13 @@ class ComposeLab(LabBackend):
     def status(self) -> dict[str, Any]:
         self.refresh()
         components: dict[str, Any] = {}
-        client = docker_client()
+        states = self.container_states()
         for name, record in self.state.components.items():
             if record.pid is not None:  # the watchdog, a host process
                 alive = process.is_running(record.pid, record.create_time)
                 state = "running" if alive else "exited"
             else:
-                try:
-                    service = self.compose_service(name)
-                    state = container_of(client, self.settings.project, service).status
-                except ComponentError:
-                    state = "missing"
+                state = states[name]
             components[name] = {
                 "healthy": state == "running" and health_check(name, self.config, self.state_dir)(),
                 "running": state == "running",

@@ -36,6 +36,7 @@ from chaoskit.lab.config import (
     domain_name,
     in_zone,
 )
+from chaoskit.paths import LAB_FILE_NAME, find_lab_file
 
 __all__ = [
     "LAB_FILE_NAME",
@@ -46,7 +47,6 @@ __all__ = [
     "load_lab_file",
 ]
 
-LAB_FILE_NAME = "chaoskit.yaml"
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
 """A component name is a DNS label: it becomes ``NAME.<zone>``."""
 RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "forkserver", "lab")
@@ -173,14 +173,6 @@ class LabFile(_Entry):
 
 
 Loc = tuple[int | str, ...]
-
-
-def find_lab_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:
-    """``--lab`` / ``CHAOSKIT_LAB`` when given, else ``chaoskit.yaml`` in the directory."""
-    if explicit is not None:
-        return explicit
-    found = (cwd or Path.cwd()) / LAB_FILE_NAME
-    return found if found.is_file() else None
 
 
 def load_lab_file(path: Path) -> LabFile:

@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit.experiment.handles import DnsFaultHandle, ProxyHandle
-from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry
-from chaoskit.experiment.recover import ledger_notice
+from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry, ledger_notice
 
 
 def entry(**fields: object) -> LedgerEntry:
