@@ -52,18 +52,22 @@ def _root(
     from chaoskit.paths import state_dir as resolve
 
     ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
-    if ctx.invoked_subcommand not in (
-        None,
-        "recover",
-        "run",
-        "validate",
-        "schema",
-        "init",
-        "report",
-        "history",
-        "schedule",
-        "gameday",
-        "exec",
+    if (
+        ctx.invoked_subcommand
+        not in (
+            None,
+            "recover",
+            "run",
+            "validate",
+            "schema",
+            "init",
+            "report",
+            "history",
+            "schedule",
+            "gameday",
+            "exec",
+        )
+        and (ctx.obj["state_dir"] / "ledger.json").exists()
     ):
         from chaoskit.experiment.ledger import ledger_notice
 
@@ -72,34 +76,53 @@ def _root(
             err.print(f"[bold yellow]warning:[/] {notice}", highlight=False, soft_wrap=True)
 
 
-def _register() -> None:
-    from chaoskit.cli import (
-        automation,
-        dns,
-        experiment,
-        gameday,
-        lab,
-        report,
-        resolver,
-        schedule,
-        suite,
-        walkthrough,
-    )
+COMMANDS = {
+    **dict.fromkeys(("doctor", "install", "up", "status", "down"), "lab"),
+    **dict.fromkeys(("validate", "run", "recover", "schema", "init"), "experiment"),
+    "report": "report",
+    "exec": "resolver",
+    **dict.fromkeys(("schedule", "scheduler", "history"), "schedule"),
+    "walkthrough": "walkthrough",
+    **{group: group for group in ("dns", "gameday", "automation", "suite")},
+}
+"""Each command, by the ``chaoskit.cli`` module that defines it."""
+ROOT_OPTIONS_WITH_VALUES = ("--state-dir", "--lab")
 
-    lab.register(app)
-    experiment.register(app)
-    report.register(app)
-    resolver.register(app)
-    schedule.register(app)
-    walkthrough.register(app)
-    app.add_typer(dns.app, name="dns")
-    app.add_typer(gameday.app, name="gameday")
-    app.add_typer(automation.app, name="automation")
-    app.add_typer(suite.app, name="suite")
+
+def invoked_command(argv: list[str]) -> str | None:
+    """The command ``argv`` (the arguments after ``chaoskit``) names, if any."""
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument in ROOT_OPTIONS_WITH_VALUES:
+            next(arguments, None)
+        elif not argument.startswith("-"):
+            return argument
+    return None
+
+
+def _register(argv: list[str]) -> None:
+    """Register the command ``argv`` names, or, for help, completion or a name that is no
+    command (so the error can suggest one), every command: each module imports what its
+    commands need, and the DNS server a lab starts need not import the experiment engine."""
+    import importlib
+    import os
+
+    named = invoked_command(argv)
+    completing = any(key.endswith("_COMPLETE") for key in os.environ)
+    if named in COMMANDS and not completing:
+        modules = [COMMANDS[named]]
+    else:
+        modules = list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
+        module = importlib.import_module(f"chaoskit.cli.{name}")
+        if hasattr(module, "register"):
+            module.register(app)
+        else:  # a group of commands
+            app.add_typer(module.app, name=name)
 
 
 def main() -> None:
-    _register()
+    _register(sys.argv[1:])
     try:
         app(prog_name="chaoskit")
     except ChaoskitError as exc:

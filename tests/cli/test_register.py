@@ -1,0 +1,54 @@
+"""The CLI registers only the command it is asked for (all of them for help, completion or
+a name that is no command): what the lab starts as ``chaoskit dns serve`` does not import
+the experiment engine, and every command is still listed and reachable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from chaoskit.cli import COMMANDS, invoked_command
+from tests.helpers import run_cli
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["run", "x.yaml"], "run"),
+        (["--state-dir", "run", "up"], "up"),  # run is the option's value
+        (["--state-dir=s", "--lab", "chaoskit.yaml", "dns", "serve"], "dns"),
+        (["--help"], None),
+        (["--lab", "status"], None),
+        ([], None),
+    ],
+)
+def test_the_command_is_the_first_argument_no_option_takes(
+    argv: list[str], named: str | None
+) -> None:
+    assert invoked_command(argv) == named
+
+
+def test_the_dns_server_imports_no_experiment_engine() -> None:
+    script = (
+        "import sys\n"
+        "sys.argv = ['chaoskit', 'dns', 'serve', '--help']\n"
+        "from chaoskit.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('chaoskit.experiment', "
+        "'chaoskit.lab.backend', 'boto3'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_help_lists_every_command_and_a_typo_gets_a_suggestion() -> None:
+    listed = run_cli("--help")
+    assert listed.returncode == 0
+    for command in COMMANDS:
+        assert f" {command} " in listed.stdout, command
+    typo = run_cli("rnu", "x.yaml")
+    assert typo.returncode == 2 and "Did you mean 'run'?" in typo.stderr
