@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
 
 __all__ = ["HEARTBEAT_FILE", "main", "sweep_once"]
@@ -35,6 +34,12 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
     except LedgerCorrupt as exc:
         print(f"watchdog: {exc}; `chaoskit recover` repairs the lab without it", flush=True)
         return reverted
+    if not entries:
+        return reverted
+    # the fault kinds are imported once there is a fault to watch, not while the lab starts
+    # (a fault is in the ledger before it is made, seconds before any expiry)
+    from chaoskit.experiment.faults import REGISTRY
+
     for entry in entries:
         kind = REGISTRY.get(entry.kind)
         if kind is None or kind.expiry != "watchdog" or entry.reverted_by is not None:
