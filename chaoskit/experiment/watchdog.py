@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
-
 __all__ = ["HEARTBEAT_FILE", "main", "sweep_once"]
 
 HEARTBEAT_FILE = "watchdog.heartbeat"
@@ -23,23 +21,22 @@ INTERVAL_S = 0.25
 
 def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
     """Revert every expired watchdog-owned fault; returns the ids reverted."""
+    reverted: list[str] = []
+    if not (state_dir / "ledger.json").exists():
+        return reverted  # no fault was ever made here: nothing to import or read (the
+        # ledger, the lab and the fault kinds are imported when the first fault is)
+    from chaoskit.experiment.faults import REGISTRY
+    from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
     from chaoskit.lab.open import open_lab
 
     now = time.time() if now is None else now
     ledger = Ledger(state_dir)
-    reverted: list[str] = []
     lab = None
     try:
         entries = ledger.entries()
     except LedgerCorrupt as exc:
         print(f"watchdog: {exc}; `chaoskit recover` repairs the lab without it", flush=True)
         return reverted
-    if not entries:
-        return reverted
-    # the fault kinds are imported once there is a fault to watch, not while the lab starts
-    # (a fault is in the ledger before it is made, seconds before any expiry)
-    from chaoskit.experiment.faults import REGISTRY
-
     for entry in entries:
         kind = REGISTRY.get(entry.kind)
         if kind is None or kind.expiry != "watchdog" or entry.reverted_by is not None:
