@@ -5,8 +5,7 @@ The public API. Heavier parts load on first use, so ``python -m chaoskit dns ser
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chaoskit._errors import (
     ChaoskitError,
@@ -18,6 +17,7 @@ from chaoskit._errors import (
     ToxiproxyError,
     ZoneFileError,
 )
+from chaoskit._lazy import lazy_names
 
 if TYPE_CHECKING:
     from chaoskit.api import ActiveFault, FaultConflict, FaultNotReverted, Lab, LabEndpoint
@@ -68,8 +68,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'chaoskit' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -6,8 +6,9 @@ the zone reader does not pay for the admin client's HTTP stack.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from chaoskit._lazy import lazy_names
 
 if TYPE_CHECKING:
     from chaoskit.dns.client import DnsAdminClient
@@ -36,10 +37,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'chaoskit.dns' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())
