@@ -3,13 +3,11 @@ itself and that ``recover`` finds it as it should be (shared by both backends' t
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from chaoskit.automation.live import read_control
@@ -20,10 +18,9 @@ from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.experiment.recover import recover
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
-from tests.experiment.kill_harness import RUN
+from tests.experiment.kill_harness import RUN, Zygote
 from tests.helpers import assert_lab_clean
 
-ROOT = Path(__file__).resolve().parents[2]
 DURATION_S, GRACE_S = 0.6, 0.3
 
 RECORD = "dynamodb.us-east-1.lab.test."
@@ -72,17 +69,21 @@ RESOLVER_CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-def kill_at(
-    lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]
-) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.experiment.kill_harness", str(lab.state_dir), kind,
-         target, json.dumps(params), str(DURATION_S), str(GRACE_S)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, KILL_AT_ENV: f"{boundary}:{kind}"},
+ZYGOTE = Zygote()
+atexit.register(ZYGOTE.close)
+
+
+def kill_at(lab: LocalLab, boundary: str, kind: str, target: str, params: dict[str, Any]) -> str:
+    """The harness's output, once it has died at ``boundary``."""
+    output = lab.state_dir / "kill-harness.out"
+    returncode = ZYGOTE.run(
+        [str(lab.state_dir), kind, target, json.dumps(params), str(DURATION_S), str(GRACE_S)],
+        env={**os.environ, KILL_AT_ENV: f"{boundary}:{kind}"}, output=output, timeout=60,
     )  # fmt: skip
-    assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
-    return done
+    said = output.read_text(errors="replace")
+    output.unlink()
+    assert returncode == -signal.SIGKILL, f"return code {returncode}: {said}"
+    return said
 
 
 def ours(lab: LocalLab) -> list[LedgerEntry]:
