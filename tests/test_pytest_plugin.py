@@ -17,12 +17,24 @@ from chaoskit.api import Lab
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
+from chaoskit.paths import cache_dir
 from tests.helpers import shortened
 
 # xdist: a lab of its own on 127.0.18, one worker at a time
 pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("127.0.18")]
 
 EAST = "dynamodb-us-east-1"
+CACHE = cache_dir()
+"""This session's cache, read before pytester moves ``HOME`` (which would move it too)."""
+
+
+@pytest.fixture(autouse=True)
+def installed_components(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner sessions use what this one installed: under pytester's ``HOME`` a lab
+    would build Toxiproxy again from the Go module proxy (~30 s, and network)."""
+    monkeypatch.setenv("CHAOSKIT_CACHE_DIR", str(CACHE))
+
+
 HELPERS = """
 EAST = "dynamodb-us-east-1"
 
