@@ -53,20 +53,7 @@ def _root(
 
     ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
     if (
-        ctx.invoked_subcommand
-        not in (
-            None,
-            "recover",
-            "run",
-            "validate",
-            "schema",
-            "init",
-            "report",
-            "history",
-            "schedule",
-            "gameday",
-            "exec",
-        )
+        ctx.invoked_subcommand not in NO_LEDGER_NOTICE
         and (ctx.obj["state_dir"] / "ledger.json").exists()
     ):
         from chaoskit.experiment.ledger import ledger_notice
@@ -87,6 +74,12 @@ COMMANDS = {
 }
 """Each command, by the ``chaoskit.cli`` module that defines it."""
 ROOT_OPTIONS_WITH_VALUES = ("--state-dir", "--lab")
+NO_LEDGER_NOTICE = frozenset(
+    {None, "recover", "run", "validate", "schema", "init", "report", "history", "schedule",
+     "gameday", "exec"}
+)  # fmt: skip
+"""Commands that say nothing of faults left in the ledger before they start: each either
+deals with the ledger itself (``run``, ``recover``, a game day) or does not touch the lab."""
 
 
 def invoked_command(argv: list[str]) -> str | None:
