@@ -110,7 +110,8 @@ class Zygote:
         line = process.stdout.readline() if ready else ""
         if not line:
             self.close(kill=True)
-            raise AssertionError(f"no controller's end within {timeout} s: {output.read_text()}")
+            said = output.read_text(errors="replace") if output.exists() else "(no output)"
+            raise AssertionError(f"no controller's end within {timeout} s: {said}")
         return int(json.loads(line)["returncode"])
 
     def close(self, kill: bool = False) -> None:
