@@ -16,10 +16,11 @@ from pathlib import Path
 
 from chaoskit.install.dynamodb_local import find_dynamodb_local, install_dynamodb_local
 
-__all__ = ["manifest", "write_context"]
+__all__ = ["manifest", "write_context", "write_launcher"]
 
 MAIN_CLASS = "com.amazonaws.services.dynamodbv2.local.main.ServerRunner"
 LIB = "DynamoDBLocal_lib"
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 
 
 def _wrapped(header: str) -> str:
@@ -53,9 +54,15 @@ def write_context(context: Path) -> Path:
         shutil.copy2(jar, lib / jar.name)
     for native in install.native.glob("*.so"):
         shutil.copy2(native, lib / native.name)
-    with zipfile.ZipFile(context / "DynamoDBLocal.jar", "w") as launcher:
-        launcher.writestr("META-INF/MANIFEST.MF", manifest(jars))
+    write_launcher(context / "DynamoDBLocal.jar", jars)
     return context
+
+
+def write_launcher(path: Path, jars: list[str]) -> None:
+    """A jar of only a manifest; the same jars give the same bytes (a fixed date), so
+    Docker's layer cache keeps the image rather than building it again on every call."""
+    with zipfile.ZipFile(path, "w") as launcher:
+        launcher.writestr(zipfile.ZipInfo("META-INF/MANIFEST.MF", FIXED_DATE), manifest(jars))
 
 
 if __name__ == "__main__":

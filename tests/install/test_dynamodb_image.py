@@ -1,8 +1,13 @@
-"""The DynamoDB Local image's launcher manifest: valid line lengths, every jar on the path."""
+"""The DynamoDB Local image's launcher: a manifest of valid line lengths with every jar on
+the path, and the same bytes every time it is written."""
 
 from __future__ import annotations
 
-from chaoskit.install.dynamodb_image import MAIN_CLASS, manifest
+import time
+import zipfile
+from pathlib import Path
+
+from chaoskit.install.dynamodb_image import MAIN_CLASS, manifest, write_launcher
 
 
 def _headers(text: str) -> dict[str, str]:
@@ -18,3 +23,13 @@ def test_manifest_lines_fit_72_bytes_and_name_every_jar() -> None:
     assert headers["Main-Class"] == MAIN_CLASS
     assert headers["Class-Path"].split() == [f"DynamoDBLocal_lib/{jar}" for jar in sorted(jars)]
     assert text.endswith("\r\n\r\n")
+
+
+def test_the_launcher_is_the_same_bytes_when_written_again_later(tmp_path: Path) -> None:
+    jars = ["DynamoDBLocal-2.6.1.jar", "sqlite4java-1.0.392.jar"]
+    write_launcher(tmp_path / "first.jar", jars)
+    time.sleep(2.1)  # a zip entry's time has a resolution of 2 s
+    write_launcher(tmp_path / "second.jar", jars)
+    assert (tmp_path / "first.jar").read_bytes() == (tmp_path / "second.jar").read_bytes()
+    with zipfile.ZipFile(tmp_path / "first.jar") as jar:
+        assert jar.read("META-INF/MANIFEST.MF").decode() == manifest(jars)
