@@ -188,6 +188,41 @@ def test_a_resolver_profile_switch_restarts_its_container_with_the_new_settings(
     assert _getaddrinfo_in(compose_lab, "orders", "dynamodb.us-east-1.lab.test")[0] == 0
 
 
+def _started(lab: ComposeLab, name: str) -> tuple[str, str, dict[str, str]]:
+    """A container's id, when its process started, and its environment."""
+    attrs = lab.container(name).attrs
+    env = dict(item.split("=", 1) for item in attrs["Config"]["Env"])
+    return attrs["Id"], attrs["State"]["StartedAt"], env
+
+
+def test_fresh_services_are_their_containers_started_again_and_made_anew_for_a_new_profile(
+    compose_lab: ComposeLab,
+) -> None:
+    names = ("orders", "fleet", "status", "gateway")
+    before = {name: _started(compose_lab, name) for name in names}
+    compose_lab.stop_services()
+    assert {n: compose_lab.container(n).status for n in names} == dict.fromkeys(names, "exited")
+    compose_lab.up()
+    again = {name: _started(compose_lab, name) for name in names}
+    for name in names:  # the same container, a new process in it
+        assert again[name][0] == before[name][0] and again[name][1] != before[name][1], name
+    assert all(c["healthy"] for c in compose_lab.status()["components"].values())
+
+    resilient = ServiceProfile(profile="resilient", overrides={"retries.max_attempts": 2})
+    compose_lab.stop_services()
+    try:
+        compose_lab.up(profiles={"orders": resilient})
+        orders_id, _, orders_env = _started(compose_lab, "orders")
+        assert orders_id != before["orders"][0]  # compose made it anew, in that profile
+        assert orders_env["CHAOSKIT_PROFILE"] == "resilient"
+        assert json.loads(orders_env["CHAOSKIT_RESILIENCE"]) == {"retries.max_attempts": 2}
+        assert _started(compose_lab, "gateway")[0] == before["gateway"][0]
+    finally:
+        compose_lab.stop_services()
+        compose_lab.up(profiles={"orders": ServiceProfile()})
+    assert _started(compose_lab, "orders")[2]["CHAOSKIT_PROFILE"] == "naive"
+
+
 def test_status_names_the_backend_and_every_container_is_healthy(compose_lab: ComposeLab) -> None:
     done = run_cli("--state-dir", str(compose_lab.state_dir), "status", "--json")
     assert done.returncode == 0, done.stderr
