@@ -1,5 +1,7 @@
 """Locust in its own processes (gevent's monkey-patching never reaches the controller):
-headless, bounded in time, streaming each request's result to the recorder."""
+headless, bounded in time, streaming each request's result to the recorder. Forked from the
+lab's Locust fork server when it runs one (``chaoskit.load.zygote``: Locust already
+imported), else exec'd."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
+
 from chaoskit.experiment.model import LoadSpec
 from chaoskit.load import GATE_ENV, LOCUSTFILE, PACING_ENV
 from chaoskit.load.control import CONTROL_ENV
+from chaoskit.load.zygote import ForkError, fork_locust
 
 __all__ = ["LocustRun"]
 
@@ -27,7 +32,7 @@ class LocustRun:
 
     def __init__(
         self, spec: LoadSpec, host: str, stream_address: str, max_run_s: float, log_dir: Path,
-        base_dir: Path, surge_control: Path | None = None,
+        base_dir: Path, surge_control: Path | None = None, zygote: Path | None = None,
     ) -> None:  # fmt: skip
         self.spec = spec
         self.host = host
@@ -40,8 +45,10 @@ class LocustRun:
         """With a ``load.surge`` in the method: the file its load shape reads."""
         if surge_control is not None:
             self.locustfiles += f",{SURGEABLE_SHAPE}"
-        self._procs: list[subprocess.Popen[bytes]] = []
+        self._procs: list[subprocess.Popen[bytes] | ForkedProcess] = []
         self.gate = log_dir / ".load-released"
+        self.zygote = zygote
+        """The lab's Locust fork server's socket (None: exec every Locust process)."""
 
     def release(self) -> None:
         """Let the load go: every Locust process starts its users."""
@@ -59,8 +66,19 @@ class LocustRun:
 
     def _spawn(self, args: list[str], log_name: str) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        args = ["-f", self.locustfiles, *args]
+        if self.zygote is not None:
+            try:
+                pid = fork_locust(self.zygote, args, self._env(), self.log_dir / log_name,
+                                  os.getcwd())  # fmt: skip
+                self._procs.append(ForkedProcess(pid))
+                return
+            except ForkError as exc:  # exec'd, as without one
+                with (self.log_dir / log_name).open("a") as said:
+                    said.write(f"chaoskit: {exc}; Locust exec'd\n")
+                self.zygote = None
         log = (self.log_dir / log_name).open("ab")
-        command = [sys.executable, "-m", "locust", "-f", self.locustfiles, *args]
+        command = [sys.executable, "-m", "locust", *args]
         self._procs.append(
             subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -109,6 +127,36 @@ class LocustRun:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+
+
+class ForkedProcess:
+    """A Locust process the fork server made: not this process's child (its server's, which
+    lets the kernel reap it), so polled and waited on by pid, as ``Popen`` would be."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            self._process: psutil.Process | None = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            self._process = None
+
+    def poll(self) -> int | None:
+        """None while it runs; 0 once it has ended (its status went to its server)."""
+        try:
+            alive = self._process is not None and self._process.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            alive = False
+        return None if alive else 0
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self._process is not None:
+            try:
+                self._process.wait(timeout)
+            except psutil.TimeoutExpired:
+                raise subprocess.TimeoutExpired(f"locust (pid {self.pid})", timeout or 0) from None
+            except psutil.NoSuchProcess:
+                pass
+        return 0
 
 
 def die_with_parent() -> None:

@@ -298,7 +298,7 @@ class ExperimentRun:
             exp.load, exp.load.host or catalogue.load_host(config),
             observing.listener.address, planned_s + self._recovery_timeout() + 60,
             self.run_dir / "logs", self.source.parent,
-            surge_control(self.lab.state_dir) if surges(exp) else None,
+            surge_control(self.lab.state_dir) if surges(exp) else None, self.lab.load_zygote(),
         )  # fmt: skip
         observing.locust.start()
         self._mark("locust_started")

@@ -22,7 +22,14 @@ import psutil
 from chaoskit._errors import ComponentError, InvalidInput
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.lab import catalogue, process
-from chaoskit.lab.components import FORKSERVER_SOCKET, ComponentSpec
+from chaoskit.lab.components import (
+    FORKSERVER_SOCKET,
+    LOADSERVER_SOCKET,
+    ComponentSpec,
+    health_check,
+    loadserver_component,
+    loadserver_wanted,
+)
 from chaoskit.lab.config import LabConfig
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.state import ComponentRecord, LabState
@@ -32,6 +39,8 @@ from chaoskit.services.resilience.settings import ServiceProfile
 from chaoskit.toxiproxy import ToxiproxyAdapter
 
 __all__ = ["LabBackend", "changed_profiles", "quiet"]
+
+LOADSERVER_WAIT_S = 5.0
 
 
 def quiet(_: str) -> None:
@@ -200,6 +209,31 @@ class LabBackend(abc.ABC):
         )
         self.state.components[spec.name] = record
         return record
+
+    def _launch_loadserver(self) -> None:
+        """The Locust fork server, once the rest of the lab is healthy, not waited for: its
+        imports (about 0.65 s of a core) would lengthen a start that is bound by two cores.
+        Until it listens a run waits for it (``load_zygote``)."""
+        if self._running("loadserver") or not loadserver_wanted(self.state_dir):
+            return
+        self._launch(loadserver_component(self.config, self.state_dir))
+        self.state.save(self.state_dir)
+
+    def load_zygote(self) -> Path | None:
+        """The socket of the lab's Locust fork server, when it runs one: waited for while it
+        still imports (at most ``LOADSERVER_WAIT_S``; an exec'd Locust would import as long)."""
+        record = self.state.components.get("loadserver")
+        if record is None or not loadserver_wanted(self.state_dir):  # CHAOSKIT_LOADSERVER=0
+            return None
+        path = self.state_dir / LOADSERVER_SOCKET
+        listening = health_check("loadserver", self.config, self.state_dir)
+
+        def settled() -> bool:
+            alive = process.is_running(record.pid, record.create_time)
+            return not alive or (path.exists() and listening())
+
+        wait_until(settled, LOADSERVER_WAIT_S, interval_s=0.02)
+        return path if self._running("loadserver") and listening() else None
 
     def _fork(self, spec: ComponentSpec, log: Path) -> tuple[int, float] | None:
         """The service forked by the lab's fork server; None (exec it) when there is none."""

@@ -76,6 +76,12 @@ class ComponentSpec:
 
 FORKSERVER_SOCKET = "forkserver.sock"
 FORKSERVER_ENV = "CHAOSKIT_FORKSERVER"
+LOADSERVER_SOCKET = "loadserver.sock"
+LOADSERVER_ENV = "CHAOSKIT_LOADSERVER"
+FORK_SERVERS = {"forkserver": FORKSERVER_SOCKET, "loadserver": LOADSERVER_SOCKET}
+"""The lab's fork servers (of the sample services, of Locust) and their sockets."""
+HOST_HELPERS = ("watchdog", *FORK_SERVERS)
+"""The lab's own host processes that answer no network address."""
 SOCKET_PATH_MAX = 100
 """A UNIX socket's path has room for 107 bytes."""
 
@@ -85,8 +91,12 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
     if name == "watchdog":
         heartbeat = (state_dir or Path(".")) / "watchdog.heartbeat"
         return lambda: heartbeat.exists() and time.time() - heartbeat.stat().st_mtime < 2.0
-    if name == "forkserver":
-        return lambda: _accepts((state_dir or Path(".")) / FORKSERVER_SOCKET)
+    if name == "loadserver":  # started after the rest, not waited for: healthy while it
+        # still imports (no socket yet), as once it listens
+        path = (state_dir or Path(".")) / LOADSERVER_SOCKET
+        return lambda: not path.exists() or _accepts(path)
+    if name in FORK_SERVERS:
+        return lambda: _accepts((state_dir or Path(".")) / FORK_SERVERS[name])
     if name == "dns":
         return lambda: dns_answers(config.dns.host, config.dns.port, config.zone)
     if name == "resolver":  # a lab name resolved through it, from the authority or its cache
@@ -141,7 +151,7 @@ def _address(endpoint: Endpoint, scheme: str | None = None) -> dict[str, Any]:
 def endpoint_fields(name: str, config: LabConfig) -> dict[str, Any]:
     """Where component ``name`` answers, as fields (``status --json``): host, port and url;
     the DNS server's protocols and admin API, a DynamoDB region's proxy, separately."""
-    if name in ("watchdog", "forkserver"):
+    if name in HOST_HELPERS:
         return {}
     if name == "dns":
         return {**_address(config.dns), "protocols": ["udp", "tcp"],
@@ -453,6 +463,27 @@ def forkserver_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
         healthy=health_check("forkserver", config, state_dir),
         start_timeout_s=30.0,
         version="chaoskit service fork server",
+    )
+
+
+def loadserver_wanted(state_dir: Path) -> bool:
+    """Whether the lab runs a Locust fork server (``chaoskit.load.zygote``): unless
+    ``CHAOSKIT_LOADSERVER=0`` (every Locust exec'd) or the socket's path is too long."""
+    fits = len(str((state_dir / LOADSERVER_SOCKET).resolve())) < SOCKET_PATH_MAX
+    return fits and os.environ.get(LOADSERVER_ENV, "1") != "0"
+
+
+def loadserver_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
+    """The process a run's Locust processes are forked from, Locust imported once."""
+    socket_path = state_dir / LOADSERVER_SOCKET
+    return ComponentSpec(
+        name="loadserver",
+        endpoint=f"unix {socket_path}",
+        ports=[],
+        command=[sys.executable, "-m", "chaoskit.load.zygote", str(socket_path.resolve())],
+        healthy=health_check("loadserver", config, state_dir),
+        start_timeout_s=30.0,
+        version="chaoskit Locust fork server",
     )
 
 

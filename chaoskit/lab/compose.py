@@ -315,6 +315,7 @@ class ComposeLab(LabBackend):
             self._start_watchdog(started_at)
             if services:
                 self._start_services(started_at)
+                self._launch_loadserver()
         except BaseException:
             if fresh:  # nothing half-started is left behind
                 with contextlib.suppress(ChaoskitError):
@@ -525,13 +526,14 @@ class ComposeLab(LabBackend):
             admin.lift_all()
         with contextlib.suppress(ChaoskitError, OSError):
             self.toxiproxy().reset()
-        stopped = [name for name in self.state.components if name != "watchdog"]
+        on_host = {n: r for n, r in self.state.components.items() if r.pid is not None}
+        stopped = [name for name in self.state.components if name not in on_host]
         self.compose("down", "-v", "--remove-orphans", "-t", "5")
         for path in (OVERRIDE, TEAM_FILE, TEAM_OVERRIDE):
             (self.state_dir / path).unlink(missing_ok=True)
-        watchdog = self.state.components.get("watchdog")
-        if watchdog is not None and process.stop(watchdog.pid, watchdog.create_time):
-            stopped.append("watchdog")
+        for name, record in on_host.items():  # the watchdog, the Locust fork server
+            if process.stop(record.pid, record.create_time):
+                stopped.append(name)
         self.state.components.clear()
         path = LabState.path(self.state_dir)
         if path.exists():

@@ -49,7 +49,7 @@ __all__ = [
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
 """A component name is a DNS label: it becomes ``NAME.<zone>``."""
-RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "forkserver", "lab")
+RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "forkserver", "loadserver", "lab")
 SAMPLE_NAMES = (*SERVICE_NAMES, "lb", "haproxy")
 """The sample stack's components, with its load balancer (and its gateway-N replicas)."""
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")

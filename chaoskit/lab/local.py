@@ -153,6 +153,8 @@ class LocalLab(LabBackend):
             self.state.save(self.state_dir)
             raise
         self.timings["total"] = time.monotonic() - started_at
+        if services:
+            self._launch_loadserver()
         self.state.save(self.state_dir)
         return self.state
 

@@ -88,6 +88,7 @@ def test_the_lab_holds_the_teams_containers(byo: ComposeLab) -> None:
     assert state is not None
     assert set(state.components) == {
         "dns", "resolver", "toxiproxy", "watchdog", "dynamodb-us-east-1", "redis", "api",
+        "loadserver",
     }  # fmt: skip
     api, redis = byo.container("api"), byo.container("redis")
     assert api.image.tags == ["chaoskit-byo/api:dev"]  # built from the team's Dockerfile

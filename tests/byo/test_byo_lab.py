@@ -66,6 +66,7 @@ def test_the_lab_holds_what_the_file_names(byo: Path) -> None:
     assert state is not None
     assert set(state.components) == {
         "dns", "resolver", "toxiproxy", "watchdog", "dynamodb-us-east-1", "redis", "api",
+        "loadserver",
     }  # fmt: skip
     dig = subprocess.run(["dig", "+short", "-p", "5353", f"@{SUBNET}.53", "redis.lab.test"],
                          capture_output=True, text=True, timeout=10, check=False)  # fmt: skip

@@ -1,5 +1,6 @@
 """Locust started at its gate: no request before ``release()``, the load right after it,
-and a Locust stopped while it waits leaves no process."""
+and a Locust stopped while it waits leaves no process; exec'd, and forked from the lab's
+Locust fork server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from chaoskit.experiment.loadrun import LocustRun
 from chaoskit.experiment.model import LoadSpec
 from chaoskit.experiment.recorder import ClientEvents, LoadStreamListener
 from chaoskit.lab.health import wait_until
+from tests.load.servers import running_loadserver
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -42,11 +44,25 @@ def origin() -> Iterator[str]:
     server.shutdown()
 
 
-def test_no_request_before_the_load_is_released(origin: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def loadserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with running_loadserver(tmp_path_factory.mktemp("loadserver") / "loadserver.sock") as path:
+        yield path
+
+
+@pytest.fixture(params=["exec", "forked"])
+def zygote(request: pytest.FixtureRequest) -> Path | None:
+    """No fork server (each Locust exec'd), or one (each forked from it)."""
+    return request.getfixturevalue("loadserver") if request.param == "forked" else None
+
+
+def test_no_request_before_the_load_is_released(
+    origin: str, tmp_path: Path, zygote: Path | None
+) -> None:
     listener = LoadStreamListener(ClientEvents())
     listener.start()
     locust = LocustRun(LoadSpec(users=3, spawn_rate=10), origin, listener.address, 60,
-                       tmp_path / "logs", tmp_path)  # fmt: skip
+                       tmp_path / "logs", tmp_path, zygote=zygote)  # fmt: skip
     try:
         locust.start()
         time.sleep(3.0)  # Locust's start-up is well over by now
@@ -63,8 +79,11 @@ def test_no_request_before_the_load_is_released(origin: str, tmp_path: Path) -> 
     assert not locust.running()
 
 
-def test_a_locust_stopped_at_its_gate_is_gone(origin: str, tmp_path: Path) -> None:
-    locust = LocustRun(LoadSpec(users=2), origin, "127.0.0.1:9", 60, tmp_path / "logs", tmp_path)
+def test_a_locust_stopped_at_its_gate_is_gone(
+    origin: str, tmp_path: Path, zygote: Path | None
+) -> None:
+    locust = LocustRun(LoadSpec(users=2), origin, "127.0.0.1:9", 60, tmp_path / "logs", tmp_path,
+                       zygote=zygote)  # fmt: skip
     locust.start()
     time.sleep(1.0)
     started = time.monotonic()
@@ -72,3 +91,4 @@ def test_a_locust_stopped_at_its_gate_is_gone(origin: str, tmp_path: Path) -> No
     assert not locust.running()
     assert time.monotonic() - started < 5
     assert _Counting.seen == []
+    assert ("(forked)" in (tmp_path / "logs" / "locust.log").read_text()) == (zygote is not None)

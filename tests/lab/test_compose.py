@@ -229,7 +229,7 @@ def test_status_names_the_backend_and_every_container_is_healthy(compose_lab: Co
     report = json.loads(done.stdout)
     assert report["backend"] == "compose"
     expected = {"dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
-                "watchdog", "orders", "fleet", "status", "gateway"}  # fmt: skip
+                "watchdog", "loadserver", "orders", "fleet", "status", "gateway"}  # fmt: skip
     assert set(report["components"]) == expected
     assert all(c["healthy"] for c in report["components"].values()), report
 

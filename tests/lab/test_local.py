@@ -13,6 +13,7 @@ import pytest
 from chaoskit._errors import PortInUse
 from chaoskit.lab import LocalLab
 from chaoskit.lab.clients import dynamodb_client, lab_resolver, resolve_endpoint
+from chaoskit.lab.components import HOST_HELPERS
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import LabState
 from tests.helpers import run_cli
@@ -105,13 +106,13 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
     assert report["backend"] == "local"
     assert set(report["components"]) == {
         "dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
-        "orders", "fleet", "status", "gateway", "watchdog", "forkserver",
+        "orders", "fleet", "status", "gateway", "watchdog", "forkserver", "loadserver",
     }  # fmt: skip
     for name, component in report["components"].items():
         assert component["healthy"] is True
         assert component["address"]
         assert component["pid"] > 0
-        if name not in ("watchdog", "forkserver"):
+        if name not in HOST_HELPERS:
             assert component["endpoint"]["host"].startswith(f"127.0.{session_net()}.")
             assert isinstance(component["endpoint"]["port"], int)
     components = report["components"]
@@ -156,7 +157,7 @@ def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
     stopped = lab.down()
     assert sorted(stopped) == sorted(
         ["dns", "resolver", "toxiproxy", "dynamodb-us-east-1", "dynamodb-us-west-2",
-         "orders", "fleet", "status", "gateway", "watchdog", "forkserver"]
+         "orders", "fleet", "status", "gateway", "watchdog", "forkserver", "loadserver"]
     )  # fmt: skip
     assert not any(
         psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids if pid
