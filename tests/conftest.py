@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.dns.fixtures",
     "tests.lab.fixtures",
     "tests.lb.fixtures",
+    "tests.load.fixtures",
     "tests.report.fixtures",
 ]

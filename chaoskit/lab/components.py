@@ -454,16 +454,8 @@ def forking(config: LabConfig, state_dir: Path) -> bool:
 
 def forkserver_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
     """The process the sample services are forked from, their imports done once."""
-    socket_path = state_dir / FORKSERVER_SOCKET
-    return ComponentSpec(
-        name="forkserver",
-        endpoint=f"unix {socket_path}",
-        ports=[],
-        command=[sys.executable, "-m", "chaoskit.services.forkserver", str(socket_path.resolve())],
-        healthy=health_check("forkserver", config, state_dir),
-        start_timeout_s=30.0,
-        version="chaoskit service fork server",
-    )
+    return _fork_server("forkserver", "chaoskit.services.forkserver", config, state_dir,
+                        "chaoskit service fork server")  # fmt: skip
 
 
 def loadserver_wanted(state_dir: Path) -> bool:
@@ -475,15 +467,23 @@ def loadserver_wanted(state_dir: Path) -> bool:
 
 def loadserver_component(config: LabConfig, state_dir: Path) -> ComponentSpec:
     """The process a run's Locust processes are forked from, Locust imported once."""
-    socket_path = state_dir / LOADSERVER_SOCKET
+    return _fork_server("loadserver", "chaoskit.load.zygote", config, state_dir,
+                        "chaoskit Locust fork server")  # fmt: skip
+
+
+def _fork_server(
+    name: str, module: str, config: LabConfig, state_dir: Path, version: str
+) -> ComponentSpec:
+    """A fork server (``chaoskit._forks``): ``python -m MODULE SOCKET``, on its socket."""
+    socket_path = state_dir / FORK_SERVERS[name]
     return ComponentSpec(
-        name="loadserver",
+        name=name,
         endpoint=f"unix {socket_path}",
         ports=[],
-        command=[sys.executable, "-m", "chaoskit.load.zygote", str(socket_path.resolve())],
-        healthy=health_check("loadserver", config, state_dir),
+        command=[sys.executable, "-m", module, str(socket_path.resolve())],
+        healthy=health_check(name, config, state_dir),
         start_timeout_s=30.0,
-        version="chaoskit Locust fork server",
+        version=version,
     )
 
 
