@@ -228,12 +228,12 @@ class LabBackend(abc.ABC):
         path = self.state_dir / LOADSERVER_SOCKET
         listening = health_check("loadserver", self.config, self.state_dir)
 
-        def settled() -> bool:
-            alive = process.is_running(record.pid, record.create_time)
-            return not alive or (path.exists() and listening())
+        def answers() -> bool:  # its health check also passes before the socket exists
+            return path.exists() and listening()
 
-        wait_until(settled, LOADSERVER_WAIT_S, interval_s=0.02)
-        return path if self._running("loadserver") and listening() else None
+        wait_until(lambda: answers() or not self._running("loadserver"), LOADSERVER_WAIT_S,
+                   interval_s=0.02)  # fmt: skip
+        return path if answers() else None
 
     def _fork(self, spec: ComponentSpec, log: Path) -> tuple[int, float] | None:
         """The service forked by the lab's fork server; None (exec it) when there is none."""
