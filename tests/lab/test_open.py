@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit._errors import InvalidInput
-from chaoskit.lab.compose import ComposeLab
+from chaoskit.lab.compose import IMAGE_VARIABLES, ComposeLab
 from chaoskit.lab.config import ComposeSettings
 from chaoskit.lab.labfile import lab_config_from_file
 from chaoskit.lab.local import LocalLab
@@ -40,6 +40,8 @@ def test_with_nothing_up_the_choice_or_the_default_decides(tmp_path: Path) -> No
 def test_a_compose_lab_remembers_the_images_it_was_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for variable in IMAGE_VARIABLES:  # only what this test gives, whatever the caller's shell has
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("CHAOSKIT_IMAGE", "chaoskit-local/chaoskit:dev")
     lab = ComposeLab(tmp_path, ComposeSettings())
     assert lab.settings.images == {"CHAOSKIT_IMAGE": "chaoskit-local/chaoskit:dev"}
