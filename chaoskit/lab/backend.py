@@ -26,12 +26,11 @@ from chaoskit.lab.components import (
     FORKSERVER_SOCKET,
     LOADSERVER_SOCKET,
     ComponentSpec,
-    health_check,
     loadserver_component,
     loadserver_wanted,
 )
 from chaoskit.lab.config import LabConfig
-from chaoskit.lab.health import wait_until
+from chaoskit.lab.health import unix_accepts, wait_until
 from chaoskit.lab.state import ComponentRecord, LabState
 from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.resolver.settings import ResolverProfile
@@ -225,15 +224,10 @@ class LabBackend(abc.ABC):
         record = self.state.components.get("loadserver")
         if record is None or not loadserver_wanted(self.state_dir):  # CHAOSKIT_LOADSERVER=0
             return None
-        path = self.state_dir / LOADSERVER_SOCKET
-        listening = health_check("loadserver", self.config, self.state_dir)
-
-        def answers() -> bool:  # its health check also passes before the socket exists
-            return path.exists() and listening()
-
-        wait_until(lambda: answers() or not self._running("loadserver"), LOADSERVER_WAIT_S,
-                   interval_s=0.02)  # fmt: skip
-        return path if answers() else None
+        path = self.state_dir / LOADSERVER_SOCKET  # not its health check: that passes before
+        wait_until(lambda: unix_accepts(path) or not self._running("loadserver"),  # it listens
+                   LOADSERVER_WAIT_S, interval_s=0.02)  # fmt: skip
+        return path if unix_accepts(path) else None
 
     def _fork(self, spec: ComponentSpec, log: Path) -> tuple[int, float] | None:
         """The service forked by the lab's fork server; None (exec it) when there is none."""

@@ -23,7 +23,7 @@ from chaoskit.install import (
 )
 from chaoskit.lab import catalogue
 from chaoskit.lab.config import AppService, Dependency, DynamoRegion, Endpoint, LabConfig
-from chaoskit.lab.health import dns_answers, http_answers, http_ok, probe
+from chaoskit.lab.health import dns_answers, http_answers, http_ok, probe, unix_accepts
 from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.lb.haproxy import (
     HaproxyLayout,
@@ -94,9 +94,9 @@ def health_check(name: str, config: LabConfig, state_dir: Path | None = None) ->
     if name == "loadserver":  # started after the rest, not waited for: healthy while it
         # still imports (no socket yet), as once it listens
         path = (state_dir or Path(".")) / LOADSERVER_SOCKET
-        return lambda: not path.exists() or _accepts(path)
+        return lambda: not path.exists() or unix_accepts(path)
     if name in FORK_SERVERS:
-        return lambda: _accepts((state_dir or Path(".")) / FORK_SERVERS[name])
+        return lambda: unix_accepts((state_dir or Path(".")) / FORK_SERVERS[name])
     if name == "dns":
         return lambda: dns_answers(config.dns.host, config.dns.port, config.zone)
     if name == "resolver":  # a lab name resolved through it, from the authority or its cache
@@ -429,18 +429,6 @@ def unbound_version(binary: str) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "Unbound"
     return f"Unbound {first[0].split()[-1]}" if first and first[0].split() else "Unbound"
-
-
-def _accepts(path: Path) -> bool:
-    import socket
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            probe.settimeout(0.5)
-            probe.connect(str(path))
-        return True
-    except OSError:
-        return False
 
 
 def forking(config: LabConfig, state_dir: Path) -> bool:

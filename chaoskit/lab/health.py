@@ -6,12 +6,21 @@ import http.client
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import dns.message
 import dns.query
 import dns.rcode
 
-__all__ = ["dns_answers", "http_answers", "http_ok", "probe", "tcp_accepts", "wait_until"]
+__all__ = [
+    "dns_answers",
+    "http_answers",
+    "http_ok",
+    "probe",
+    "tcp_accepts",
+    "unix_accepts",
+    "wait_until",
+]
 
 
 def dns_answers(host: str, port: int, zone: str = "lab.test.", timeout_s: float = 0.5) -> bool:
@@ -56,6 +65,17 @@ def tcp_accepts(host: str, port: int, timeout_s: float = 0.5) -> bool:
     """Something accepts a TCP connection at host:port."""
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def unix_accepts(path: Path, timeout_s: float = 0.5) -> bool:
+    """Something accepts a connection on the UNIX socket at ``path``."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(timeout_s)
+            client.connect(str(path))
             return True
     except OSError:
         return False

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -14,17 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chaoskit.lab.health import wait_until
-
-
-def accepts(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        try:
-            probe.connect(str(path))
-        except OSError:
-            return False
-        return True
-
+from chaoskit.lab.health import unix_accepts, wait_until
 
 Origin = tuple[str, list[tuple[float, str]]]
 """The origin's URL, and when and at which path each request reached it."""
@@ -59,7 +48,7 @@ def loadserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("loadserver") / "loadserver.sock"
     server = subprocess.Popen([sys.executable, "-m", "chaoskit.load.zygote", str(path)])
     try:
-        assert wait_until(lambda: accepts(path), 30), "the Locust fork server did not listen"
+        assert wait_until(lambda: unix_accepts(path), 30), "the Locust fork server did not listen"
         yield path
     finally:
         server.terminate()
