@@ -66,6 +66,10 @@ def load_balancer_services(
         "haproxy": {
             **_container(settings, node.host, None, published),
             "command": ["/usr/sbin/haproxy", "-db", "-f", f"/state/{HAPROXY_CONFIG}"],
+            # HAProxy leaves SIGTERM at its default action, which the kernel ignores for a
+            # namespace's PID 1: under an init it ends on ``docker stop`` at once, not after
+            # the 10 s that end in SIGKILL
+            "init": True,
             "volumes": [STATE_MOUNT],
         }
     }

@@ -9,6 +9,7 @@ The lab runs as project ``chaoskit-test`` on 172.31.54.0/24 (us-west-2's proxy o
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -431,6 +432,22 @@ def test_the_load_balancer_runs_as_containers_in_front_of_three_gateways(
     removed = wait_until(lambda: _serving(lab) == GATEWAYS - {"gateway-2"}, 15)
     assert removed, httpx.get(f"http://{lab.config.lb.controller}/targets", timeout=2).text
     lab.up()  # brings gateway-2 back; the control plane puts it back in service
+    assert wait_until(lambda: _serving(lab) == GATEWAYS, 15)
+
+
+def test_the_haproxy_container_ends_on_sigterm_not_at_the_stop_timeouts_sigkill(
+    balanced_compose_lab: ComposeLab,
+) -> None:
+    """HAProxy leaves SIGTERM to its default action, which a PID 1 does not get: without an
+    init in its container, ``docker stop`` (``compose rm -s``, ``down``) waits out its
+    timeout and ends it with SIGKILL (exit 137)."""
+    lab = balanced_compose_lab
+    container = lab.container("haproxy")
+    container.stop(timeout=30)
+    container.reload()
+    assert container.attrs["State"]["ExitCode"] == 128 + signal.SIGTERM
+    lab.up()
+    assert lab.status()["components"]["haproxy"]["healthy"]
     assert wait_until(lambda: _serving(lab) == GATEWAYS, 15)
 
 
