@@ -24,11 +24,20 @@ __all__ = [
 
 
 def dns_answers(host: str, port: int, zone: str = "lab.test.", timeout_s: float = 0.5) -> bool:
-    """The server answers an SOA query for its zone with NOERROR."""
+    """The server answers an SOA query for its zone with NOERROR.
+
+    Asked from a connected UDP socket, so that a port nobody listens on yet refuses at once
+    (the ICMP port unreachable is reported to a connected socket only) instead of taking the
+    whole timeout: a server that is starting is seen answering as soon as it answers."""
     try:
-        reply = dns.query.udp(
-            dns.message.make_query(zone, "SOA"), host, port=port, timeout=timeout_s
-        )
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
+            sock.connect(address)
+            reply = dns.query.udp(
+                dns.message.make_query(zone, "SOA"), host, port=port, timeout=timeout_s,
+                sock=sock,
+            )  # fmt: skip
     except (OSError, dns.exception.DNSException):
         return False
     return reply.rcode() == dns.rcode.NOERROR and bool(reply.answer)
