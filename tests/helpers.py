@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
@@ -37,6 +38,22 @@ def free_port(host: str = "127.0.0.1", udp_too: bool = True) -> int:
                     continue
                 return int(port)
     raise RuntimeError("no free port")
+
+
+@contextlib.contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[None]:
+    """``server`` answering from a thread of its own until the block ends, then closed. It
+    looks for the end every 50 ms: at ``serve_forever``'s default 0.5 s, each shutdown cost
+    the test that long."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def run_cli(

@@ -6,14 +6,13 @@ comes up: the resolver waits for it.)"""
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from ruamel.yaml import YAML
 
-from tests.helpers import ROOT, free_port
+from tests.helpers import ROOT, free_port, serving
 
 COMPOSE = YAML(typ="safe").load((ROOT / "compose" / "docker-compose.yml").read_text())
 
@@ -31,11 +30,8 @@ class _Health(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     httpd = HTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with serving(httpd):
         yield f"127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
 
 
 def _check(service: str, env: dict[str, str]) -> int:

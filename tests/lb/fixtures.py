@@ -3,11 +3,11 @@ lab DNS server, and the ``lb`` control plane as its own process, all on 127.0.27
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +22,7 @@ from chaoskit.lab.config import LabConfig
 from chaoskit.lab.health import dns_answers, wait_until
 from chaoskit.lb.haproxy import HaproxyRuntime, haproxy_binary, render_haproxy_config
 from chaoskit.services import DNS_TOKEN_ENV
+from tests.helpers import serving
 
 LB_NET = "127.0.27"
 FAST_CHECKS = {"lb.health_check.interval_s": 0.2, "lb.health_check.timeout_s": 0.2}
@@ -42,7 +43,7 @@ class Target:
     live: bool = True
     ready: bool = True
     hits: int = 0
-    servers: list[ThreadingHTTPServer] = field(default_factory=list, repr=False)
+    serving: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     def start(self) -> None:
         target = self
@@ -69,13 +70,10 @@ class Target:
         for address in self.addresses:
             server = ThreadingHTTPServer(address, Handler)
             server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            self.servers.append(server)
+            self.serving.enter_context(serving(server))
 
     def stop(self) -> None:
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
+        self.serving.close()
 
 
 @pytest.fixture

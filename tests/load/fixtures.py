@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit.lab.health import unix_accepts, wait_until
+from tests.helpers import serving
 
 Origin = tuple[str, list[tuple[float, str]]]
 """The origin's URL, and when and at which path each request reached it."""
@@ -37,9 +37,8 @@ def origin() -> Iterator[Origin]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
+    with serving(server):
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
 
 
 @pytest.fixture(scope="module")

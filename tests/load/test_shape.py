@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from chaoskit.experiment.loadrun import SURGEABLE_SHAPE
 from chaoskit.load import LOCUSTFILE, PACING_ENV
 from chaoskit.load.control import CONTROL_ENV, wanted_load
+from tests.helpers import serving
 
 
 def test_the_control_file_or_the_command_line(tmp_path: Path) -> None:
@@ -47,11 +47,8 @@ class _Quiet(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def target() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 def _user_counts(history: Path) -> list[int]:
