@@ -43,7 +43,7 @@ class Target:
     live: bool = True
     ready: bool = True
     hits: int = 0
-    serving: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+    listening: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
 
     def start(self) -> None:
         target = self
@@ -70,10 +70,10 @@ class Target:
         for address in self.addresses:
             server = ThreadingHTTPServer(address, Handler)
             server.daemon_threads = True
-            self.serving.enter_context(serving(server))
+            self.listening.enter_context(serving(server))
 
     def stop(self) -> None:
-        self.serving.close()
+        self.listening.close()
 
 
 @pytest.fixture
