@@ -302,10 +302,10 @@ class ComposeLab(LabBackend):
         self.state.save(self.state_dir)
         try:
             if resolver_changed and "resolver" in self.state.components:
-                self.compose("restart", "resolver")  # it reads its new configuration
+                self._restart_container("resolver")  # it reads its new configuration
             infrastructure = self.infrastructure()
             running = self.containers_in(infrastructure, "running")
-            if resolver_changed or any(
+            if any(
                 n not in running or n not in self.state.components for n in infrastructure
             ):  # else compose would only say each is up to date, in most of a second
                 self.compose("up", "-d", "--no-build", *infrastructure)
@@ -486,9 +486,19 @@ class ComposeLab(LabBackend):
         )
 
     def restart(self, name: str) -> None:
-        self.compose("restart", self.compose_service(name))
+        self._restart_container(name)
         self._await_container(name, time.monotonic())
         self.state.save(self.state_dir)
+
+    def _restart_container(self, name: str) -> None:
+        """``compose restart``, through the engine's API: the same stop and start, without
+        the half second compose's own start costs."""
+        from docker.errors import APIError, NotFound
+
+        try:
+            self.container(name).restart(timeout=STOP_TIMEOUT_S)
+        except (ComponentError, APIError, NotFound):  # none, or refused: compose's turn
+            self.compose("restart", self.compose_service(name))
 
     def status(self) -> dict[str, Any]:
         self.refresh()
