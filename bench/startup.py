@@ -1,12 +1,15 @@
 """Cold ``up`` to all-healthy and ``down``, with a per-component breakdown, over several runs.
 
     python bench/startup.py [--runs 5] [--dynamodb local|moto] [--byo] [--restarts 5]
+                            [--switches 2]
 
 Each run starts the whole lab (DNS server, resolver, Toxiproxy, two DynamoDB Locals, the
 sample services) from nothing in a fresh state directory on 127.0.21.0/24, waits until every
 health check passes and the lab is configured, restarts the four sample services
 ``--restarts`` times (what every run does first, and the lab tests after each test: stop them
-all, start them, healthy again), then brings it down. It does so twice in the same run, the
+all, start them, healthy again), switches the lab resolver's profile ``--switches`` times
+(resilient, naive, ...: a run whose profile differs from the lab's restarts Unbound with its
+new configuration), then brings it down. It does so twice in the same run, the
 two alternating: with the sample services forked from the lab's fork server, and, as the
 reference, exec'd as new interpreters (``CHAOSKIT_FORKSERVER=0``). ``--byo`` also times the
 byo example's lab (examples/byo: its Go API built first, Redis, one DynamoDB Local) on
@@ -32,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chaoskit.lab import LabConfig, LocalLab
 from chaoskit.lab.components import FORKSERVER_ENV
 from chaoskit.lab.labfile import lab_config_from_file
+from chaoskit.resolver.settings import ResolverProfile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +65,7 @@ def byo_lab_factory(dynamodb: str) -> Callable[[], LocalLab]:
 
 
 def measure(make: Callable[[], LocalLab], runs: int, restarts: int = 0,
-            forked: bool = True) -> dict[str, list[float]]:  # fmt: skip
+            forked: bool = True, switches: int = 0) -> dict[str, list[float]]:  # fmt: skip
     timings: dict[str, list[float]] = {}
     for _ in range(runs):
         os.environ[FORKSERVER_ENV] = "1" if forked else "0"
@@ -74,6 +78,11 @@ def measure(make: Callable[[], LocalLab], runs: int, restarts: int = 0,
                 lab.stop_services()
                 lab.up()
                 timings.setdefault("service restart", []).append(time.monotonic() - started)
+            for switch in range(switches):
+                profile = ResolverProfile(profile="resilient" if switch % 2 == 0 else "naive")
+                started = time.monotonic()
+                lab.up(services=False, resolver=profile)
+                timings.setdefault("resolver switch", []).append(time.monotonic() - started)
             started = time.monotonic()
         finally:
             lab.down()
@@ -92,7 +101,7 @@ def report(title: str, timings: dict[str, list[float]]) -> None:
         print(f"{name:<24} {middle:>7.2f}s {min(values):>7.2f}s {max(values):>7.2f}s")
     total = statistics.median(timings["total"])
     slowest = max(
-        (n for n in timings if n not in ("total", "down", "service restart")),
+        (n for n in timings if n not in ("total", "down", "service restart", "resolver switch")),
         key=lambda n: statistics.median(timings[n]),
     )
     print(f"all healthy (median): {total:.2f}s, target < 3 s; the long pole is {slowest}")
@@ -100,12 +109,17 @@ def report(title: str, timings: dict[str, list[float]]) -> None:
         restart = statistics.median(timings["service restart"])
         print(f"service restart (median of {len(timings['service restart'])}): {restart:.2f}s, "
               "target < 0.5 s")  # fmt: skip
+    if "resolver switch" in timings:
+        switch = statistics.median(timings["resolver switch"])
+        print(f"resolver profile switch (median of {len(timings['resolver switch'])}): "
+              f"{switch:.2f}s")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--restarts", type=int, default=5, help="service restarts per run")
+    parser.add_argument("--switches", type=int, default=2, help="resolver switches per run")
     parser.add_argument("--dynamodb", choices=("local", "moto"), default="local")
     parser.add_argument("--byo", action="store_true", help="time the byo example's lab too")
     args = parser.parse_args()
@@ -114,7 +128,7 @@ def main() -> None:
     for _ in range(args.runs):  # alternating, so both see the same machine
         for into, fork in ((forked, True), (execd, False)):
             for name, values in measure(
-                lambda: sample_lab(args.dynamodb), 1, args.restarts, fork
+                lambda: sample_lab(args.dynamodb), 1, args.restarts, fork, args.switches
             ).items():
                 into.setdefault(name, []).extend(values)
     what = f"{args.runs} runs, DynamoDB: {args.dynamodb}"
