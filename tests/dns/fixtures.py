@@ -17,7 +17,7 @@ import pytest
 
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.dns.mmsg import MMSG_AVAILABLE
-from chaoskit.lab.health import wait_until
+from chaoskit.lab.health import dns_answers, wait_until
 from tests.helpers import free_port
 
 BIG_TXT = " ".join(f'"{i:02d}-' + "x" * 60 + '"' for i in range(40))
@@ -62,16 +62,6 @@ class DnsServer:
         return DnsAdminClient(self.admin_url, token or self.token, actor="pytest")
 
 
-def _answers(host: str, port: int) -> bool:
-    try:
-        reply = dns.query.udp(
-            dns.message.make_query("zone.test.", "SOA"), host, port=port, timeout=0.3
-        )
-    except Exception:
-        return False
-    return reply.rcode() == dns.rcode.NOERROR
-
-
 @pytest.fixture(scope="session", params=["batched", "loop"])
 def dns_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -95,7 +85,8 @@ def dns_server(
         stdout=(workdir / "server.log").open("wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        assert wait_until(lambda: _answers(host, port), 15), (workdir / "server.log").read_text()
+        answering = wait_until(lambda: dns_answers(host, port, "zone.test."), 15)
+        assert answering, (workdir / "server.log").read_text()
         yield DnsServer(
             host, port, f"http://{host}:{admin_port}", token_file.read_text().strip(), zone_file,
             process,
