@@ -58,10 +58,11 @@ def test_a_lab_file_puts_the_gateways_behind_a_load_balancer(tmp_path: Path) -> 
             assert client.get(f"http://{nodes[0]}:8080/orders").status_code == 200
 
         os.kill(lab.state.components["gateway-2"].pid or 0, signal.SIGKILL)
-        assert wait_until(lambda: _serving(lab) == {"gateway", "gateway-3"}, 10)
+        assert wait_until(lambda: _serving(lab) == {"gateway", "gateway-3"}, 10), _serving(lab)
         assert wait_until(lambda: _resolved(config, "lb.lab.test") == [nodes[0], nodes[2]], 15)
         lab.up()  # brings gateway-2 back; the control plane puts it back in service
-        assert wait_until(lambda: _serving(lab) == {"gateway", "gateway-2", "gateway-3"}, 10)
+        everyone = {"gateway", "gateway-2", "gateway-3"}
+        assert wait_until(lambda: _serving(lab) == everyone, 10), _serving(lab)
     finally:
         stopped = lab.down()
     assert {"haproxy", "gateway-2", "gateway-3", "lb"} <= set(stopped)
