@@ -237,7 +237,8 @@ class LabBackend(abc.ABC):
             return None
         socket_path = self.state_dir / FORKSERVER_SOCKET
         try:
-            pid = fork_service(socket_path, spec.forked, {**os.environ, **spec.env}, log, spec.cwd)
+            env = {**os.environ, **spec.env}
+            pid = fork_service(socket_path, spec.forked, env, log, spec.cwd, spec.resolv_conf)
         except ForkError as exc:
             self.echo(f"{spec.name}: started by exec ({exc})")
             return None
