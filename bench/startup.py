@@ -6,17 +6,17 @@
 Each run starts the whole lab (DNS server, resolver, Toxiproxy, two DynamoDB Locals, the
 sample services) from nothing in a fresh state directory on 127.0.21.0/24, waits until every
 health check passes and the lab is configured, restarts the four sample services
-``--restarts`` times (what every run does first, and the lab tests after each test: stop them
-all, start them, healthy again), as many times again with orders, fleet and status resolving
-through the system resolver (``dns.resolver: system``, as the resolver lessons' runs do: each
-in a mount namespace of its own; as root only), switches the lab resolver's profile
-``--switches`` times (resilient, naive, ...: a run whose profile differs from the lab's
-restarts Unbound with its new configuration), then brings it down. It does so twice in the
-same run, the two alternating: with the sample services forked from the lab's fork server,
-and, as the reference, exec'd as new interpreters (``CHAOSKIT_FORKSERVER=0``). ``--byo``
-also times the byo example's lab (examples/byo: its Go API built first, Redis, one DynamoDB
-Local) on 127.0.23.0/24 in the same run, so the two figures sit side by side. Target (issue
-20): all healthy in under 3 s.
+``--restarts`` times (what every run does first, and the lab tests after each test: stop
+them all, start them, healthy again), as many times again with orders, fleet and status
+resolving through the system resolver (``dns.resolver: system``, as the resolver lessons'
+runs do: each exec'd into a mount namespace of its own, fork server or not; as root only),
+switches the lab resolver's profile ``--switches`` times (resilient, naive, ...: a run whose
+profile differs from the lab's restarts Unbound with its new configuration), then brings it
+down. It does so twice in the same run, the two alternating: with the sample services forked
+from the lab's fork server, and, as the reference, exec'd as new interpreters
+(``CHAOSKIT_FORKSERVER=0``). ``--byo`` also times the byo example's lab (examples/byo: its
+Go API built first, Redis, one DynamoDB Local) on 127.0.23.0/24 in the same run, so the two
+figures sit side by side. Target (issue 20): all healthy in under 3 s.
 """
 
 from __future__ import annotations

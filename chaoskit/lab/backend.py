@@ -237,8 +237,7 @@ class LabBackend(abc.ABC):
             return None
         socket_path = self.state_dir / FORKSERVER_SOCKET
         try:
-            env = {**os.environ, **spec.env}
-            pid = fork_service(socket_path, spec.forked, env, log, spec.cwd, spec.resolv_conf)
+            pid = fork_service(socket_path, spec.forked, {**os.environ, **spec.env}, log, spec.cwd)
         except ForkError as exc:
             self.echo(f"{spec.name}: started by exec ({exc})")
             return None

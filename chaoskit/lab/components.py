@@ -72,9 +72,6 @@ class ComponentSpec:
     forked: str | None = None
     """A sample service the fork server can start (``chaoskit.services.forkserver``); the
     command is the fallback when it is not running."""
-    resolv_conf: Path | None = None
-    """Forked into a mount namespace of its own in which ``/etc/resolv.conf`` is this file
-    (the lab resolver as its system resolver); the command does the same when exec'd."""
 
 
 FORKSERVER_SOCKET = "forkserver.sock"
@@ -515,13 +512,13 @@ def service_components(
             env[REPLICA_ENV] = name
         if name == "lb" and state_dir is not None:
             env[DNS_TOKEN_ENV] = str(config.dns_token_path(state_dir))
-        resolv_conf = None
+        forked: str | None = role
         if settings.dns.resolver == "system":
             if system_resolver is None:
                 raise MissingDependency(f"{name}: dns.resolver=system needs the lab resolver")
-            command = system_resolver.wrap(command)  # a mount namespace of its own
-            resolv_conf = system_resolver.resolv_conf
+            command = system_resolver.wrap(command)  # a mount namespace of its own: exec'd
             env["CHAOSKIT_RESOLVER"] = "system"
+            forked = None
         specs.append(
             ComponentSpec(
                 name=name,
@@ -532,8 +529,7 @@ def service_components(
                 engine=profile.profile,
                 version=None,
                 env=env,
-                forked=role,
-                resolv_conf=resolv_conf,
+                forked=forked,
             )
         )
     specs += [

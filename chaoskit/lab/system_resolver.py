@@ -4,14 +4,11 @@ The process runs in its own mount namespace in which ``/etc/resolv.conf`` is a b
 a file naming the lab resolver (``unshare --mount`` and ``mount --bind``, as root). glibc's
 ``getaddrinfo``, Go's pure resolver and anything else that reads ``/etc/resolv.conf`` then
 ask the lab resolver, unchanged; every other process on the host still asks the host's own.
-The namespace ends with the process, so nothing is left to undo. An exec'd process gets it
-from ``wrap`` (the two commands before it); a sample service forked by the lab's fork server
-enters it itself (``enter_mount_namespace``, the same two system calls).
+The namespace ends with the process, so nothing is left to undo.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import sys
@@ -21,16 +18,11 @@ from pathlib import Path
 from chaoskit._errors import MissingDependency
 from chaoskit.lab.config import Endpoint
 
-__all__ = ["RESOLV_OPTIONS", "SystemResolver", "enter_mount_namespace"]
+__all__ = ["RESOLV_OPTIONS", "SystemResolver"]
 
 RESOLV_OPTIONS = "options timeout:1 attempts:2"
 """glibc's defaults (5 s, 2 attempts) would make one lost answer cost a client 5 s."""
 _BIND_THEN_EXEC = 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"'
-# <sched.h> and <sys/mount.h>
-_CLONE_NEWNS = 0x00020000
-_MS_BIND = 0x1000
-_MS_REC = 0x4000
-_MS_PRIVATE = 0x40000
 
 
 @dataclass(frozen=True)
@@ -46,8 +38,7 @@ class SystemResolver:
         return cls(resolver, state_dir / "resolver" / "resolv.conf", _why_unavailable(resolver))
 
     def wrap(self, argv: list[str]) -> list[str]:
-        """``argv`` run with the lab resolver as its system resolver (``resolv_conf`` written
-        to name it)."""
+        """``argv`` run with the lab resolver as its system resolver."""
         if self.unavailable is not None:
             raise MissingDependency(f"system-resolver mode is unavailable: {self.unavailable}")
         self.resolv_conf.parent.mkdir(parents=True, exist_ok=True)
@@ -61,25 +52,6 @@ class SystemResolver:
             unshare, "--mount", "--propagation", "private", "--",
             "sh", "-c", _BIND_THEN_EXEC, "chaoskit-resolv", str(self.resolv_conf), *argv,
         ]  # fmt: skip
-
-
-def enter_mount_namespace(resolv_conf: Path) -> None:
-    """This process in a mount namespace of its own in which ``/etc/resolv.conf`` is
-    ``resolv_conf``, as ``wrap`` gives a command: ``unshare --mount --propagation private``
-    and ``mount --bind``. The process must have one thread (a fork server's child has).
-    glibc reads the new file at its next lookup (it notices that the file changed)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    _call(libc.unshare(_CLONE_NEWNS), "unshare --mount")
-    _call(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
-    source = os.fsencode(resolv_conf)
-    _call(libc.mount(source, b"/etc/resolv.conf", None, _MS_BIND, None),
-          f"mount --bind {resolv_conf} /etc/resolv.conf")  # fmt: skip
-
-
-def _call(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
 def _why_unavailable(resolver: Endpoint) -> str | None:

@@ -10,10 +10,7 @@ environment and a reseeded ``random``. The server forks before any thread or eve
 exists, and the kernel reaps its children (SIGCHLD ignored).
 
 The protocol (``chaoskit._forks``): one JSON line on a UNIX socket, ``{"service", "env",
-"log", "cwd", "resolv_conf"}``; the answer is ``{"pid": N}`` or ``{"error": "..."}``. With
-``resolv_conf`` the child first enters a mount namespace of its own in which that file is
-``/etc/resolv.conf`` (a service whose profile says ``dns.resolver: system``), as an exec'd
-one does through ``unshare`` and ``mount``.
+"log", "cwd"}``; the answer is ``{"pid": N}`` or ``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -24,29 +21,19 @@ import random
 import signal
 import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from chaoskit._forks import ForkError, ask, become, listen, open_log, serve_requests
-from chaoskit.lab.system_resolver import enter_mount_namespace
 
 __all__ = ["ForkError", "fork_service", "serve"]
 
 
 def fork_service(
-    socket_path: Path,
-    service: str,
-    env: dict[str, str],
-    log: Path,
-    cwd: str | None = None,
-    resolv_conf: Path | None = None,
+    socket_path: Path, service: str, env: dict[str, str], log: Path, cwd: str | None = None
 ) -> int:
-    """The pid of a new ``service`` process forked by the server at ``socket_path``; with
-    ``resolv_conf``, in a mount namespace where that file is ``/etc/resolv.conf``."""
-    request = {"service": service, "env": env, "log": str(log), "cwd": cwd,
-               "resolv_conf": None if resolv_conf is None else str(resolv_conf)}  # fmt: skip
-    return ask(socket_path, request)
+    """The pid of a new ``service`` process forked by the server at ``socket_path``."""
+    return ask(socket_path, {"service": service, "env": env, "log": str(log), "cwd": cwd})
 
 
 def _warm() -> dict[str, Any]:
@@ -80,9 +67,6 @@ def _fork(
     if service not in mains:
         return {"error": f"no sample service {service!r}; known: {', '.join(mains)}"}
     env = {str(k): str(v) for k, v in dict(request["env"]).items()}
-    main = mains[service]
-    if request.get("resolv_conf") is not None:
-        main = _with_resolv_conf(Path(request["resolv_conf"]), main)
     fd = open_log(Path(request["log"]), service)
     pid = os.fork()
     if pid == 0:  # the service; never returns
@@ -92,24 +76,9 @@ def _fork(
             random.seed()
         finally:
             argv = [sys.executable, "-m", "chaoskit.services", service]
-            become(argv, env, fd, request.get("cwd"), main)
+            become(argv, env, fd, request.get("cwd"), mains[service])
     os.close(fd)
     return {"pid": pid}
-
-
-def _with_resolv_conf(resolv_conf: Path, main: Callable[[], object]) -> Callable[[], object]:
-    """``main``, run in a mount namespace where ``resolv_conf`` is ``/etc/resolv.conf``; a
-    namespace that cannot be made ends the child with what failed, in its log."""
-
-    def in_namespace() -> object:
-        try:
-            enter_mount_namespace(resolv_conf)
-        except OSError as exc:
-            print(f"the lab resolver as the system resolver: {exc.strerror}", file=sys.stderr)
-            raise SystemExit(1) from None
-        return main()
-
-    return in_namespace
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import pytest
 
 from chaoskit.lab.config import LabConfig
 from chaoskit.lab.health import wait_until
-from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.services.forkserver import ForkError, fork_service
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -45,11 +44,9 @@ def server(tmp_path: Path) -> Iterator[Path]:
         proc.wait(10)
 
 
-def _gateway(
-    socket_path: Path, log: Path, profile: ServiceProfile, resolv_conf: Path | None = None
-) -> int:
+def _gateway(socket_path: Path, log: Path, profile: ServiceProfile) -> int:
     env = {**os.environ, "CHAOSKIT_LAB_CONFIG": CONFIG.model_dump_json(), **profile.environment()}
-    return fork_service(socket_path, "gateway", env, log, resolv_conf=resolv_conf)
+    return fork_service(socket_path, "gateway", env, log)
 
 
 def _settings() -> dict[str, object] | None:
@@ -95,31 +92,3 @@ def test_an_unknown_service_or_no_server_is_a_fork_error(server: Path, tmp_path:
         fork_service(server, "api", {}, tmp_path / "api.log")
     with pytest.raises(ForkError, match="fork server at"):
         fork_service(tmp_path / "nothing.sock", "gateway", {}, tmp_path / "g.log")
-
-
-def test_a_service_forked_with_a_resolv_conf_has_it_as_its_own_system_resolver(
-    server: Path, tmp_path: Path
-) -> None:
-    system = SystemResolver.for_lab(CONFIG.resolver, tmp_path)
-    if system.unavailable:
-        pytest.skip(f"system-resolver mode: {system.unavailable}")
-    system.wrap([])  # writes the resolv.conf naming the lab resolver
-    host_resolv_conf = Path("/etc/resolv.conf").read_text()
-    log = tmp_path / "gateway.log"
-    pid = _gateway(server, log, ServiceProfile(), resolv_conf=system.resolv_conf)
-    try:
-        assert wait_until(lambda: _settings() is not None, 10), log.read_text()
-        # what the service's glibc reads: /etc/resolv.conf in its own mount namespace
-        seen = Path(f"/proc/{pid}/root/etc/resolv.conf").read_text()
-        assert seen == system.resolv_conf.read_text()
-        assert f"nameserver {CONFIG.resolver.host}" in seen
-        assert os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
-    finally:
-        _stop(pid)
-    assert Path("/etc/resolv.conf").read_text() == host_resolv_conf
-
-    # a namespace that cannot be made ends the service, saying why in its log
-    pid = _gateway(server, log, ServiceProfile(), resolv_conf=tmp_path / "missing.conf")
-    assert wait_until(lambda: not psutil.pid_exists(pid), 10)
-    assert "the lab resolver as the system resolver: mount --bind" in log.read_text()
-    assert _settings() is None
