@@ -63,9 +63,11 @@ class TcpDnsHandler:
         source = str(peer[0]) if peer else "unknown"
         try:
             for _ in range(TCP_MAX_QUERIES_PER_CONNECTION):
-                prefix = await asyncio.wait_for(reader.readexactly(2), TCP_IDLE_TIMEOUT_S)
+                async with asyncio.timeout(TCP_IDLE_TIMEOUT_S):
+                    prefix = await reader.readexactly(2)
                 (length,) = struct.unpack("!H", prefix)
-                data = await asyncio.wait_for(reader.readexactly(length), TCP_IDLE_TIMEOUT_S)
+                async with asyncio.timeout(TCP_IDLE_TIMEOUT_S):
+                    data = await reader.readexactly(length)
                 self.responder.count_source(source)
                 reply = self.responder.respond(data, tcp=True)
                 if reply.packet is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import json
 import os
@@ -159,14 +158,13 @@ class Service:
 
 
 async def cancel_tasks(tasks: list[asyncio.Task[None] | None]) -> None:
-    """Cancel background tasks and wait for them to finish."""
-    for task in tasks:
-        if task is not None:
-            task.cancel()
-    for task in tasks:
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    """Cancel background tasks and wait for them to finish (a cancellation of the caller
+    itself still ends the wait)."""
+    running = [task for task in tasks if task is not None]
+    for task in running:
+        task.cancel()
+    if running:
+        await asyncio.wait(running)
 
 
 def _outcome(status: int) -> str:
@@ -196,8 +194,13 @@ def run_app(
             loop.add_signal_handler(sig, stop.set)
         print(json.dumps({"event": "listening", "host": host, "port": port}), flush=True)
         await stop.wait()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(runner.cleanup(), 1.0)
+        # at most a second for the cleanup, and no more for anything: a task that does not
+        # end when cancelled, or a worker thread in a DynamoDB call until its timeout, must
+        # not keep the process from ending (the loop's own teardown would wait for both)
+        await asyncio.wait([asyncio.ensure_future(runner.cleanup())], timeout=1.0)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     try:
         import uvloop
@@ -205,6 +208,3 @@ def run_app(
         uvloop.run(serve())
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
         asyncio.run(serve())
-    # worker threads may sit in a DynamoDB call until its timeout: do not wait for them
-    sys.stdout.flush()
-    os._exit(0)

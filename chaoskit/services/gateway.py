@@ -78,10 +78,10 @@ class GatewayService:
     async def deep_health(self, _: web.Request) -> web.Response:
         async def check(name: str) -> str:
             try:
-                status, _body = await asyncio.wait_for(
-                    http_call(self.session, "GET", f"{self.urls[name]}/health/deep"),
-                    HEALTH_TIMEOUT_S,
-                )
+                async with asyncio.timeout(HEALTH_TIMEOUT_S):
+                    status, _body = await http_call(
+                        self.session, "GET", f"{self.urls[name]}/health/deep"
+                    )
             except (DownstreamError, TimeoutError):
                 return "failing"
             return "ok" if status < 400 else "failing"

@@ -45,10 +45,8 @@ class RegionFailover:
     async def check_once(self) -> bool:
         dynamo = self.service.dynamo(self.settings.primary)
         try:
-            await asyncio.wait_for(
-                dynamo.call("describe_table", TableName=self.table),
-                self.settings.check_interval_s * 2,
-            )
+            async with asyncio.timeout(self.settings.check_interval_s * 2):
+                await dynamo.call("describe_table", TableName=self.table)
         except (DownstreamError, TimeoutError):
             self._fails, self._goods = self._fails + 1, 0
         else:
@@ -123,10 +121,8 @@ class Replicator:
             head = self._pending[0]
             dynamo = self.service.dynamo(head.target)
             try:
-                await asyncio.wait_for(
-                    dynamo.call("put_item", TableName=self.table, Item=head.item),
-                    self.service.resilience.timeout_s,
-                )
+                async with asyncio.timeout(self.service.resilience.timeout_s):
+                    await dynamo.call("put_item", TableName=self.table, Item=head.item)
             except (DownstreamError, TimeoutError):
                 await asyncio.sleep(0.2)  # the other region is down: keep the copy, try later
                 continue

@@ -69,7 +69,8 @@ class Dependency:
                 self.metrics.breaker_rejections.labels(self.name).inc()
                 raise BreakerOpen(self.name)
             try:
-                result = await asyncio.wait_for(fn(), self.settings.timeout_s)
+                async with asyncio.timeout(self.settings.timeout_s):
+                    result = await fn()
             except TimeoutError:
                 error = DownstreamError("timeout", f"no answer within {self.settings.timeout_s}s")
             except DownstreamError as exc:

@@ -130,9 +130,9 @@ class StaleServingResolver:
 
     async def _ask_system(self, name: str) -> str:
         loop = asyncio.get_running_loop()
-        lookup = loop.getaddrinfo(name.rstrip("."), None, family=socket.AF_INET)
         try:
-            infos = await asyncio.wait_for(lookup, self.settings.timeout_s)
+            async with asyncio.timeout(self.settings.timeout_s):
+                infos = await loop.getaddrinfo(name.rstrip("."), None, family=socket.AF_INET)
         except socket.gaierror as exc:
             raise DnsFailure(name, _GAI_REASONS.get(exc.errno or 0, f"gai_{exc.errno}")) from None
         except TimeoutError:

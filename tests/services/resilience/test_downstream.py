@@ -116,3 +116,25 @@ def test_timeout_is_a_retryable_failure() -> None:
     with pytest.raises(DownstreamError, match="timeout"):
         asyncio.run(dependency.call(hang))
     assert calls == 2
+
+
+def test_a_call_cancelled_as_its_answer_arrives_is_cancelled() -> None:
+    """The caller's cancellation wins even when the dependency answers in the same turn of the
+    loop (Python 3.11's ``asyncio.wait_for`` returned the answer instead: a fleet worker then
+    outlived its cancellation and the service its SIGTERM)."""
+
+    async def scenario() -> None:
+        answer = asyncio.Event()
+
+        async def answered() -> str:
+            await answer.wait()
+            return "ok"
+
+        call = asyncio.create_task(make("naive").call(answered))
+        await asyncio.sleep(0)  # the call waits for its answer
+        answer.set()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    asyncio.run(scenario())
