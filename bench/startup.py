@@ -89,7 +89,7 @@ def measure(make: Callable[[], LocalLab], runs: int, restarts: int = 0,
                 started = time.monotonic()
                 lab.stop_services()
                 lab.up(profiles=SYSTEM_RESOLVER)
-                timings.setdefault("restart, system res.", []).append(time.monotonic() - started)
+                timings.setdefault("system-resolver restart", []).append(time.monotonic() - started)
             for switch in range(switches):
                 profile = ResolverProfile(profile="resilient" if switch % 2 == 0 else "naive")
                 started = time.monotonic()
@@ -105,7 +105,7 @@ def measure(make: Callable[[], LocalLab], runs: int, restarts: int = 0,
     return timings
 
 
-REPEATED = ("service restart", "restart, system res.", "resolver switch")
+REPEATED = ("service restart", "system-resolver restart", "resolver switch")
 
 
 def report(title: str, timings: dict[str, list[float]]) -> None:
@@ -120,11 +120,10 @@ def report(title: str, timings: dict[str, list[float]]) -> None:
         key=lambda n: statistics.median(timings[n]),
     )
     print(f"all healthy (median): {total:.2f}s, target < 3 s; the long pole is {slowest}")
-    for name, what in (("service restart", "service restart"),
-                       ("restart, system res.", "service restart, system resolver")):  # fmt: skip
+    for name in ("service restart", "system-resolver restart"):
         if name in timings:
             restart = statistics.median(timings[name])
-            print(f"{what} (median of {len(timings[name])}): {restart:.2f}s, target < 0.5 s")
+            print(f"{name} (median of {len(timings[name])}): {restart:.2f}s, target < 0.5 s")
     if "resolver switch" in timings:
         switch = statistics.median(timings["resolver switch"])
         print(f"resolver profile switch (median of {len(timings['resolver switch'])}): "
