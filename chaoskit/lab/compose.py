@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput
+from chaoskit._errors import ChaoskitError, ComponentError, InvalidInput, MissingDependency
 from chaoskit.lab import catalogue, process
 from chaoskit.lab.backend import LabBackend, changed_profiles, quiet
 from chaoskit.lab.components import (
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 __all__ = ["ComposeLab"]
 
 IMAGE_VARIABLES = ("CHAOSKIT_IMAGE", "CHAOSKIT_BASE_IMAGE", "TOXIPROXY_IMAGE", "DYNAMODB_IMAGE")
+CHAOSKIT_IMAGE_DEFAULT = "chaoskit:latest"
+"""compose/docker-compose.yml's image for the lab's own containers when none is named."""
 START_TIMEOUT_S = 180.0
 """DynamoDB Local's JVM and the services' imports share two cores with the engine."""
 STOP_TIMEOUT_S = 5
@@ -283,6 +285,7 @@ class ComposeLab(LabBackend):
         resolver: ResolverProfile | None = None,
     ) -> LabState:
         started_at = time.monotonic()
+        self._require_chaoskit_image()
         self.refresh()
         for name, profile in changed_profiles(self.state, profiles).items():
             profile.resolve()
@@ -324,6 +327,25 @@ class ComposeLab(LabBackend):
         self.timings["total"] = time.monotonic() - started_at
         self.state.save(self.state_dir)
         return self.state
+
+    def _require_chaoskit_image(self) -> None:
+        """The image of the lab's own containers must be on the engine before anything is
+        written or started: compose runs without building, and no registry has it."""
+        import docker.errors
+
+        tag = self.settings.images.get("CHAOSKIT_IMAGE") or CHAOSKIT_IMAGE_DEFAULT
+        try:
+            docker_client().images.get(tag)
+        except docker.errors.ImageNotFound:
+            raise MissingDependency(
+                f"the compose backend's image {tag} is not on this Docker engine (chaoskit "
+                "builds it, no registry has it): in a chaoskit checkout, "
+                "`eval \"$(scripts/compose-images | sed 's/^/export /')\"` builds the images "
+                "and names them; or name an image of yours in CHAOSKIT_IMAGE; or bring the "
+                "lab up on the local backend (`chaoskit up --backend local`)"
+            ) from None
+        except docker.errors.APIError:
+            return  # compose meets the same engine next, and says what it refused
 
     def _start_services(self, started_at: float) -> None:
         """In waves, each healthy before the next: the lab file's compose dependencies, the

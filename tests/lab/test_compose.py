@@ -9,6 +9,7 @@ The lab runs as project ``chaoskit-test`` on 172.31.54.0/24 (us-west-2's proxy o
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from chaoskit.experiment.injection import BOUNDARIES
 from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab.compose import ComposeLab
 from chaoskit.lab.config import ComposeSettings
+from chaoskit.lab.docker_engine import docker_client
 from chaoskit.lab.health import wait_until
 from chaoskit.resolver.control import UnboundControl
 from chaoskit.resolver.settings import ResolverProfile
@@ -233,6 +235,25 @@ def test_status_names_the_backend_and_every_container_is_healthy(compose_lab: Co
                 "watchdog", "loadserver", "orders", "fleet", "status", "gateway"}  # fmt: skip
     assert set(report["components"]) == expected
     assert all(c["healthy"] for c in report["components"].values()), report
+
+
+def test_up_on_an_engine_without_the_labs_image_says_how_to_get_it_and_makes_nothing(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    """A tag never built, on the engine the module's lab runs on: exit 1, the image named
+    with the ways to get one, no traceback, and nothing of the project made."""
+    project = "chaoskit-no-image"
+    env = {**os.environ, "CHAOSKIT_IMAGE": "chaoskit-local/never-built:none"}
+    done = run_cli("--state-dir", str(tmp_path / "state"), "up", "--backend", "compose",
+                   "--project", project, env=env, timeout=120)  # fmt: skip
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 1, said
+    assert "image chaoskit-local/never-built:none is not on this Docker engine" in said, said
+    assert "scripts/compose-images" in said and "--backend local" in said, said
+    assert "Traceback" not in said
+    made = {"label": f"com.docker.compose.project={project}"}
+    assert docker_client().containers.list(all=True, filters=made) == []
+    assert docker_client().networks.list(filters=made) == []
 
 
 def test_dns_blackout_seen_through_the_containers_resolver(
