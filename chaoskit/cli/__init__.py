@@ -76,10 +76,11 @@ COMMANDS = {
 ROOT_OPTIONS_WITH_VALUES = ("--state-dir", "--lab")
 NO_LEDGER_NOTICE = frozenset(
     {None, "recover", "run", "validate", "schema", "init", "report", "history", "schedule",
-     "gameday", "exec"}
+     "gameday", "exec", "down"}
 )  # fmt: skip
 """Commands that say nothing of faults left in the ledger before they start: each either
-deals with the ledger itself (``run``, ``recover``, a game day) or does not touch the lab."""
+deals with the ledger itself (``run``, ``recover``, a game day, ``down``, which says what is
+left after it) or does not touch the lab."""
 
 
 def invoked_command(argv: list[str]) -> str | None:

@@ -267,6 +267,19 @@ def down(ctx: typer.Context) -> None:
     lab = _lab(ctx, existing=True)
     stopped = lab.down()
     out.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    for entry in lab.forgotten:
+        out.print(
+            f"ended with the lab: {entry.kind} on {entry.target} (run {entry.run}), left by "
+            "a controller that is gone; cleared from the ledger",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    from chaoskit.experiment.ledger import ledger_notice
+
+    kept = ledger_notice(lab.state_dir)  # what the teardown could not be sure it ended
+    if kept:
+        console(stderr=True).print(
+            f"[bold yellow]warning:[/] {kept}", highlight=False, soft_wrap=True
+        )
     for name, other in lab.left_running.items():
         out.print(
             f"not stopped: {name}: its recorded {other} is not the process the lab started "

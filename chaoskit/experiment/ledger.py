@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,14 @@ class Ledger:
     def remove(self, entry_id: str) -> None:
         with self._locked() as entries:
             entries.pop(entry_id, None)
+
+    def forget(self, ended: Callable[[LedgerEntry], bool]) -> list[LedgerEntry]:
+        """Remove, in one write, the entries ``ended`` says are over; those removed."""
+        with self._locked() as entries:
+            gone = [entry for entry in entries.values() if ended(entry)]
+            for entry in gone:
+                del entries[entry.id]
+            return gone
 
 
 def _describe(entry: LedgerEntry, now: float) -> str:

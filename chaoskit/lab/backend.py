@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -36,6 +36,9 @@ from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 from chaoskit.toxiproxy import ToxiproxyAdapter
+
+if TYPE_CHECKING:
+    from chaoskit.experiment.ledger import LedgerEntry
 
 __all__ = ["LabBackend", "changed_profiles", "quiet"]
 
@@ -106,6 +109,8 @@ class LabBackend(abc.ABC):
         self.left_running: dict[str, str] = {}
         """After ``down``: components whose recorded pid runs a process the lab did not
         start (not stopped: it may be anyone's), by name."""
+        self.forgotten: list[LedgerEntry] = []
+        """After ``down``: the ledger's faults (a killed controller's) that it ended."""
         self._changing = False
 
     @property
@@ -182,6 +187,27 @@ class LabBackend(abc.ABC):
     @abc.abstractmethod
     def down(self) -> list[str]:
         """Revert every fault still in force and stop everything; what was stopped."""
+
+    def _forget_faults_ended(self, unreached: tuple[str, ...] = ()) -> None:
+        """After the teardown, forget the ledger's faults it ended, so that no run is
+        refused and no ``recover`` fails over a lab that is gone: every component the lab
+        started is stopped, its DNS faults lifted, its toxics removed. Kept, for
+        ``recover``: faults on a DNS server or Toxiproxy the lab attached to and could not
+        reach (``unreached``: ``dns``, ``toxiproxy``), an enactor delay (the automation's
+        control file, read by no component of the lab), a kind this version does not know,
+        and every entry of a ledger that cannot be read."""
+        from chaoskit.experiment.faults import REGISTRY  # the faults act on labs
+        from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
+
+        def ended(entry: LedgerEntry) -> bool:
+            kind = REGISTRY.get(entry.kind)
+            if kind is None or kind.expiry == "automation":
+                return False
+            return kind.family not in unreached
+
+        ledger = Ledger(self.state_dir)
+        with contextlib.suppress(LedgerCorrupt):
+            self.forgotten = ledger.forget(ended)
 
     def dns_clients(self) -> dict[str, str]:
         """Who asks the lab DNS server from which address: the resolver and each service."""

@@ -570,4 +570,5 @@ class ComposeLab(LabBackend):
         path = LabState.path(self.state_dir)
         if path.exists():
             path.unlink()
+        self._forget_faults_ended()
         return stopped

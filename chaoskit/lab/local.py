@@ -266,18 +266,24 @@ class LocalLab(LabBackend):
         """Revert faults still in force, stop every process, free every port."""
         self.refresh()
         stopped: list[str] = []
+        unreached: list[str] = []  # attached, so not stopped with the lab: faults may remain
         if self._running("dns"):
             with contextlib.suppress(ChaoskitError), self.dns_admin() as admin:
                 admin.lift_all()
         elif self.config.dns_attach:  # not ours: lift only the faults on the lab's names
-            with contextlib.suppress(ChaoskitError, OSError), self.dns_admin() as admin:
-                lift_lab_faults(admin, self.config)
+            try:
+                with self.dns_admin() as admin:
+                    lift_lab_faults(admin, self.config)
+            except (ChaoskitError, OSError):
+                unreached.append("dns")
         if self._running("toxiproxy"):
             with contextlib.suppress(ChaoskitError):
                 self.toxiproxy().reset()
         elif self.config.toxiproxy_attach:  # not ours: end only our own proxies' toxics
-            with contextlib.suppress(ChaoskitError):
+            try:
                 self.toxiproxy().clear(p.name for p in catalogue.proxies(self.config))
+            except ChaoskitError:
+                unreached.append("toxiproxy")
         self.left_running = {}
         for name in reversed(list(self.state.components)):
             record = self.state.components[name]
@@ -289,4 +295,5 @@ class LocalLab(LabBackend):
         path = LabState.path(self.state_dir)
         if path.exists():
             path.unlink()
+        self._forget_faults_ended(tuple(unreached))
         return stopped

@@ -57,3 +57,14 @@ def test_a_damaged_ledger_is_a_clear_error_and_can_be_moved_aside(
     aside = Ledger(tmp_path).quarantine()
     assert aside is not None and aside.read_bytes() == content
     assert Ledger(tmp_path).entries() == []
+
+
+def test_forget_removes_what_it_is_told_has_ended_and_returns_it(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    over = entry(handle=ProxyHandle(proxy="p"))
+    kept = entry(kind="toxiproxy.down", handle=ProxyHandle(proxy="q"))
+    ledger.add(over)
+    ledger.add(kept)
+    assert ledger.forget(lambda e: e.kind == "dns.blank") == [over]
+    assert Ledger(tmp_path).entries() == [kept]
+    assert ledger.forget(lambda e: False) == []

@@ -11,12 +11,14 @@ import botocore.exceptions
 import pytest
 
 from chaoskit._errors import PortInUse
+from chaoskit.experiment.handles import DnsFaultHandle, EnactorHandle, ProcessHandle, ToxicHandle
+from chaoskit.experiment.ledger import Ledger, LedgerEntry, ledger_notice
 from chaoskit.lab import LocalLab
 from chaoskit.lab.clients import dynamodb_client, lab_resolver, resolve_endpoint
 from chaoskit.lab.components import HOST_HELPERS
 from chaoskit.lab.ports import ensure_free
 from chaoskit.lab.state import LabState
-from tests.helpers import run_cli
+from tests.helpers import run_cli, start_run, wait_for_injections
 from tests.lab.fixtures import lab_config, session_net
 
 # xdist: its labs on 127.0.12 and 127.0.13, one worker at a time
@@ -171,3 +173,70 @@ def test_down_leaves_no_process_and_no_port_behind(tmp_path: Path) -> None:
         ensure_free(region.component, region.server.host, region.server.port)
         ensure_free(region.proxy_name, region.proxy.host, region.proxy.port)
     assert LabState.load(tmp_path) is None
+
+
+BLANK_FOR_A_MINUTE = """\
+title: a record blanked for a minute
+load: {users: 2, spawn_rate: 2, warmup: 1s}
+method:
+  - {name: blank, at: 0.5s, fault: dns.blank, target: dynamodb.us-east-1.lab.test, duration: 60s}
+"""
+
+
+def test_down_ends_what_a_killed_controller_left_and_clears_it_from_the_ledger(
+    tmp_path: Path,
+) -> None:
+    """A run SIGKILLed while it holds a record blank for a minute, then `chaoskit down`:
+    the fault ended with the lab, so the ledger no longer holds it and `recover` finds
+    nothing to do (it used to fail on the stopped DNS server, and every run be refused
+    until the lab was brought up again only to be recovered)."""
+    lab = LocalLab(tmp_path / "state", lab_config(12), dynamodb="local")
+    lab.up()
+    try:
+        (tmp_path / "blank.yaml").write_text(BLANK_FOR_A_MINUTE)
+        run = start_run(lab, tmp_path / "blank.yaml", tmp_path / "out")
+        wait_for_injections(run, 1, tmp_path / "out")
+        run.kill()
+        run.wait(timeout=10)
+        assert [e.kind for e in Ledger(lab.state_dir).entries()] == ["dns.blank"]
+        done = run_cli("--state-dir", str(lab.state_dir), "down")
+    finally:
+        lab.down()
+    said = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 0, said
+    assert "ended with the lab: dns.blank on dynamodb.us-east-1.lab.test" in said, said
+    assert "may still be active" not in said, said
+    assert Ledger(lab.state_dir).entries() == []
+    recovered = run_cli("--state-dir", str(lab.state_dir), "recover")
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "nothing to recover" in recovered.stdout
+
+
+def test_down_keeps_in_the_ledger_what_it_cannot_be_sure_it_ended(tmp_path: Path) -> None:
+    """Faults on a DNS server and a Toxiproxy the lab attached to, neither answering, and
+    an enactor delay (the automation's, no component of the lab) stay for `recover`; a
+    process fault on a component the lab would have stopped is forgotten."""
+    config = lab_config(13).model_copy(update={"dns_attach": True, "toxiproxy_attach": True})
+    lab = LocalLab(tmp_path, config, dynamodb="local")  # never up: nothing answers
+    ledger = Ledger(tmp_path)
+    later = time.time() + 60
+
+    def write(kind: str, target: str, handle: object) -> LedgerEntry:
+        entry = LedgerEntry.model_validate({"run": "killed", "kind": kind, "target": target,
+                                            "duration_s": 60, "expires_at": later,
+                                            "handle": handle})  # fmt: skip
+        ledger.add(entry)
+        return entry
+
+    kept = [
+        write("dns.blank", "dynamodb.us-east-1.lab.test.", DnsFaultHandle(fault_id="f", actor="a")),
+        write("toxiproxy.latency", "dynamodb-us-east-1",
+              ToxicHandle(proxy="dynamodb-us-east-1", toxic="t")),
+        write("dns.enactor_delay", "enactor-1", EnactorHandle(enactor="enactor-1")),
+    ]  # fmt: skip
+    ended = write("process.pause", "status",
+                  ProcessHandle(component="status", pid=1, create_time=0.0, pgid=1))  # fmt: skip
+    lab.down()
+    assert lab.forgotten == [ended]
+    assert {e.id for e in ledger.entries()} == {e.id for e in kept}
+    assert "may still be active" in (ledger_notice(tmp_path) or "")
