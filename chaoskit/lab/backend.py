@@ -189,21 +189,29 @@ class LabBackend(abc.ABC):
         """Revert every fault still in force and stop everything; what was stopped."""
 
     def _forget_faults_ended(self, unreached: tuple[str, ...] = ()) -> None:
-        """After the teardown, forget the ledger's faults it ended, so that no run is
-        refused and no ``recover`` fails over a lab that is gone: every component the lab
-        started is stopped, its DNS faults lifted, its toxics removed. Kept, for
-        ``recover``: faults on a DNS server or Toxiproxy the lab attached to and could not
-        reach (``unreached``: ``dns``, ``toxiproxy``), an enactor delay (the automation's
-        control file, read by no component of the lab), a kind this version does not know,
-        and every entry of a ledger that cannot be read."""
+        """After the teardown, forget the ledger's faults it ended (a killed controller's),
+        so that no run is refused and no ``recover`` fails over a lab that is gone: every
+        component the lab started is stopped, its DNS faults lifted, its toxics removed. A
+        fault held in a control file instead (an enactor delay, a load surge) is reverted
+        here and forgotten once verified. Kept, for ``recover``: faults on a DNS server or
+        a Toxiproxy the lab attached to and could not reach (``unreached``: ``dns``,
+        ``toxiproxy``; the load balancer's check toxics are on the Toxiproxy), a kind this
+        version does not know, and every entry of a ledger that cannot be read."""
         from chaoskit.experiment.faults import REGISTRY  # the faults act on labs
         from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
 
         def ended(entry: LedgerEntry) -> bool:
             kind = REGISTRY.get(entry.kind)
-            if kind is None or kind.expiry == "automation":
+            if kind is None:
                 return False
-            return kind.family not in unreached
+            if not kind.ends_with_the_lab:
+                try:
+                    kind.revert(self, entry)
+                    return kind.is_reverted(self, entry)
+                except Exception:  # as recover: it stays in the ledger, for recover
+                    return False
+            on = "toxiproxy" if kind.family == "lb" else kind.family
+            return on not in unreached
 
         ledger = Ledger(self.state_dir)
         with contextlib.suppress(LedgerCorrupt):

@@ -11,7 +11,15 @@ import botocore.exceptions
 import pytest
 
 from chaoskit._errors import PortInUse
-from chaoskit.experiment.handles import DnsFaultHandle, EnactorHandle, ProcessHandle, ToxicHandle
+from chaoskit.automation.live import read_control, write_control
+from chaoskit.experiment.faults.load import surge_control
+from chaoskit.experiment.handles import (
+    DnsFaultHandle,
+    EnactorHandle,
+    LoadHandle,
+    ProcessHandle,
+    ToxicHandle,
+)
 from chaoskit.experiment.ledger import Ledger, LedgerEntry, ledger_notice
 from chaoskit.lab import LocalLab
 from chaoskit.lab.clients import dynamodb_client, lab_resolver, resolve_endpoint
@@ -213,9 +221,9 @@ def test_down_ends_what_a_killed_controller_left_and_clears_it_from_the_ledger(
 
 
 def test_down_keeps_in_the_ledger_what_it_cannot_be_sure_it_ended(tmp_path: Path) -> None:
-    """Faults on a DNS server and a Toxiproxy the lab attached to, neither answering, and
-    an enactor delay (the automation's, no component of the lab) stay for `recover`; a
-    process fault on a component the lab would have stopped is forgotten."""
+    """Faults on a DNS server and a Toxiproxy the lab attached to, neither answering, stay
+    for `recover`; a process fault on a component the lab stops is forgotten, and a surge
+    and an enactor delay (control files that outlive the lab) are reverted, then forgotten."""
     config = lab_config(13).model_copy(update={"dns_attach": True, "toxiproxy_attach": True})
     lab = LocalLab(tmp_path, config, dynamodb="local")  # never up: nothing answers
     ledger = Ledger(tmp_path)
@@ -232,11 +240,20 @@ def test_down_keeps_in_the_ledger_what_it_cannot_be_sure_it_ended(tmp_path: Path
         write("dns.blank", "dynamodb.us-east-1.lab.test.", DnsFaultHandle(fault_id="f", actor="a")),
         write("toxiproxy.latency", "dynamodb-us-east-1",
               ToxicHandle(proxy="dynamodb-us-east-1", toxic="t")),
+    ]  # fmt: skip
+    surge = surge_control(tmp_path)
+    surge.write_text('{"users": 50, "spawn_rate": 10}')
+    delay = {"seconds": 5, "expires_at": later}
+    ended = [
+        write("process.pause", "status",
+              ProcessHandle(component="status", pid=1, create_time=0.0, pgid=1)),
+        write("load.surge", "load", LoadHandle(control=str(surge))),
         write("dns.enactor_delay", "enactor-1", EnactorHandle(enactor="enactor-1")),
     ]  # fmt: skip
-    ended = write("process.pause", "status",
-                  ProcessHandle(component="status", pid=1, create_time=0.0, pgid=1))  # fmt: skip
+    write_control(tmp_path, {"delays": {"enactor-1": {**delay, "ledger_id": ended[-1].id}}})
     lab.down()
-    assert lab.forgotten == [ended]
+    assert lab.forgotten == ended
     assert {e.id for e in ledger.entries()} == {e.id for e in kept}
     assert "may still be active" in (ledger_notice(tmp_path) or "")
+    assert not surge.exists()
+    assert read_control(tmp_path).get("delays") == {}

@@ -86,5 +86,6 @@ AUTOMATION_FAULTS = [
         revert=_revert,
         is_reverted=_is_reverted,
         expiry="automation",
+        ends_with_the_lab=False,  # a control file in the state directory
     )
 ]

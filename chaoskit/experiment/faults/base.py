@@ -53,6 +53,9 @@ class FaultKind(Generic[P, H]):
     backends: tuple[str, ...] = ("local",)
     target_patterns: bool = False
     """Whether targets may be wildcard patterns (DNS names)."""
+    ends_with_the_lab: bool = True
+    """Whether stopping the lab's components ends the fault; not so for one held in a
+    control file in the state directory, which ``down`` reverts itself."""
 
     @property
     def family(self) -> str:

@@ -84,5 +84,6 @@ LOAD_FAULTS = [
         revert=_revert,
         is_reverted=_is_reverted,
         backends=("local", "compose"),
+        ends_with_the_lab=False,  # a control file in the state directory
     )
 ]
