@@ -285,7 +285,6 @@ class ComposeLab(LabBackend):
         resolver: ResolverProfile | None = None,
     ) -> LabState:
         started_at = time.monotonic()
-        self._require_chaoskit_image()
         self.refresh()
         for name, profile in changed_profiles(self.state, profiles).items():
             profile.resolve()
@@ -302,6 +301,7 @@ class ComposeLab(LabBackend):
             self._write_load_balancer()
         else:
             (self.state_dir / OVERRIDE).unlink(missing_ok=True)
+        self._require_chaoskit_image()  # after the input's own errors, before anything runs
         self.state.save(self.state_dir)
         try:
             if resolver_changed and "resolver" in self.state.components:
@@ -330,7 +330,7 @@ class ComposeLab(LabBackend):
 
     def _require_chaoskit_image(self) -> None:
         """The image of the lab's own containers must be on the engine before anything is
-        written or started: compose runs without building, and no registry has it."""
+        started: compose runs without building, and no registry has it."""
         import docker.errors
 
         tag = self.settings.images.get("CHAOSKIT_IMAGE") or CHAOSKIT_IMAGE_DEFAULT
