@@ -52,15 +52,10 @@ def _root(
     from chaoskit.paths import state_dir as resolve
 
     ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
-    if (
-        ctx.invoked_subcommand not in NO_LEDGER_NOTICE
-        and (ctx.obj["state_dir"] / "ledger.json").exists()
-    ):
-        from chaoskit.experiment.ledger import ledger_notice
+    if ctx.invoked_subcommand not in NO_LEDGER_NOTICE:
+        from chaoskit.cli._shared import warn_of_ledger
 
-        notice = ledger_notice(ctx.obj["state_dir"])
-        if notice:
-            err.print(f"[bold yellow]warning:[/] {notice}", highlight=False, soft_wrap=True)
+        warn_of_ledger(ctx.obj["state_dir"])
 
 
 COMMANDS = {

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
 
-__all__ = ["lab_config", "lab_for_a_run", "plain_printer"]
+__all__ = ["lab_config", "lab_for_a_run", "plain_printer", "warn_of_ledger"]
 
 
 def lab_config(obj: dict[str, Any]) -> LabConfig | None:
@@ -42,3 +42,16 @@ def plain_printer(console: Console) -> Callable[[str], None]:
         console.print(message, highlight=False, markup=False, soft_wrap=True)
 
     return echo
+
+
+def warn_of_ledger(state_dir: Path) -> None:
+    """Warn on stderr of the faults the ledger holds (a killed controller's), if any."""
+    if not (state_dir / "ledger.json").exists():
+        return
+    from chaoskit.experiment.ledger import ledger_notice
+
+    notice = ledger_notice(state_dir)
+    if notice:
+        console(stderr=True).print(
+            f"[bold yellow]warning:[/] {notice}", highlight=False, soft_wrap=True
+        )

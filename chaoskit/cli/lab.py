@@ -273,13 +273,9 @@ def down(ctx: typer.Context) -> None:
             "a controller that is gone; cleared from the ledger",
             markup=False, highlight=False, soft_wrap=True,
         )  # fmt: skip
-    from chaoskit.experiment.ledger import ledger_notice
+    from chaoskit.cli._shared import warn_of_ledger
 
-    kept = ledger_notice(lab.state_dir)  # what the teardown could not be sure it ended
-    if kept:
-        console(stderr=True).print(
-            f"[bold yellow]warning:[/] {kept}", highlight=False, soft_wrap=True
-        )
+    warn_of_ledger(lab.state_dir)  # what the teardown could not be sure it ended
     for name, other in lab.left_running.items():
         out.print(
             f"not stopped: {name}: its recorded {other} is not the process the lab started "

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaoskit.experiment.drift import Drift, find_drift, repair_drift
-from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.faults import REGISTRY, AnyKind
 from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry
 
 if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
 
-__all__ = ["Recovery", "recover"]
+__all__ = ["Recovery", "recover", "revert_and_verify"]
 
 
 @dataclass
@@ -35,6 +35,16 @@ class Recovery:
         return not self.entries and not self.drift and self.quarantined is None
 
 
+def revert_and_verify(kind: AnyKind, lab: LabBackend, entry: LedgerEntry) -> tuple[bool, str]:
+    """Revert ``entry``'s fault and check it is over: whether it is, and what happened."""
+    try:
+        kind.revert(lab, entry)
+        verified = kind.is_reverted(lab, entry)
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    return verified, "reverted and verified" if verified else "revert could not be verified"
+
+
 def recover(lab: LabBackend) -> Recovery:
     """Revert every ledger entry, then repair whatever else differs from the lab as it
     should be; an unreadable ledger is moved aside and the lab checked without it."""
@@ -52,12 +62,7 @@ def recover(lab: LabBackend) -> Recovery:
                 (entry, False, f"unknown fault kind {entry.kind}; left in the ledger")
             )
             continue
-        try:
-            kind.revert(lab, entry)
-            verified = kind.is_reverted(lab, entry)
-            detail = "reverted and verified" if verified else "revert could not be verified"
-        except Exception as exc:
-            verified, detail = False, f"{type(exc).__name__}: {exc}"
+        verified, detail = revert_and_verify(kind, lab, entry)
         if verified:
             ledger.remove(entry.id)
         done.entries.append((entry, verified, detail))

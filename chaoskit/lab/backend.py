@@ -199,17 +199,14 @@ class LabBackend(abc.ABC):
         version does not know, and every entry of a ledger that cannot be read."""
         from chaoskit.experiment.faults import REGISTRY  # the faults act on labs
         from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
+        from chaoskit.experiment.recover import revert_and_verify
 
         def ended(entry: LedgerEntry) -> bool:
             kind = REGISTRY.get(entry.kind)
             if kind is None:
                 return False
-            if not kind.ends_with_the_lab:
-                try:
-                    kind.revert(self, entry)
-                    return kind.is_reverted(self, entry)
-                except Exception:  # as recover: it stays in the ledger, for recover
-                    return False
+            if not kind.ends_with_the_lab:  # unverified, it stays for recover
+                return revert_and_verify(kind, self, entry)[0]
             on = "toxiproxy" if kind.family == "lb" else kind.family
             return on not in unreached
 
