@@ -67,13 +67,14 @@ async def _serve(config: DnsServerConfig) -> None:
     def expire_later(fault_id: str, seconds: float) -> None:
         loop.call_later(seconds, lambda: authority.lift_fault(fault_id, "server", "expired"))
 
-    close_udp = await _listen_udp(config, authority.responder)
-    tcp = await asyncio.start_server(
-        TcpDnsHandler(authority.responder), config.listen, config.port, reuse_address=True
-    )
+    # the admin API first: whoever sees the server answer queries can manage it at once
     admin = await serve_admin(
         build_admin_app(authority, token, expire_later), config.admin_listen, config.admin_port
     )
+    tcp = await asyncio.start_server(
+        TcpDnsHandler(authority.responder), config.listen, config.port, reuse_address=True
+    )
+    close_udp = await _listen_udp(config, authority.responder)
 
     async def sweep() -> None:
         while not stop.is_set():  # a safety net behind the per-fault timers

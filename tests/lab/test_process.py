@@ -109,7 +109,8 @@ def test_a_pid_that_runs_another_process_is_named_and_left_alone(tmp_path: Path)
     from chaoskit.lab.state import ComponentRecord
 
     other = subprocess.Popen(["sleep", "30"], start_new_session=True)
-    try:
+    try:  # until its exec is complete, the new process's command line reads empty
+        assert wait_until(lambda: psutil.Process(other.pid).cmdline() == ["sleep", "30"], 10)
         started = process.start_time(other.pid)
         assert process.stranger(other.pid, started) is None  # ours
         assert process.stranger(None, None) is None
