@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import gc
 import logging
 import os
 import secrets
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from chaoskit._errors import ComponentError, PortInUse
 from chaoskit.dns.admin import build_admin_app, serve_admin
 from chaoskit.dns.authority import DnsAuthority
 from chaoskit.dns.events import EventLog
@@ -68,13 +71,16 @@ async def _serve(config: DnsServerConfig) -> None:
         loop.call_later(seconds, lambda: authority.lift_fault(fault_id, "server", "expired"))
 
     # the admin API first: whoever sees the server answer queries can manage it at once
-    admin = await serve_admin(
-        build_admin_app(authority, token, expire_later), config.admin_listen, config.admin_port
-    )
-    tcp = await asyncio.start_server(
-        TcpDnsHandler(authority.responder), config.listen, config.port, reuse_address=True
-    )
-    close_udp = await _listen_udp(config, authority.responder)
+    with _binding("admin API", config.admin_listen, config.admin_port):
+        admin = await serve_admin(
+            build_admin_app(authority, token, expire_later), config.admin_listen, config.admin_port
+        )
+    with _binding("DNS over TCP", config.listen, config.port):
+        tcp = await asyncio.start_server(
+            TcpDnsHandler(authority.responder), config.listen, config.port, reuse_address=True
+        )
+    with _binding("DNS over UDP", config.listen, config.port):
+        close_udp = await _listen_udp(config, authority.responder)
 
     async def sweep() -> None:
         while not stop.is_set():  # a safety net behind the per-fault timers
@@ -111,17 +117,35 @@ async def _serve(config: DnsServerConfig) -> None:
         await admin.cleanup()
 
 
+@contextlib.contextmanager
+def _binding(what: str, host: str, port: int) -> Iterator[None]:
+    """A socket that cannot be bound becomes one clear line (``dns serve, DNS over UDP:
+    127.0.0.1:5353 is already in use by unbound (pid 12)``), not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            from chaoskit.lab.ports import port_owner
+
+            raise PortInUse(f"dns serve, {what}", host, port, port_owner(host, port)) from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ComponentError(
+            f"dns serve, {what}", f"cannot listen on {host}:{port}: {reason}"
+        ) from None
+
+
 async def _listen_udp(config: DnsServerConfig, responder: Responder) -> Callable[[], None]:
     """Batched system calls from a thread on Linux, else (or if asked) an event-loop protocol;
     returns what stops it."""
     if config.udp_mode == "batched" and MMSG_AVAILABLE:
+        listener = BatchedUdpListener.bind(config.listen, config.port, responder)
         log.info("UDP answered in batches (recvmmsg/sendmmsg)")
-        return BatchedUdpListener.bind(config.listen, config.port, responder).close
-    log.info("UDP answered from the event loop")
+        return listener.close
     family = socket.AF_INET6 if ":" in config.listen else socket.AF_INET
     udp, _ = await asyncio.get_running_loop().create_datagram_endpoint(
         lambda: UdpDnsProtocol(responder), local_addr=(config.listen, config.port), family=family
     )
+    log.info("UDP answered from the event loop")
     return udp.close
 
 

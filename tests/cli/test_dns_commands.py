@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from tests.dns.fixtures import DnsServer
@@ -68,9 +69,55 @@ def test_serve_rejects_a_zone_without_soa(tmp_path: Path) -> None:
 
 
 def test_serve_rejects_an_unknown_udp_listener_before_binding(tmp_path: Path) -> None:
-    zone = tmp_path / "ok.zone"
-    zone.write_text("$ORIGIN ok.test.\n@ IN SOA ns hm 1 2 3 4 5\n@ IN NS ns\nns IN A 127.0.0.1\n")
-    done = run_cli("dns", "serve", "--zone", str(zone), "--port", "0", "--udp", "turbo")
+    done = run_cli(
+        "dns", "serve", "--zone", str(_ok_zone(tmp_path)), "--port", "0", "--udp", "turbo"
+    )
     assert done.returncode == 2
     assert "--udp (or CHAOSKIT_DNS_UDP): expected batched or loop, got 'turbo'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _ok_zone(tmp_path: Path) -> Path:
+    zone = tmp_path / "ok.zone"
+    zone.write_text("$ORIGIN ok.test.\n@ IN SOA ns hm 1 2 3 4 5\n@ IN NS ns\nns IN A 127.0.0.1\n")
+    return zone
+
+
+def _free_port(kind: socket.SocketKind) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_on_a_taken_port_names_it_and_its_owner_and_serves_nothing(tmp_path: Path) -> None:
+    zone = _ok_zone(tmp_path)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        admin_port, dns_port = taken.getsockname()[1], _free_port(socket.SOCK_DGRAM)
+        done = run_cli("dns", "serve", "--zone", str(zone), "--listen", "127.0.0.1",
+                       "--port", str(dns_port), "--admin-port", str(admin_port))  # fmt: skip
+    assert done.returncode == 1
+    assert f"error: dns serve, admin API: 127.0.0.1:{admin_port} is already in use by " in (
+        done.stderr
+    )
+    # the admin API is bound before DNS: a server that cannot be managed never answers
+    assert "UDP answered" not in done.stderr
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        dns_port, admin_port = taken.getsockname()[1], _free_port(socket.SOCK_STREAM)
+        udp = run_cli("dns", "serve", "--zone", str(zone), "--listen", "127.0.0.1",
+                      "--port", str(dns_port), "--admin-port", str(admin_port))  # fmt: skip
+    assert udp.returncode == 1
+    assert f"error: dns serve, DNS over UDP: 127.0.0.1:{dns_port} is already in use" in udp.stderr
+    for failed in (done, udp):
+        assert "Traceback" not in failed.stderr + failed.stdout
+
+
+def test_serve_on_an_address_the_machine_does_not_have_says_so(tmp_path: Path) -> None:
+    done = run_cli("dns", "serve", "--zone", str(_ok_zone(tmp_path)), "--listen", "192.0.2.1")
+    assert done.returncode == 1
+    assert "error: dns serve, admin API: cannot listen on 192.0.2.1:8053: Cannot assign" in (
+        done.stderr
+    )
     assert "Traceback" not in done.stderr
