@@ -83,6 +83,13 @@ def _client(ctx: typer.Context, admin_url: str | None, token_file: Path | None):
         from chaoskit.lab.config import LabConfig
 
         admin_url = f"http://{(state.config if state else LabConfig()).dns_admin}"
+        if state is None and token_file is None and not (state_dir / "dns-admin.token").exists():
+            from chaoskit._errors import DnsAdminError
+
+            raise DnsAdminError(
+                f"no lab is up here ({state_dir}): start one with `chaoskit up`, or name a "
+                "DNS server of your own with --admin-url and --token-file"
+            )
     return DnsAdminClient.from_token_file(
         admin_url, token_file or state_dir / "dns-admin.token", actor="cli"
     )

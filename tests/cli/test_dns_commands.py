@@ -121,3 +121,14 @@ def test_serve_on_an_address_the_machine_does_not_have_says_so(tmp_path: Path) -
         done.stderr
     )
     assert "Traceback" not in done.stderr
+
+
+def test_admin_commands_without_a_lab_or_a_server_say_how_to_get_one(tmp_path: Path) -> None:
+    for command in (["dns", "list"], ["dns", "fault", "blank", "www.lab.test"]):
+        done = run_cli("--state-dir", str(tmp_path / "nothing-here"), *command)
+        assert done.returncode == 1
+        assert f"error: no lab is up here ({tmp_path / 'nothing-here'}): start one with" in (
+            done.stderr.replace("\n", " ")
+        )
+        assert "--admin-url and --token-file" in done.stderr.replace("\n", " ")
+        assert "Traceback" not in done.stderr
