@@ -211,6 +211,8 @@ class LabBackend(abc.ABC):
             return on not in unreached
 
         ledger = Ledger(self.state_dir)
+        if not ledger.path.exists():
+            return  # no fault was ever made here: no lock to take, nothing to forget
         with contextlib.suppress(LedgerCorrupt):
             self.forgotten = ledger.forget(ended)
 

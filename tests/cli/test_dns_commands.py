@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 from tests.dns.fixtures import DnsServer
-from tests.helpers import run_cli
+from tests.helpers import free_port, run_cli
 
 
 def _admin_args(server: DnsServer, tmp_path: Path) -> list[str]:
@@ -83,18 +83,12 @@ def _ok_zone(tmp_path: Path) -> Path:
     return zone
 
 
-def _free_port(kind: socket.SocketKind) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_serve_on_a_taken_port_names_it_and_its_owner_and_serves_nothing(tmp_path: Path) -> None:
     zone = _ok_zone(tmp_path)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        admin_port, dns_port = taken.getsockname()[1], _free_port(socket.SOCK_DGRAM)
+        admin_port, dns_port = taken.getsockname()[1], free_port()
         done = run_cli("dns", "serve", "--zone", str(zone), "--listen", "127.0.0.1",
                        "--port", str(dns_port), "--admin-port", str(admin_port))  # fmt: skip
     assert done.returncode == 1
@@ -105,7 +99,7 @@ def test_serve_on_a_taken_port_names_it_and_its_owner_and_serves_nothing(tmp_pat
     assert "UDP answered" not in done.stderr
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("127.0.0.1", 0))
-        dns_port, admin_port = taken.getsockname()[1], _free_port(socket.SOCK_STREAM)
+        dns_port, admin_port = taken.getsockname()[1], free_port(udp_too=False)
         udp = run_cli("dns", "serve", "--zone", str(zone), "--listen", "127.0.0.1",
                       "--port", str(dns_port), "--admin-port", str(admin_port))  # fmt: skip
     assert udp.returncode == 1
