@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -147,29 +149,34 @@ def up(
     """Start every lab component that is not running and wait until all are healthy.
 
     A running service whose profile changes is restarted with the new one.
+
+    Refused (exit 4) while a run, a game day or Python faults hold the lab.
     """
     from chaoskit.experiment.drift import find_drift, repair_drift
 
-    lab = _lab(ctx, config, dynamodb, backend, project)
-    service_pairs = [p for p in overrides or [] if not p.startswith("resolver.")]
-    resolver_pairs = [p[len("resolver.") :] for p in overrides or [] if p.startswith("resolver.")]
-    wanted = _profiles(lab.state.profiles, profile, service_pairs, lab.config)
-    resolver = _resolver_profile(lab.state.resolver, resolver_profile, resolver_pairs)
-    entries = _live_entries(lab.state_dir)
-    frozen = [d for d in find_drift(lab, entries) if d.level == "component"]
-    for drift, repaired, detail in repair_drift(lab, frozen, entries) if frozen else []:
-        out.print(f"{drift.describe()}: {detail}" + ("" if repaired else " (still so)"))
-    lab.up(profiles=wanted, services=services, resolver=resolver)
-    why = lab.system_resolver().unavailable
-    if why:
-        out.print(
-            f"system-resolver mode (chaoskit exec, dns.resolver=system) is unavailable: {why}"
-        )
-    report = _with_drift(lab, lab.status())
-    _print_status(report)
-    if lab.timings:
-        parts = ", ".join(f"{k} {v:.2f}s" for k, v in lab.timings.items())
-        out.print(f"healthy in: {parts}")
+    with _holding_the_lab(ctx.obj["state_dir"], "chaoskit up"):
+        lab = _lab(ctx, config, dynamodb, backend, project)
+        service_pairs = [p for p in overrides or [] if not p.startswith("resolver.")]
+        resolver_pairs = [
+            p[len("resolver.") :] for p in overrides or [] if p.startswith("resolver.")
+        ]
+        wanted = _profiles(lab.state.profiles, profile, service_pairs, lab.config)
+        resolver = _resolver_profile(lab.state.resolver, resolver_profile, resolver_pairs)
+        entries = _live_entries(lab.state_dir)
+        frozen = [d for d in find_drift(lab, entries) if d.level == "component"]
+        for drift, repaired, detail in repair_drift(lab, frozen, entries) if frozen else []:
+            out.print(f"{drift.describe()}: {detail}" + ("" if repaired else " (still so)"))
+        lab.up(profiles=wanted, services=services, resolver=resolver)
+        why = lab.system_resolver().unavailable
+        if why:
+            out.print(
+                f"system-resolver mode (chaoskit exec, dns.resolver=system) is unavailable: {why}"
+            )
+        report = _with_drift(lab, lab.status())
+        _print_status(report)
+        if lab.timings:
+            parts = ", ".join(f"{k} {v:.2f}s" for k, v in lab.timings.items())
+            out.print(f"healthy in: {parts}")
 
 
 def _profiles(
@@ -262,10 +269,64 @@ def _with_drift(lab: LabBackend, report: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
-def down(ctx: typer.Context) -> None:
-    """Revert every fault still in force and stop everything the lab started."""
+@contextlib.contextmanager
+def _holding_the_lab(state_dir: Path, command: str, force: bool = False) -> Iterator[None]:
+    """The lab lock for a command that changes the lab (``up``, ``down``): never under a
+    run, a game day or faults put in from Python, which hold it while they act on the lab
+    (a run's revert would start again what ``down`` stopped, and ``up`` restart what a
+    fault killed). ``force`` (``down --force``): the holder is interrupted first, and the
+    lab stopped even if something still holds it."""
+    from chaoskit.lab.lock import LabBusy, LabLock
+
+    lock = LabLock(state_dir)
+    if command == "chaoskit down" and not state_dir.is_dir():
+        yield  # no lab was ever up here: nothing to hold, and no state directory to make
+        return
+    if force:
+        if lock.take_over(command, echo=lambda m: out.print(m, markup=False, highlight=False)):
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        out.print(
+            f"--force: {lock.holder()} still holds the lab; stopping it anyway",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        yield
+        return
+    with contextlib.ExitStack() as holding:
+        try:
+            holding.enter_context(lock.held(command))
+        except LabBusy:
+            what = (
+                "stop the lab under it: let it end or interrupt it (Ctrl-C; a run reverts its "
+                "faults), or give --force to interrupt it and then stop the lab"
+                if command == "chaoskit down"
+                else "change the lab under it: let it end first"
+            )
+            raise LabBusy(f"the lab is busy: {lock.holder()}; `{command}` would {what}") from None
+        yield
+
+
+def down(
+    ctx: typer.Context,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Stop the lab even while a run, a game day or faults from Python hold it: "
+            "a run is interrupted first (as Ctrl-C, so it reverts its faults).",
+        ),
+    ] = False,
+) -> None:
+    """Revert every fault still in force and stop everything the lab started.
+
+    Refused (exit 4) while a run, a game day or Python faults hold the lab, unless --force.
+    """
     lab = _lab(ctx, existing=True)
-    stopped = lab.down()
+    with _holding_the_lab(lab.state_dir, "chaoskit down", force):
+        stopped = lab.down()
     out.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
     for entry in lab.forgotten:
         out.print(

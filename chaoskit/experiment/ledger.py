@@ -131,6 +131,27 @@ class Ledger:
             return gone
 
 
+def _held_by_the_run_in_progress(state_dir: Path, entries: list[LedgerEntry]) -> set[str]:
+    """The ids of the entries whose controller holds the lab lock now (a run, a game day),
+    or was started by its holder (the scheduler's runs)."""
+    import psutil
+
+    from chaoskit.lab.lock import LabLock
+
+    holder = LabLock(state_dir).holder_pid()
+    if holder is None:
+        return set()
+    held = set()
+    for entry in entries:
+        try:
+            controller = psutil.Process(entry.controller_pid)
+            if holder in (controller.pid, controller.ppid()):
+                held.add(entry.id)
+        except psutil.Error:
+            continue
+    return held
+
+
 def _describe(entry: LedgerEntry, now: float) -> str:
     ago = now - entry.written_at
     state = (
@@ -153,8 +174,10 @@ def ledger_notice(state_dir: Path) -> str | None:
         entries = Ledger(state_dir).entries()
     except LedgerCorrupt as exc:
         return f"the fault ledger is damaged ({exc}). Run `chaoskit recover` to repair the lab."
+    running = _held_by_the_run_in_progress(state_dir, entries)
+    entries = [e for e in entries if e.id not in running]
     if not entries:
-        return None
+        return None  # a run in progress holds its own faults: nothing was left behind
     now = time.time()
     listed = "; ".join(_describe(e, now) for e in entries)
     return (

@@ -13,16 +13,20 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from chaoskit._errors import ChaoskitError
 
 __all__ = ["LOCK_FD_ENV", "LabBusy", "LabLock"]
 
 LOCK_FD_ENV = "CHAOSKIT_LAB_LOCK_FD"
+INTERRUPT_GRACE_S = 30.0
+"""How long ``take_over`` gives an interrupted holder to revert its faults and let go."""
 _HELD_HERE: dict[str, tuple[int, int]] = {}
 """Lock file -> (pid, thread) that holds it through ``held`` in this process."""
 
@@ -54,17 +58,27 @@ class LabLock:
         fd = self._locked_fd(fcntl.LOCK_EX)
         if fd is None:
             return False
-        note = json.dumps({"pid": os.getpid(), "what": holder, "since": time.time()})
+        pid = os.getpid()
+        note = json.dumps(
+            {"pid": pid, "what": holder, "since": time.time(), "start": _started(pid)}
+        )
         os.ftruncate(fd, 0)
         os.pwrite(fd, note.encode(), 0)
         self.fd = fd
         return True
 
-    def holder(self) -> str:
-        """Who holds the lock, as its note says."""
+    def _note(self) -> dict[str, Any] | None:
+        """The holder's note; {} when shared holders have the lock, None when unreadable."""
         try:
             note = json.loads(self.path.read_text() or "{}")
         except (OSError, ValueError):
+            return None
+        return note if isinstance(note, dict) else None
+
+    def holder(self) -> str:
+        """Who holds the lock, as its note says."""
+        note = self._note()
+        if note is None:
             return "another process"
         if not note:  # shared holders leave no note
             return "faults put in from Python (chaoskit.Lab.fault), or another process"
@@ -76,6 +90,41 @@ class LabLock:
         if not self._try(holder):
             raise LabBusy(f"the lab is busy: {self.holder()}; one run at a time per lab")
         return self
+
+    def holder_pid(self) -> int | None:
+        """The process the note names, while it runs: the very process that wrote it (its
+        start time), not a later one given the same pid; None for shared holders."""
+        note = self._note() or {}
+        pid, start = note.get("pid"), note.get("start")
+        if not isinstance(pid, int) or not isinstance(start, int | float) or pid == os.getpid():
+            return None
+        return pid if _started(pid) == start else None
+
+    def take_over(
+        self, holder: str, grace_s: float = INTERRUPT_GRACE_S, echo: Callable[[str], None] = print
+    ) -> bool:
+        """Take the lock even from its holder (``chaoskit down --force``): the process its
+        note names is interrupted as Ctrl-C would (SIGINT: a run reverts its faults, then
+        ends), and killed if it has not let go within ``grace_s``. False if the lock is
+        still held after that: by faults put in from Python, which name no process, or by
+        a process the holder handed it to."""
+        if self._try(holder):
+            return True
+        pid = self.holder_pid()
+        if pid is None:
+            return False
+        echo(f"interrupting {self.holder()}: it reverts its faults and ends")
+        for sig, within_s in ((signal.SIGINT, grace_s), (signal.SIGKILL, 5.0)):
+            if sig == signal.SIGKILL:
+                echo(f"pid {pid} still holds the lab after {grace_s:g} s: killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            deadline = time.monotonic() + within_s
+            while time.monotonic() < deadline:
+                if self._try(holder):
+                    return True
+                time.sleep(0.1)
+        return False
 
     def wait(self, holder: str, should_stop: Callable[[], bool], poll_s: float = 0.5) -> bool:
         """Take the lock when it is free; False if ``should_stop`` said so first."""
@@ -142,3 +191,15 @@ class LabLock:
             _HELD_HERE.pop(key, None)
             if inherited is None:
                 lock.release()
+
+
+def _started(pid: int) -> float | None:
+    """When ``pid`` started, None when no such process runs."""
+    import psutil
+
+    from chaoskit.lab import process
+
+    try:
+        return process.start_time(pid)
+    except (psutil.Error, OSError):
+        return None

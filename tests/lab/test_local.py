@@ -220,6 +220,56 @@ def test_down_ends_what_a_killed_controller_left_and_clears_it_from_the_ledger(
     assert "nothing to recover" in recovered.stdout
 
 
+def test_up_and_down_wait_for_a_run_and_down_force_interrupts_it_first(tmp_path: Path) -> None:
+    """While a run holds the lab, `down` and `up` are refused (exit 4, naming the run) and
+    change nothing: `down` used to stop the lab under the run, call the run's live faults
+    "left by a controller that is gone", and the run's revert then started the lab again.
+    `down --force` interrupts the run (it reverts its faults and exits 3), then stops the
+    lab, which stays stopped. Meanwhile no command calls the run's faults left behind."""
+    lab = LocalLab(tmp_path / "state", lab_config(12), dynamodb="local")
+    lab.up()
+    state = str(lab.state_dir)
+    try:
+        (tmp_path / "blank.yaml").write_text(BLANK_FOR_A_MINUTE)
+        run = start_run(lab, tmp_path / "blank.yaml", tmp_path / "out")
+        wait_for_injections(run, 1, tmp_path / "out")
+        lab.refresh()
+        pids = {name: c.pid for name, c in lab.state.components.items()}
+        up = ("up", "--backend", "local", "--profile", "resilient")  # never a compose lab
+        refused = [run_cli("--state-dir", state, "down"), run_cli("--state-dir", state, *up)]
+        status = run_cli("--state-dir", state, "status")
+        lab.refresh()
+        after_refusals = (
+            lab.status()["components"],
+            {n: c.pid for n, c in lab.state.components.items()},
+        )
+        forced = run_cli("--state-dir", state, "down", "--force")
+        run_code = run.wait(timeout=30)
+        time.sleep(1)  # time enough for a run's revert to start the lab again, as it did
+        left = LabState.load(lab.state_dir)
+    finally:
+        lab.down()
+    for done, command in zip(refused, ("down", "up"), strict=True):
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 4, said
+        assert f"the lab is busy: chaoskit run {tmp_path / 'blank.yaml'} (pid {run.pid}" in said
+        assert f"`chaoskit {command}` would" in said and "Traceback" not in said, said
+    components, pids_after = after_refusals
+    assert all(c["healthy"] for c in components.values()), components
+    assert pids_after == pids  # nothing stopped, started or restarted in another profile
+    assert "may still be active" not in status.stderr, status.stderr
+    assert "fault in force: dns.blank" in " ".join(status.stdout.split()), status.stdout
+    said = " ".join((forced.stdout + forced.stderr).split())
+    assert forced.returncode == 0, said
+    assert f"interrupting chaoskit run {tmp_path / 'blank.yaml'} (pid {run.pid}" in said, said
+    assert "ended with the lab" not in said, said  # the run reverted its own fault
+    assert run_code == 3
+    assert left is None
+    assert Ledger(lab.state_dir).entries() == []
+    for region in lab.config.regions:
+        ensure_free(region.component, region.server.host, region.server.port)
+
+
 def test_down_keeps_in_the_ledger_what_it_cannot_be_sure_it_ended(tmp_path: Path) -> None:
     """Faults on a DNS server and a Toxiproxy the lab attached to, neither answering, stay
     for `recover`; a process fault on a component the lab stops is forgotten, and a surge
