@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
-from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.faults import REGISTRY, revert_order
 from chaoskit.experiment.injection import EXPIRY_GRACE_S, inject_fault, revert_fault
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.experiment.run_result import FaultRecord
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
 
 __all__ = ["FaultSchedule"]
+
+TOGETHER_S = 0.5
+"""Faults due within this of each other end together (one step's injection takes a moment,
+so faults of one ``at`` and one duration fall due a little apart)."""
 
 
 class FaultSchedule:
@@ -86,11 +90,22 @@ class FaultSchedule:
         return record
 
     def revert_due(self) -> None:
-        """Revert every fault whose time has come."""
+        """Revert every fault whose time has come. Of faults that end together (within
+        ``TOGETHER_S``), those that start a component again go last: one due a moment
+        before the others waits for them (``revert_order``)."""
         with self._lock:
-            while self._due and self._due[0][0] <= self.now():
-                _, _, record = heapq.heappop(self._due)
-                self.revert(record)
+            now = self.now()
+            due: list[tuple[float, int, FaultRecord]] = []
+            while self._due and self._due[0][0] <= now:
+                due.append(heapq.heappop(self._due))
+            ending_soon = any(
+                at <= now + TOGETHER_S and not revert_order(r.kind) for at, _, r in self._due
+            )
+            for item in sorted(due, key=lambda d: revert_order(d[2].kind)):
+                if ending_soon and revert_order(item[2].kind):
+                    heapq.heappush(self._due, item)  # after the faults it ends with
+                    continue
+                self.revert(item[2])
 
     def revert(self, record: FaultRecord) -> None:
         """Revert and verify one fault (idempotent). Unverified, it stays in the ledger."""
@@ -112,8 +127,9 @@ class FaultSchedule:
         ))  # fmt: skip
 
     def revert_all(self) -> None:
+        """Revert every fault still in force (those that restart a component last)."""
         with self._lock:
-            for record in list(self.records):
+            for record in sorted(self.records, key=lambda r: revert_order(r.kind)):
                 if record.reverted_t is None:
                     self.revert(record)
             self._due.clear()

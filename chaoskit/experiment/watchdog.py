@@ -25,7 +25,7 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
     if not (state_dir / "ledger.json").exists():
         return reverted  # no fault was ever made here: nothing to import or read (the
         # ledger, the lab and the fault kinds are imported when the first fault is)
-    from chaoskit.experiment.faults import REGISTRY
+    from chaoskit.experiment.faults import REGISTRY, revert_order
     from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
     from chaoskit.lab.open import open_lab
 
@@ -37,7 +37,7 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
     except LedgerCorrupt as exc:
         print(f"watchdog: {exc}; `chaoskit recover` repairs the lab without it", flush=True)
         return reverted
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: revert_order(e.kind)):
         kind = REGISTRY.get(entry.kind)
         if kind is None or kind.expiry != "watchdog" or entry.reverted_by is not None:
             continue

@@ -319,3 +319,27 @@ def test_a_load_surge_runs_more_paced_users_for_its_duration_only(
     assert 28 <= surged <= 50 and 5 <= before <= 11 and 5 <= after <= 11, (before, surged, after)
     assert journal["metrics"]["goodput_during_fault_rps"] > 20
     assert not (lab.state_dir / "load-surge.json").exists()
+
+
+def test_a_killed_service_is_started_again_after_the_faults_that_end_with_it(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    """fleet killed, then its database's name blanked, both for 3 s: the blank is lifted
+    first, then fleet started again. Started first, fleet could take no lease with the
+    name blanked, and the blank stayed in force while the restart waited on it."""
+    experiment = tmp_path / "kill-and-blank.yaml"
+    experiment.write_text(
+        "title: a kill and a blank that end together\n"
+        "method:\n"
+        "  - {name: kill, at: 1s, fault: process.kill, target: fleet, duration: 3s}\n"
+        "  - {name: blank, at: 1s, fault: dns.blank, target: dynamodb.us-east-1.lab.test,\n"
+        "     duration: 3s}\n"
+        "recovery: {consecutive_samples: 3, timeout: 20s}\n"
+    )
+    _, journal = run(lab, experiment, tmp_path / "reports", "--no-fresh")
+    kill, blank = journal["faults"]
+    assert (kill["kind"], blank["kind"]) == ("process.kill", "dns.blank")
+    assert kill["outcome"] == blank["outcome"] == "reverted", journal["faults"]
+    assert blank["reverted_t"] - blank["injected_t"] < 3 + 1, blank  # lifted on time
+    assert blank["reverted_t"] <= kill["reverted_t"], (blank, kill)
+    assert_lab_clean(lab)

@@ -14,7 +14,15 @@ from chaoskit.experiment.faults.process import PROCESS_FAULTS
 from chaoskit.experiment.faults.resolver import RESOLVER_FAULTS
 from chaoskit.experiment.faults.toxiproxy import TOXIPROXY_FAULTS
 
-__all__ = ["REGISTRY", "AnyKind", "FaultKind", "NoParams", "Params", "unknown_kind_message"]
+__all__ = [
+    "REGISTRY",
+    "AnyKind",
+    "FaultKind",
+    "NoParams",
+    "Params",
+    "revert_order",
+    "unknown_kind_message",
+]
 
 REGISTRY: dict[str, AnyKind] = registry_of(
     [
@@ -28,6 +36,20 @@ REGISTRY: dict[str, AnyKind] = registry_of(
         *LOAD_FAULTS,
     ]
 )
+
+
+RESTARTING_FAMILIES = ("process", "container")
+"""Faults whose revert starts a component again and waits until it answers."""
+
+
+def revert_order(kind: str) -> bool:
+    """Sort key for faults reverted together (due at one moment, at the end of a run, by
+    the watchdog or ``recover``): those that start a component again go last. A service
+    started while another fault still cuts it off from a dependency waits on it (a fleet
+    takes no lease with its database's name blanked) and holds that fault in force past its
+    time while it waits."""
+    known = REGISTRY.get(kind)
+    return known is not None and known.family in RESTARTING_FAMILIES
 
 
 def unknown_kind_message(kind: str) -> str:
