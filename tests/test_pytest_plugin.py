@@ -132,6 +132,7 @@ def test_orders_recovers_from_a_blank(chaos):
     assert (report.parent / "timeline.json").is_file()
 
 
+@pytest.mark.usefixtures("fresh_services_after")  # the run leaves the services resilient
 def test_a_whole_run_from_a_test_goes_through_run_experiment(
     pytester: pytest.Pytester, lab: LocalLab, tmp_path: Path
 ) -> None:
