@@ -164,6 +164,13 @@ class LabBackend(abc.ABC):
         """Start what is not running (the services in ``profiles`` afresh in that profile,
         the resolver in ``resolver``), configure it, and wait until all of it is healthy."""
 
+    def start_again(self) -> None:
+        """Start what is not running (a kill's revert) and configure it; services are not
+        waited on to be healthy: one may depend on another fault still in force (a fleet
+        takes no lease while its database's name is blanked), and it is the run's recovery
+        that measures when it serves again."""
+        self.up()
+
     @abc.abstractmethod
     def configure(self) -> None:
         """Every proxy in place and enabled, the lab records on the DNS server."""

@@ -75,17 +75,23 @@ class LocalLab(LabBackend):
         with self.changing():
             return self._up(profiles, services, resolver)
 
+    def start_again(self) -> None:
+        with self.changing():
+            self._up(None, True, None, await_services=False)
+
     def _up(
         self,
         profiles: dict[str, ServiceProfile] | None,
         services: bool,
         resolver: ResolverProfile | None,
+        await_services: bool = True,
     ) -> LabState:
         """Start what is not running, wait for every component to be healthy, configure it.
 
         ``profiles`` sets a service's resilience profile, ``resolver`` the lab resolver's; a
         running component whose profile changes is restarted with the new one.
         ``services=False`` starts the infrastructure only (DNS, resolver, Toxiproxy, DynamoDB).
+        ``await_services=False`` starts the services without waiting for them to be healthy.
         """
         started_at = time.monotonic()
         self.refresh()
@@ -143,7 +149,7 @@ class LocalLab(LabBackend):
             # imports compete for the same two cores and the whole lab is no sooner healthy
             launched.update({spec.name: self._launch(spec) for spec in service_specs})
             self.state.save(self.state_dir)
-            for spec in service_specs:
+            for spec in service_specs if await_services else []:
                 self._await_healthy(spec, launched[spec.name], started_at)
         except BaseException:
             for spec in specs + service_specs:  # nothing half-started is left behind

@@ -63,6 +63,18 @@ def _restart_if_down(lab: LabBackend, entry: LedgerEntry) -> None:
     lab.up()
 
 
+def _start_again(lab: LabBackend, entry: LedgerEntry) -> None:
+    lab.start_again()
+
+
+def _running_again(lab: LabBackend, entry: LedgerEntry) -> bool:
+    """Started again: the fault is over. Whether the component serves yet is for the run's
+    recovery to measure (a service may wait on another fault still in force)."""
+    lab.refresh()
+    record = lab.state.components.get(entry.target)
+    return record is not None and process.is_running(record.pid, record.create_time)
+
+
 def _serving(lab: LabBackend, entry: LedgerEntry) -> bool:
     """Started again and answering its health check (not merely a new pid)."""
     lab.refresh()
@@ -115,8 +127,8 @@ PROCESS_FAULTS = [
         "kill",
         "SIGKILLs the component; revert starts it again",
         _inject_kill,
-        _restart_if_down,
-        _serving,
+        _start_again,
+        _running_again,
     ),
     _kind(
         "pause",
