@@ -165,10 +165,10 @@ class LabBackend(abc.ABC):
         the resolver in ``resolver``), configure it, and wait until all of it is healthy."""
 
     def start_again(self) -> None:
-        """Start what is not running (a kill's revert) and configure it; services are not
-        waited on to be healthy: one may depend on another fault still in force (a fleet
-        takes no lease while its database's name is blanked), and it is the run's recovery
-        that measures when it serves again."""
+        """Start what is not running (``process.kill``'s revert). The local backend does not
+        wait for the services to be healthy: one may depend on another fault still in force
+        (a fleet takes no lease while its database's name is blanked), and when it serves
+        again is the run's recovery to measure. Here, where no kill is reverted: ``up``."""
         self.up()
 
     @abc.abstractmethod

@@ -39,15 +39,14 @@ REGISTRY: dict[str, AnyKind] = registry_of(
 
 
 RESTARTING_FAMILIES = ("process", "container")
-"""Faults whose revert starts a component again and waits until it answers."""
+"""Faults whose revert starts a component again."""
 
 
 def revert_order(kind: str) -> bool:
     """Sort key for faults reverted together (due at one moment, at the end of a run, by
-    the watchdog or ``recover``): those that start a component again go last. A service
-    started while another fault still cuts it off from a dependency waits on it (a fleet
-    takes no lease with its database's name blanked) and holds that fault in force past its
-    time while it waits."""
+    the watchdog or ``recover``): those that start a component again go last, so that it
+    starts with its dependencies back (a fleet takes no lease while its database's name is
+    blanked), and no fault stays in force while a start-up waits."""
     known = REGISTRY.get(kind)
     return known is not None and known.family in RESTARTING_FAMILIES
 
