@@ -97,9 +97,11 @@ def test_serve_on_a_taken_port_names_it_and_its_owner_and_serves_nothing(tmp_pat
     )
     # the admin API is bound before DNS: a server that cannot be managed never answers
     assert "UDP answered" not in done.stderr
+    dns_port, admin_port = free_port(), free_port(udp_too=False)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
-        taken.bind(("127.0.0.1", 0))
-        dns_port, admin_port = taken.getsockname()[1], free_port(udp_too=False)
+        # a port free for TCP too: TCP is bound before UDP, and an ephemeral UDP port's
+        # number may be any process's TCP port
+        taken.bind(("127.0.0.1", dns_port))
         udp = run_cli("dns", "serve", "--zone", str(zone), "--listen", "127.0.0.1",
                       "--port", str(dns_port), "--admin-port", str(admin_port))  # fmt: skip
     assert udp.returncode == 1
