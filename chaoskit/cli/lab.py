@@ -154,7 +154,9 @@ def up(
     """
     from chaoskit.experiment.drift import find_drift, repair_drift
 
-    with _holding_the_lab(ctx.obj["state_dir"], "chaoskit up"):
+    with _holding_the_lab(
+        ctx.obj["state_dir"], "chaoskit up", would="change the lab under it: let it end first"
+    ):
         lab = _lab(ctx, config, dynamodb, backend, project)
         service_pairs = [p for p in overrides or [] if not p.startswith("resolver.")]
         resolver_pairs = [
@@ -270,17 +272,20 @@ def _with_drift(lab: LabBackend, report: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _holding_the_lab(state_dir: Path, command: str, force: bool = False) -> Iterator[None]:
+def _holding_the_lab(
+    state_dir: Path, command: str, would: str, force: bool = False
+) -> Iterator[None]:
     """The lab lock for a command that changes the lab (``up``, ``down``): never under a
     run, a game day or faults put in from Python, which hold it while they act on the lab
     (a run's revert would start again what ``down`` stopped, and ``up`` restart what a
-    fault killed). ``force`` (``down --force``): the holder is interrupted first, and the
-    lab stopped even if something still holds it."""
+    fault killed); ``would`` says what the command would do under it. ``force`` (``down
+    --force``): the holder is interrupted first, and the lab stopped even if something
+    still holds it."""
     from chaoskit.lab.lock import LabBusy, LabLock
 
     lock = LabLock(state_dir)
-    if command == "chaoskit down" and not state_dir.is_dir():
-        yield  # no lab was ever up here: nothing to hold, and no state directory to make
+    if not state_dir.is_dir():
+        yield  # no lab was ever up here: nothing holds it, and no state directory to make
         return
     if force:
         if lock.take_over(command, echo=lambda m: out.print(m, markup=False, highlight=False)):
@@ -299,13 +304,7 @@ def _holding_the_lab(state_dir: Path, command: str, force: bool = False) -> Iter
         try:
             holding.enter_context(lock.held(command))
         except LabBusy:
-            what = (
-                "stop the lab under it: let it end or interrupt it (Ctrl-C; a run reverts its "
-                "faults), or give --force to interrupt it and then stop the lab"
-                if command == "chaoskit down"
-                else "change the lab under it: let it end first"
-            )
-            raise LabBusy(f"the lab is busy: {lock.holder()}; `{command}` would {what}") from None
+            raise LabBusy(f"the lab is busy: {lock.holder()}; `{command}` would {would}") from None
         yield
 
 
@@ -325,7 +324,11 @@ def down(
     Refused (exit 4) while a run, a game day or Python faults hold the lab, unless --force.
     """
     lab = _lab(ctx, existing=True)
-    with _holding_the_lab(lab.state_dir, "chaoskit down", force):
+    would = (
+        "stop the lab under it: let it end or interrupt it (Ctrl-C; a run reverts its faults), "
+        "or give --force to interrupt it and then stop the lab"
+    )
+    with _holding_the_lab(lab.state_dir, "chaoskit down", would, force):
         stopped = lab.down()
     out.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
     for entry in lab.forgotten:

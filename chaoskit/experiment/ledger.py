@@ -174,10 +174,11 @@ def ledger_notice(state_dir: Path) -> str | None:
         entries = Ledger(state_dir).entries()
     except LedgerCorrupt as exc:
         return f"the fault ledger is damaged ({exc}). Run `chaoskit recover` to repair the lab."
-    running = _held_by_the_run_in_progress(state_dir, entries)
-    entries = [e for e in entries if e.id not in running]
+    if entries:  # a run in progress holds its own faults: those were not left behind
+        running = _held_by_the_run_in_progress(state_dir, entries)
+        entries = [e for e in entries if e.id not in running]
     if not entries:
-        return None  # a run in progress holds its own faults: nothing was left behind
+        return None
     now = time.time()
     listed = "; ".join(_describe(e, now) for e in entries)
     return (
