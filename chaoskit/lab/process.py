@@ -17,6 +17,7 @@ from chaoskit._errors import ComponentError
 __all__ = [
     "exit_status",
     "is_running",
+    "kill_group",
     "spawn",
     "start_time",
     "stop",
@@ -161,6 +162,18 @@ def stop(pid: int | None, create_time: float | None, timeout_s: float = 5.0) -> 
             os.killpg(group, signal.SIGKILL)
         _ended_within(proc, timeout_s)
     return True
+
+
+def kill_group(pid: int, create_time: float, pgid: int, timeout_s: float = 5.0) -> bool:
+    """SIGKILL the process group ``pgid`` if its leader is still the process we read, and
+    wait for the leader to be gone (the signal is delivered at once, the exit is not);
+    False if it is still running after ``timeout_s``."""
+    proc = _owned(pid, create_time)
+    if proc is None:
+        return True
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    return _ended_within(proc, timeout_s)
 
 
 def _ended_within(proc: psutil.Process, timeout_s: float) -> bool:

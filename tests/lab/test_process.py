@@ -1,10 +1,11 @@
 """Stopping lab processes: one that another, still running, process started has ended once
 it exits, even while it waits as a zombie for that parent to collect it; one that ignores
-SIGTERM is killed; and threads stopping several at once collect them without tripping
-over each other."""
+SIGTERM is killed; a group killed has exited when the kill returns; and threads stopping
+several at once collect them without tripping over each other."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -54,6 +55,31 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout(tmp_path: Pa
     assert process.stop(stubborn.pid, stubborn.create_time(), timeout_s=1.0)
     assert 1.0 <= time.monotonic() - started < 3.0
     assert not process.is_running(stubborn.pid, stubborn.create_time())
+
+
+BIG = "b = bytearray(1 << 30); print('ready', flush=True); import time; time.sleep(60)"
+"""A process whose exit takes a while: its gibibyte is freed after SIGKILL is delivered."""
+
+
+def test_a_killed_group_is_gone_when_the_kill_returns_and_a_stranger_is_not_signalled(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "big.log"
+    for _ in range(3):  # sent alone, the signal leaves it running a moment, most times
+        big = process.spawn([sys.executable, "-c", BIG], log)
+        assert wait_until(lambda: "ready" in log.read_text(), 20)
+        started = process.start_time(big.pid)
+        assert process.kill_group(big.pid, started, os.getpgid(big.pid), timeout_s=5.0)
+        assert not process.is_running(big.pid, started)
+
+    other = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        started = process.start_time(other.pid)
+        assert process.kill_group(other.pid, started - 100, other.pid)  # not the one we read
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_threads_stopping_processes_at_once_collect_each_exactly_once(tmp_path: Path) -> None:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["PROCESS_FAULTS", "inject_pause", "not_stopped", "prepare_process", "revert_pause"]
 
 
+KILL_WAIT_S = 5.0
+
+
 def _targets(config: LabConfig) -> list[str]:
     return catalogue.process_targets(config)
 
@@ -56,7 +59,13 @@ def _signal(entry: LedgerEntry, sig: signal.Signals) -> None:
 
 
 def _inject_kill(lab: LabBackend, entry: LedgerEntry, _params: NoParams) -> None:
-    _signal(entry, signal.SIGKILL)
+    """Killed, and gone: until the process has exited it may still look like the running
+    component, to the revert's start and to anyone checking the fault is in force."""
+    handle = handle_of(entry.handle, ProcessHandle)
+    if not process.kill_group(handle.pid, handle.create_time, handle.pgid, KILL_WAIT_S):
+        raise ComponentError(
+            entry.target, f"was sent SIGKILL and is still running {KILL_WAIT_S:g} s later"
+        )
 
 
 def _restart_if_down(lab: LabBackend, entry: LedgerEntry) -> None:
