@@ -329,6 +329,36 @@ def test_container_kill_is_reverted_and_recovery_is_measured(
     assert_lab_clean(compose_lab)
 
 
+def test_a_killed_container_is_started_again_on_time_even_while_it_cannot_serve(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    """fleet's container killed for 2 s while its database's name is blanked for 7 s: fleet
+    cannot start serving until the blank ends, and its revert starts it without waiting for
+    that, so both faults end on time. The revert used to wait for it to be healthy (up to
+    60 s a try): the kill lasted 14.8 s, and held the blank's revert 7.8 s past its time."""
+    journal = _run_text(
+        compose_lab, tmp_path,
+        "title: a kill and a blank\n"
+        "stack: {backend: compose}\n"
+        "method:\n"
+        "  - {name: kill, at: 1s, fault: container.kill, target: fleet, duration: 2s}\n"
+        "  - {name: blank, at: 1s, fault: dns.blank, target: dynamodb.us-east-1.lab.test,\n"
+        "     duration: 7s}\n"
+        "recovery: {consecutive_samples: 3, timeout: 30s}\n",
+    )  # fmt: skip
+    faults = journal["faults"]
+    assert isinstance(faults, list)
+    kill, blank = faults
+    assert (kill["kind"], blank["kind"]) == ("container.kill", "dns.blank")
+    assert kill["outcome"] == blank["outcome"] == "reverted", faults
+    assert kill["reverted_t"] - kill["injected_t"] < 4, kill  # was 14.8 s
+    assert blank["reverted_t"] - blank["injected_t"] < 9, blank  # was 14.8 s
+    metrics = journal["metrics"]
+    assert isinstance(metrics, dict) and metrics["recovered"] is True
+    assert compose_lab.container("fleet").status == "running"
+    assert_lab_clean(compose_lab)
+
+
 def test_a_killed_controller_leaves_a_paused_container_to_the_watchdog(
     compose_lab: ComposeLab, tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTAINER_FAULTS",
     "calling",
-    "container_serving",
+    "container_running",
     "pause_container",
     "prepare_container",
     "start_container",
@@ -77,19 +77,33 @@ def _container(lab: LabBackend, entry: LedgerEntry) -> Container:
         return compose.container(handle.service)
 
 
-def container_serving(lab: LabBackend, entry: LedgerEntry) -> bool:
+def _container_serving(lab: LabBackend, entry: LedgerEntry) -> bool:
     """Running again and answering its health check (not merely started)."""
     status: str = _container(lab, entry).status
     return status == "running" and health_check(entry.target, lab.config, lab.state_dir)()
 
 
+def container_running(lab: LabBackend, entry: LedgerEntry) -> bool:
+    """Running again (started, or unpaused): the fault is over. Whether it serves yet is
+    the run's recovery to measure (a service may wait on another fault still in force)."""
+    status: str = _container(lab, entry).status
+    return status == "running"
+
+
 def start_container(lab: LabBackend, entry: LedgerEntry) -> None:
-    """Started (or unpaused) and, like a process the lab starts, waited on until healthy."""
+    """Started (or unpaused), not waited on to serve: a service that cannot serve until
+    another fault ends would hold that fault, and every other revert, behind it."""
     container = _container(lab, entry)
     if container.status == "paused":
         container.unpause()
     elif container.status != "running":
         container.start()
+
+
+def _start_container_serving(lab: LabBackend, entry: LedgerEntry) -> None:
+    """Started and, like a process the lab restarts, waited on until healthy: what a
+    restart that was cut short owes."""
+    start_container(lab, entry)
     wait_until(health_check(entry.target, lab.config, lab.state_dir), START_TIMEOUT_S, 0.2)
 
 
@@ -178,7 +192,7 @@ def _kind(
     summary: str,
     inject: Callable[[LabBackend, LedgerEntry, Any], None],
     revert: Callable[[LabBackend, LedgerEntry], None] = start_container,
-    is_reverted: Callable[[LabBackend, LedgerEntry], bool] = container_serving,
+    is_reverted: Callable[[LabBackend, LedgerEntry], bool] = container_running,
     params: type[Params] = NoParams,
     prepare: Callable[[LabBackend, LedgerEntry, Any], ContainerHandle] = prepare_container,
 ) -> FaultKind[Any, ContainerHandle]:
@@ -205,8 +219,10 @@ CONTAINER_FAULTS = [
     _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", pause_container),
     _kind(
         "restart",
-        "restarts the container; nothing to revert but that it runs",
+        "restarts the container; nothing to revert but that it runs and serves",
         calling("restart", timeout=STOP_TIMEOUT_S),
+        _start_container_serving,
+        _container_serving,
     ),
     _kind(
         "disconnect",

@@ -22,7 +22,7 @@ from chaoskit._errors import ComponentError
 from chaoskit.experiment.faults.access import LabView, StateAccess
 from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.faults.container import (
-    container_serving,
+    container_running,
     pause_container,
     prepare_container,
     start_container,
@@ -168,7 +168,7 @@ def _up(lab: LabBackend, entry: LedgerEntry) -> None:
 
 def _answering_again(lab: LabBackend, entry: LedgerEntry) -> bool:
     if isinstance(entry.handle, ContainerHandle):
-        return container_serving(lab, entry)
+        return container_running(lab, entry)
     return not_stopped(lab, entry)
 
 
