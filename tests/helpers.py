@@ -112,6 +112,26 @@ def short_blackout(tmp_path: Path, seconds: int) -> Path:
     )  # fmt: skip
 
 
+def fleet_and_blank(fault: str, at_s: int, fault_s: int, blank_s: int, header: str = "") -> str:
+    """An experiment: ``fault`` on fleet, and its database's name blanked at 1 s and flushed
+    from the resolver's cache, so that fleet cannot resolve it from then on (a cached
+    answer lives up to the record's 5 s TTL). At one time, the fleet's step is first (its
+    revert falls due first)."""
+    fleet = f"{{name: fleet, at: {at_s}s, fault: {fault}, target: fleet, duration: {fault_s}s}}"
+    blank = [
+        "{name: blank, at: 1s, fault: dns.blank, target: dynamodb.us-east-1.lab.test, "
+        f"duration: {blank_s}s}}",
+        "{name: forget, at: 1s, fault: resolver.flush, target: resolver, duration: 1s,"
+        " params: {name: dynamodb.us-east-1.lab.test}}",
+    ]
+    steps = [fleet, *blank] if at_s <= 1 else [*blank, fleet]
+    return (
+        f"title: fleet faulted and its database's name blanked\n{header}method:\n"
+        + "".join(f"  - {step}\n" for step in steps)
+        + "recovery: {consecutive_samples: 3, timeout: 30s}\n"
+    )
+
+
 def start_run(
     lab: LocalLab, experiment: Path, out: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:

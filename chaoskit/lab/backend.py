@@ -165,10 +165,11 @@ class LabBackend(abc.ABC):
         the resolver in ``resolver``), configure it, and wait until all of it is healthy."""
 
     def start_again(self) -> None:
-        """Start what is not running (``process.kill``'s revert). The local backend does not
-        wait for the services to be healthy: one may depend on another fault still in force
-        (a fleet takes no lease while its database's name is blanked), and when it serves
-        again is the run's recovery to measure. Here, where no kill is reverted: ``up``."""
+        """Start what is not running (``process.kill`` and ``restart``'s revert). The local
+        backend does not wait for the services to be healthy: one may depend on another
+        fault still in force (a fleet takes no lease while its database's name is blanked),
+        and when it serves again is the run's recovery to measure. Here, where no process is
+        faulted: ``up``."""
         self.up()
 
     @abc.abstractmethod
@@ -184,8 +185,10 @@ class LabBackend(abc.ABC):
         """Stop every service under test."""
 
     @abc.abstractmethod
-    def restart(self, name: str) -> None:
-        """Stop component ``name`` and start it again with the same settings."""
+    def restart(self, name: str, await_serving: bool = True) -> None:
+        """Stop component ``name`` and start it again with the same settings; with
+        ``await_serving=False`` (``process.restart``, as ``start_again``) a service is not
+        waited on to be healthy."""
 
     @abc.abstractmethod
     def status(self) -> dict[str, Any]:

@@ -507,9 +507,10 @@ class ComposeLab(LabBackend):
             env.get(key) == value for key, value in wanted.items()
         )
 
-    def restart(self, name: str) -> None:
+    def restart(self, name: str, await_serving: bool = True) -> None:
         self._restart_container(name)
-        self._await_container(name, time.monotonic())
+        if await_serving:
+            self._await_container(name, time.monotonic())
         self.state.save(self.state_dir)
 
     def _restart_container(self, name: str) -> None:

@@ -233,11 +233,11 @@ class LocalLab(LabBackend):
             list(pool.map(self._stop, names))
             self.state.save(self.state_dir)
 
-    def restart(self, name: str) -> None:
+    def restart(self, name: str, await_serving: bool = True) -> None:
         """Stop component ``name`` and start it again with the same settings."""
         with self.changing():
             self._stop(name)
-            self.up()
+            self._up(None, True, None, await_services=await_serving)
 
     def status(self) -> dict[str, Any]:
         """Backend and, per component, pid, endpoint, engine, version and whether it is healthy."""

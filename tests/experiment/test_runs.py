@@ -19,7 +19,14 @@ from chaoskit.experiment.ledger import Ledger
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.process import stopped_in_group
-from tests.helpers import assert_lab_clean, run_cli, shortened, start_run, wait_for_injections
+from tests.helpers import (
+    assert_lab_clean,
+    fleet_and_blank,
+    run_cli,
+    shortened,
+    start_run,
+    wait_for_injections,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
@@ -321,32 +328,32 @@ def test_a_load_surge_runs_more_paced_users_for_its_duration_only(
     assert not (lab.state_dir / "load-surge.json").exists()
 
 
-@pytest.mark.parametrize(("kill_s", "blank_s"), [(3, 3), (2, 7)], ids=["together", "apart"])
-def test_a_killed_service_is_started_again_on_time_even_while_it_cannot_serve(
-    lab: LocalLab, tmp_path: Path, kill_s: int, blank_s: int
+@pytest.mark.parametrize(
+    ("fault", "at_s", "fault_s", "blank_s"),
+    [("process.kill", 1, 3, 3), ("process.kill", 1, 2, 7), ("process.restart", 2, 1, 7)],
+    ids=["kill-together", "kill-apart", "restart-during"],
+)
+def test_a_killed_or_restarted_service_runs_again_on_time_even_while_it_cannot_serve(
+    lab: LocalLab, tmp_path: Path, fault: str, at_s: int, fault_s: int, blank_s: int
 ) -> None:
-    """fleet killed, and its database's name blanked: each fault ends on time. fleet cannot
-    take a lease with the name blanked, so its revert starts it and does not wait for it to
-    serve (its recovery is the run's to measure); ending together, the blank is lifted
-    first. The revert used to wait for fleet to be healthy, retrying: the blank was held
-    past its time, and with the blank longer than the kill, fleet was stopped after each
-    15 s start-up timeout and stayed down until the blank was lifted."""
-    experiment = tmp_path / "kill-and-blank.yaml"
-    experiment.write_text(
-        "title: a kill and a blank\n"
-        "method:\n"
-        f"  - {{name: kill, at: 1s, fault: process.kill, target: fleet, duration: {kill_s}s}}\n"
-        "  - {name: blank, at: 1s, fault: dns.blank, target: dynamodb.us-east-1.lab.test,\n"
-        f"     duration: {blank_s}s}}\n"
-        "recovery: {consecutive_samples: 3, timeout: 20s}\n"
-    )
+    """fleet killed or restarted while its database's name is blanked: each fault starts
+    and ends on time. fleet cannot take a lease with the name blanked, so neither the
+    kill's revert nor the restart waits for it to serve (its recovery is the run's to
+    measure); ending together, the blank is lifted first. Both used to wait for fleet to be
+    healthy: the blank was held past its time; with the blank longer than the kill, fleet
+    was stopped after each 15 s start-up timeout and stayed down until the blank was
+    lifted; the restart returned (and was journaled) 11 s late."""
+    experiment = tmp_path / "fleet-and-blank.yaml"
+    experiment.write_text(fleet_and_blank(fault, at_s, fault_s, blank_s))
     _, journal = run(lab, experiment, tmp_path / "reports", "--no-fresh")
-    kill, blank = journal["faults"]
-    assert (kill["kind"], blank["kind"]) == ("process.kill", "dns.blank")
-    assert kill["outcome"] == blank["outcome"] == "reverted", journal["faults"]
-    assert kill["reverted_t"] - kill["injected_t"] < kill_s + 1, kill
+    faults = {f["name"]: f for f in journal["faults"]}
+    faulted, blank = faults["fleet"], faults["blank"]
+    assert (faulted["kind"], blank["kind"]) == (fault, "dns.blank")
+    assert faulted["outcome"] == blank["outcome"] == "reverted", journal["faults"]
+    assert faulted["injected_t"] - blank["injected_t"] < at_s, journal["faults"]  # was 12 s
+    assert faulted["reverted_t"] - faulted["injected_t"] < fault_s + 1, faulted
     assert blank["reverted_t"] - blank["injected_t"] < blank_s + 1, blank
-    if kill_s == blank_s:
-        assert blank["reverted_t"] <= kill["reverted_t"], (blank, kill)
+    if fault_s == blank_s:
+        assert blank["reverted_t"] <= faulted["reverted_t"], (blank, faulted)
     assert journal["metrics"]["recovered"] is True
     assert_lab_clean(lab)

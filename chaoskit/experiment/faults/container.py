@@ -17,9 +17,7 @@ from chaoskit.experiment.faults.base import FaultKind, NoParams, Params
 from chaoskit.experiment.handles import ContainerHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab import catalogue
-from chaoskit.lab.components import health_check
 from chaoskit.lab.config import LabConfig
-from chaoskit.lab.health import wait_until
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -37,7 +35,6 @@ __all__ = [
 ]
 
 STOP_TIMEOUT_S = 5
-START_TIMEOUT_S = 60.0
 PAUSE_ATTEMPTS = 4
 """runc gives up freezing a cgroup whose tasks do not settle ("unable to freeze"), which a
 busy machine makes likely; it thaws the cgroup again, so the pause is simply asked again."""
@@ -77,12 +74,6 @@ def _container(lab: LabBackend, entry: LedgerEntry) -> Container:
         return compose.container(handle.service)
 
 
-def _container_serving(lab: LabBackend, entry: LedgerEntry) -> bool:
-    """Running again and answering its health check (not merely started)."""
-    status: str = _container(lab, entry).status
-    return status == "running" and health_check(entry.target, lab.config, lab.state_dir)()
-
-
 def container_running(lab: LabBackend, entry: LedgerEntry) -> bool:
     """Running again (started, or unpaused): the fault is over. Whether it serves yet is
     the run's recovery to measure (a service may wait on another fault still in force)."""
@@ -98,13 +89,6 @@ def start_container(lab: LabBackend, entry: LedgerEntry) -> None:
         container.unpause()
     elif container.status != "running":
         container.start()
-
-
-def _start_container_serving(lab: LabBackend, entry: LedgerEntry) -> None:
-    """Started and, like a process the lab restarts, waited on until healthy: what a
-    restart that was cut short owes."""
-    start_container(lab, entry)
-    wait_until(health_check(entry.target, lab.config, lab.state_dir), START_TIMEOUT_S, 0.2)
 
 
 def calling(method: str, **kwargs: Any) -> Callable[[LabBackend, LedgerEntry, Params], None]:
@@ -219,10 +203,8 @@ CONTAINER_FAULTS = [
     _kind("pause", "pauses the container (cgroup freezer); revert unpauses it", pause_container),
     _kind(
         "restart",
-        "restarts the container; nothing to revert but that it runs and serves",
+        "restarts the container; nothing to revert but that it runs",
         calling("restart", timeout=STOP_TIMEOUT_S),
-        _start_container_serving,
-        _container_serving,
     ),
     _kind(
         "disconnect",
