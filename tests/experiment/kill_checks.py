@@ -61,7 +61,7 @@ LB_CASES: list[tuple[str, str, dict[str, Any]]] = [
 LOAD_CASES: list[tuple[str, str, dict[str, Any]]] = [("load.surge", "load", {"users": 20})]
 """The surge's control file outlives no controller (the watchdog removes it)."""
 
-INSTANT_KINDS = ("process.restart", "resolver.flush")
+INSTANT_KINDS = ("process.restart", "container.restart", "resolver.flush")
 """Kinds whose effect is over as soon as it is made."""
 RESOLVER_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("resolver.flush", "resolver", {}),
