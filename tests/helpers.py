@@ -132,6 +132,20 @@ def fleet_and_blank(fault: str, at_s: int, fault_s: int, blank_s: int, header: s
     )
 
 
+def fleet_and_blank_faults(
+    journal: dict[str, Any], fault: str, at_s: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fleet's fault and the blank of a ``fleet_and_blank`` run, each reverted, and the
+    fleet's injected on time (a restart waited on to serve used to return 11 s late)."""
+    faults = journal["faults"]
+    by_name = {f["name"]: f for f in faults}
+    faulted, blank = by_name["fleet"], by_name["blank"]
+    assert (faulted["kind"], blank["kind"]) == (fault, "dns.blank")
+    assert faulted["outcome"] == blank["outcome"] == "reverted", faults
+    assert faulted["injected_t"] - blank["injected_t"] < at_s, faults
+    return faulted, blank
+
+
 def start_run(
     lab: LocalLab, experiment: Path, out: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
