@@ -22,7 +22,16 @@ import yaml
 
 from chaoskit._input import InputInvalid, Problem, line_col
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "YamlList", "YamlMap", "bad_character", "load_yaml", "locate"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "YamlList",
+    "YamlMap",
+    "bad_character",
+    "load_yaml",
+    "locate",
+    "user_path",
+]
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64
@@ -280,3 +289,21 @@ def locate(root: Any, loc: tuple[int | str, ...]) -> Position:
         else:
             break
     return line, col
+
+
+def user_path(root: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """``loc`` without the union branches pydantic names in it (``Endpoint``): a key the
+    YAML holds is the user's, whatever its case (an environment variable ``API_KEY``)."""
+    kept: list[int | str] = []
+    node = root
+    for part in loc:
+        if isinstance(node, YamlMap) and str(part) in node.at:
+            node = node.get(str(part))
+        elif isinstance(node, YamlList) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and part[:1].isupper():
+            continue
+        else:
+            node = None
+        kept.append(part)
+    return tuple(kept)

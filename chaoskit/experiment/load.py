@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from chaoskit._errors import InvalidInput
 from chaoskit._input import InputInvalid, Problem, read_text
-from chaoskit._yaml import YamlMap, load_yaml, locate
+from chaoskit._yaml import YamlMap, load_yaml, locate, user_path
 from chaoskit.dns.faults import MAX_DURATION_S
 from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
@@ -108,7 +108,7 @@ def schema_problems(
             loc = loc[:-1] if len(loc) > 1 else loc
         elif error["type"] == "literal_error":
             message = f"{message}, got {error['input']!r}"
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+        loc = user_path(root, loc)
         problems.append(Problem(file, line, col, _field_name(loc), message))
     return problems
 

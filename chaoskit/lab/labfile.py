@@ -70,6 +70,28 @@ def _host_port(value: object) -> object:
 
 HostPort = Annotated[Endpoint, BeforeValidator(_host_port)]
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+SUBNET_PATTERN = rf"^127\.{_OCTET}\.{_OCTET}$"
+"""``127.X.Y``: the lab's own components listen on ``127.X.Y.0/24``."""
+
+
+def _subnet(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(SUBNET_PATTERN, value):
+        raise ValueError(
+            f"expected 127.X.Y with X and Y from 0 to 255 and no leading zeros (the lab "
+            f"listens on 127.X.Y.0/24), e.g. 127.0.10; got {value!r}"
+        )
+    return value
+
+
+def _env_value(value: object) -> object:
+    if isinstance(value, (dict, list)) or value is None:
+        raise ValueError("expected a string, a number or true/false")
+    return value
+
+
+EnvValue = Annotated[str | int | float | bool, BeforeValidator(_env_value)]
+
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -102,7 +124,7 @@ class ServiceEntry(_Entry):
     health: str = Field(default="tcp", pattern=HEALTH_PATTERN, description="tcp or http:/path")
     start_timeout: Duration = Field(default=20.0, gt=0)
     stop_timeout: Duration = Field(default=5.0, gt=0)
-    env: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    env: dict[str, EnvValue] = Field(default_factory=dict)
     metrics: str | None = Field(default=None, description="a Prometheus endpoint to record")
     system_resolver: bool = Field(
         default=True, description="run with the lab resolver as /etc/resolv.conf"
@@ -151,9 +173,9 @@ class LabFile(_Entry):
 
     zone: str = Field(default="lab.test", description="the lab's zone; NAME.<zone> per dependency")
     zone_files: list[str] = Field(default_factory=list)
-    subnet: str | None = Field(
+    subnet: Annotated[str | None, BeforeValidator(_subnet)] = Field(
         default=None,
-        pattern=r"^127\.\d{1,3}\.\d{1,3}$",
+        json_schema_extra={"pattern": SUBNET_PATTERN},
         description="the lab's own components on SUBNET.0/24 (default 127.0.10)",
     )
     sample_services: bool | None = Field(
@@ -507,6 +529,10 @@ class _Builder:
         apps = []
         for name, entry in self.model.services.items():
             loc: Loc = ("services", name)
+            for key in entry.env:
+                if not key or "=" in key:
+                    self.problem((*loc, "env", key), f"{key!r} cannot name an environment "
+                                 "variable (it is empty or holds '=')")  # fmt: skip
             env = {
                 key: self._expand(_text(value), refs, (*loc, "env", key))
                 for key, value in entry.env.items()
@@ -520,6 +546,9 @@ class _Builder:
             metrics = (
                 self._expand(entry.metrics, refs, (*loc, "metrics")) if entry.metrics else None
             )
+            if metrics is not None and not re.match(r"https?://[^/\s]", metrics):
+                self.problem((*loc, "metrics"), "expected an http:// or https:// URL such as "
+                             f"http://127.0.10.70:8080/metrics, got {metrics!r}")  # fmt: skip
             apps.append(AppService(
                 name=name, command=command, cwd=str(cwd), listen=listens[name],
                 health=entry.health, start_timeout_s=entry.start_timeout,

@@ -48,6 +48,10 @@ EXPECTED = {
     "lb-on-taken-address.yaml": (4, "dependencies.redis.upstream", "load balancer node 0"),
     "compose-unknown-dependency.yaml": (9, "compose.dependencies.ddb", "no dependency 'ddb' with"),
     "compose-bad-service-port.yaml": (7, "compose.dependencies.redis", "expected SERVICE:PORT"),
+    "subnet-out-of-range.yaml": (2, "subnet", "X and Y from 0 to 255"),
+    "env-name-with-equals.yaml": (6, "services.api.env.REDIS=ADDR", "cannot name an environment"),
+    "env-value-a-list.yaml": (7, "services.api.env.REDIS_HOSTS", "a string, a number or true"),
+    "metrics-not-http.yaml": (5, "services.api.metrics", "expected an http:// or https:// URL"),
 }
 # Valid on the local backend, not on the compose backend.
 EXPECTED_ON_COMPOSE = {
