@@ -156,7 +156,10 @@ class LocalLab(LabBackend):
                 record = self.state.components.pop(spec.name, None)
                 if record is not None:
                     process.stop(record.pid, record.create_time)
-            self.state.save(self.state_dir)
+            if self.state.components:
+                self.state.save(self.state_dir)
+            else:  # no lab is up: no state, as after `down` (the next `up` reads the lab
+                LabState.path(self.state_dir).unlink(missing_ok=True)  # file again)
             raise
         self.timings["total"] = time.monotonic() - started_at
         if services:

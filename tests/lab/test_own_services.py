@@ -63,6 +63,22 @@ def test_a_service_that_exits_at_once(tmp_path: Path) -> None:
     assert _ours(tmp_path / "state") == []
 
 
+def test_the_lab_file_mended_after_a_failed_up_is_the_one_the_next_up_starts(
+    tmp_path: Path,
+) -> None:
+    """A failed ``up`` used to leave its state behind, and the next ``up`` started the lab
+    from that state: the old command again, whatever the file now said."""
+    code, said = _up(tmp_path, _lab_file(tmp_path, ["sh", "-c", "exit 3"]))
+    assert code != 0 and "svc: exited during start-up (exit status 3)" in said
+    serving = [sys.executable, "-m", "http.server", "8080", "--bind", f"{SUBNET}.70"]
+    code, said = _up(tmp_path, _lab_file(tmp_path, serving))
+    assert code == 0, said
+    assert any("http.server" in " ".join(p.cmdline()) for p in _ours(tmp_path / "state"))
+    down = run_cli("--state-dir", str(tmp_path / "state"), "down", cwd=tmp_path)
+    assert down.returncode == 0, down.stderr
+    assert _ours(tmp_path / "state") == []
+
+
 def test_a_service_that_never_gets_healthy(tmp_path: Path) -> None:
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     code, said = _up(tmp_path, _lab_file(tmp_path, sleeper))
