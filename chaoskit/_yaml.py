@@ -16,6 +16,7 @@ refuses, each as a located :class:`~chaoskit._input.Problem`:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -278,15 +279,10 @@ def load_yaml(text: str, file: str) -> Any:
 def locate(root: Any, loc: tuple[int | str, ...]) -> Position:
     """Line and column of the deepest node of ``loc`` present in ``root``."""
     line, col = 1, 1
-    node = root
-    for part in loc:
-        if isinstance(node, YamlMap) and str(part) in node.at:
-            (line, col), node = node.at[str(part)], node.get(str(part))
-        elif isinstance(node, YamlList) and isinstance(part, int) and 0 <= part < len(node):
-            (line, col), node = node.at[part], node[part]
-        elif isinstance(part, str) and part[:1].isupper():
-            continue  # a union branch pydantic names in the location
-        else:
+    for part, at in _walk(root, loc):
+        if at is not None:
+            line, col = at
+        elif not _union_branch(part):
             break
     return line, col
 
@@ -294,16 +290,27 @@ def locate(root: Any, loc: tuple[int | str, ...]) -> Position:
 def user_path(root: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """``loc`` without the union branches pydantic names in it (``Endpoint``): a key the
     YAML holds is the user's, whatever its case (an environment variable ``API_KEY``)."""
-    kept: list[int | str] = []
+    return tuple(part for part, at in _walk(root, loc) if at is not None or not _union_branch(part))
+
+
+def _walk(root: Any, loc: tuple[int | str, ...]) -> Iterator[tuple[int | str, Position | None]]:
+    """Each part of ``loc`` with the position of the node it names in ``root``; None for a
+    part the YAML does not hold (then a union branch is passed over, and anything else
+    leaves the YAML)."""
     node = root
     for part in loc:
         if isinstance(node, YamlMap) and str(part) in node.at:
+            yield part, node.at[str(part)]
             node = node.get(str(part))
         elif isinstance(node, YamlList) and isinstance(part, int) and 0 <= part < len(node):
+            yield part, node.at[part]
             node = node[part]
-        elif isinstance(part, str) and part[:1].isupper():
-            continue
         else:
-            node = None
-        kept.append(part)
-    return tuple(kept)
+            yield part, None
+            if not _union_branch(part):
+                node = None
+
+
+def _union_branch(part: int | str) -> bool:
+    """A model's name that pydantic puts in a location to say which branch of a union."""
+    return isinstance(part, str) and part[:1].isupper()
