@@ -99,10 +99,13 @@ def parse_at(text: str, tz: str) -> datetime:
 def next_after(cron: str | None, at: datetime | None, tz: str, after: datetime) -> datetime | None:
     """The first due time strictly after ``after`` (aware), in UTC; None if there is none."""
     if cron is not None:
-        from croniter import croniter
+        from croniter import CroniterBadDateError, croniter
 
         local = after.astimezone(ZoneInfo(tz))
-        following: datetime = croniter(cron, local).get_next(datetime)
+        try:
+            following: datetime = croniter(cron, local).get_next(datetime)
+        except CroniterBadDateError:  # e.g. '0 0 31 2 *': no date matches
+            return None
         return following.astimezone(UTC)
     if at is not None and at > after:
         return at.astimezone(UTC)
@@ -171,6 +174,11 @@ def add_job(
     now: datetime,
 ) -> Job:
     first = next_after(cron, at, tz, now)
+    if first is None and cron is not None:
+        raise InvalidInput(
+            f"--cron: {cron!r} never falls due: no date has that day of the month in those "
+            "months (such as 31 in February)"
+        )
     if first is None:
         raise InvalidInput(f"--at: {at} is in the past; nothing would ever run")
     job = Job(

@@ -113,6 +113,7 @@ def test_bad_schedule_input_is_exit_2(tmp_path: Path) -> None:
         (["--cron", "* * * * *", "--tz", "Nowhere/City"], "--tz: unknown time zone"),
         ([], "give exactly one of --cron EXPR or --at DATETIME"),
         (["--at", "2020-01-01T00:00"], "is in the past"),
+        (["--cron", "0 0 31 2 *"], "--cron: '0 0 31 2 *' never falls due"),  # was a traceback
     ]:
         done = run_cli(*state, "schedule", "add", *args, str(experiment))
         assert done.returncode == 2, (args, done.stderr)
