@@ -8,6 +8,7 @@ run holds the lab lock (one run at a time, ``LabBusy`` otherwise) while it execu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,6 +76,10 @@ def run_experiment(
     experiment.stop_conditions = [*experiment.stop_conditions, *stop_conditions]
     if profile is not None and profile not in PROFILES:
         raise InvalidInput(f"profile: expected naive or resilient, got {profile!r}")
+    if recovery_timeout_s is not None and not 0 < recovery_timeout_s < math.inf:
+        raise InvalidInput(
+            f"recovery timeout: expected a positive number of seconds, got {recovery_timeout_s}"
+        )
     if load_workers is not None:
         if experiment.load is None:
             raise InvalidInput(f"load workers: {source} has no load section")

@@ -59,6 +59,19 @@ def test_run_rejects_an_invalid_file_before_touching_the_lab(tmp_path: Path) -> 
     assert not (tmp_path / "state.json").exists()
 
 
+@pytest.mark.parametrize("seconds", ["-5", "0", "nan", "inf"])
+def test_run_rejects_a_recovery_timeout_that_is_not_a_positive_number(
+    seconds: str, tmp_path: Path
+) -> None:
+    """``nan`` was a traceback once the run had started; ``-5`` ran with no recovery wait."""
+    done = run_cli("--state-dir", str(tmp_path), "run", str(ROOT / "experiments" /
+                   "dns-blackout.yaml"), "--recovery-timeout", seconds)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "recovery timeout: expected a positive number of seconds" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "state.json").exists()
+
+
 def test_missing_file(tmp_path: Path) -> None:
     done = run_cli("--state-dir", str(tmp_path), "validate", str(tmp_path / "nope.yaml"))
     assert done.returncode == 2
