@@ -21,6 +21,7 @@ from chaoskit._errors import InvalidInput
 from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._yaml import bad_character, load_yaml, locate
 from chaoskit.experiment.report_files import JOURNAL, TIMELINE
+from chaoskit.experiment.run_journal import EVENTS_LOG
 
 __all__ = ["FaultWindow", "Journal", "RunData", "Timeline", "load_run"]
 
@@ -176,6 +177,13 @@ def load_run(path: Path) -> RunData:
     if not path.is_dir():
         raise InvalidInput(f"{path}: not a run directory (expected a directory from chaoskit run)")
     journal_path = path / JOURNAL
+    if not journal_path.is_file() and (path / EVENTS_LOG).is_file():
+        raise InvalidInput(
+            f"{path}: the run did not finish (its controller was killed or crashed before it "
+            f"wrote {JOURNAL}), so there is no report; what it did until then is in "
+            f"{path / EVENTS_LOG}, and the lab's watchdog ends any fault it left at the "
+            "fault's expiry (`chaoskit recover` at once)"
+        )
     if not journal_path.is_file():
         raise InvalidInput(f"{journal_path}: missing; {path} is not a chaoskit run directory")
     journal = _read_journal(journal_path)

@@ -141,6 +141,16 @@ def _bad_cell(run_dir: Path) -> None:
     _corrupt_row(run_dir / "timeline.csv", 5)
 
 
+def _killed_in_its_method(run_dir: Path) -> None:
+    """As a controller killed 1.4 s into a run leaves its directory: events so far only."""
+    (run_dir / "journal.json").unlink()
+    (run_dir / "timeline.csv").unlink()
+    (run_dir / "events.jsonl").write_text(
+        '{"event": "PhaseChanged", "t": 0.2, "phase": "warmup", "previous": "setup"}\n'
+        '{"event": "PhaseChanged", "t": 1.4, "phase": "method", "previous": "warmup"}\n'
+    )
+
+
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
@@ -148,8 +158,9 @@ def _bad_cell(run_dir: Path) -> None:
         (_bad_json, "journal.json:3:1: invalid JSON"),
         (_missing_fields, "journal.json:1:1: source: Field required"),
         (_bad_cell, "timeline.csv:5: column error_rate: expected a finite number, got 'lots'"),
+        (_killed_in_its_method, "the run did not finish (its controller was killed or crashed"),
     ],
-    ids=["no-journal", "bad-json", "missing-field", "bad-csv-value"],
+    ids=["no-journal", "bad-json", "missing-field", "bad-csv-value", "killed-run"],
 )
 def test_bad_run_directory_is_exit_2_with_where_and_what(
     tmp_path: Path, damage: object, expected: str
