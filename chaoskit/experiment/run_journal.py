@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -82,7 +83,38 @@ class RunHistory:
     def __init__(self, run: ExperimentRun, events: RunEvents, echo: Callable[[str], None]) -> None:
         self.run = run
         self.echo = echo
+        self._started = False
+        events.subscribe(self._on_started, PhaseChanged)
         events.subscribe(self._on_finished, RunFinished)
+
+    def _on_started(self, _: PhaseChanged) -> None:
+        """At the run's first phase, its row as running: a controller killed from then on
+        leaves a run that history shows did not finish."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            self._record_start()
+        except Exception as exc:  # history must not stop a run
+            self.echo(f"history not recorded: {type(exc).__name__}: {exc}")
+
+    def _record_start(self) -> None:
+        import os
+
+        from chaoskit.lab import process
+        from chaoskit.schedule.history import RUNNING, RunRecord, record_start
+
+        run = self.run
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(run.t0_wall))
+        record = RunRecord(
+            run_id=run.run_id, title=run.experiment.title, source=str(run.source),
+            started_at=started, status=RUNNING, verdict=RUNNING, held=False, exit_code=-1,
+            profile=str(run.experiment.stack.profile), trigger=run.options.trigger,
+            run_dir=str(run.run_dir.resolve()), report=None, time_to_recover_s=None,
+            availability=None, metrics={},
+        )  # fmt: skip
+        pid = os.getpid()
+        record_start(run.lab.state_dir, record, pid, process.start_time(pid))
 
     def _on_finished(self, event: RunFinished) -> None:
         try:

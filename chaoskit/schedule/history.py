@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from chaoskit.schedule.db import connect
 
-__all__ = ["RunRecord", "Trend", "list_runs", "record_run", "trends"]
+__all__ = ["RunRecord", "Trend", "list_runs", "record_run", "record_start", "trends"]
+
+RUNNING = "running"
+"""A run's status from its start until it records its end."""
+DID_NOT_FINISH = "did-not-finish"
+"""A run still ``running`` whose controller is gone: killed or crashed before its end."""
 
 
 @dataclass
@@ -34,14 +39,56 @@ class RunRecord:
     metrics: dict[str, Any]
 
 
+_INSERT = (
+    f"INSERT INTO runs ({', '.join(RunRecord.__dataclass_fields__)}) "
+    f"VALUES ({', '.join(f':{k}' for k in RunRecord.__dataclass_fields__)})"
+)
+
+
+def record_start(state_dir: Path, record: RunRecord, pid: int, start_time: float) -> None:
+    """The run's row as it begins (``running``, with its controller's pid and start time),
+    so that a run whose controller is killed is still in history: as one that did not
+    finish, once that process is gone."""
+    controller = {"pid": pid, "start_time": start_time}
+    record = replace(record, status=RUNNING, metrics={"controller": controller})
+    with connect(state_dir) as db:
+        db.execute(_INSERT, _row(record))
+
+
 def record_run(state_dir: Path, record: RunRecord) -> None:
+    """The run's row as it ended: the one its start wrote, else a new one."""
+    row = _row(record)
+    with connect(state_dir) as db:
+        updated = db.execute(
+            f"UPDATE runs SET {', '.join(f'{k} = :{k}' for k in row)} "
+            f"WHERE run_dir = :run_dir AND status = '{RUNNING}'",
+            row,
+        ).rowcount
+        if not updated:
+            db.execute(_INSERT, row)
+
+
+def _row(record: RunRecord) -> dict[str, Any]:
     row = asdict(record)
     row["held"] = int(record.held)
     row["metrics"] = json.dumps(record.metrics, sort_keys=True, default=str)
-    columns = ", ".join(row)
-    marks = ", ".join(f":{k}" for k in row)
-    with connect(state_dir) as db:
-        db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", row)
+    return row
+
+
+def _as_found(record: RunRecord) -> RunRecord:
+    """A ``running`` row whose controller is gone did not finish and never will."""
+    from chaoskit.lab import process
+
+    controller = record.metrics.get("controller") or {}
+    if record.status != RUNNING or process.is_running(
+        controller.get("pid"), controller.get("start_time")
+    ):
+        return record
+    return replace(
+        record, status=DID_NOT_FINISH,
+        verdict=f"did not finish: its controller (pid {controller.get('pid')}) is gone, killed "
+        f"or crashed; see {record.run_dir}",
+    )  # fmt: skip
 
 
 def list_runs(state_dir: Path, title: str | None = None, limit: int = 50) -> list[RunRecord]:
@@ -59,11 +106,11 @@ def list_runs(state_dir: Path, title: str | None = None, limit: int = 50) -> lis
         rows = db.execute(query, args).fetchall()
     fields = RunRecord.__dataclass_fields__
     return [
-        RunRecord(**{
+        _as_found(RunRecord(**{
             **{k: row[k] for k in fields},
             "held": bool(row["held"]),
             "metrics": json.loads(row["metrics"]),
-        })
+        }))
         for row in rows
     ]  # fmt: skip
 
@@ -95,8 +142,9 @@ class Trend:
 
 def trends(records: list[RunRecord]) -> list[Trend]:
     by_title: dict[str, list[RunRecord]] = {}
-    for record in reversed(records):  # oldest first
-        by_title.setdefault(record.title, []).append(record)
+    for record in reversed(records):  # oldest first; a run that has no end has no verdict
+        if record.status not in (RUNNING, DID_NOT_FINISH):
+            by_title.setdefault(record.title, []).append(record)
     return [
         Trend(title, len(runs), sum(r.held for r in runs), [r.time_to_recover_s for r in runs])
         for title, runs in sorted(by_title.items())

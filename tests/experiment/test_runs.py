@@ -206,6 +206,11 @@ def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
     assert_lab_clean(lab)
     again = run_cli("--state-dir", str(lab.state_dir), "status")
     assert "may still be active" not in again.stderr
+    history = run_cli("--state-dir", str(lab.state_dir), "history", "--json")
+    (killed,) = [r for r in json.loads(history.stdout)["runs"]
+                 if Path(r["run_dir"]).parent == (tmp_path / "reports").resolve()]  # fmt: skip
+    assert killed["status"] == "did-not-finish", killed
+    assert f"its controller (pid {proc.pid}) is gone" in killed["verdict"]
 
 
 def test_a_run_killed_the_instant_it_paused_a_service_leaves_nothing_frozen(
