@@ -6,7 +6,8 @@ ChaoskitError                 base; ``exit_code`` says how the CLI exits
 ├── ComponentError (1)        a lab component failed to start, stop or answer
 │   └── PortInUse             a port the lab needs is already taken
 ├── ToxiproxyError (1)        the Toxiproxy API refused a call or did not answer
-├── DnsAdminError (1)         the lab DNS server's admin API refused a call
+├── DnsAdminError (1)         the lab DNS server's admin API refused a call (2 if the
+│                             request was bad: HTTP 400)
 └── MissingDependency (1)     a binary or jar the lab needs is not installed
 """
 
@@ -79,6 +80,8 @@ class DnsAdminError(ChaoskitError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        if status == 400:  # the server found what it was asked to do invalid: bad input
+            self.exit_code = InvalidInput.exit_code
 
 
 class MissingDependency(ChaoskitError):

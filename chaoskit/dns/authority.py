@@ -10,6 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dns.exception
+import dns.name
+
 from chaoskit.dns.events import EventLog
 from chaoskit.dns.faults import DnsFault, FaultSet, FaultSpec
 from chaoskit.dns.records import RecordStore
@@ -17,6 +20,16 @@ from chaoskit.dns.responder import Responder
 from chaoskit.dns.zone import load_zone_file, normalise_name, parse_rrset
 
 __all__ = ["DnsAuthority"]
+
+
+def _valid_name(name: str) -> str:
+    """``name`` fully qualified and lower-cased; ValueError naming it when it is no domain name."""
+    owner = normalise_name(name)
+    try:
+        dns.name.from_text(owner)
+    except dns.exception.DNSException as exc:
+        raise ValueError(f"name {name!r} is not a domain name: {exc}") from None
+    return owner
 
 
 class DnsAuthority:
@@ -40,16 +53,40 @@ class DnsAuthority:
     def set_record(
         self, name: str, rtype: str, ttl: int, values: list[str], actor: str
     ) -> dict[str, Any]:
-        owner = normalise_name(name)
+        owner = _valid_name(name)
         if self.store.zone_for(owner) is None:
             raise ValueError(f"name {owner} is not in any zone served here")
         records = parse_rrset(owner, rtype, ttl, values)
+        problem = self._cname_problem(owner, rtype.upper(), len(records))
+        if problem:
+            raise ValueError(problem)
         with self.responder.changing():
             self.store.set_rrset(owner, rtype, records)
         self.events.record(
             "record.set", actor, name=owner, type=rtype.upper(), ttl=ttl, values=values
         )
         return {"name": owner, "type": rtype.upper(), "ttl": ttl, "values": values}
+
+    def _cname_problem(self, owner: str, rtype: str, count: int) -> str | None:
+        """Why an RRset of ``count`` records may not be set (RFC 1034 3.6.2, RFC 2181 10.1)."""
+        if count == 0:
+            return None
+        others = sorted(self.store.types_held(owner) - {rtype})
+        if rtype == "CNAME" and count > 1:
+            return f"{owner} CNAME: a CNAME RRset holds one target name, not {count}"
+        if rtype == "CNAME" and others:
+            return (
+                f"{owner} holds {', '.join(others)} records, and a CNAME cannot sit beside "
+                "other data (RFC 1034 section 3.6.2): delete them first "
+                f"(chaoskit dns delete {owner} TYPE)"
+            )
+        if "CNAME" in others:
+            return (
+                f"{owner} is a CNAME, and no other data can sit beside it "
+                "(RFC 1034 section 3.6.2): delete the CNAME first "
+                f"(chaoskit dns delete {owner} CNAME)"
+            )
+        return None
 
     def delete_record(self, name: str, rtype: str | None, actor: str) -> int:
         owner = normalise_name(name)
@@ -59,6 +96,12 @@ class DnsAuthority:
         return removed
 
     def add_fault(self, spec: FaultSpec) -> DnsFault:
+        if not self.store.may_hold(spec.name):
+            zones = ", ".join(z.origin for z in self.store.zones)
+            raise ValueError(
+                f"name: {spec.name!r} can match no name in the zones served here ({zones}), "
+                "so the fault would change no answer"
+            )
         with self.responder.changing():
             fault = self.faults.add(spec)
         self.events.record("fault.applied", spec.actor, **fault.to_json())

@@ -56,6 +56,31 @@ class RecordStore:
                 return zone
         return None
 
+    def may_hold(self, pattern: str) -> bool:
+        """Whether a name matching ``pattern`` (an fnmatch glob) can be in a zone served here."""
+        pattern = normalise_name(pattern)
+        last_glob = max(pattern.rfind(char) for char in "*?]")
+        if last_glob < 0:
+            return self.zone_for(pattern) is not None
+        literal_end = pattern[last_glob + 1 :]
+        if "." not in literal_end:
+            return True
+        below = literal_end.split(".", 1)[1]  # every matching name ends with "." + below
+        if not below:
+            return True
+        return any(
+            below == z.origin or below.endswith("." + z.origin) or z.origin.endswith("." + below)
+            for z in self._zones
+        )
+
+    def types_held(self, name: str) -> set[str]:
+        """The types of the RRsets at ``name`` that hold at least one record."""
+        return {
+            rtype
+            for rtype, records in self._by_name.get(normalise_name(name), {}).items()
+            if records
+        }
+
     def set_rrset(self, name: str, rtype: str, records: list[RR]) -> None:
         """Replace one RRset; an empty list leaves the name in place with no records of the type."""
         self._overlay[(normalise_name(name), rtype.upper())] = list(records)

@@ -42,11 +42,23 @@ def test_bad_input_exits_2_with_one_clear_line(server: DnsServer, tmp_path: Path
         assert "Traceback" not in done.stderr + done.stdout
 
 
-def test_api_refusals_exit_1_with_the_servers_reason(server: DnsServer, tmp_path: Path) -> None:
-    done = run_cli("dns", "fault", "explode", "www.zone.test", *_admin_args(server, tmp_path))
-    assert done.returncode == 1
-    assert "unknown fault kind 'explode'" in done.stderr
-    assert "Traceback" not in done.stderr
+def test_what_the_server_refuses_as_bad_input_exits_2_with_its_reason(
+    server: DnsServer, tmp_path: Path
+) -> None:
+    admin = _admin_args(server, tmp_path)
+    for args, reason in (
+        (["fault", "explode", "www.zone.test"], "unknown fault kind 'explode'"),
+        (["fault", "blank", "www.zone.tset"], "'www.zone.tset' can match no name in the zones"),
+        (["set", "www..zone.test", "A", "127.0.0.9"], "'www..zone.test' is not a domain name"),
+        (["set", "www.zone.test", "CNAME", "alias.zone.test"], "a CNAME cannot sit beside"),
+    ):
+        done = run_cli("dns", *args, *admin)
+        assert done.returncode == 2, (args, done.stderr)
+        assert reason in done.stderr
+        assert "Traceback" not in done.stderr
+    missing = run_cli("dns", "lift", "dnsf-00000000", *admin)
+    assert missing.returncode == 1  # not bad input: nothing of that id is in force
+    assert "no fault dnsf-00000000" in missing.stderr
 
 
 def test_serve_rejects_a_broken_zone_file_with_file_and_line(tmp_path: Path) -> None:

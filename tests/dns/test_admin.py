@@ -78,6 +78,63 @@ def test_a_bad_value_changes_nothing(server: DnsServer) -> None:
         assert missing.value.status == 404
 
 
+def test_a_cname_never_sits_beside_other_data(server: DnsServer) -> None:
+    with server.admin() as admin:
+        for name, rtype, values, message in (
+            ("www.zone.test", "CNAME", ["ns1.zone.test."], "holds A, AAAA records, and a CNAME"),
+            ("zone.test", "CNAME", ["www.zone.test."], "holds NS, SOA records, and a CNAME"),
+            ("alias.zone.test", "A", ["127.0.0.9"], "alias.zone.test. is a CNAME, and no other"),
+            ("alias.zone.test", "CNAME", ["www.zone.test.", "ns1.zone.test."], "not 2"),
+            ("www..zone.test", "A", ["127.0.0.9"], "'www..zone.test' is not a domain name"),
+        ):
+            before = admin.records()
+            with pytest.raises(DnsAdminError, match=message) as caught:
+                admin.set_record(name, rtype, values)
+            assert caught.value.status == 400
+            assert admin.records() == before
+        try:
+            admin.set_record("alias.zone.test", "CNAME", ["ns1.zone.test."])  # replaced: fine
+            admin.set_record("moved.zone.test", "A", ["127.0.0.9"])
+            admin.set_record("moved.zone.test", "A", [])  # an emptied RRset holds no data
+            admin.set_record("moved.zone.test", "CNAME", ["www.zone.test."])
+            answer = server.query("moved.zone.test.").answer
+            assert [rrset.to_text().split()[-1] for rrset in answer] == [
+                "www.zone.test.",
+                "127.0.0.10",
+            ]
+        finally:
+            admin.set_record("alias.zone.test", "CNAME", ["www.zone.test."])
+            admin.delete_record("moved.zone.test")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "served"),
+    [
+        ("www.zone.test", True),
+        ("*.zone.test", True),
+        ("www.*", True),
+        ("*", True),
+        ("*.test", True),
+        ("a.*.zone.test", True),
+        ("www.zone.tset", False),
+        ("*.example.com", False),
+        ("www.zone.test.example", False),
+    ],
+)
+def test_a_fault_on_names_no_zone_holds_is_refused(
+    server: DnsServer, pattern: str, served: bool
+) -> None:
+    with server.admin() as admin:
+        if served:
+            admin.add_fault("servfail", pattern, duration_s=30)
+            assert [f["name"] for f in admin.faults()] == [pattern]
+            return
+        with pytest.raises(DnsAdminError, match="can match no name in the zones") as caught:
+            admin.add_fault("servfail", pattern, duration_s=30)
+        assert caught.value.status == 400
+        assert admin.faults() == []
+
+
 def test_reload_serves_the_new_zone_and_refuses_a_broken_one(server: DnsServer) -> None:
     try:
         server.zone_file.write_text(TEST_ZONE + "added IN A 127.0.0.44\n")
