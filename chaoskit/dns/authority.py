@@ -21,6 +21,9 @@ from chaoskit.dns.zone import load_zone_file, normalise_name, parse_rrset
 
 __all__ = ["DnsAuthority"]
 
+APEX_TYPES = frozenset({"SOA", "NS"})
+"""What makes a zone: kept at its apex whatever is deleted there."""
+
 
 def _valid_name(name: str) -> str:
     """``name`` fully qualified and lower-cased; ValueError naming it when it is no domain name."""
@@ -58,6 +61,8 @@ class DnsAuthority:
             raise ValueError(f"name {owner} is not in any zone served here")
         records = parse_rrset(owner, rtype, ttl, values)
         problem = self._cname_problem(owner, rtype.upper(), len(records))
+        if not records and rtype.upper() in APEX_TYPES and self._is_apex(owner):
+            problem = f"{owner} NS: a zone's apex keeps at least one NS record"
         if problem:
             raise ValueError(problem)
         with self.responder.changing():
@@ -66,6 +71,10 @@ class DnsAuthority:
             "record.set", actor, name=owner, type=rtype.upper(), ttl=ttl, values=values
         )
         return {"name": owner, "type": rtype.upper(), "ttl": ttl, "values": values}
+
+    def _is_apex(self, owner: str) -> bool:
+        zone = self.store.zone_for(owner)
+        return zone is not None and zone.origin == owner
 
     def _cname_problem(self, owner: str, rtype: str, count: int) -> str | None:
         """Why an RRset of ``count`` records may not be set (RFC 1034 3.6.2, RFC 2181 10.1)."""
@@ -89,9 +98,19 @@ class DnsAuthority:
         return None
 
     def delete_record(self, name: str, rtype: str | None, actor: str) -> int:
+        """Delete one RRset, or every RRset of a name; at a zone's apex its SOA and NS stay
+        (RFC 2136 section 3.4.2.3), and deleting either by type is refused."""
         owner = normalise_name(name)
+        at_apex = self._is_apex(owner)
+        if at_apex and rtype is not None and rtype.upper() in APEX_TYPES:
+            raise ValueError(
+                f"{owner} {rtype.upper()}: the SOA and NS records at a zone's apex cannot be "
+                "deleted (a zone without them is no zone); to rehearse a broken delegation, "
+                "inject a fault instead (chaoskit dns fault servfail|refused|drop NAME)"
+            )
+        keep = APEX_TYPES if at_apex else frozenset()
         with self.responder.changing():
-            removed = self.store.delete_rrset(owner, rtype)
+            removed = self.store.delete_rrset(owner, rtype, keep=keep)
         self.events.record("record.deleted", actor, name=owner, type=rtype, removed=removed)
         return removed
 

@@ -86,10 +86,14 @@ class RecordStore:
         self._overlay[(normalise_name(name), rtype.upper())] = list(records)
         self._rebuild()
 
-    def delete_rrset(self, name: str, rtype: str | None = None) -> int:
-        """Delete one RRset, or every RRset of a name; returns how many were removed."""
+    def delete_rrset(
+        self, name: str, rtype: str | None = None, keep: frozenset[str] = frozenset()
+    ) -> int:
+        """Delete one RRset, or every RRset of a name but the types in ``keep``; returns how
+        many were removed."""
         owner = normalise_name(name)
-        types = [rtype.upper()] if rtype else list(self._by_name.get(owner, {}))
+        held = self._by_name.get(owner, {})
+        types = [rtype.upper()] if rtype else [each for each in held if each not in keep]
         removed = 0
         for each in types:
             if self._by_name.get(owner, {}).get(each) is not None:

@@ -107,6 +107,23 @@ def test_a_cname_never_sits_beside_other_data(server: DnsServer) -> None:
             admin.delete_record("moved.zone.test")
 
 
+def test_a_zones_apex_keeps_its_soa_and_ns(server: DnsServer) -> None:
+    with server.admin() as admin:
+        before = admin.records()
+        for rtype in ("SOA", "NS", "soa"):
+            with pytest.raises(DnsAdminError, match="cannot be deleted") as caught:
+                admin.delete_record("zone.test", rtype)
+            assert caught.value.status == 400
+        with pytest.raises(DnsAdminError, match="keeps at least one NS"):
+            admin.set_record("zone.test", "NS", [])
+        assert admin.records() == before
+        admin.set_record("zone.test", "TXT", ["apex note"])
+        assert admin.delete_record("zone.test") == 1  # everything but the SOA and NS
+        assert admin.records() == before
+    assert server.query("zone.test.", "SOA").answer[0].to_text().split()[3] == "SOA"
+    assert server.query("zone.test.", "NS").answer[0].to_text().endswith("ns1.zone.test.")
+
+
 @pytest.mark.parametrize(
     ("pattern", "served"),
     [
