@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -364,15 +365,25 @@ def _print_status(report: dict) -> None:  # type: ignore[type-arg]
               if report.get(key)]  # fmt: skip
     attached = f" ({' and '.join(theirs)} attached, not started)" if theirs else ""
     out.print(f"lab: {described}{attached}", markup=False, highlight=False, soft_wrap=True)
+    now = time.time()
     for fault in report.get("faults", []):
-        out.print(f"fault in force: {fault['kind']} on {fault['target']} (run {fault['run']})",
-                  markup=False, highlight=False)  # fmt: skip
+        out.print(_fault_line(fault, now), markup=False, highlight=False)
     for drift in report.get("drift", []):
         out.print(
             f"not as it should be: {drift['component']}: {drift['problem']} "
             f"(`chaoskit recover` will {drift['remedy']})",
             markup=False, highlight=False,
         )  # fmt: skip
+
+
+def _fault_line(fault: dict[str, Any], now: float) -> str:
+    """One ledger entry as status shows it: in force, or ended and waiting to be cleared."""
+    what = f"{fault['kind']} on {fault['target']} (run {fault['run']})"
+    if fault.get("reverted_by"):
+        return f"fault reverted by the {fault['reverted_by']}, still in the ledger: {what}"
+    if fault["expires_at"] <= now:
+        return f"fault past its expiry, still in the ledger: {what}"
+    return f"fault in force: {what}, expires in {fault['expires_at'] - now:.0f}s"
 
 
 def register(app: typer.Typer) -> None:

@@ -181,7 +181,19 @@ def ledger_notice(state_dir: Path) -> str | None:
         return None
     now = time.time()
     listed = "; ".join(_describe(e, now) for e in entries)
+    if any(_may_be_in_force(e, now) for e in entries):
+        return (
+            f"{len(entries)} fault(s) from an earlier run may still be active: {listed}. "
+            "Run `chaoskit recover` to revert and clear them."
+        )
     return (
-        f"{len(entries)} fault(s) from an earlier run may still be active: {listed}. "
-        "Run `chaoskit recover` to revert and clear them."
+        f"{len(entries)} fault(s) from an earlier run, each reverted or past its expiry, are "
+        f"still in the ledger: {listed}. The next run checks they ended and clears them; "
+        "`chaoskit recover` does it now."
     )
+
+
+def _may_be_in_force(entry: LedgerEntry, now: float) -> bool:
+    """Not reverted by anyone and not yet due to end (the DNS server and the watchdog end a
+    fault at its expiry; whether they did is for a run or ``recover`` to check)."""
+    return entry.reverted_by is None and entry.expires_at > now

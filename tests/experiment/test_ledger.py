@@ -34,7 +34,13 @@ def test_notice_says_what_ended_a_fault(tmp_path: Path) -> None:
     Ledger(tmp_path).add(
         entry(reverted_by="watchdog", expires_at=time.time() - 1, handle=ProxyHandle(proxy="p"))
     )
-    assert "reverted by the watchdog" in (ledger_notice(tmp_path) or "")
+    Ledger(tmp_path).add(entry(expires_at=time.time() - 1, handle=ProxyHandle(proxy="q")))
+    ended = ledger_notice(tmp_path) or ""
+    assert "reverted by the watchdog" in ended and "past its expiry" in ended
+    assert "each reverted or past its expiry, are still in the ledger" in ended
+    assert "may still be active" not in ended
+    Ledger(tmp_path).add(entry(handle=ProxyHandle(proxy="r")))  # expires in 8 s
+    assert "3 fault(s) from an earlier run may still be active" in (ledger_notice(tmp_path) or "")
 
 
 def test_an_entry_without_its_handle_is_never_written(tmp_path: Path) -> None:

@@ -185,6 +185,7 @@ def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
         assert len(admin.faults()) == 1  # still active: nothing has reverted it yet
     status = run_cli("--state-dir", str(lab.state_dir), "status")
     assert "may still be active" in status.stderr and "chaoskit recover" in status.stderr
+    assert "fault in force: toxiproxy.latency on dynamodb-us-east-1" in status.stdout
     expires = max(e.expires_at for e in entries)
 
     def all_expired() -> bool:
@@ -201,6 +202,10 @@ def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
     assert wait_until(watchdog_recorded, 5)
     watchdog_marked = [e for e in Ledger(lab.state_dir).entries() if e.reverted_by == "watchdog"]
     assert [e.kind for e in watchdog_marked] == ["toxiproxy.latency"]
+    ended = run_cli("--state-dir", str(lab.state_dir), "status")
+    assert "fault reverted by the watchdog, still in the ledger: toxiproxy.latency" in ended.stdout
+    assert "fault past its expiry, still in the ledger: dns.blank" in ended.stdout
+    assert "fault in force" not in ended.stdout and "may still be active" not in ended.stderr
     done = run_cli("--state-dir", str(lab.state_dir), "recover")
     assert done.returncode == 0, done.stdout + done.stderr
     assert_lab_clean(lab)
