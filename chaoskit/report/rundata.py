@@ -184,6 +184,13 @@ def load_run(path: Path) -> RunData:
             f"{path / EVENTS_LOG}, and the lab's watchdog ends any fault it left at the "
             "fault's expiry (`chaoskit recover` at once)"
         )
+    if not journal_path.is_file() and (path / "gameday.json").is_file():
+        raise InvalidInput(
+            f"{path}: a game day's directory, not a run's: its report is "
+            f"{path / 'gameday.html'} (and gameday.md), written when the game day ended; "
+            "gameday.json names the run directory of each experiment it ran, which "
+            "`chaoskit report` renders"
+        )
     if not journal_path.is_file():
         raise InvalidInput(f"{journal_path}: missing; {path} is not a chaoskit run directory")
     journal = _read_journal(journal_path)

@@ -151,6 +151,12 @@ def _killed_in_its_method(run_dir: Path) -> None:
     )
 
 
+def _a_game_days_directory(run_dir: Path) -> None:
+    for name in ("journal.json", "timeline.csv", "events.jsonl"):
+        (run_dir / name).unlink(missing_ok=True)
+    (run_dir / "gameday.json").write_text('{"title": "drill", "steps": []}')
+
+
 @pytest.mark.parametrize(
     ("damage", "expected"),
     [
@@ -159,8 +165,9 @@ def _killed_in_its_method(run_dir: Path) -> None:
         (_missing_fields, "journal.json:1:1: source: Field required"),
         (_bad_cell, "timeline.csv:5: column error_rate: expected a finite number, got 'lots'"),
         (_killed_in_its_method, "the run did not finish (its controller was killed or crashed"),
+        (_a_game_days_directory, "a game day's directory, not a run's: its report is"),
     ],
-    ids=["no-journal", "bad-json", "missing-field", "bad-csv-value", "killed-run"],
+    ids=["no-journal", "bad-json", "missing-field", "bad-csv-value", "killed-run", "game-day"],
 )
 def test_bad_run_directory_is_exit_2_with_where_and_what(
     tmp_path: Path, damage: object, expected: str
