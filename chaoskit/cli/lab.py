@@ -188,11 +188,13 @@ def _profiles(
     """Per-service profiles from ``--profile`` and ``--set orders.dns.serve_stale=false``."""
     from chaoskit._errors import InvalidInput
     from chaoskit.lab.catalogue import sample_services
-    from chaoskit.services.resilience.settings import ServiceProfile, parse_overrides
+    from chaoskit.services.resilience.settings import PROFILES, ServiceProfile, parse_overrides
 
     names = sample_services(config)
     if profile is None and not pairs:
         return None
+    if profile is not None and profile not in PROFILES:
+        raise InvalidInput(f"--profile: expected one of {', '.join(PROFILES)}, got {profile!r}")
     wanted = {name: current.get(name, ServiceProfile()) for name in names}
     if profile is not None:
         wanted = {name: ServiceProfile(profile=profile) for name in names}  # type: ignore[arg-type]
