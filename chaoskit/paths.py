@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["LAB_FILE_NAME", "cache_dir", "data_file", "find_lab_file", "state_dir"]
+from chaoskit._errors import InvalidInput
+
+__all__ = [
+    "LAB_FILE_NAME",
+    "cache_dir",
+    "data_file",
+    "find_lab_file",
+    "state_dir",
+    "writable_directory",
+]
 
 LAB_FILE_NAME = "chaoskit.yaml"
 
@@ -39,3 +48,21 @@ def find_lab_file(explicit: Path | None, cwd: Path | None = None) -> Path | None
         return explicit
     found = (cwd or Path.cwd()) / LAB_FILE_NAME
     return found if found.is_file() else None
+
+
+def writable_directory(path: str | Path, what: str) -> Path:
+    """``path`` as a directory chaoskit can write in, made if it is not there yet.
+
+    Called before a command does anything else, so an output path that cannot be one is
+    input error (exit 2) naming ``what`` (``--out``), not a traceback half-way through.
+    """
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InvalidInput(f"{what} {directory}: is a file; expected a directory") from None
+    except OSError as exc:
+        raise InvalidInput(f"{what} {directory}: cannot make it: {exc.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InvalidInput(f"{what} {directory}: not writable")
+    return directory

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from chaoskit._errors import InvalidInput
 from chaoskit.lab.backend import quiet
+from chaoskit.paths import writable_directory
 
 if TYPE_CHECKING:
     from chaoskit.experiment.events import RunEvent
@@ -84,10 +85,11 @@ def run_experiment(
         if experiment.load is None:
             raise InvalidInput(f"load workers: {source} has no load section")
         experiment.load.workers = load_workers
+    out_dir = writable_directory(out, "out directory")
     lab = lab_for_a_run(directory, backend or experiment.stack.backend, config, echo)
     check_backend(experiment, lab.backend, source)
     options = RunOptions(
-        out_dir=Path(out), profile=profile, interactive=interactive, echo=echo,
+        out_dir=out_dir, profile=profile, interactive=interactive, echo=echo,
         on_event=on_event, abort_when=abort_when, recovery_timeout_s=recovery_timeout_s,
         fresh_services=fresh, manual_poll=manual_poll,
     )  # fmt: skip

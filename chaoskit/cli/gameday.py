@@ -61,9 +61,11 @@ def run(
     from chaoskit.gameday.load import load_plan
     from chaoskit.gameday.session import GameDay
     from chaoskit.lab.lock import LabLock
+    from chaoskit.paths import writable_directory
 
     state_dir = ctx.obj["state_dir"]
     loaded = load_plan(file, lab_config(ctx.obj))
+    writable_directory(out_dir, "--out")
     lab = lab_for_a_run(state_dir, config=lab_config(ctx.obj))
     echo = plain_printer(out)
 

@@ -40,10 +40,13 @@ def report(
     With --compare: compare.html, compare.md (+ compare-chart.png), compare-junit.xml,
     compare.json. Re-rendering the same run gives the same files.
     """
+    from chaoskit.paths import writable_directory
     from chaoskit.report import load_run, parse_formats, render_comparison, render_run
 
     chosen = parse_formats(formats)
     runs = [load_run(path) for path in [run_dir, *(compare or [])]]
+    if out_dir is not None:
+        writable_directory(out_dir, "--out")
     if compare:
         written = render_comparison(runs, chosen, out_dir)
     else:

@@ -49,6 +49,7 @@ def add(
     from datetime import UTC, datetime
 
     from chaoskit._errors import InvalidInput
+    from chaoskit.paths import writable_directory
     from chaoskit.schedule.jobs import add_job, check_cron, parse_at, zone
 
     if (cron is None) == (at is None):
@@ -56,6 +57,7 @@ def add(
     if missed not in ("skip", "run-once"):
         raise InvalidInput(f"--missed: expected skip or run-once, got {missed!r}")
     zone(tz)
+    writable_directory(out_dir, "--out")
     state_dir = ctx.obj["state_dir"]
     kind = _kind_of(target, state_dir)
     job = add_job(
@@ -116,7 +118,8 @@ def remove(
 def scheduler(
     ctx: typer.Context,
     max_runs: Annotated[
-        int | None, typer.Option(help="Exit after this many runs (for scripts and tests).")
+        int | None,
+        typer.Option(min=1, help="Exit after this many runs (for scripts and tests)."),
     ] = None,
 ) -> None:
     """Run due jobs in the foreground, one at a time per lab, until SIGTERM or Ctrl-C.

@@ -36,10 +36,12 @@ def run(
     from chaoskit.cli._shared import lab_config, lab_for_a_run, plain_printer
     from chaoskit.experiment.suite import load_suite, run_suite
     from chaoskit.lab.lock import LabLock
+    from chaoskit.paths import writable_directory
 
     state_dir = ctx.obj["state_dir"]
     config = lab_config(ctx.obj)
     load_suite(directory, config)  # every problem before anything runs
+    writable_directory(out_dir, "--out")
     lab_for_a_run(state_dir, config=config)  # no leftover fault, no drift
     echo = plain_printer(out)
 

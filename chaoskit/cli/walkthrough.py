@@ -12,6 +12,8 @@ from chaoskit.cli._console import console
 __all__ = ["register"]
 
 out = console()
+MAX_BLANK_S = 600.0
+"""A walkthrough is a short look; a longer blackout is an experiment's (`chaoskit run`)."""
 
 
 def walkthrough(
@@ -21,10 +23,16 @@ def walkthrough(
 ) -> None:
     """A guided look: lab up, its status, the DynamoDB record emptied and restored, recovery
     measured, lab down. (The full demo, naive vs resilient with reports, is ./scripts/demo.)"""
+    from chaoskit._errors import InvalidInput
     from chaoskit.cli.lab import _print_status
     from chaoskit.lab import LocalLab
     from chaoskit.walkthrough import run_walkthrough
 
+    if not 0 < blank_seconds <= MAX_BLANK_S:
+        raise InvalidInput(
+            f"--blank-seconds: expected a number of seconds above 0 and up to {MAX_BLANK_S:g}, "
+            f"got {blank_seconds:g}"
+        )
     lab = LocalLab(ctx.obj["state_dir"], echo=lambda m: out.print(m))
     try:
         lab.up()

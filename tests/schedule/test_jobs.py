@@ -120,3 +120,5 @@ def test_bad_schedule_input_is_exit_2(tmp_path: Path) -> None:
         assert message in done.stderr and "Traceback" not in done.stderr
     done = run_cli(*state, "schedule", "add", "--cron", "0 3 * * *", str(tmp_path / "none.yaml"))
     assert done.returncode == 2 and "none.yaml:1:1: (file): cannot read" in done.stderr
+    never = run_cli(*state, "scheduler", "--max-runs", "0")  # was accepted, and ran nothing
+    assert never.returncode == 2 and "--max-runs" in never.stderr
