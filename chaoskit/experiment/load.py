@@ -11,6 +11,7 @@ import types
 import typing
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,7 +25,7 @@ from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.run_setup import run_config
 from chaoskit.experiment.timeline import plan
 from chaoskit.lab import catalogue
-from chaoskit.lab.config import LabConfig
+from chaoskit.lab.config import LabConfig, domain_name, in_zone
 
 __all__ = [
     "ExperimentInvalid",
@@ -164,6 +165,14 @@ def _reference_problems(
     if load is not None and load.pacing is not None and load.locustfile != "builtin":
         problem(("load", "pacing"),
                 "pacing paces the builtin locustfile; yours sets its own wait_time")  # fmt: skip
+    if load is not None and load.locustfile != "builtin":
+        locustfile = Path(file).parent / load.locustfile
+        if not locustfile.is_file():
+            problem(("load", "locustfile"),
+                    f"{load.locustfile!r}: no such file; expected 'builtin' or a locustfile's "
+                    f"path relative to the experiment file ({locustfile})")  # fmt: skip
+    if load is not None and load.host is not None and (bad := _http_url_problem(load.host)):
+        problem(("load", "host"), bad)
     config = run_config(experiment, config)  # the targets as the run will have them
     samples = catalogue.sample_services(config)
     known_samples = ", ".join(samples) or "none (this lab runs no sample services)"
@@ -174,7 +183,6 @@ def _reference_problems(
     problems += _override_problems(file, root, ("stack",), experiment.stack)
     fault_names: set[str] = set()
     earlier_faults: set[str] = set()
-    regions = [r.region for r in config.regions]
     for i, step in enumerate(experiment.method):
         if step.name:
             if step.name in fault_names:
@@ -227,10 +235,7 @@ def _reference_problems(
         if step.fault is not None and step.name:
             earlier_faults.add(step.name)
         if step.probe is not None:
-            problems.extend(_probe_problems(
-                file, root, ("method", i, "probe"), step.probe, regions,
-                catalogue.service_names(config),
-            ))  # fmt: skip
+            problems.extend(_probe_problems(file, root, ("method", i, "probe"), step.probe, config))
     for where, message in _stage_problems(experiment):
         problem(where, message)
     fault_steps = {s.name: s for s in experiment.method if s.name and s.fault}
@@ -264,8 +269,7 @@ def _reference_problems(
                     f"unknown metric {metric!r}; known: {', '.join(known)}",
                 )
     for j, probe in enumerate(experiment.steady_state.probes):
-        problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, regions,
-                                        catalogue.service_names(config)))  # fmt: skip
+        problems.extend(_probe_problems(file, root, ("steady_state", "probes", j), probe, config))
     return problems
 
 
@@ -339,19 +343,56 @@ def _param_problems(
     return []
 
 
-def _probe_problems(
-    file: str, root: Any, loc: Loc, probe: Any, regions: list[str], services: list[str]
-) -> list[Problem]:
+def _probe_problems(file: str, root: Any, loc: Loc, probe: Any, config: LabConfig) -> list[Problem]:
     checks = [
-        ("service", probe.service, services),
-        ("region", probe.region, regions),
+        ("service", probe.service, catalogue.service_names(config)),
+        ("region", probe.region, [r.region for r in config.regions]),
     ]
     problems = []
     for key, value, known in checks:
         if value is not None and value not in known:
             message = f"no {key} {value!r}; known: {', '.join(known)}"
             problems.append(problem_at(file, root, (*loc, key), message))
+    for key, message in _probe_address_problems(probe, config):
+        problems.append(problem_at(file, root, (*loc, key), message))
     return problems
+
+
+def _probe_address_problems(probe: Any, config: LabConfig) -> list[tuple[str, str]]:
+    """Where a probe asks, checked now: at run time a bad one fails every probe, or the run."""
+    found = []
+    if probe.url is not None and (problem := _http_url_problem(probe.url)):
+        found.append(("url", problem))
+    if probe.type == "http" and probe.url is None and not probe.path.startswith("/"):
+        found.append(
+            ("path", f"expected a path starting with '/', e.g. /health; got {probe.path!r}")
+        )
+    if probe.record is not None:
+        try:
+            name = domain_name(probe.record)
+        except ValueError as exc:
+            found.append(("record", str(exc)))
+        else:
+            if not config.zone_files and not in_zone(name, config.zone):
+                found.append(("record", f"{probe.record!r} is outside the lab's zone "
+                              f"{config.zone} (the probe asks the lab's DNS server, which "
+                              "answers for its zone only)"))  # fmt: skip
+    return found
+
+
+def _http_url_problem(url: str) -> str | None:
+    """Why ``url`` is not an http(s) URL a client can ask, or None."""
+    expected = (
+        f"expected an http:// or https:// URL such as http://127.0.10.30:8080/health; got {url!r}"
+    )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        return expected
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return f"{expected} (the port is out of range)"
+    return None
 
 
 def read_yaml_mapping(path: Path, what: str) -> YamlMap:

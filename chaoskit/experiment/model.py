@@ -102,10 +102,10 @@ class Probe(Strict):
     service: str | None = None
     path: str = "/health"
     url: str | None = None
-    expect_status: int = 200
+    expect_status: int = Field(default=200, ge=100, le=599)
     record: str | None = None
     region: str | None = None
-    timeout: Duration = 2.0
+    timeout: Duration = Field(default=2.0, gt=0)
     interval: Duration = Field(default=1.0, description="how often a 'during' probe runs")
 
     @model_validator(mode="after")
