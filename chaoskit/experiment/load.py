@@ -11,12 +11,12 @@ import types
 import typing
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
 from chaoskit._errors import InvalidInput
 from chaoskit._input import InputInvalid, Problem, read_text
+from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml, locate, user_path
 from chaoskit.dns.faults import MAX_DURATION_S
 from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
@@ -37,6 +37,9 @@ __all__ = [
     "schema_problems",
     "target_matches",
 ]
+
+PROBE_URL = "http://127.0.10.30:8080/health"
+LOAD_HOST = "http://127.0.10.30:8080"
 
 Loc = tuple[int | str, ...]
 
@@ -171,7 +174,11 @@ def _reference_problems(
             problem(("load", "locustfile"),
                     f"{load.locustfile!r}: no such file; expected 'builtin' or a locustfile's "
                     f"path relative to the experiment file ({locustfile})")  # fmt: skip
-    if load is not None and load.host is not None and (bad := _http_url_problem(load.host)):
+    if (
+        load is not None
+        and load.host is not None
+        and (bad := http_url_problem(load.host, LOAD_HOST))
+    ):
         problem(("load", "host"), bad)
     config = run_config(experiment, config)  # the targets as the run will have them
     samples = catalogue.sample_services(config)
@@ -361,7 +368,7 @@ def _probe_problems(file: str, root: Any, loc: Loc, probe: Any, config: LabConfi
 def _probe_address_problems(probe: Any, config: LabConfig) -> list[tuple[str, str]]:
     """Where a probe asks, checked now: at run time a bad one fails every probe, or the run."""
     found = []
-    if probe.url is not None and (problem := _http_url_problem(probe.url)):
+    if probe.url is not None and (problem := http_url_problem(probe.url, PROBE_URL)):
         found.append(("url", problem))
     if probe.type == "http" and probe.url is None and not probe.path.startswith("/"):
         found.append(
@@ -378,21 +385,6 @@ def _probe_address_problems(probe: Any, config: LabConfig) -> list[tuple[str, st
                               f"{config.zone} (the probe asks the lab's DNS server, which "
                               "answers for its zone only)"))  # fmt: skip
     return found
-
-
-def _http_url_problem(url: str) -> str | None:
-    """Why ``url`` is not an http(s) URL a client can ask, or None."""
-    expected = (
-        f"expected an http:// or https:// URL such as http://127.0.10.30:8080/health; got {url!r}"
-    )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        return expected
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range
-    except ValueError:
-        return f"{expected} (the port is out of range)"
-    return None
 
 
 def read_yaml_mapping(path: Path, what: str) -> YamlMap:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from chaoskit._input import InputInvalid, Problem, read_text
+from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml
 from chaoskit.experiment.durations import Duration
 from chaoskit.lab.config import (
@@ -299,6 +300,9 @@ class _Builder:
         load_host = None
         if model.load is not None and model.load.host is not None:
             load_host = self._expand(model.load.host, refs, ("load", "host"))
+            bad = http_url_problem(load_host, "http://127.0.10.70:8080")
+            if bad:
+                self.problem(("load", "host"), bad)
         config = base.model_copy(update={
             "regions": regions, "dependencies": dependencies, "apps": apps,
             "sample_services": samples, "dynamodb": model.dynamodb_engine,
@@ -546,9 +550,9 @@ class _Builder:
             metrics = (
                 self._expand(entry.metrics, refs, (*loc, "metrics")) if entry.metrics else None
             )
-            if metrics is not None and not re.match(r"https?://[^/\s]", metrics):
-                self.problem((*loc, "metrics"), "expected an http:// or https:// URL such as "
-                             f"http://127.0.10.70:8080/metrics, got {metrics!r}")  # fmt: skip
+            bad = http_url_problem(metrics, "http://127.0.10.70:8080/metrics") if metrics else None
+            if bad:
+                self.problem((*loc, "metrics"), bad)
             apps.append(AppService(
                 name=name, command=command, cwd=str(cwd), listen=listens[name],
                 health=entry.health, start_timeout_s=entry.start_timeout,

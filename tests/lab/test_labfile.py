@@ -52,6 +52,7 @@ EXPECTED = {
     "env-name-with-equals.yaml": (6, "services.api.env.REDIS=ADDR", "cannot name an environment"),
     "env-value-a-list.yaml": (7, "services.api.env.REDIS_HOSTS", "a string, a number or true"),
     "metrics-not-http.yaml": (5, "services.api.metrics", "expected an http:// or https:// URL"),
+    "load-host-not-http.yaml": (6, "load.host", "URL such as http://127.0.10.70:8080, got '127"),
 }
 # Valid on the local backend, not on the compose backend.
 EXPECTED_ON_COMPOSE = {
