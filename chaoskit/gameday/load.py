@@ -47,7 +47,13 @@ def load_plan(path: Path, config: LabConfig | None = None) -> LoadedPlan:
         raise ExperimentInvalid(schema_problems(file, root, exc, GameDayPlan)) from None
     problems: list[Problem] = []
     experiments: dict[str, Experiment] = {}
+    first_named: dict[str, int] = {}
     for i, step in enumerate(plan.steps):
+        if step.name in first_named:
+            problems.append(problem_at(file, root, ("steps", i, "name"),
+                f"step name {step.name!r} is used twice (first by steps[{first_named[step.name]}])"
+            ))  # fmt: skip
+        first_named.setdefault(step.name, i)
         if step.experiment is None:
             continue
         target = (path.parent / step.experiment).resolve()

@@ -123,11 +123,4 @@ class GameDayPlan(Strict):
     abort_criteria: list[str] = Field(default_factory=list)
     stop_conditions: list[StopCondition] = Field(default_factory=list)
     steps: list[GameDayStep] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> GameDayPlan:
-        names = [s.name for s in self.steps]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"step names must be unique; used twice: {', '.join(twice)}")
-        return self
+    """Their names unique: ``load_plan`` says which step repeats a name, at its line."""

@@ -116,3 +116,16 @@ def test_experiments_a_plan_names_are_checked(tmp_path: Path) -> None:
     assert problems[0] == f"{plan}:6:5: steps[0].experiment: no such file: {missing}"
     assert problems[1].startswith(f"{plan}:8:5: steps[1].experiment: broken.yaml is not a valid")
     assert f"{tmp_path / 'broken.yaml'}:3:5: method[0]: a fault step needs target" in problems
+
+
+def test_a_step_name_used_twice_is_named_at_its_line(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        REFERENCES.split("steps:")[0]
+        + "steps:\n  - name: brief\n    manual: Brief.\n  - name: brief\n    manual: Again.\n"
+    )
+    with pytest.raises(ExperimentInvalid) as caught:
+        load_plan(plan)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{plan}:7:5: steps[1].name: step name 'brief' is used twice (first by steps[0])"
+    ]
