@@ -311,6 +311,12 @@ def _walk(root: Any, loc: tuple[int | str, ...]) -> Iterator[tuple[int | str, Po
                 node = None
 
 
+_BRANCH_TAG = re.compile(r"[a-z][a-z-]*\[.*\]|bool|str|int|float|none|bytes")
+"""The other names pydantic gives a union's branches: ``literal['naive','resilient']``,
+``function-after[...]``, ``bool``."""
+
+
 def _union_branch(part: int | str) -> bool:
-    """A model's name that pydantic puts in a location to say which branch of a union."""
-    return isinstance(part, str) and part[:1].isupper()
+    """A name pydantic puts in a location to say which branch of a union: a model's name
+    (``ServiceChoice``) or a type's tag (``literal['naive','resilient']``, ``bool``)."""
+    return isinstance(part, str) and (part[:1].isupper() or bool(_BRANCH_TAG.fullmatch(part)))

@@ -92,8 +92,10 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
 def schema_problems(
     file: str, root: Any, exc: ValidationError, model: type[BaseModel] = Experiment
 ) -> list[Problem]:
-    """Each validation error of ``model`` at its line in the YAML, with key suggestions."""
+    """Each validation error of ``model`` at its line in the YAML, with key suggestions; of a
+    union's branches, only those whose shape the value has (see ``_another_branch_fits``)."""
     problems = []
+    fields = []
     for error in exc.errors():
         loc: Loc = tuple(error["loc"])
         line, col = locate(root, loc)
@@ -114,7 +116,26 @@ def schema_problems(
             message = f"{message}, got {error['input']!r}"
         loc = user_path(root, loc)
         problems.append(Problem(file, line, col, _field_name(loc), message))
-    return problems
+        fields.append((error["type"], error["input"]))
+    return [
+        problem
+        for problem, (kind, given) in zip(problems, fields, strict=True)
+        if not _another_branch_fits(problem, kind, given, problems)
+    ]
+
+
+def _another_branch_fits(problem: Problem, kind: str, given: Any, every: list[Problem]) -> bool:
+    """Whether ``problem`` is a union branch's complaint that the value is not its shape while
+    another branch took the value and says what is wrong with it: "a valid dictionary" beside
+    "'naive' or 'resilient'" for a string; a scalar's complaint about a mapping whose keys the
+    model branch reports on."""
+    others = [p for p in every if p is not problem]
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return any(p.field == problem.field for p in others)
+    if isinstance(given, dict | list):
+        below = (f"{problem.field}.", f"{problem.field}[")
+        return any(p.field.startswith(below) for p in others)
+    return False
 
 
 def target_matches(target: str, known: list[str], patterns: bool) -> bool:

@@ -59,6 +59,31 @@ def test_run_rejects_an_invalid_file_before_touching_the_lab(tmp_path: Path) -> 
     assert not (tmp_path / "state.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        ("resolver: sturdy", "3:3: stack.resolver: Input should be 'naive' or 'resilient', got"),
+        ("services: {gateway: 5}", "3:14: stack.services.gateway: Input should be 'naive' or"),
+        (
+            "services:\n    gateway: {profile: resilient, bogus: 1}",
+            "4:35: stack.services.gateway.bogus: unknown key 'bogus'",
+        ),
+        ("load_balancer: yes please", "3:3: stack.load_balancer: Input should be a valid boolean"),
+    ],
+    ids=["string", "number", "mapping", "neither"],
+)
+def test_a_value_no_branch_of_a_union_takes_is_one_problem(
+    stack: str, expected: str, tmp_path: Path
+) -> None:
+    """It was two: each branch's complaint, one field named ``...literal['naive','resilient']``."""
+    experiment = tmp_path / "union.yaml"
+    experiment.write_text(f"title: union\nstack:\n  {stack}\nmethod:\n  - wait: 1s\n")
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"{experiment}:{expected}"), line
+
+
 @pytest.mark.parametrize("seconds", ["-5", "0", "nan", "inf"])
 def test_run_rejects_a_recovery_timeout_that_is_not_a_positive_number(
     seconds: str, tmp_path: Path
