@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chaoskit.experiment.durations import Duration
 from chaoskit.services.resilience.settings import ProfileName
@@ -126,7 +127,9 @@ class SteadyState(Strict):
 
 class LoadSpec(Strict):
     locustfile: str = Field(default="builtin", description="'builtin' (the gateway mix) or a path")
-    mix: dict[Literal["read", "list", "write", "launch"], int] | None = None
+    mix: dict[Literal["read", "list", "write", "launch"], Annotated[int, Field(ge=0)]] | None = (
+        Field(default=None, description="task weights, e.g. {read: 6, write: 2}")
+    )
     users: int = Field(default=10, ge=1, le=10_000)
     spawn_rate: float = Field(default=10.0, gt=0)
     workers: int = Field(default=0, ge=0, le=64, description="Locust workers (0: one process)")
@@ -138,6 +141,13 @@ class LoadSpec(Strict):
         "took (Locust's constant_pacing): users / pacing requests per second offered; "
         "default: a 0.05-0.2 s pause after each answer",
     )  # fmt: skip
+
+    @field_validator("mix")
+    @classmethod
+    def _some_traffic(cls, mix: dict[str, int] | None) -> dict[str, int] | None:
+        if mix is not None and not any(mix.values()):
+            raise ValueError("every weight is 0, so no user would send a request")
+        return mix
 
 
 class ManualStep(Strict):
@@ -210,6 +220,15 @@ class StopCondition(Strict):
     def _a_bound(self) -> StopCondition:
         if (self.above is None) == (self.below is None):
             raise ValueError("a stop condition needs exactly one of above, below")
+        side, bound = ("above", self.above) if self.above is not None else ("below", self.below)
+        assert bound is not None
+        top = 1.0 if self.metric == "error_rate" else math.inf  # error_rate: a share
+        never = bound >= top if side == "above" else bound <= 0
+        always = bound < 0 if side == "above" else bound > top
+        if never or always:
+            scale = "a share from 0 to 1" if top == 1 else "never below 0"
+            verdict = "could never trip" if never else "always trips"
+            raise ValueError(f"{side}: {self.metric} is {scale}, so {side} {bound:g} {verdict}")
         return self
 
 
