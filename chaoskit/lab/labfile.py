@@ -53,7 +53,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9-]{0,39}$"
 RESERVED = ("dns", "resolver", "toxiproxy", "watchdog", "forkserver", "loadserver", "lab")
 SAMPLE_NAMES = (*SERVICE_NAMES, "lb", "haproxy")
 """The sample stack's components, with its load balancer (and its gateway-N replicas)."""
-_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+_REFERENCE = re.compile(r"\$\{([^${}]*)\}")
 MAX_DYNAMODB_REGIONS = 8
 DEPENDENCY_PROXY_BASE = 100
 """A dependency's proxy gets ``SUBNET.(100 + i)`` unless the file gives ``proxy``."""
@@ -85,6 +85,18 @@ def _subnet(value: object) -> object:
     return value
 
 
+def _health(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(HEALTH_PATTERN, value):
+        raise ValueError(
+            "expected tcp (the port accepts a connection) or http:/PATH (GET PATH answers "
+            f"2xx), e.g. http:/healthz; got {value!r}"
+        )
+    return value
+
+
+Health = Annotated[str, BeforeValidator(_health)]
+
+
 def _env_value(value: object) -> object:
     if isinstance(value, (dict, list)) or value is None:
         raise ValueError("expected a string, a number or true/false")
@@ -111,7 +123,11 @@ class DependencyEntry(_Entry):
     )
     command: list[str] | None = Field(default=None, min_length=1)
     cwd: str | None = None
-    health: str = Field(default="tcp", pattern=HEALTH_PATTERN, description="tcp or http:/path")
+    health: Health = Field(
+        default="tcp",
+        json_schema_extra={"pattern": HEALTH_PATTERN},
+        description="tcp or http:/path",
+    )
     start_timeout: Duration = Field(default=15.0, gt=0)
     dynamodb: DynamoChoice | None = Field(
         default=None, description="the built-in DynamoDB Local for that region"
@@ -122,7 +138,11 @@ class ServiceEntry(_Entry):
     command: list[str] = Field(min_length=1, description="argv; relative to cwd")
     cwd: str | None = Field(default=None, description="relative to the lab file")
     listen: HostPort
-    health: str = Field(default="tcp", pattern=HEALTH_PATTERN, description="tcp or http:/path")
+    health: Health = Field(
+        default="tcp",
+        json_schema_extra={"pattern": HEALTH_PATTERN},
+        description="tcp or http:/path",
+    )
     start_timeout: Duration = Field(default=20.0, gt=0)
     stop_timeout: Duration = Field(default=5.0, gt=0)
     env: dict[str, EnvValue] = Field(default_factory=dict)
@@ -527,7 +547,10 @@ class _Builder:
                 return ""
             return refs[key]
 
-        return _REFERENCE.sub(replace, text.replace("$${", "\0")).replace("\0", "${")
+        expanded = _REFERENCE.sub(replace, text.replace("$${", "\0"))
+        if "${" in expanded:
+            self.problem(loc, f"'${{' without its '}}' in {text!r} (write $${{ for a literal ${{)")
+        return expanded.replace("\0", "${")
 
     def _apps(self, refs: dict[str, str], listens: dict[str, Endpoint]) -> list[AppService]:
         apps = []

@@ -27,7 +27,11 @@ EXPECTED = {
     "bad-name.yaml": (2, "dependencies.Redis_Cache", "not a component name"),
     "reserved-name.yaml": (2, "dependencies.dns", "lab's own components"),
     "unknown-key.yaml": (4, "dependencies.redis.helth", "unknown key 'helth'"),
-    "bad-health.yaml": (5, "services.api.health", "should match pattern"),
+    "bad-health.yaml": (
+        5,
+        "services.api.health",
+        "expected tcp (the port accepts a connection) or http:/PATH",
+    ),
     "bad-host-port.yaml": (3, "dependencies.redis.upstream", "expected HOST:PORT"),
     "proxy-on-service-address.yaml": (8, "services.api.listen", "also dependencies.redis's proxy"),
     "dynamodb-with-upstream.yaml": (5, "dependencies.ddb.upstream", "takes no upstream"),
@@ -52,6 +56,7 @@ EXPECTED = {
     "env-name-with-equals.yaml": (6, "services.api.env.REDIS=ADDR", "cannot name an environment"),
     "env-value-a-list.yaml": (7, "services.api.env.REDIS_HOSTS", "a string, a number or true"),
     "metrics-not-http.yaml": (5, "services.api.metrics", "expected an http:// or https:// URL"),
+    "env-reference-unclosed.yaml": (6, "services.api.env.LISTEN", "'${' without its '}'"),
     "load-host-not-http.yaml": (6, "load.host", "URL such as http://127.0.10.70:8080, got '127"),
 }
 # Valid on the local backend, not on the compose backend.
