@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from chaoskit.experiment.run_result import RunResult
 
 __all__ = [
-    "EVENT_TYPES", "FaultInjected", "FaultReverted", "PhaseChanged", "ProbeResult", "RunEvent",
-    "RunEvents", "RunFinished", "Sampled", "StopConditionTripped", "event_json",
+    "EVENT_TYPES", "FaultInjected", "FaultReverted", "PhaseChanged", "ProbeResult", "RunErrored",
+    "RunEvent", "RunEvents", "RunFinished", "Sampled", "StopConditionTripped", "event_json",
 ]  # fmt: skip
 
 
@@ -92,13 +92,24 @@ class RunFinished:
     result: RunResult
 
 
+@dataclass(frozen=True)
+class RunErrored:
+    """The run stopped on an error before it had a result (the lab could not be made ready,
+    say); its faults were reverted first. The last event of such a run, in place of
+    ``RunFinished``: the error goes on to the caller."""
+
+    t: float
+    error: str
+    exit_code: int
+
+
 RunEvent = (
     PhaseChanged | FaultInjected | FaultReverted | Sampled | ProbeResult | StopConditionTripped
-    | RunFinished
+    | RunFinished | RunErrored
 )  # fmt: skip
 EVENT_TYPES: tuple[type, ...] = (
     PhaseChanged, FaultInjected, FaultReverted, Sampled, ProbeResult, StopConditionTripped,
-    RunFinished,
+    RunFinished, RunErrored,
 )  # fmt: skip
 
 

@@ -194,7 +194,7 @@ def _reference_problems(
         if not locustfile.is_file():
             problem(("load", "locustfile"),
                     f"{load.locustfile!r}: no such file; expected 'builtin' or a locustfile's "
-                    f"path relative to the experiment file ({locustfile})")  # fmt: skip
+                    f"path relative to the experiment file ({locustfile.resolve()})")  # fmt: skip
     if (
         load is not None
         and load.host is not None

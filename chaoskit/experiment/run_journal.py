@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING
 from chaoskit.experiment.events import (
     PhaseChanged,
     ProbeResult,
+    RunErrored,
     RunEvent,
     RunEvents,
     RunFinished,
@@ -23,6 +24,7 @@ from chaoskit.experiment.events import (
 
 if TYPE_CHECKING:
     from chaoskit.experiment.runner import ExperimentRun
+    from chaoskit.schedule.history import RunRecord
 
 __all__ = ["EVENTS_LOG", "RunHistory", "RunJournal"]
 
@@ -61,7 +63,7 @@ class RunJournal:
                 self._log = (self.run.run_dir / EVENTS_LOG).open("a", encoding="utf-8")
             self._log.write(json.dumps(event_json(event), default=str) + "\n")
             self._log.flush()
-            if isinstance(event, RunFinished):
+            if isinstance(event, RunFinished | RunErrored):
                 self._log.close()
                 self._log = None
 
@@ -86,6 +88,7 @@ class RunHistory:
         self._started = False
         events.subscribe(self._on_started, PhaseChanged)
         events.subscribe(self._on_finished, RunFinished)
+        events.subscribe(self._on_errored, RunErrored)
 
     def _on_started(self, _: PhaseChanged) -> None:
         """At the run's first phase, its row as running: a controller killed from then on
@@ -102,19 +105,35 @@ class RunHistory:
         import os
 
         from chaoskit.lab import process
-        from chaoskit.schedule.history import RUNNING, RunRecord, record_start
+        from chaoskit.schedule.history import RUNNING, record_start
+
+        pid = os.getpid()
+        record = self._unfinished(RUNNING, RUNNING, exit_code=-1)
+        record_start(self.run.lab.state_dir, record, pid, process.start_time(pid))
+
+    def _unfinished(self, status: str, verdict: str, exit_code: int) -> RunRecord:
+        """The run's row before it has a result: what is known from its start."""
+        from chaoskit.schedule.history import RunRecord
 
         run = self.run
-        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(run.t0_wall))
-        record = RunRecord(
+        return RunRecord(
             run_id=run.run_id, title=run.experiment.title, source=str(run.source),
-            started_at=started, status=RUNNING, verdict=RUNNING, held=False, exit_code=-1,
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(run.t0_wall)),
+            status=status, verdict=verdict, held=False, exit_code=exit_code,
             profile=str(run.experiment.stack.profile), trigger=run.options.trigger,
             run_dir=str(run.run_dir.resolve()), report=None, time_to_recover_s=None,
             availability=None, metrics={},
         )  # fmt: skip
-        pid = os.getpid()
-        record_start(run.lab.state_dir, record, pid, process.start_time(pid))
+
+    def _on_errored(self, event: RunErrored) -> None:
+        """A run that stopped on an error: its row says so, not that it is still running."""
+        from chaoskit.schedule.history import ERROR, record_run
+
+        try:
+            verdict = f"stopped on an error before its end: {event.error}"
+            record_run(self.run.lab.state_dir, self._unfinished(ERROR, verdict, event.exit_code))
+        except Exception as exc:  # history must not hide the error itself
+            self.echo(f"history not recorded: {type(exc).__name__}: {exc}")
 
     def _on_finished(self, event: RunFinished) -> None:
         try:

@@ -29,6 +29,7 @@ from chaoskit.experiment.analysis import first_recovery
 from chaoskit.experiment.dns_counters import DnsCounters
 from chaoskit.experiment.events import (
     PhaseChanged,
+    RunErrored,
     RunEvent,
     RunEvents,
     RunFinished,
@@ -201,6 +202,7 @@ class ExperimentRun:
     def execute(self) -> RunResult:
         status, verdict = "completed", ""
         observing = _Observers()
+        failure: Exception | None = None
         with handling(self._on_signal):
             try:
                 self._prepare_lab(observing)
@@ -210,12 +212,18 @@ class ExperimentRun:
                 verdict = self._recover_and_judge(observing)
             except Aborted as exc:
                 status, verdict = exc.status, exc.reason
+            except Exception as exc:  # goes on to the caller, once history knows of it
+                failure = exc
+                raise
             finally:
                 self._set_phase("teardown")
                 observing.during_stop.set()
                 self.schedule.revert_all()
                 self._stop_observing(observing)
                 self._restore_load_balancer()
+                if failure is not None:
+                    code = failure.exit_code if isinstance(failure, ChaoskitError) else 1
+                    self.events.emit(RunErrored(self.now(), _described(failure), code))
         held = status == "completed" and verdict == "hypothesis held"
         self._mark("torn_down")
         metrics = run_metrics(
@@ -511,3 +519,8 @@ class _Observers:
     listener: LoadStreamListener | None = None
     during: threading.Thread | None = None
     during_stop: threading.Event = field(default_factory=threading.Event)
+
+
+def _described(error: Exception) -> str:
+    """An error as the CLI prints it: the message of chaoskit's own, the type of any other."""
+    return str(error) if isinstance(error, ChaoskitError) else f"{type(error).__name__}: {error}"

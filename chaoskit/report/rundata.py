@@ -173,10 +173,29 @@ class RunData:
         return self.timeline.t[0] if self.timeline.t else 0.0
 
 
+def _last_event(events_log: Path) -> dict[str, Any] | None:
+    """The last event ``events.jsonl`` holds (read from its end: the file may be long)."""
+    try:
+        with events_log.open("rb") as log:
+            log.seek(max(0, log.seek(0, 2) - 65536))
+            last = log.read().splitlines()[-1:]
+        found = json.loads(last[0]) if last else None
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def load_run(path: Path) -> RunData:
     if not path.is_dir():
         raise InvalidInput(f"{path}: not a run directory (expected a directory from chaoskit run)")
     journal_path = path / JOURNAL
+    errored = _last_event(path / EVENTS_LOG) if not journal_path.is_file() else None
+    if errored is not None and errored.get("event") == "RunErrored":
+        raise InvalidInput(
+            f"{path}: the run stopped on an error before its end, so there is no report: "
+            f"{errored.get('error')}; it reverted its faults first, and what it did until "
+            f"then is in {path / EVENTS_LOG}"
+        )
     if not journal_path.is_file() and (path / EVENTS_LOG).is_file():
         raise InvalidInput(
             f"{path}: the run did not finish (its controller was killed or crashed before it "

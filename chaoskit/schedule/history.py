@@ -12,12 +12,26 @@ from typing import Any
 
 from chaoskit.schedule.db import connect
 
-__all__ = ["RunRecord", "Trend", "list_runs", "record_run", "record_start", "trends"]
+__all__ = [
+    "DID_NOT_FINISH",
+    "ERROR",
+    "RUNNING",
+    "RunRecord",
+    "Trend",
+    "list_runs",
+    "record_run",
+    "record_start",
+    "trends",
+]
 
 RUNNING = "running"
 """A run's status from its start until it records its end."""
 DID_NOT_FINISH = "did-not-finish"
 """A run still ``running`` whose controller is gone: killed or crashed before its end."""
+ERROR = "error"
+"""A run that stopped on an error before it had a result (its verdict says which)."""
+UNFINISHED = (RUNNING, DID_NOT_FINISH, ERROR)
+"""Runs with no verdict on their hypothesis, so in no trend."""
 
 
 @dataclass
@@ -143,7 +157,7 @@ class Trend:
 def trends(records: list[RunRecord]) -> list[Trend]:
     by_title: dict[str, list[RunRecord]] = {}
     for record in reversed(records):  # oldest first; a run that has no end has no verdict
-        if record.status not in (RUNNING, DID_NOT_FINISH):
+        if record.status not in UNFINISHED:
             by_title.setdefault(record.title, []).append(record)
     return [
         Trend(title, len(runs), sum(r.held for r in runs), [r.time_to_recover_s for r in runs])

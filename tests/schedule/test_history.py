@@ -45,3 +45,11 @@ def test_a_run_whose_controller_is_gone_did_not_finish(tmp_path: Path) -> None:
     assert str(run_dir) in killed.verdict
     (trend,) = trends([later, killed])
     assert (trend.runs, trend.held) == (1, 1)  # only the run that has a verdict
+
+
+def test_a_run_that_stopped_on_an_error_is_in_no_trend(tmp_path: Path) -> None:
+    errored = _record(tmp_path / "runs" / "errored", status="error", held=False)
+    record_run(tmp_path, errored)
+    record_run(tmp_path, _record(tmp_path / "runs" / "held"))
+    (trend,) = trends(list_runs(tmp_path))
+    assert (trend.runs, trend.held) == (1, 1)
