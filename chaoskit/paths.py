@@ -11,6 +11,7 @@ __all__ = [
     "LAB_FILE_NAME",
     "cache_dir",
     "data_file",
+    "directory_problem",
     "find_lab_file",
     "state_dir",
     "writable_directory",
@@ -48,6 +49,17 @@ def find_lab_file(explicit: Path | None, cwd: Path | None = None) -> Path | None
         return explicit
     found = (cwd or Path.cwd()) / LAB_FILE_NAME
     return found if found.is_file() else None
+
+
+def directory_problem(path: Path) -> str | None:
+    """Why ``path`` can be no directory chaoskit makes or uses (a file is in the way), or
+    None; nothing is made."""
+    if path.exists():
+        return None if path.is_dir() else "is a file; expected a directory"
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"cannot be made: {parent} is a file"
+    return None
 
 
 def writable_directory(path: str | Path, what: str) -> Path:

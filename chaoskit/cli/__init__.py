@@ -6,13 +6,14 @@ no traceback reaches the user for an error chaoskit anticipated.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from chaoskit._errors import ChaoskitError
+from chaoskit._errors import ChaoskitError, InvalidInput
 from chaoskit.cli._console import console
 
 __all__ = ["app", "main"]
@@ -48,10 +49,13 @@ def _root(
         ),
     ] = None,
 ) -> None:
-    from chaoskit.paths import find_lab_file
+    from chaoskit.paths import directory_problem, find_lab_file
     from chaoskit.paths import state_dir as resolve
 
     ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
+    problem = directory_problem(ctx.obj["state_dir"])
+    if problem:
+        raise InvalidInput(f"--state-dir {ctx.obj['state_dir']}: {problem}")
     if ctx.invoked_subcommand not in NO_LEDGER_NOTICE:
         from chaoskit.cli._shared import warn_of_ledger
 
@@ -125,3 +129,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # the machine said no (a path, a permission): one line, no trace
+        if os.environ.get("CHAOSKIT_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False,
+                  soft_wrap=True)  # fmt: skip
+        sys.exit(1)

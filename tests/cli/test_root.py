@@ -1,0 +1,37 @@
+"""What every command shares: a state directory that cannot be one, and a path the machine
+refuses, are one line each, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+
+@pytest.mark.parametrize(
+    ("under", "expected"),
+    [("", "is a file; expected a directory"), ("state", "cannot be made: ")],
+    ids=["a-file", "under-a-file"],
+)
+def test_a_state_dir_that_cannot_be_a_directory_is_exit_2(
+    tmp_path: Path, under: str, expected: str
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    state = blocker / under if under else blocker
+    for command in (["status"], ["up", "--backend", "local"], ["history"]):
+        done = run_cli("--state-dir", str(state), *command)
+        assert done.returncode == 2, (command, done.stderr)  # was a traceback (exit 1)
+        assert f"--state-dir {state}: {expected}" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert blocker.read_text() == "x"
+
+
+def test_a_path_the_machine_refuses_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = run_cli("init", str(blocker / "chaoskit.yaml"))
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {blocker / 'chaoskit.yaml'}: Not a directory"
