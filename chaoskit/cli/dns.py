@@ -31,9 +31,9 @@ def serve(
     ctx: typer.Context,
     zone: Annotated[list[Path], typer.Option("--zone", help="RFC 1035 zone file (repeatable).")],
     listen: Annotated[str, typer.Option(help="Address for DNS (UDP and TCP).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="DNS port.")] = 5353,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="DNS port.")] = 5353,
     admin_listen: Annotated[str | None, typer.Option(help="Admin API address.")] = None,
-    admin_port: Annotated[int, typer.Option(help="Admin API port.")] = 8053,
+    admin_port: Annotated[int, typer.Option(min=0, max=65535, help="Admin API port.")] = 8053,
     token_file: TokenFile = None,
     event_log: Annotated[
         Path | None, typer.Option(help="Append every change to this JSON-lines file.")
@@ -57,8 +57,16 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if udp not in UDP_MODES:
         raise InvalidInput(f"--udp (or CHAOSKIT_DNS_UDP): expected batched or loop, got {udp!r}")
+    for option, address in (("--listen", listen), ("--admin-listen", admin_listen)):
+        if address is not None and not _can_listen_on(address):
+            raise InvalidInput(f"{option}: {address!r} is neither an IP address nor a name "
+                               "this machine resolves; e.g. 127.0.0.1")  # fmt: skip
+    served: dict[str, Path] = {}
     for path in zone:
-        load_zone_file(path)  # a bad zone is an input error (exit 2) before anything binds
+        origin = load_zone_file(path).origin  # a bad zone is an input error before any bind
+        if origin in served:
+            raise InvalidInput(f"--zone {path}: serves {origin}, as --zone {served[origin]} does")
+        served[origin] = path
     run_dns_server(
         DnsServerConfig(
             zone_files=zone,
@@ -71,6 +79,17 @@ def serve(
             udp_mode=udp,  # type: ignore[arg-type]
         )
     )
+
+
+def _can_listen_on(address: str) -> bool:
+    """An IP address, or a name this machine resolves (``localhost``)."""
+    import socket
+
+    try:
+        socket.getaddrinfo(address, None, type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError):
+        return False
+    return True
 
 
 def _client(ctx: typer.Context, admin_url: str | None, token_file: Path | None):  # type: ignore[no-untyped-def]

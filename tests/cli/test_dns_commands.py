@@ -72,6 +72,22 @@ def test_serve_rejects_a_broken_zone_file_with_file_and_line(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
 
 
+def test_serve_refuses_what_it_could_not_bind_or_serve_before_it_binds(tmp_path: Path) -> None:
+    zone = tmp_path / "ok.zone"
+    zone.write_text("$ORIGIN ok.test.\n@ IN SOA ns hm 1 2 3 4 5\n@ IN NS ns\nns IN A 127.0.0.1\n")
+    again = tmp_path / "again.zone"
+    again.write_text(zone.read_text())
+    for args, expected in (
+        (["--port", "70000"], "Invalid value for '--port'"),  # was an OverflowError trace
+        (["--admin-port", "-1"], "Invalid value for '--admin-port'"),
+        (["--zone", str(again), "--port", "0"], f"--zone {again}: serves ok.test., as --zone"),
+    ):
+        done = run_cli("dns", "serve", "--zone", str(zone), *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert expected in done.stderr
+        assert "Traceback" not in done.stderr
+
+
 def test_serve_rejects_a_zone_without_soa(tmp_path: Path) -> None:
     zone = tmp_path / "nosoa.zone"
     zone.write_text("$ORIGIN nosoa.test.\n$TTL 60\n@ IN NS ns\nns IN A 127.0.0.1\n")
