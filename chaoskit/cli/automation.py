@@ -27,7 +27,18 @@ def status(ctx: typer.Context) -> None:
 @app.command()
 def repair(ctx: typer.Context) -> None:
     """Write the newest plan to the record by hand, as the operators did, and unstick it."""
+    import psutil
+
+    from chaoskit.automation.live import read_status
     from chaoskit.automation.process import request_repair
 
+    pid = read_status(ctx.obj["state_dir"]).get("pid")
+    if not isinstance(pid, int) or not psutil.pid_exists(pid):
+        typer.echo(
+            "the DNS automation is not running in this lab (it runs during a run whose "
+            "stack.automation is legacy or safe): nothing to repair, nothing requested",
+            err=True,
+        )
+        raise typer.Exit(1)
     count = request_repair(ctx.obj["state_dir"])
     typer.echo(f"repair requested (#{count}); see chaoskit automation status")
