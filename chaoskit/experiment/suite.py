@@ -51,6 +51,9 @@ class SuiteResult:
 
 
 def load_suite(directory: Path, config: Any = None) -> list[Entry]:
+    if not directory.is_dir():
+        missing = "not a directory" if directory.exists() else "no such directory"
+        raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)", missing)])
     files = sorted(p for p in directory.glob("*.yaml") if p.is_file())
     if not files:
         raise ExperimentInvalid(
