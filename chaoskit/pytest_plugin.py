@@ -62,6 +62,29 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(fault, target, duration=None, **params): run the whole test under that "
         "chaoskit fault (reverted and verified afterwards)",
     )
+    _check_options(config)
+
+
+def _check_options(config: pytest.Config) -> None:
+    """A lab file or state directory that cannot be used is a usage error before any test
+    runs, not an error in the setup of every test that asks for the lab."""
+    state_dir = config.getoption("chaoskit_state_dir", None)
+    if state_dir is not None:
+        from chaoskit.paths import directory_problem
+
+        problem = directory_problem(Path(state_dir).resolve())
+        if problem:
+            raise pytest.UsageError(f"--chaoskit-state-dir {state_dir}: {problem}")
+    lab_file = config.getoption("chaoskit_lab", None)
+    if lab_file is not None:
+        from chaoskit._input import InputInvalid
+        from chaoskit.lab.labfile import lab_config_from_file
+
+        try:
+            lab_config_from_file(Path(lab_file))
+        except InputInvalid as exc:
+            lines = "\n".join(str(problem) for problem in exc.problems)
+            raise pytest.UsageError(f"--chaoskit-lab {lab_file}:\n{lines}") from None
 
 
 class Chaos:

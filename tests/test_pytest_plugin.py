@@ -226,6 +226,24 @@ def test_killed(chaos):
     assert Ledger(lab.state_dir).entries() == []
 
 
+def test_a_lab_file_or_state_dir_that_cannot_be_used_is_a_usage_error(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """It was an error in the setup of every test that asked for the lab."""
+    pytester.makepyfile("def test_plain(chaos):\n    pass\n")
+    (pytester.path / "bad.yaml").write_text("subnet: 127.0.300\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for options, expected in (
+        (["--chaoskit-lab", "bad.yaml"], "bad.yaml:1:1: subnet: expected 127.X.Y with X and Y"),
+        (["--chaoskit-lab", "none.yaml"], "none.yaml:1:1: (file): cannot read"),
+        ([f"--chaoskit-state-dir={blocker}"], "is a file; expected a directory"),
+    ):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *options)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+        assert expected in result.stderr.str()
+
+
 def test_no_chaoskit_disables_it(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_plain(chaos):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:chaoskit", "-p", "no:cacheprovider")
