@@ -13,7 +13,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._text import http_url_problem
@@ -69,7 +76,16 @@ def _host_port(value: object) -> object:
     return {"host": host.strip("[]"), "port": int(port)}
 
 
-HostPort = Annotated[Endpoint, BeforeValidator(_host_port)]
+HOST_PORT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^(\[[0-9A-Fa-f:.]+\]|[^:\s\[\]]+):[0-9]{1,5}$",
+         "description": "HOST:PORT, e.g. 127.0.10.61:6390"},
+        {"type": "object", "additionalProperties": False, "required": ["host", "port"],
+         "properties": {"host": {"type": "string"},
+                        "port": {"type": "integer", "minimum": 1, "maximum": 65535}}},
+    ]
+}  # fmt: skip
+HostPort = Annotated[Endpoint, BeforeValidator(_host_port), WithJsonSchema(HOST_PORT_SCHEMA)]
 
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 SUBNET_PATTERN = rf"^127\.{_OCTET}\.{_OCTET}$"

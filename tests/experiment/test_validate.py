@@ -112,6 +112,19 @@ def test_schema_is_json_schema_with_every_section(tmp_path: Path) -> None:
     assert document["required"] == ["title", "method"]
 
 
+def test_every_example_is_valid_under_the_schema_editors_get() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    validator = jsonschema.Draft202012Validator(json.loads(run_cli("schema").stdout))
+    byo = sorted((ROOT / "examples" / "byo" / "experiments").glob("*.yaml"))
+    for path in [*EXAMPLES, *byo]:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], path
+
+
 def test_dry_run_prints_the_timeline_and_starts_nothing(tmp_path: Path) -> None:
     done = run_cli("--state-dir", str(tmp_path), "run", str(EXAMPLES[0]), "--dry-run")
     assert done.returncode == 0, done.stderr

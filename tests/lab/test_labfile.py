@@ -240,6 +240,20 @@ def test_schema_lab_is_a_json_schema_of_the_keys() -> None:
     )
 
 
+def test_the_shipped_lab_files_are_valid_under_the_schema_editors_get(tmp_path: Path) -> None:
+    """``HOST:PORT`` strings were typed as objects there: an editor flagged every address."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads(run_cli("schema", "lab").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert [e.message for e in validator.iter_errors(yaml.safe_load(BYO.read_text()))] == []
+    wrong = {"services": {"api": {"command": ["./api"], "listen": "127.0.10.70"}}}
+    assert [e.json_path for e in validator.iter_errors(wrong)] == ["$.services.api.listen"]
+
+
 def test_experiments_are_validated_against_the_lab_file(tmp_path: Path) -> None:
     experiment = tmp_path / "e.yaml"
     experiment.write_text(
