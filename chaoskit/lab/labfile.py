@@ -64,6 +64,9 @@ _REFERENCE = re.compile(r"\$\{([^${}]*)\}")
 MAX_DYNAMODB_REGIONS = 8
 DEPENDENCY_PROXY_BASE = 100
 """A dependency's proxy gets ``SUBNET.(100 + i)`` unless the file gives ``proxy``."""
+MAX_DEPENDENCIES = 100
+"""So that each gets an address of its own on the /24 (``.100``-``.199``, on the compose
+network too); more was a traceback past ``.255``."""
 
 
 def _host_port(value: object) -> object:
@@ -222,7 +225,9 @@ class LabFile(_Entry):
     record_ttl: int = Field(default=5, ge=0, le=86400)
     toxiproxy: ToxiproxyEntry | None = None
     dns: DnsEntry | None = None
-    dependencies: dict[str, DependencyEntry] = Field(default_factory=dict)
+    dependencies: dict[str, DependencyEntry] = Field(
+        default_factory=dict, max_length=MAX_DEPENDENCIES
+    )
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
     compose: ComposeEntry | None = None
     load: LoadEntry | None = None

@@ -267,3 +267,19 @@ def test_experiments_are_validated_against_the_lab_file(tmp_path: Path) -> None:
     assert "e.yaml:3:" in done.stderr and "'redsi' is not a target" in done.stderr
     assert "did you mean 'redis'" in done.stderr
     assert "process.kill" not in done.stderr  # api is a target of this lab
+
+
+def test_more_dependencies_than_the_subnet_has_addresses_for_is_one_problem(
+    tmp_path: Path,
+) -> None:
+    """156 dependencies was a traceback: the 156th proxy's default address is SUBNET.256."""
+    many = "".join(
+        f"  d{i}:\n    upstream: 127.0.20.{i % 250 + 1}:{9000 + i}\n" for i in range(156)
+    )
+    lab_file = tmp_path / "chaoskit.yaml"
+    lab_file.write_text("dependencies:\n" + many)
+    with pytest.raises(InputInvalid) as caught:
+        lab_config_from_file(lab_file)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (1, "dependencies")
+    assert "at most 100 items" in problem.message
