@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnslib import RR
+from dnslib import CLASS, QTYPE, RR, SOA
 
 from chaoskit.dns.zone import Zone, normalise_name
 
-__all__ = ["Lookup", "RecordStore"]
+__all__ = ["Lookup", "RecordStore", "serial_after"]
+
+SERIAL_SPACE = 2**32
+
+
+def serial_after(a: int, b: int) -> bool:
+    """Whether SOA serial ``a`` is newer than ``b`` (RFC 1982 serial number arithmetic)."""
+    return a != b and (a - b) % SERIAL_SPACE < SERIAL_SPACE // 2
+
+
+def _with_serial(soa: RR, serial: int) -> RR:
+    times = (serial % SERIAL_SPACE, *soa.rdata.times[1:])
+    return RR(soa.rname, QTYPE.SOA, CLASS.IN, soa.ttl, SOA(soa.rdata.mname, soa.rdata.rname, times))
 
 
 @dataclass(frozen=True)
@@ -40,10 +52,18 @@ class RecordStore:
         return list(self._zones)
 
     def replace_zones(self, zones: list[Zone]) -> None:
-        """Serve these zones from now on, keeping run-time changes that still fall inside them."""
+        """Serve these zones from now on, keeping run-time changes that still fall inside them.
+
+        A zone served before keeps its serial unless the file's is newer (RFC 1982): the
+        serial never goes back, so secondaries and monitors see every change."""
         origins = [z.origin for z in zones]
         if len(set(origins)) != len(origins):
             raise ValueError(f"the same zone is loaded twice: {sorted(origins)}")
+        served = {z.origin: z.soa.rdata.times[0] for z in self._zones}
+        for zone in zones:
+            old = served.get(zone.origin)
+            if old is not None and not serial_after(zone.soa.rdata.times[0], old):
+                self._set_serial(zone, old)
         self._zones = sorted(zones, key=lambda z: len(z.origin), reverse=True)
         self._overlay = {k: v for k, v in self._overlay.items() if self.zone_for(k[0])}
         self._rebuild()
@@ -84,7 +104,7 @@ class RecordStore:
     def set_rrset(self, name: str, rtype: str, records: list[RR]) -> None:
         """Replace one RRset; an empty list leaves the name in place with no records of the type."""
         self._overlay[(normalise_name(name), rtype.upper())] = list(records)
-        self._rebuild()
+        self._changed(name)
 
     def delete_rrset(
         self, name: str, rtype: str | None = None, keep: frozenset[str] = frozenset()
@@ -99,8 +119,24 @@ class RecordStore:
             if self._by_name.get(owner, {}).get(each) is not None:
                 removed += 1
             self._overlay[(owner, each)] = None
-        self._rebuild()
+        if removed:
+            self._changed(owner)
+        else:
+            self._rebuild()
         return removed
+
+    def _changed(self, name: str) -> None:
+        """A run-time change at ``name``: its zone's serial goes up by one (RFC 1034 4.3.5)."""
+        zone = self.zone_for(name)
+        if zone is not None:
+            self._set_serial(zone, zone.soa.rdata.times[0] + 1)
+        self._rebuild()
+
+    @staticmethod
+    def _set_serial(zone: Zone, serial: int) -> None:
+        zone.soa = _with_serial(zone.soa, serial)
+        if (zone.origin, "SOA") in zone.rrsets:
+            zone.rrsets[(zone.origin, "SOA")] = [zone.soa]
 
     def rrsets(self) -> list[tuple[str, str, list[RR]]]:
         """Every RRset served now, sorted by name and type."""

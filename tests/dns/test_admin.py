@@ -119,7 +119,9 @@ def test_a_zones_apex_keeps_its_soa_and_ns(server: DnsServer) -> None:
         assert admin.records() == before
         admin.set_record("zone.test", "TXT", ["apex note"])
         assert admin.delete_record("zone.test") == 1  # everything but the SOA and NS
-        assert admin.records() == before
+        after = admin.records()
+        assert [r for r in after if r["type"] != "SOA"] == [r for r in before if r["type"] != "SOA"]
+        assert [r["name"] for r in after if r["type"] == "SOA"] == ["zone.test."]  # serial +2
     assert server.query("zone.test.", "SOA").answer[0].to_text().split()[3] == "SOA"
     assert server.query("zone.test.", "NS").answer[0].to_text().endswith("ns1.zone.test.")
 
@@ -150,6 +152,31 @@ def test_a_fault_on_names_no_zone_holds_is_refused(
             admin.add_fault("servfail", pattern, duration_s=30)
         assert caught.value.status == 400
         assert admin.faults() == []
+
+
+def _serial(server: DnsServer) -> int:
+    return int(server.query("zone.test.", "SOA").answer[0][0].serial)
+
+
+def test_every_change_at_run_time_raises_the_zones_serial(server: DnsServer) -> None:
+    """It stayed the file's: a secondary or a monitor comparing serials saw no change."""
+    with server.admin() as admin:
+        first = _serial(server)
+        admin.set_record("serial.zone.test", "A", ["127.0.0.9"])
+        assert _serial(server) == first + 1
+        with pytest.raises(DnsAdminError):
+            admin.set_record("serial.zone.test", "A", ["not-an-ip"])
+        with pytest.raises(DnsAdminError):
+            admin.delete_record("nothing-here.zone.test")
+        assert _serial(server) == first + 1  # what was refused changed nothing
+        admin.add_fault("blank", "serial.zone.test", duration_s=30)
+        assert _serial(server) == first + 1  # a fault bends answers, it changes no record
+        admin.delete_record("serial.zone.test")
+        assert _serial(server) == first + 2
+        admin.reload()  # the file's serial is older: the served one never goes back
+        assert _serial(server) == first + 2
+    negative = server.query("nothing-here.zone.test.", "A")
+    assert negative.authority[0][0].serial == first + 2
 
 
 def test_reload_serves_the_new_zone_and_refuses_a_broken_one(server: DnsServer) -> None:

@@ -33,10 +33,12 @@ def test_answers_every_record_type_authoritatively(server: DnsServer) -> None:
         assert reply.rcode() == dns.rcode.NOERROR, (name, rtype)
         assert reply.flags & dns.flags.AA, (name, rtype)
         assert _rrset(reply, rtype) == values, (name, rtype)
-    soa = server.query("zone.test.", "SOA")
-    assert _rrset(soa, "SOA") == [
-        "ns1.zone.test. hostmaster.zone.test. 2026112201 3600 600 86400 30"
-    ]
+    (soa,) = _rrset(server.query("zone.test.", "SOA"), "SOA")
+    mname, rname, serial, *times = soa.split()
+    assert (mname, rname, times) == ("ns1.zone.test.", "hostmaster.zone.test.", [
+        "3600", "600", "86400", "30"
+    ])  # fmt: skip
+    assert int(serial) >= 2026112201  # the file's, or higher after changes made at run time
 
 
 def test_cname_is_followed_inside_the_zone(server: DnsServer) -> None:
