@@ -36,7 +36,7 @@ from dnslib import (
 )
 
 from chaoskit.dns.faults import DnsFault, FaultSet
-from chaoskit.dns.records import RecordStore
+from chaoskit.dns.records import RecordStore, serial_after
 from chaoskit.dns.zone import Zone
 
 __all__ = ["Reply", "Responder", "malformed_reply"]
@@ -179,8 +179,9 @@ class Responder:
 
     def _transfer(self, query: DNSRecord, reply: DNSRecord, tcp: bool) -> Reply:
         """AXFR over TCP (RFC 5936): the zone as served now, SOA first and last, in as many
-        messages as it takes. IXFR gets the same full transfer (RFC 1995 §4 allows it). Over
-        UDP a transfer gets TC=1 so the client asks again over TCP; a name that is not a
+        messages as it takes. IXFR from a serial that is current gets the current SOA alone
+        (RFC 1995 §2, over UDP too), from an older one the same full transfer (§4 allows it).
+        Over UDP a transfer gets TC=1 so the client asks again over TCP; a name that is not a
         zone's apex gets NOTAUTH."""
         origin = str(query.q.qname).lower()
         zone = next((z for z in self.store.zones if z.origin == origin), None)
@@ -188,10 +189,13 @@ class Responder:
             reply.header.aa = 0
             reply.header.rcode = RCODE.NOTAUTH if self.store.zone_for(origin) else RCODE.REFUSED
             return Reply(bytes(reply.pack()), 0.0, True)
+        soa = next(iter(self.store.lookup(origin).rrsets.get("SOA", [])), zone.soa)
+        if query.q.qtype == QTYPE.IXFR and _up_to_date(query, soa):
+            reply.add_answer(soa)
+            return Reply(bytes(reply.pack()), 0.0, False)
         if not tcp:
             reply.header.tc = 1
             return Reply(bytes(reply.pack()), 0.0, False)
-        soa = next(iter(self.store.lookup(origin).rrsets.get("SOA", [])), zone.soa)
         records = [soa]
         for name, rtype, rrset in self.store.rrsets():
             if rtype != "SOA" and self.store.zone_for(name) is zone:
@@ -319,6 +323,15 @@ def _packed_size(record: RR) -> int:
     buffer = DNSBuffer()
     record.pack(buffer)
     return len(buffer.data)
+
+
+def _up_to_date(query: DNSRecord, soa: RR) -> bool:
+    """Whether an IXFR's client already has ``soa``'s version (its SOA, in the authority
+    section, is not older: RFC 1982)."""
+    theirs = next((rr for rr in query.auth if rr.rtype == QTYPE.SOA), None)
+    if theirs is None:
+        return False
+    return not serial_after(soa.rdata.times[0], theirs.rdata.times[0])
 
 
 def _random_loopback(rng: random.Random) -> str:

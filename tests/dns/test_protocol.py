@@ -9,6 +9,7 @@ import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rrset
 import dns.zone
 
 from tests.dns.fixtures import DnsServer
@@ -65,6 +66,32 @@ def test_ixfr_gets_a_full_transfer_and_udp_transfers_are_sent_to_tcp(server: Dns
     over_udp = server.query("zone.test.", "AXFR")
     assert over_udp.flags & dns.flags.TC
     assert over_udp.answer == []
+
+
+def _ixfr_from(serial: int) -> dns.message.Message:
+    """An IXFR query as a secondary sends it: its SOA, of ``serial``, in authority."""
+    query = dns.message.make_query("zone.test.", "IXFR")
+    soa = dns.rrset.from_text(
+        "zone.test.", 30, "IN", "SOA", f"ns1.zone.test. hostmaster.zone.test. {serial} 1 1 1 1"
+    )
+    query.authority.append(soa)
+    return query
+
+
+def test_ixfr_from_the_current_serial_gets_the_soa_alone(server: DnsServer) -> None:
+    """It got the whole zone again: a secondary polling for changes transferred it each time."""
+    current = server.query("zone.test.", "SOA").answer[0][0].serial
+    for serial in (current, current + 5):  # as new, or newer (RFC 1982)
+        query = _ixfr_from(serial)
+        by_tcp = dns.query.tcp(query, server.host, port=server.port, timeout=5)
+        by_udp = dns.query.udp(query, server.host, port=server.port, timeout=5)
+        for reply in (by_tcp, by_udp):
+            assert reply.rcode() == dns.rcode.NOERROR and not reply.flags & dns.flags.TC
+            assert [rrset.rdtype for rrset in reply.answer] == [dns.rdatatype.SOA]
+            assert reply.answer[0][0].serial == current
+    older = dns.query.tcp(_ixfr_from(current - 1), server.host, port=server.port, timeout=5,
+                          one_rr_per_rrset=True)  # fmt: skip
+    assert len(older.answer) > 2 and older.answer[-1].rdtype == dns.rdatatype.SOA
 
 
 def test_a_transfer_of_a_name_that_is_not_a_zone_apex_is_not_authorised(
