@@ -25,7 +25,7 @@ from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.run_setup import run_config
 from chaoskit.experiment.timeline import plan
 from chaoskit.lab import catalogue
-from chaoskit.lab.config import LabConfig, domain_name, in_zone
+from chaoskit.lab.config import LabConfig, in_zone
 
 __all__ = [
     "ExperimentInvalid",
@@ -396,12 +396,16 @@ def _probe_address_problems(probe: Any, config: LabConfig) -> list[tuple[str, st
             ("path", f"expected a path starting with '/', e.g. /health; got {probe.path!r}")
         )
     if probe.record is not None:
+        import dns.exception
+        import dns.name
+
         try:
-            name = domain_name(probe.record)
-        except ValueError as exc:
-            found.append(("record", str(exc)))
+            name = dns.name.from_text(probe.record).to_text().lower()
+        except dns.exception.DNSException as exc:
+            found.append(("record", f"{probe.record!r} is not a domain name: {exc}"))
         else:
-            if not config.zone_files and not in_zone(name, config.zone):
+            only_the_lab_zone = not config.zone_files and not config.dns_attach
+            if only_the_lab_zone and not in_zone(name, config.zone):
                 found.append(("record", f"{probe.record!r} is outside the lab's zone "
                               f"{config.zone} (the probe asks the lab's DNS server, which "
                               "answers for its zone only)"))  # fmt: skip

@@ -130,3 +130,15 @@ def test_dry_run_prints_the_timeline_and_starts_nothing(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "dry run" in done.stdout
     assert not (tmp_path / "state.json").exists()
+
+
+def test_a_dns_probe_may_ask_any_domain_name_in_the_lab_zone(tmp_path: Path) -> None:
+    experiment = tmp_path / "probe.yaml"
+    experiment.write_text(
+        "title: t\nsteady_state:\n  probes:\n"
+        "    - {name: srv, type: dns, record: _orders._tcp.lab.test}\n"
+        "    - {name: apex, type: dns, record: LAB.TEST.}\n"
+        "method:\n  - wait: 1s\n"
+    )
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
+    assert done.returncode == 0, done.stderr
