@@ -61,6 +61,8 @@ class DnsAuthority:
             raise ValueError(f"name {owner} is not in any zone served here")
         records = parse_rrset(owner, rtype, ttl, values)
         problem = self._cname_problem(owner, rtype.upper(), len(records))
+        if problem is None and rtype.upper() == "CNAME" and records:
+            problem = self._cname_loop(owner, str(records[0].rdata.label).lower())
         if not records and rtype.upper() in APEX_TYPES and self._is_apex(owner):
             problem = f"{owner} NS: a zone's apex keeps at least one NS record"
         if problem:
@@ -96,6 +98,22 @@ class DnsAuthority:
                 f"(chaoskit dns delete {owner} CNAME)"
             )
         return None
+
+    def _cname_loop(self, owner: str, target: str) -> str | None:
+        """Why a CNAME from ``owner`` to ``target`` may not be set: it would close a loop of
+        CNAMEs, as zone files may not either (``zone_checks``)."""
+        chain, name = [owner], target
+        while name not in chain:
+            chain.append(name)
+            following = (
+                self.store.lookup(name).rrsets.get("CNAME") if self.store.zone_for(name) else None
+            )
+            if not following:
+                return None
+            name = str(following[0].rdata.label).lower()
+        if name != owner:
+            return None  # a loop further on, not through owner: not this change's making
+        return "CNAME loop: " + " -> ".join([*chain, owner])
 
     def delete_record(self, name: str, rtype: str | None, actor: str) -> int:
         """Delete one RRset, or every RRset of a name; at a zone's apex its SOA and NS stay

@@ -211,7 +211,8 @@ def load_run(path: Path) -> RunData:
             "`chaoskit report` renders"
         )
     if not journal_path.is_file():
-        raise InvalidInput(f"{journal_path}: missing; {path} is not a chaoskit run directory")
+        found = "not a file" if journal_path.exists() else "missing"
+        raise InvalidInput(f"{journal_path}: {found}; {path} is not a chaoskit run directory")
     journal = _read_journal(journal_path)
     timeline_path = path / TIMELINE
     timeline = _read_timeline(timeline_path) if timeline_path.is_file() else Timeline()

@@ -107,6 +107,26 @@ def test_a_cname_never_sits_beside_other_data(server: DnsServer) -> None:
             admin.delete_record("moved.zone.test")
 
 
+def test_a_cname_that_would_close_a_loop_is_refused(server: DnsServer) -> None:
+    """Zone files were checked for loops; a change at run time was not."""
+    with server.admin() as admin:
+        try:
+            admin.set_record("one.zone.test", "CNAME", ["two.zone.test."])
+            before = admin.records()
+            for name, target, loop in (
+                ("two.zone.test", "one.zone.test.", "two.zone.test. -> one.zone.test. -> two"),
+                ("self.zone.test", "self.zone.test.", "self.zone.test. -> self.zone.test."),
+            ):
+                with pytest.raises(DnsAdminError, match=f"CNAME loop: {loop}") as caught:
+                    admin.set_record(name, "CNAME", [target])
+                assert caught.value.status == 400
+            assert admin.records() == before
+            admin.set_record("two.zone.test", "CNAME", ["www.zone.test."])  # a chain: fine
+        finally:
+            for name in ("one.zone.test", "two.zone.test"):
+                admin.delete_record(name)
+
+
 def test_a_zones_apex_keeps_its_soa_and_ns(server: DnsServer) -> None:
     with server.admin() as admin:
         before = admin.records()

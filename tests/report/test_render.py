@@ -151,6 +151,11 @@ def _killed_in_its_method(run_dir: Path) -> None:
     )
 
 
+def _journal_a_directory(run_dir: Path) -> None:
+    (run_dir / "journal.json").unlink()
+    (run_dir / "journal.json").mkdir()
+
+
 def _a_game_days_directory(run_dir: Path) -> None:
     for name in ("journal.json", "timeline.csv", "events.jsonl"):
         (run_dir / name).unlink(missing_ok=True)
@@ -166,8 +171,17 @@ def _a_game_days_directory(run_dir: Path) -> None:
         (_bad_cell, "timeline.csv:5: column error_rate: expected a finite number, got 'lots'"),
         (_killed_in_its_method, "the run did not finish (its controller was killed or crashed"),
         (_a_game_days_directory, "a game day's directory, not a run's: its report is"),
+        (_journal_a_directory, "journal.json: not a file;"),
     ],
-    ids=["no-journal", "bad-json", "missing-field", "bad-csv-value", "killed-run", "game-day"],
+    ids=[
+        "no-journal",
+        "bad-json",
+        "missing-field",
+        "bad-csv-value",
+        "killed-run",
+        "game-day",
+        "journal-a-directory",
+    ],
 )
 def test_bad_run_directory_is_exit_2_with_where_and_what(
     tmp_path: Path, damage: object, expected: str
