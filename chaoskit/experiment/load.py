@@ -9,6 +9,8 @@ import difflib
 import fnmatch
 import types
 import typing
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,25 +119,32 @@ def schema_problems(
         loc = user_path(root, loc)
         problems.append(Problem(file, line, col, _field_name(loc), message))
         fields.append((error["type"], error["input"]))
+    fields_given = Counter(problem.field for problem in problems)
+    fields_above = {above for problem in problems for above in _fields_above(problem.field)}
     return [
         problem
         for problem, (kind, given) in zip(problems, fields, strict=True)
-        if not _another_branch_fits(problem, kind, given, problems)
+        if not _another_branch_fits(problem.field, kind, given, fields_given, fields_above)
     ]
 
 
-def _another_branch_fits(problem: Problem, kind: str, given: Any, every: list[Problem]) -> bool:
-    """Whether ``problem`` is a union branch's complaint that the value is not its shape while
-    another branch took the value and says what is wrong with it: "a valid dictionary" beside
-    "'naive' or 'resilient'" for a string; a scalar's complaint about a mapping whose keys the
-    model branch reports on."""
-    others = [p for p in every if p is not problem]
+def _fields_above(field: str) -> Iterator[str]:
+    """``a.b[0].c`` -> ``a``, ``a.b``, ``a.b[0]``: the fields that hold it."""
+    for at, char in enumerate(field):
+        if char in ".[" and at:
+            yield field[:at]
+
+
+def _another_branch_fits(
+    field: str, kind: str, given: Any, fields_given: Counter[str], fields_above: set[str]
+) -> bool:
+    """Whether a problem at ``field`` is a union branch's complaint that the value is not its
+    shape while another branch took the value and says what is wrong with it: "a valid
+    dictionary" beside "'naive' or 'resilient'" for a string; a scalar's complaint about a
+    mapping whose keys the model branch reports on."""
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return any(p.field == problem.field for p in others)
-    if isinstance(given, dict | list):
-        below = (f"{problem.field}.", f"{problem.field}[")
-        return any(p.field.startswith(below) for p in others)
-    return False
+        return fields_given[field] > 1
+    return isinstance(given, dict | list) and field in fields_above
 
 
 def target_matches(target: str, known: list[str], patterns: bool) -> bool:
