@@ -113,7 +113,11 @@ def _health(value: object) -> object:
     return value
 
 
-Health = Annotated[str, BeforeValidator(_health)]
+Health = Annotated[
+    str,
+    BeforeValidator(_health),
+    Field(json_schema_extra={"pattern": HEALTH_PATTERN}, description="tcp or http:/path"),
+]
 
 
 def _env_value(value: object) -> object:
@@ -142,11 +146,7 @@ class DependencyEntry(_Entry):
     )
     command: list[str] | None = Field(default=None, min_length=1)
     cwd: str | None = None
-    health: Health = Field(
-        default="tcp",
-        json_schema_extra={"pattern": HEALTH_PATTERN},
-        description="tcp or http:/path",
-    )
+    health: Health = "tcp"
     start_timeout: Duration = Field(default=15.0, gt=0)
     dynamodb: DynamoChoice | None = Field(
         default=None, description="the built-in DynamoDB Local for that region"
@@ -157,11 +157,7 @@ class ServiceEntry(_Entry):
     command: list[str] = Field(min_length=1, description="argv; relative to cwd")
     cwd: str | None = Field(default=None, description="relative to the lab file")
     listen: HostPort
-    health: Health = Field(
-        default="tcp",
-        json_schema_extra={"pattern": HEALTH_PATTERN},
-        description="tcp or http:/path",
-    )
+    health: Health = "tcp"
     start_timeout: Duration = Field(default=20.0, gt=0)
     stop_timeout: Duration = Field(default=5.0, gt=0)
     env: dict[str, EnvValue] = Field(default_factory=dict)
