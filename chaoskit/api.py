@@ -399,44 +399,11 @@ def _live_users(users: Path) -> list[str]:
 
 
 def _clear_or_refuse_orphans(backend_lab: LabBackend) -> None:
-    """The ledger check every run makes. Faults of a controller that is gone (a killed test
-    process) are cleared once past their expiry and verified ended by the lab; until then,
-    or unverified, they are for ``chaoskit recover``, not to be run beside. A live
-    controller's faults (another test process on the same lab) are its own business."""
-    from chaoskit.experiment.ledger import LedgerCorrupt
+    """The ledger check every run makes (``chaoskit.experiment.orphans``). The faults of a
+    live controller (another test process on the same lab) are its own business."""
+    from chaoskit.experiment.orphans import clear_or_refuse_orphans
 
-    state_dir = backend_lab.state_dir
-    if not (state_dir / "ledger.json").exists():
-        return
-    ledger = Ledger(state_dir)
-    try:
-        entries = ledger.entries()
-    except LedgerCorrupt as exc:
-        raise InvalidInput(f"the fault ledger is damaged ({exc}); run `chaoskit recover`") from None
-    pending = []
-    for entry in entries:
-        if psutil.pid_exists(entry.controller_pid):
-            continue
-        if entry.expires_at <= time.time() and _ended(backend_lab, entry):
-            ledger.remove(entry.id)
-        else:
-            pending.append(entry)
-    if pending:
-        listed = ", ".join(
-            f"{e.kind} on {e.target} (expires {time.strftime('%H:%M:%S', time.localtime(t))})"
-            for e, t in ((e, e.expires_at) for e in pending)
-        )
-        raise InvalidInput(
-            f"{len(pending)} fault(s) left by a controller that is gone may still be active: "
-            f"{listed}. Run `chaoskit recover` to revert and clear them."
-        )
+    def live(entries: list[LedgerEntry]) -> set[str]:
+        return {e.id for e in entries if psutil.pid_exists(e.controller_pid)}
 
-
-def _ended(backend_lab: LabBackend, entry: LedgerEntry) -> bool:
-    kind = REGISTRY.get(entry.kind)
-    if kind is None or not backend_lab.state.components:
-        return False
-    try:
-        return kind.is_reverted(backend_lab, entry)
-    except Exception:  # the lab cannot say: recover's business
-        return False
+    clear_or_refuse_orphans(backend_lab, live)

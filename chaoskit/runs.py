@@ -9,6 +9,7 @@ run holds the lab lock (one run at a time, ``LabBusy`` otherwise) while it execu
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,16 +109,21 @@ def lab_for_a_run(
 ) -> LabBackend:
     """The lab that is up (or a new one, described by ``config``, on ``backend``; ``any``
     means local), refusing (exit 2) while the ledger holds faults a killed run left behind
-    or the lab has drifted from what it should be."""
+    that may still be in force (those past their expiry that the lab shows ended are
+    cleared) or the lab has drifted from what it should be."""
     from chaoskit.experiment.drift import find_drift
-    from chaoskit.experiment.ledger import ledger_notice
+    from chaoskit.experiment.ledger import describe_entry, held_by_the_run_in_progress
+    from chaoskit.experiment.orphans import clear_or_refuse_orphans
     from chaoskit.lab.open import open_lab
 
-    notice = ledger_notice(state_dir)
-    if notice:
-        raise InvalidInput(notice)
     choice = "auto" if backend == "any" else backend
     lab = open_lab(state_dir, choice, auto_default="local", config=config, echo=echo)
+    cleared = clear_or_refuse_orphans(
+        lab, lambda entries: held_by_the_run_in_progress(state_dir, entries)
+    )
+    now = time.time()
+    for entry in cleared:
+        echo(f"cleared from the ledger, ended as the lab shows: {describe_entry(entry, now)}")
     found = find_drift(lab, []) if lab.state.components else []
     drift = [d for d in found if d.level != "absent"]  # the run's `up` starts what is absent
     if drift:

@@ -22,7 +22,14 @@ from pydantic import BaseModel, Field, ValidationError
 from chaoskit._errors import ChaoskitError, describe_validation_error
 from chaoskit.experiment.handles import Handle
 
-__all__ = ["Ledger", "LedgerCorrupt", "LedgerEntry", "ledger_notice"]
+__all__ = [
+    "Ledger",
+    "LedgerCorrupt",
+    "LedgerEntry",
+    "describe_entry",
+    "held_by_the_run_in_progress",
+    "ledger_notice",
+]
 
 
 class LedgerCorrupt(ChaoskitError):
@@ -131,7 +138,7 @@ class Ledger:
             return gone
 
 
-def _held_by_the_run_in_progress(state_dir: Path, entries: list[LedgerEntry]) -> set[str]:
+def held_by_the_run_in_progress(state_dir: Path, entries: list[LedgerEntry]) -> set[str]:
     """The ids of the entries whose controller holds the lab lock now (a run, a game day),
     or was started by its holder (the scheduler's runs)."""
     import psutil
@@ -152,7 +159,7 @@ def _held_by_the_run_in_progress(state_dir: Path, entries: list[LedgerEntry]) ->
     return held
 
 
-def _describe(entry: LedgerEntry, now: float) -> str:
+def describe_entry(entry: LedgerEntry, now: float) -> str:
     ago = now - entry.written_at
     state = (
         f"reverted by the {entry.reverted_by}"
@@ -175,12 +182,12 @@ def ledger_notice(state_dir: Path) -> str | None:
     except LedgerCorrupt as exc:
         return f"the fault ledger is damaged ({exc}). Run `chaoskit recover` to repair the lab."
     if entries:  # a run in progress holds its own faults: those were not left behind
-        running = _held_by_the_run_in_progress(state_dir, entries)
+        running = held_by_the_run_in_progress(state_dir, entries)
         entries = [e for e in entries if e.id not in running]
     if not entries:
         return None
     now = time.time()
-    listed = "; ".join(_describe(e, now) for e in entries)
+    listed = "; ".join(describe_entry(e, now) for e in entries)
     if any(_may_be_in_force(e, now) for e in entries):
         return (
             f"{len(entries)} fault(s) from an earlier run may still be active: {listed}. "

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import signal
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -14,8 +16,9 @@ from typing import Any
 import pytest
 
 from chaoskit.experiment.drift import find_drift
+from chaoskit.experiment.handles import DnsFaultHandle
 from chaoskit.experiment.injection import KILL_AT_ENV
-from chaoskit.experiment.ledger import Ledger
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.process import stopped_in_group
@@ -216,6 +219,68 @@ def test_sigkilled_controller_faults_end_at_expiry_and_recover_clears(
                  if Path(r["run_dir"]).parent == (tmp_path / "reports").resolve()]  # fmt: skip
     assert killed["status"] == "did-not-finish", killed
     assert f"its controller (pid {proc.pid}) is gone" in killed["verdict"]
+
+
+def gone_controller_entry(fault_id: str, **fields: Any) -> LedgerEntry:
+    """A ledger entry of a controller killed 20 s ago, its fault due to end 5 s ago."""
+    now = time.time()
+    return LedgerEntry(
+        run="killed-run", kind="dns.blank", target="dynamodb.us-east-1.lab.test",
+        duration_s=12, written_at=now - 20, expires_at=now - 5, controller_pid=dead_pid(),
+        handle=DnsFaultHandle(fault_id=fault_id, actor=f"chaoskit-run:killed-run:{fault_id}"),
+        **fields,
+    )  # fmt: skip
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_run_clears_what_a_killed_run_left_once_the_lab_shows_it_ended(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    """The lab ended the first fault at its expiry: the next run clears it, says so, and
+    runs. The second is past its expiry but still in force on the DNS server: the run is
+    refused, names it, and changes nothing."""
+    ledger = Ledger(lab.state_dir)
+    ended = gone_controller_entry("ck-ended00")
+    ledger.add(ended)
+    experiment = tmp_path / "short.yaml"
+    experiment.write_text("title: after a killed run\nmethod:\n  - wait: 1s\n")
+    done = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment),
+                   "--out", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(
+        r"cleared from the ledger, ended as the lab shows: dns\.blank on "
+        r"dynamodb\.us-east-1\.lab\.test \(run killed-run, 2\ds ago, past its expiry\)",
+        done.stdout,
+    ), done.stdout
+    assert ledger.entries() == []
+    held = gone_controller_entry("ck-held000")
+    with lab.dns_admin() as admin:
+        admin.add_fault("blank", held.target, duration_s=60, fault_id="ck-held000")
+    try:
+        ledger.add(held)
+        refused = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment),
+                          "--out", str(tmp_path / "refused"))  # fmt: skip
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert re.search(
+            r"1 fault\(s\) left by a controller that is gone may still be active: dns\.blank "
+            r"on dynamodb\.us-east-1\.lab\.test \(run killed-run, 2\ds ago, past its expiry, "
+            r"the lab does not show it ended\)\. Run `chaoskit recover` to revert and clear them\.",
+            " ".join(refused.stderr.split()),
+        ), refused.stderr
+        assert list((tmp_path / "refused").iterdir()) == []  # no run began
+        assert [e.id for e in ledger.entries()] == [held.id]
+        with lab.dns_admin() as admin:
+            assert [f["id"] for f in admin.faults()] == ["ck-held000"]
+    finally:
+        recovered = run_cli("--state-dir", str(lab.state_dir), "recover")
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert_lab_clean(lab)
 
 
 def test_a_run_killed_the_instant_it_paused_a_service_leaves_nothing_frozen(
