@@ -40,3 +40,15 @@ def test_importing_the_packages_imports_none_of_their_backends() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_checking_an_experiment_loads_no_http_client() -> None:
+    """``chaoskit validate`` talks to no server: httpx (the DNS admin client's) and requests
+    (the Toxiproxy client's) are loaded by the first call that does, about 0.1 s of each
+    command's start."""
+    probe = (
+        "import sys; import chaoskit.cli, chaoskit.lab.open, chaoskit.experiment.load; "
+        "print([m for m in ('httpx', 'requests', 'toxiproxy') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import DnsAdminError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["DnsAdminClient"]
 
@@ -16,8 +17,10 @@ class DnsAdminClient:
     """Talks to one DNS server's admin API; every non-2xx answer raises DnsAdminError."""
 
     def __init__(self, base_url: str, token: str, actor: str = "chaoskit", timeout: float = 5.0):
+        import httpx  # on first use: a command that talks to no server does not load it
+
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(
+        self._http: httpx.Client = httpx.Client(
             verify=False,  # plain HTTP on loopback: skip loading CA certificates (~40 ms)
             base_url=self.base_url,
             timeout=timeout,
@@ -44,6 +47,8 @@ class DnsAdminClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

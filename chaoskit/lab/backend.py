@@ -35,10 +35,10 @@ from chaoskit.lab.state import ComponentRecord, LabState
 from chaoskit.lab.system_resolver import SystemResolver
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
-from chaoskit.toxiproxy import ToxiproxyAdapter
 
 if TYPE_CHECKING:
     from chaoskit.experiment.ledger import LedgerEntry
+    from chaoskit.toxiproxy import ToxiproxyAdapter
 
 __all__ = ["LabBackend", "changed_profiles", "quiet"]
 
@@ -125,6 +125,8 @@ class LabBackend(abc.ABC):
         )
 
     def toxiproxy(self) -> ToxiproxyAdapter:
+        from chaoskit.toxiproxy import ToxiproxyAdapter  # its client library loads requests
+
         return ToxiproxyAdapter(self.config.toxiproxy.host, self.config.toxiproxy.port)
 
     def refresh(self) -> None:
