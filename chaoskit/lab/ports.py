@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
+from pathlib import Path
 
 import psutil
 
@@ -18,7 +20,8 @@ component started again at once (a kill's revert, a restart) would find its port
 
 
 def port_owner(host: str, port: int) -> str | None:
-    """``name (pid N)`` of the process listening on host:port, where the OS lets us see it."""
+    """``name (pid N)`` of the process listening on host:port, where the OS lets us see it;
+    for a component of another chaoskit lab, which one and how to stop that lab."""
     try:
         connections = psutil.net_connections(kind="inet")
     except (psutil.AccessDenied, OSError):
@@ -31,10 +34,29 @@ def port_owner(host: str, port: int) -> str | None:
         if conn.pid is None:
             return None
         try:
-            return f"{psutil.Process(conn.pid).name()} (pid {conn.pid})"
+            owner = f"{psutil.Process(conn.pid).name()} (pid {conn.pid})"
         except psutil.Error:
-            return f"pid {conn.pid}"
+            owner = f"pid {conn.pid}"
+        return owner + _of_a_lab(conn.pid)
     return None
+
+
+def _of_a_lab(pid: int) -> str:
+    """``, the dns of the lab in DIR (...)`` when ``pid`` is a lab component: the lab starts
+    each with its output in ``STATE_DIR/logs/NAME.log``, beside the lab's ``state.json``."""
+    try:
+        output = Path(os.readlink(f"/proc/{pid}/fd/1"))
+    except OSError:
+        return ""
+    state_dir = output.parent.parent
+    if output.parent.name != "logs" or output.suffix != ".log":
+        return ""
+    if not (state_dir / "state.json").is_file():
+        return ""
+    return (
+        f", the {output.stem} of the lab in {state_dir}: stop that lab "
+        f"(`chaoskit --state-dir {state_dir} down`) or give this one another `subnet` in its lab file"
+    )
 
 
 def _bindable(host: str, port: int, kind: int) -> bool:
