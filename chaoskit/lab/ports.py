@@ -55,7 +55,8 @@ def _of_a_lab(pid: int) -> str:
         return ""
     return (
         f", the {output.stem} of the lab in {state_dir}: stop that lab "
-        f"(`chaoskit --state-dir {state_dir} down`) or give this one another `subnet` in its lab file"
+        f"(`chaoskit --state-dir {state_dir} down`) or give this one another `subnet` in its "
+        "lab file"
     )
 
 
