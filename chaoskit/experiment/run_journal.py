@@ -99,7 +99,7 @@ class RunHistory:
         try:
             self._record_start()
         except Exception as exc:  # history must not stop a run
-            self.echo(f"history not recorded: {type(exc).__name__}: {exc}")
+            self.echo(f"history not recorded: {_why(exc)}")
 
     def _record_start(self) -> None:
         import os
@@ -133,13 +133,13 @@ class RunHistory:
             verdict = f"stopped on an error before its end: {event.error}"
             record_run(self.run.lab.state_dir, self._unfinished(ERROR, verdict, event.exit_code))
         except Exception as exc:  # history must not hide the error itself
-            self.echo(f"history not recorded: {type(exc).__name__}: {exc}")
+            self.echo(f"history not recorded: {_why(exc)}")
 
     def _on_finished(self, event: RunFinished) -> None:
         try:
             self._record(event.result.run_dir, event.result.exit_code)
         except Exception as exc:  # nor may history
-            self.echo(f"history not recorded: {type(exc).__name__}: {exc}")
+            self.echo(f"history not recorded: {_why(exc)}")
 
     def _record(self, run_dir: Path, exit_code: int) -> None:
         from chaoskit.report import load_run
@@ -161,3 +161,10 @@ class RunHistory:
                 availability=metrics.get("availability_during_fault"), metrics=metrics,
             ),
         )  # fmt: skip
+
+
+def _why(exc: Exception) -> str:
+    """An error as one line: chaoskit's own say what happened; others are named too."""
+    from chaoskit._errors import ChaoskitError
+
+    return str(exc) if isinstance(exc, ChaoskitError) else f"{type(exc).__name__}: {exc}"

@@ -10,7 +10,9 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["DB_NAME", "connect"]
+from chaoskit._errors import ChaoskitError
+
+__all__ = ["DB_NAME", "HistoryUnusable", "connect"]
 
 DB_NAME = "chaoskit.db"
 
@@ -58,17 +60,40 @@ CREATE TABLE IF NOT EXISTS job_events (
 """
 
 
+class HistoryUnusable(ChaoskitError):
+    """The database is not one chaoskit can use: damaged, not SQLite, not a file, or held
+    locked by another process for longer than the busy timeout."""
+
+    def __init__(self, path: Path, error: sqlite3.Error) -> None:
+        if "locked" in str(error):
+            advice = "another chaoskit process (a scheduler, a run) holds it; try again"
+        else:
+            advice = (
+                f"move it aside (`mv {path} {path}.damaged`) and a new one is started; each "
+                "run's directory keeps its journal and report"
+            )
+        super().__init__(
+            f"the history database {path} (runs and schedules) cannot be used ({error}): {advice}"
+        )
+
+
 @contextlib.contextmanager
 def connect(state_dir: Path) -> Iterator[sqlite3.Connection]:
     """A connection in autocommit mode (use ``BEGIN IMMEDIATE`` for a transaction), closed
-    on exit."""
+    on exit. Any SQLite error, opening it or in the block, is a HistoryUnusable."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(state_dir / DB_NAME, timeout=10.0, isolation_level=None)
+    path = state_dir / DB_NAME
+    try:
+        connection = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise HistoryUnusable(path, exc) from None
     try:
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA busy_timeout=10000")
         connection.executescript(SCHEMA)
         yield connection
+    except sqlite3.Error as exc:
+        raise HistoryUnusable(path, exc) from None
     finally:
         connection.close()
