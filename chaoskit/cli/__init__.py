@@ -112,6 +112,24 @@ def _register(argv: list[str]) -> None:
             module.register(app)
         else:  # a group of commands
             app.add_typer(module.app, name=name)
+    _one_line_summaries(app)
+
+
+def _one_line_summaries(typer_app: typer.Typer) -> None:
+    """Each command's line in a list of commands: its docstring's first paragraph as one
+    line (Typer's rich mode keeps a wrapped docstring's line breaks there, though not in
+    the command's own help), and ``literals`` in single backticks."""
+    import inspect
+
+    for command in typer_app.registered_commands:
+        doc = inspect.getdoc(command.callback) if command.callback else None
+        if command.short_help is None and command.help is None and doc:
+            doc = doc.replace("``", "`")  # the docstrings' literals, as a terminal shows them
+            command.help = doc
+            command.short_help = " ".join(doc.split("\n\n", 1)[0].split())
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _one_line_summaries(group.typer_instance)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``chaoskit dns serve|list|set|delete|fault|lift|faults|events|reload``."""
+"""``chaoskit dns serve|list|set|delete|fault|lift|events|reload``."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ the experiment engine, and every command is still listed and reachable."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -52,3 +53,17 @@ def test_help_lists_every_command_and_a_typo_gets_a_suggestion() -> None:
         assert f" {command} " in listed.stdout, command
     typo = run_cli("rnu", "x.yaml")
     assert typo.returncode == 2 and "Did you mean 'run'?" in typo.stderr
+
+
+def test_a_commands_summary_is_one_paragraph_read_as_one_line() -> None:
+    """A docstring wrapped over lines is one summary in the list of commands (Typer's rich
+    mode broke it where the source did), with single-backtick literals."""
+    listed = run_cli("--help", env={**os.environ, "COLUMNS": "200"}).stdout
+    assert (
+        "Check the lab file and experiment files against it; print one line per problem "
+        "(file:line:col: field: message)."
+    ) in listed
+    assert "of lab files (`schema lab`)." in listed
+    assert "``" not in listed
+    dns = run_cli("dns", "--help", env={**os.environ, "COLUMNS": "200"}).stdout
+    assert "Replace one RRset (e.g. `set dynamodb.us-east-1.lab.test A 127.0.10.11`)." in dns
