@@ -9,7 +9,12 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-__all__ = ["Duration", "parse_duration"]
+__all__ = ["MAX_DURATION_S", "Duration", "parse_duration"]
+
+MAX_DURATION_S = 24 * 3600.0
+"""The longest duration any field takes: a day. Past that a fault would outlive any run's
+report (its timeline holds hours, not days) and a killed controller's fault would stay in
+force until its expiry; the DNS server ends every fault within the same day."""
 
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -29,6 +34,8 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"a duration must be a finite number of seconds, got {value!r}")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"a duration is at most 24h, got {value!r}")
     return seconds
 
 
@@ -39,10 +46,10 @@ Duration = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
                 {"type": "string", "pattern": r"^\d+(\.\d+)?(ms|s|m|h)?$"},
             ],
-            "description": "seconds, or a string such as 500ms, 10s, 2m",
+            "description": "seconds, or a string such as 500ms, 10s, 2m (at most 24h)",
         }
     ),
 ]

@@ -15,3 +15,10 @@ def test_parses(text: object, seconds: float) -> None:
 def test_rejects(bad: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(bad)
+
+
+@pytest.mark.parametrize("too_long", ["24.01h", "1441m", 86400.5, "99999999999999999999s"])
+def test_a_duration_is_at_most_a_day(too_long: object) -> None:
+    assert parse_duration("24h") == parse_duration(86400) == 86400.0
+    with pytest.raises(ValueError, match=r"a duration is at most 24h, got"):
+        parse_duration(too_long)
