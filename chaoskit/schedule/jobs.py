@@ -85,7 +85,8 @@ def check_cron(expression: str) -> str:
 
 
 def parse_at(text: str, tz: str) -> datetime:
-    """``--at``: an ISO date and time, in ``tz`` unless it carries its own offset."""
+    """``--at``: an ISO date and time, in ``tz`` unless it carries its own offset; a local
+    time the clocks skip (daylight saving time begins) is refused."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -93,7 +94,15 @@ def parse_at(text: str, tz: str) -> datetime:
             f"--at: {text!r} is not a date and time; expected e.g. 2026-12-03T14:00 "
             "or 2026-12-03 14:00:00+01:00"
         ) from None
-    return moment.replace(tzinfo=zone(tz)) if moment.tzinfo is None else moment
+    if moment.tzinfo is not None:
+        return moment
+    local = moment.replace(tzinfo=zone(tz))
+    if local.astimezone(UTC).astimezone(local.tzinfo).replace(tzinfo=None) != moment:
+        raise InvalidInput(
+            f"--at: {text!r} does not exist in {tz}: the clocks skip it that day (daylight "
+            "saving time begins); give a time before or after the jump, or a UTC offset"
+        )
+    return local.astimezone(UTC)  # a time the clocks pass twice is its first (fold 0)
 
 
 def next_after(cron: str | None, at: datetime | None, tz: str, after: datetime) -> datetime | None:

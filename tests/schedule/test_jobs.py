@@ -45,6 +45,23 @@ def test_a_one_off_is_due_once() -> None:
     assert next_after(None, at, "Europe/Berlin", utc(2026, 12, 3, 13)) is None
 
 
+@pytest.mark.parametrize(
+    ("local", "tz"),
+    [("2027-03-28 02:30", "Europe/Berlin"), ("2027-03-14T02:00", "America/New_York")],
+)
+def test_a_one_off_at_a_time_the_clocks_skip_is_refused(local: str, tz: str) -> None:
+    with pytest.raises(InvalidInput, match=f"does not exist in {tz}: the clocks skip it"):
+        parse_at(local, tz)
+    # either side of the jump, and the same wall time with its own offset, are fine
+    assert parse_at(local.replace("02:", "01:"), tz) < parse_at(local.replace("02:", "03:"), tz)
+    assert parse_at(f"{local}+00:00", tz).utcoffset() == timedelta(0)
+
+
+def test_a_one_off_at_a_time_the_clocks_pass_twice_is_the_first() -> None:
+    """2027-10-31 02:30 happens twice in Berlin: at 00:30 UTC (CEST), then 01:30 (CET)."""
+    assert parse_at("2027-10-31 02:30", "Europe/Berlin") == utc(2027, 10, 31, 0, 30)
+
+
 def job(next_due: datetime, missed: str = "skip", cron: str | None = "* * * * *") -> Job:
     return Job("j1", "/x.yaml", "experiment", cron, None, "UTC", missed,  # type: ignore[arg-type]
                "/reports", utc(2026, 1, 1), next_due)  # fmt: skip
