@@ -106,6 +106,7 @@ class Scheduler:
             logs.mkdir(parents=True, exist_ok=True)
             log_path = logs / f"{job.id}-{started:%Y%m%dT%H%M%SZ}.log"
             record_event(self.state_dir, job.id, started, "started", str(log_path))
+            set_last_run(self.state_dir, job.id, started, None)  # a killed scheduler's run too
             self.echo(f"scheduler: job {job.id} started: {job.target} (log {log_path})")
             assert lock.fd is not None
             trigger = f"schedule:{job.id}"

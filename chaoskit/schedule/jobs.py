@@ -225,7 +225,9 @@ def set_next_due(state_dir: Path, job_id: str, next_due: datetime | None) -> Non
         )
 
 
-def set_last_run(state_dir: Path, job_id: str, at: datetime, exit_code: int) -> None:
+def set_last_run(state_dir: Path, job_id: str, at: datetime, exit_code: int | None) -> None:
+    """The job's last run: when it started, and its exit once it has one (None while it runs,
+    or if the scheduler was killed before it ended)."""
     with connect(state_dir) as db:
         db.execute(
             "UPDATE jobs SET last_run_at = ?, last_exit = ? WHERE id = ?",

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from chaoskit.lab import LocalLab
+from chaoskit.lab.health import wait_until
 from chaoskit.lab.lock import LabLock
 from chaoskit.schedule.history import list_runs
 from chaoskit.schedule.jobs import job_events, remove_job
@@ -97,4 +98,30 @@ def test_sigterm_stops_the_scheduler_and_the_running_experiment_reverts(
     assert_lab_clean(lab)
     (record,) = [r for r in list_runs(lab.state_dir) if r.trigger == f"schedule:{job}"]
     assert record.status == "interrupted" and record.exit_code == 3
+    remove_job(lab.state_dir, job)
+
+
+def test_a_killed_schedulers_run_ends_on_its_own_and_the_job_shows_it_began(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    """SIGKILL of the scheduler mid-run: the run it started keeps the lab (the lock is
+    inherited), ends and reverts as usual, and lands in history; the job shows when its
+    last run began, its exit unknown (``-``)."""
+    job, _ = schedule_soon(lab, short_blackout(tmp_path, 3), tmp_path / "reports")
+    scheduler = start_scheduler(lab)
+    assert wait_until(lambda: len(injected(tmp_path / "reports")) == 1, 90), "never injected"
+    scheduler.kill()
+    scheduler.communicate(timeout=10)
+
+    def recorded() -> bool:
+        return any(
+            r.trigger == f"schedule:{job}" and r.status == "completed"
+            for r in list_runs(lab.state_dir)
+        )
+
+    assert wait_until(recorded, 60), "the orphaned run never finished"
+    assert_lab_clean(lab)
+    listed = run_cli("--state-dir", str(lab.state_dir), "schedule", "list", "--json")
+    (entry,) = [j for j in json.loads(listed.stdout) if j["id"] == job]
+    assert entry["last_run_at"] is not None and entry["last_exit"] is None, entry
     remove_job(lab.state_dir, job)
