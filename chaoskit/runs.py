@@ -8,13 +8,13 @@ run holds the lab lock (one run at a time, ``LabBusy`` otherwise) while it execu
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaoskit._errors import InvalidInput
+from chaoskit.experiment.durations import MAX_DURATION_S
 from chaoskit.lab.backend import quiet
 from chaoskit.paths import writable_directory
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
 
-__all__ = ["PROFILES", "check_backend", "lab_for_a_run", "run_experiment"]
+__all__ = ["PROFILES", "check_backend", "checked_experiment", "lab_for_a_run", "run_experiment"]
 
 PROFILES = ("naive", "resilient")
 
@@ -62,30 +62,16 @@ def run_experiment(
     own (a game day's); ``manual_poll`` confirms manual steps and ``abort_when`` ends the
     run with a reason (a game day's console); ``trigger`` says who started it, for history.
     A caller that already holds the lab lock in this thread (a suite, a game day) keeps it."""
-    from chaoskit.experiment.load import load_experiment
     from chaoskit.experiment.runner import ExperimentRun, RunOptions
     from chaoskit.lab.lock import LabLock
     from chaoskit.lab.open import wanted_lab
 
     source = Path(path)
     directory, config = wanted_lab(lab_file, state_dir)
-    experiment = load_experiment(source, config)
-    if variant is not None:
-        if variant not in experiment.variants:
-            known = ", ".join(experiment.variants) or "none"
-            raise InvalidInput(f"variant: {source} has no variant {variant!r} (it has: {known})")
-        experiment = experiment.variant(variant)
-    experiment.stop_conditions = [*experiment.stop_conditions, *stop_conditions]
-    if profile is not None and profile not in PROFILES:
-        raise InvalidInput(f"profile: expected naive or resilient, got {profile!r}")
-    if recovery_timeout_s is not None and not 0 < recovery_timeout_s < math.inf:
-        raise InvalidInput(
-            f"recovery timeout: expected a positive number of seconds, got {recovery_timeout_s}"
-        )
-    if load_workers is not None:
-        if experiment.load is None:
-            raise InvalidInput(f"load workers: {source} has no load section")
-        experiment.load.workers = load_workers
+    experiment = checked_experiment(
+        source, config, variant=variant, stop_conditions=stop_conditions, profile=profile,
+        recovery_timeout_s=recovery_timeout_s, load_workers=load_workers,
+    )  # fmt: skip
     out_dir = writable_directory(out, "out directory")
     lab = lab_for_a_run(directory, backend or experiment.stack.backend, config, echo)
     check_backend(experiment, lab.backend, source)
@@ -99,6 +85,41 @@ def run_experiment(
     runner = ExperimentRun(experiment, source, lab, options)
     with LabLock(directory).held(f"chaoskit run {source}"):
         return runner.execute()
+
+
+def checked_experiment(
+    source: Path,
+    config: LabConfig | None,
+    *,
+    variant: str | None = None,
+    stop_conditions: Sequence[StopCondition] = (),
+    profile: str | None = None,
+    recovery_timeout_s: float | None = None,
+    load_workers: int | None = None,
+) -> Experiment:
+    """The experiment at ``source`` as a run would run it, with the run's options checked
+    (InvalidInput, exit 2): what ``run_experiment`` runs and ``run --dry-run`` prints."""
+    from chaoskit.experiment.load import load_experiment
+
+    experiment = load_experiment(source, config)
+    if variant is not None:
+        if variant not in experiment.variants:
+            known = ", ".join(experiment.variants) or "none"
+            raise InvalidInput(f"variant: {source} has no variant {variant!r} (it has: {known})")
+        experiment = experiment.variant(variant)
+    experiment.stop_conditions = [*experiment.stop_conditions, *stop_conditions]
+    if profile is not None and profile not in PROFILES:
+        raise InvalidInput(f"profile: expected naive or resilient, got {profile!r}")
+    if recovery_timeout_s is not None and not 0 < recovery_timeout_s <= MAX_DURATION_S:
+        raise InvalidInput(
+            "recovery timeout: expected a positive number of seconds, at most 86400 (24h), "
+            f"got {recovery_timeout_s:g}"
+        )
+    if load_workers is not None:
+        if experiment.load is None:
+            raise InvalidInput(f"load workers: {source} has no load section")
+        experiment.load.workers = load_workers
+    return experiment
 
 
 def lab_for_a_run(

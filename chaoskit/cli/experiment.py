@@ -82,13 +82,16 @@ def run(
     """
     from chaoskit._errors import InvalidInput
     from chaoskit.cli._shared import lab_config
-    from chaoskit.experiment.load import load_experiment
-    from chaoskit.runs import PROFILES
+    from chaoskit.runs import PROFILES, checked_experiment
 
     if profile is not None and profile not in PROFILES:
         raise InvalidInput(f"--profile: expected naive or resilient, got {profile!r}")
-    if dry_run:
-        _print_plan(load_experiment(file, lab_config(ctx.obj)))
+    if dry_run:  # what the run would run, its options checked as the run checks them
+        planned = checked_experiment(
+            file, lab_config(ctx.obj), recovery_timeout_s=recovery_timeout,
+            load_workers=load_workers,
+        )  # fmt: skip
+        _print_plan(planned, recovery_timeout)
         return
     from chaoskit.cli.live import LiveView
     from chaoskit.runs import run_experiment
@@ -105,7 +108,7 @@ def run(
     raise typer.Exit(result.exit_code)
 
 
-def _print_plan(experiment: object) -> None:
+def _print_plan(experiment: object, recovery_timeout_s: float | None = None) -> None:
     from rich.table import Table
 
     from chaoskit.experiment.model import Experiment
@@ -127,7 +130,7 @@ def _print_plan(experiment: object) -> None:
         )
     out.print(
         f"recovered when {experiment.recovery.consecutive_samples} samples in a row meet the SLO "
-        f"(timeout {experiment.recovery.timeout:g}s)"
+        f"(timeout {recovery_timeout_s or experiment.recovery.timeout:g}s)"
     )
 
 

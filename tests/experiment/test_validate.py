@@ -84,13 +84,16 @@ def test_a_value_no_branch_of_a_union_takes_is_one_problem(
     assert line.startswith(f"{experiment}:{expected}"), line
 
 
-@pytest.mark.parametrize("seconds", ["-5", "0", "nan", "inf"])
+@pytest.mark.parametrize("dry_run", [(), ("--dry-run",)], ids=["run", "dry-run"])
+@pytest.mark.parametrize("seconds", ["-5", "0", "nan", "inf", "1e30", "86401"])
 def test_run_rejects_a_recovery_timeout_that_is_not_a_positive_number(
-    seconds: str, tmp_path: Path
+    seconds: str, dry_run: tuple[str, ...], tmp_path: Path
 ) -> None:
-    """``nan`` was a traceback once the run had started; ``-5`` ran with no recovery wait."""
+    """``nan`` was a traceback once the run had started; ``-5`` ran with no recovery wait;
+    ``1e30`` failed the run at once as "Locust sent no results within 30s". A dry run
+    printed a plan for each, as if the run would take it."""
     done = run_cli("--state-dir", str(tmp_path), "run", str(ROOT / "experiments" /
-                   "dns-blackout.yaml"), "--recovery-timeout", seconds)  # fmt: skip
+                   "dns-blackout.yaml"), "--recovery-timeout", seconds, *dry_run)  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
     assert "recovery timeout: expected a positive number of seconds" in done.stderr
     assert "Traceback" not in done.stderr
