@@ -2,7 +2,10 @@
 
 A client that sent no query while a DNS fault was in force never exercised it: it held a
 pooled connection, or an answer in its own cache. The resolver is one client here; the
-services in system mode reach the authority only through it.
+services in system mode reach the authority only through it. A client whose count stayed
+at 0 all run has never asked the authority anything since it started (the sample gateway
+and the load balancer call by address): it is in the table, but not named as one that
+missed a fault.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ class DnsClientTable:
     """One label per DNS fault, in injection order."""
     rows: list[tuple[str, list[int | None]]]
     """Per client: its queries during each fault (None: not sampled then)."""
+    never_asked: frozenset[str] = frozenset()
+    """Clients whose count was 0 at every sample: no DNS client of the lab's names."""
 
     def silent(self) -> list[tuple[str, str]]:
-        """(client, fault) pairs where a service sent nothing: it never met the fault."""
+        """(client, fault) pairs where a service that does ask the lab's DNS sent nothing
+        during the fault: it never met it."""
         return [
             (client, fault)
             for client, counts in self.rows
-            if client not in ("other", "resolver")
+            if client not in ("other", "resolver") and client not in self.never_asked
             for fault, count in zip(self.faults, counts, strict=True)
             if count == 0
         ]
@@ -53,8 +59,11 @@ def dns_client_table(run: RunData) -> DnsClientTable | None:
                   if start <= t <= end and v is not None]  # fmt: skip
         return int(inside[-1] - inside[0]) if len(inside) >= 2 else None
 
+    never_asked = set()
     for client in clients:
         values = timeline.column(CLIENT_PREFIX + client)
+        if all(not v for v in values):  # 0 (or not sampled) all run, from its first query on
+            never_asked.add(client)
         counts = []
         for fault in faults:
             start = fault.injected_t or 0.0
@@ -65,4 +74,4 @@ def dns_client_table(run: RunData) -> DnsClientTable | None:
                 count = max(0, count - (mine or 0))
             counts.append(count)
         rows.append((client, counts))
-    return DnsClientTable([f.label for f in faults], rows)
+    return DnsClientTable([f.label for f in faults], rows, frozenset(never_asked))
