@@ -147,6 +147,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except SystemExit as exc:  # Typer turns Ctrl-C into exit 130 without a word
+        if exc.code == 130:
+            err.print("interrupted")
+        raise
     except OSError as exc:  # the machine said no (a path, a permission): one line, no trace
         if os.environ.get("CHAOSKIT_DEBUG"):
             raise

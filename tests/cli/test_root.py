@@ -3,6 +3,8 @@ refuses, are one line each, never a traceback."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,21 @@ def test_a_path_the_machine_refuses_is_one_line(tmp_path: Path) -> None:
     done = run_cli("init", str(blocker / "chaoskit.yaml"))
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {blocker / 'chaoskit.yaml'}: Not a directory"
+
+
+def test_ctrl_c_in_a_command_says_it_was_interrupted_and_exits_130(tmp_path: Path) -> None:
+    """Typer turns Ctrl-C into exit 130 without a word (``chaoskit up`` interrupted printed
+    nothing); the CLI says so. A command here stands in for one Ctrl-C stops."""
+    script = (
+        "import sys\n"
+        "import chaoskit.cli as cli\n"
+        "@cli.app.command('interrupted-here')\n"
+        "def interrupted_here() -> None:\n"
+        "    raise KeyboardInterrupt\n"
+        "sys.argv = ['chaoskit', 'interrupted-here']\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "interrupted"
