@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from chaoskit.cli._console import console
+
+if TYPE_CHECKING:
+    from chaoskit.lab.config import Endpoint
 
 __all__ = ["app"]
 
@@ -101,17 +104,41 @@ def _client(ctx: typer.Context, admin_url: str | None, token_file: Path | None):
         state = LabState.load(state_dir)
         from chaoskit.lab.config import LabConfig
 
-        admin_url = f"http://{(state.config if state else LabConfig()).dns_admin}"
-        if state is None and token_file is None and not (state_dir / "dns-admin.token").exists():
+        lab_admin = (state.config if state else LabConfig()).dns_admin
+        admin: Endpoint | None = lab_admin
+        if state is None and token_file is None:
+            admin = _a_server_here(state_dir, lab_admin)
+        if admin is None:
             from chaoskit._errors import DnsAdminError
 
             raise DnsAdminError(
                 f"no lab is up here ({state_dir}): start one with `chaoskit up`, or name a "
                 "DNS server of your own with --admin-url and --token-file"
             )
+        admin_url = f"http://{admin}"
     return DnsAdminClient.from_token_file(
         admin_url, token_file or state_dir / "dns-admin.token", actor="cli"
     )
+
+
+def _a_server_here(state_dir: Path, lab_admin: Endpoint) -> Endpoint | None:
+    """With no lab up: the admin API of a ``chaoskit dns serve`` of this state directory (its
+    token is here) that answers where a lab's would, or where ``dns serve`` listens by
+    default; None if none does. A lab's ``down`` leaves the token behind, so the token
+    alone says nothing."""
+    import socket
+
+    from chaoskit.lab.config import Endpoint
+
+    if not (state_dir / "dns-admin.token").exists():
+        return None
+    for admin in (lab_admin, Endpoint(host="127.0.0.1", port=8053)):
+        try:
+            socket.create_connection((admin.host, admin.port), timeout=0.5).close()
+        except OSError:
+            continue
+        return admin
+    return None
 
 
 @app.command("list")

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.dns.fixtures import DnsServer
+import pytest
+
+from chaoskit.lab.health import wait_until
+from tests.dns.fixtures import TEST_ZONE, DnsServer
 from tests.helpers import free_port, run_cli
 
 
@@ -147,12 +152,56 @@ def test_serve_on_an_address_the_machine_does_not_have_says_so(tmp_path: Path) -
     assert "Traceback" not in done.stderr
 
 
-def test_admin_commands_without_a_lab_or_a_server_say_how_to_get_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("leftover_token", [False, True], ids=["never-up", "was-up"])
+def test_admin_commands_without_a_lab_or_a_server_say_how_to_get_one(
+    tmp_path: Path, leftover_token: bool
+) -> None:
+    """A lab brought down leaves its admin token: that was `Connection refused` once."""
+    state = tmp_path / "nothing-here"
+    if leftover_token:
+        state.mkdir()
+        (state / "dns-admin.token").write_text("token-of-a-lab-now-down\n")
     for command in (["dns", "list"], ["dns", "fault", "blank", "www.lab.test"]):
-        done = run_cli("--state-dir", str(tmp_path / "nothing-here"), *command)
+        done = run_cli("--state-dir", str(state), *command)
         assert done.returncode == 1
-        assert f"error: no lab is up here ({tmp_path / 'nothing-here'}): start one with" in (
+        assert f"error: no lab is up here ({state}): start one with" in (
             done.stderr.replace("\n", " ")
         )
         assert "--admin-url and --token-file" in done.stderr.replace("\n", " ")
         assert "Traceback" not in done.stderr
+
+
+def test_admin_commands_find_a_dns_serve_of_the_same_state_dir_without_flags(
+    tmp_path: Path,
+) -> None:
+    """``chaoskit dns serve`` in one terminal, ``chaoskit dns fault`` in another, no lab:
+    the admin commands looked for the lab's admin address (127.0.10.53:8053), not where
+    ``dns serve`` listens by default (127.0.0.1:8053), and said `Connection refused`."""
+    zone = tmp_path / "zone.test.zone"
+    zone.write_text(TEST_ZONE)
+    state = tmp_path / "state"
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(state), "dns", "serve",
+         "--zone", str(zone), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_until(lambda: _answers("127.0.0.1", 8053), 15), server.stderr
+        assert (state / "dns-admin.token").exists()
+        made = run_cli("--state-dir", str(state), "dns", "fault", "blank", "www.zone.test",
+                       "--duration", "30")  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        listed = run_cli("--state-dir", str(state), "dns", "list", "--json")
+        assert [f["name"] for f in json.loads(listed.stdout)["faults"]] == ["www.zone.test"]
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
