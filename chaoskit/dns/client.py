@@ -20,6 +20,7 @@ class DnsAdminClient:
         import httpx  # on first use: a command that talks to no server does not load it
 
         self.base_url = base_url.rstrip("/")
+        self._transport_error: type[httpx.HTTPError] = httpx.HTTPError
         self._http: httpx.Client = httpx.Client(
             verify=False,  # plain HTTP on loopback: skip loading CA certificates (~40 ms)
             base_url=self.base_url,
@@ -47,11 +48,9 @@ class DnsAdminClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
         try:
             response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
+        except self._transport_error as exc:
             raise DnsAdminError(
                 f"{method} {self.base_url}{path}: {exc or type(exc).__name__}"
             ) from exc

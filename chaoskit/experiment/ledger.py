@@ -159,7 +159,8 @@ def held_by_the_run_in_progress(state_dir: Path, entries: list[LedgerEntry]) -> 
     return held
 
 
-def describe_entry(entry: LedgerEntry, now: float) -> str:
+def describe_entry(entry: LedgerEntry, now: float, also: str = "") -> str:
+    """``KIND on TARGET (run R, Ns ago, STATE[, also])``."""
     ago = now - entry.written_at
     state = (
         f"reverted by the {entry.reverted_by}"
@@ -170,6 +171,8 @@ def describe_entry(entry: LedgerEntry, now: float) -> str:
             else f"expires in {entry.expires_at - now:.0f}s"
         )
     )
+    if also:
+        state = f"{state}, {also}"
     return f"{entry.kind} on {entry.target} (run {entry.run}, {ago:.0f}s ago, {state})"
 
 

@@ -48,19 +48,15 @@ def clear_or_refuse_orphans(
             pending.append(entry)
     if pending:
         now = time.time()
-        listed = "; ".join(_unconfirmed(e, now) for e in pending)
+        listed = "; ".join(
+            describe_entry(e, now, "the lab does not show it ended" if e.expires_at <= now else "")
+            for e in pending
+        )
         raise InvalidInput(
             f"{len(pending)} fault(s) left by a controller that is gone may still be active: "
             f"{listed}. Run `chaoskit recover` to revert and clear them."
         )
     return cleared
-
-
-def _unconfirmed(entry: LedgerEntry, now: float) -> str:
-    said = describe_entry(entry, now)
-    if entry.expires_at > now:
-        return said
-    return f"{said[:-1]}, the lab does not show it ended)"
 
 
 def _ended(backend_lab: LabBackend, entry: LedgerEntry) -> bool:
