@@ -116,17 +116,19 @@ def _register(argv: list[str]) -> None:
 
 
 def _one_line_summaries(typer_app: typer.Typer) -> None:
-    """Each command's line in a list of commands: its docstring's first paragraph as one
-    line (Typer's rich mode keeps a wrapped docstring's line breaks there, though not in
-    the command's own help), and ``literals`` in single backticks."""
+    """Each command's help as a terminal shows it: its docstring's paragraphs each one line
+    that the terminal wraps (Typer's rich mode keeps a wrapped docstring's line breaks, and a
+    narrower terminal then breaks each source line again), the first as its line in a list of
+    commands, and ``literals`` in single backticks."""
     import inspect
 
     for command in typer_app.registered_commands:
         doc = inspect.getdoc(command.callback) if command.callback else None
         if command.short_help is None and command.help is None and doc:
             doc = doc.replace("``", "`")  # the docstrings' literals, as a terminal shows them
-            command.help = doc
-            command.short_help = " ".join(doc.split("\n\n", 1)[0].split())
+            paragraphs = [" ".join(paragraph.split()) for paragraph in doc.split("\n\n")]
+            command.help = "\n\n".join(paragraphs)
+            command.short_help = paragraphs[0]
     for group in typer_app.registered_groups:
         if group.typer_instance is not None:
             _one_line_summaries(group.typer_instance)

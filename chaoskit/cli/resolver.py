@@ -17,8 +17,9 @@ def exec_command(
     """Run COMMAND with the lab resolver as its system resolver (lab names resolve).
 
     Only that process (and its children) sees the lab: it runs in its own mount namespace in
-    which /etc/resolv.conf names the lab resolver. Its exit status is chaoskit's. Example:
-    chaoskit exec -- aws dynamodb list-tables --endpoint-url http://dynamodb.us-east-1.lab.test:8000
+    which /etc/resolv.conf names the lab resolver. Its exit status is chaoskit's.
+
+    Example: chaoskit exec -- aws dynamodb list-tables --endpoint-url http://dynamodb.us-east-1.lab.test:8000
     """
     from chaoskit._errors import ComponentError
     from chaoskit.lab.open import open_lab

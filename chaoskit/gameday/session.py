@@ -90,7 +90,7 @@ class GameDay:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.console.halted is None:
-            self.console.add("halt", "interrupted (Ctrl-C or SIGTERM)")
+            self.console.add("halt", "interrupted (Ctrl-C, SIGTERM or a hangup)")
         self.halt("interrupted")
 
     def run(self) -> GameDayResult:

@@ -62,7 +62,7 @@ class Scheduler:
     # ---- the loop -----------------------------------------------------------------------
     def run_forever(self, max_runs: int | None = None) -> None:
         with handling(self._on_signal):
-            self.echo(f"scheduler: watching {self.state_dir} (Ctrl-C or SIGTERM to stop)")
+            self.echo(f"scheduler: watching {self.state_dir} (Ctrl-C, SIGTERM or a hangup to stop)")
             while not self.stopping:
                 self.tick()
                 if max_runs is not None and self.runs >= max_runs:

@@ -67,3 +67,13 @@ def test_a_commands_summary_is_one_paragraph_read_as_one_line() -> None:
     assert "``" not in listed
     dns = run_cli("dns", "--help", env={**os.environ, "COLUMNS": "200"}).stdout
     assert "Replace one RRset (e.g. `set dynamodb.us-east-1.lab.test A 127.0.10.11`)." in dns
+
+
+def test_a_commands_own_help_wraps_each_paragraph_as_one() -> None:
+    """The paragraphs after a command's summary kept the docstring's line breaks, and a
+    terminal narrower than the source broke each line again."""
+    wide = {**os.environ, "COLUMNS": "200"}
+    run = run_cli("run", "--help", env=wide).stdout
+    assert "2: invalid input; 3: aborted by a stop condition or interrupted;" in run
+    gameday = run_cli("gameday", "run", "--help", env=wide).stdout
+    assert "'halt REASON' reverts every fault and ends the game day. Exit 0:" in gameday

@@ -1,13 +1,20 @@
 """``chaoskit run`` end to end on the real lab: the examples (shortened), a controller killed
-with SIGKILL during its faults, Ctrl-C, and a stop condition."""
+with SIGKILL during its faults, Ctrl-C, a hangup, and a stop condition."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import json
+import os
+import pty
 import re
 import signal
 import subprocess
+import sys
+import termios
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -26,6 +33,7 @@ from tests.helpers import (
     assert_lab_clean,
     fleet_and_blank,
     fleet_and_blank_faults,
+    injected,
     run_cli,
     shortened,
     start_run,
@@ -333,6 +341,40 @@ def test_ctrl_c_reverts_everything_and_exits_3(lab: LocalLab, tmp_path: Path) ->
     journal = json.loads((run_dir / "journal.json").read_text())
     assert journal["status"] == "interrupted"
     assert all(f["outcome"] == "reverted" for f in journal["faults"])
+
+
+def test_a_hangup_reverts_everything_and_exits_3(lab: LocalLab, tmp_path: Path) -> None:
+    """The terminal closes (an ssh session drops) mid-run: the controller, the terminal's
+    controlling process, gets SIGHUP; it reverts as on Ctrl-C, though writing to the terminal
+    fails from then on. It used to die there, its faults in force until their expiry."""
+    experiment = crash_experiment(tmp_path, seconds=600)
+    experiment.write_text(experiment.read_text().split("stop_conditions")[0])
+    near, far = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
+         str(experiment), "--out", str(tmp_path / "reports"), "--no-fresh"],
+        stdin=far, stdout=far, stderr=far, start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the terminal is its own
+    )  # fmt: skip
+    os.close(far)
+    shown = bytearray()
+    threading.Thread(target=_drain, args=(near, shown), daemon=True).start()
+    assert wait_until(lambda: len(injected(tmp_path / "reports")) == 2 or proc.poll(), 120)
+    assert proc.poll() is None, shown.decode(errors="replace")
+    os.close(near)  # the terminal hangs up
+    assert proc.wait(30) == 3
+    assert_lab_clean(lab)
+    (run_dir,) = (tmp_path / "reports").iterdir()
+    journal = json.loads((run_dir / "journal.json").read_text())
+    assert (journal["status"], journal["verdict"]) == ("interrupted", "interrupted by SIGHUP")
+    assert all(f["outcome"] == "reverted" for f in journal["faults"])
+    assert (run_dir / "report.html").exists()
+
+
+def _drain(fd: int, into: bytearray) -> None:
+    with contextlib.suppress(OSError):
+        while chunk := os.read(fd, 65536):
+            into.extend(chunk)
 
 
 def test_stop_condition_aborts_and_reverts(lab: LocalLab, tmp_path: Path) -> None:
