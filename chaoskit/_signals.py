@@ -10,12 +10,11 @@ hangup ignored when the controller started (``nohup``) stays ignored.
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
 import signal
-import termios
 from collections.abc import Callable, Iterator
 from types import FrameType
+
+from chaoskit._outputs import let_go_of_closed_outputs
 
 __all__ = ["handling"]
 
@@ -43,26 +42,7 @@ def handling(
 
 def _after_a_hangup(handler: Handler) -> Handler:
     def on_hangup(signum: int, frame: FrameType | None) -> None:
-        let_go_of_a_hung_up_terminal()
+        let_go_of_closed_outputs()
         handler(signum, frame)
 
     return on_hangup
-
-
-def let_go_of_a_hung_up_terminal(fds: tuple[int, ...] = (0, 1, 2)) -> list[int]:
-    """Point each of ``fds`` that is a hung-up terminal at /dev/null; returns those."""
-    hung_up = [fd for fd in fds if _is_hung_up_terminal(fd)]
-    if hung_up:
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in hung_up:
-            os.dup2(devnull, fd)
-        os.close(devnull)
-    return hung_up
-
-
-def _is_hung_up_terminal(fd: int) -> bool:
-    try:
-        termios.tcgetattr(fd)
-    except termios.error as exc:
-        return bool(exc.args[0] == errno.EIO)  # a file or a pipe is ENOTTY, a closed fd EBADF
-    return False

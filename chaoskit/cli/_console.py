@@ -3,6 +3,7 @@ wrapping at all when output goes to a file, a pipe or CI (a name is never cut in
 
 from __future__ import annotations
 
+import errno
 import sys
 
 from rich.console import Console
@@ -12,8 +13,19 @@ __all__ = ["console"]
 UNWRAPPED_WIDTH = 10_000
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich ends the process (SystemExit) when the reader of its output has gone
+        (``chaoskit run … | head``): a run would stop where it stood, its journal and report
+        unwritten. The error goes instead to whoever printed; a run then reverts, reports
+        and exits 3 (``chaoskit._outputs.guarded``), any other command exits 1 (Typer's way
+        with a broken pipe)."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of chaoskit's output has gone")
+
+
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
-        return Console(stderr=stderr)
-    return Console(stderr=stderr, width=UNWRAPPED_WIDTH, soft_wrap=True)
+        return _Console(stderr=stderr)
+    return _Console(stderr=stderr, width=UNWRAPPED_WIDTH, soft_wrap=True)

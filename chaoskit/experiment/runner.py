@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import ChaoskitError
+from chaoskit._outputs import guarded
 from chaoskit._signals import handling
 from chaoskit._text import slug
 from chaoskit.experiment.analysis import first_recovery
@@ -121,16 +122,17 @@ class ExperimentRun:
         self.automation: AutomationProcess | None = None
         self._counters: DnsCounters | None = None
         self._abort: Aborted | None = None
-        self.events = RunEvents(on_error=options.echo)
-        self.journal = RunJournal(self, self.events, options.echo)
-        RunHistory(self, self.events, options.echo)
-        ProgressLines(self.events, options.echo)
+        self.echo = guarded(options.echo, self._output_closed)
+        self.events = RunEvents(on_error=self.echo)
+        self.journal = RunJournal(self, self.events, self.echo)
+        RunHistory(self, self.events, self.echo)
+        ProgressLines(self.events, self.echo)
         self.stop_conditions = StopConditionWatch(
             experiment.stop_conditions, self.events, lambda: self.phase
         )
         self.events.subscribe(self._on_tripped, StopConditionTripped)
         if options.on_event is not None:
-            self.events.subscribe(options.on_event)
+            self.events.subscribe(guarded(options.on_event, self._output_closed))
         self.schedule = FaultSchedule(lab, self.run_id, self.events, self.t0, self.now)
 
     # ---- state ----------------------------------------------------------------------------
@@ -163,6 +165,10 @@ class ExperimentRun:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.request_abort("interrupted", f"interrupted by {signal.Signals(signum).name}")
+
+    def _output_closed(self) -> None:
+        self.request_abort("interrupted", "interrupted: its output was closed (the terminal "
+                           "hung up or the reader of its pipe ended)")  # fmt: skip
 
     def _on_tripped(self, event: StopConditionTripped) -> None:
         self.request_abort("aborted", event.reason)
@@ -381,7 +387,7 @@ class ExperimentRun:
             elif step.manual is not None:
                 outcome = confirm_manual(
                     step.manual, now=self.now, sleep_until=self._sleep_until,
-                    echo=self.options.echo, interactive=self.options.interactive,
+                    echo=self.echo, interactive=self.options.interactive,
                     poll=self.options.manual_poll, unattended=self._unattended,
                 )  # fmt: skip
             elif step.rollback is not None:
@@ -428,7 +434,7 @@ class ExperimentRun:
         """What a person would have done, scripted: ``automation.repair``."""
         if action == "automation.repair" and self.automation is not None:
             repaired = self.automation.repair()
-            self.options.echo(
+            self.echo(
                 f"[{self.now():7.2f}s] automation repaired by script"
                 + ("" if repaired else " (the record did not come back within 5 s)")
             )
@@ -450,7 +456,7 @@ class ExperimentRun:
             interval_s=0.25,
         )
         if not settled:
-            self.options.echo(
+            self.echo(
                 f"[{self.now():7.2f}s] the stack did not settle within "
                 f"{SETTLE_TIMEOUT_S:.0f}s (gateway deep health)"
             )
@@ -467,7 +473,7 @@ class ExperimentRun:
             self.lab, mode, until, self.run_dir / "logs" / "automation.log"
         )
         self.automation.start()
-        self.options.echo(f"[{self.now():7.2f}s] DNS automation running ({mode})")
+        self.echo(f"[{self.now():7.2f}s] DNS automation running ({mode})")
 
     def _dns_tier(self) -> dict[str, Any]:
         """The recorder's view of the lab resolver, when the lab has one running."""

@@ -185,6 +185,11 @@ class GameDay:
         finally:
             self.console.close_question()
         self.console.add("step", f"{step.name}: {result.status}: {result.verdict}")
+        if result.status == "interrupted" and self.console.halted is None:
+            # the run's own handler took the Ctrl-C (SIGTERM, hangup, closed output) meant for
+            # the whole game day: no later step runs
+            self.console.add("halt", result.verdict)
+            self.halt(result.verdict)
         keys = ("time_to_recover_from_revert_s", "availability_during_fault",
                 "time_to_impact_s", "retry_amplification")  # fmt: skip
         self.outcomes.append(StepOutcome(

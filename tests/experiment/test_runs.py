@@ -1,11 +1,12 @@
 """``chaoskit run`` end to end on the real lab: the examples (shortened), a controller killed
-with SIGKILL during its faults, Ctrl-C, a hangup, and a stop condition."""
+with SIGKILL during its faults, Ctrl-C, its output going away, and a stop condition."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import fcntl
+import functools
 import json
 import os
 import pty
@@ -343,38 +344,53 @@ def test_ctrl_c_reverts_everything_and_exits_3(lab: LocalLab, tmp_path: Path) ->
     assert all(f["outcome"] == "reverted" for f in journal["faults"])
 
 
-def test_a_hangup_reverts_everything_and_exits_3(lab: LocalLab, tmp_path: Path) -> None:
-    """The terminal closes (an ssh session drops) mid-run: the controller, the terminal's
-    controlling process, gets SIGHUP; it reverts as on Ctrl-C, though writing to the terminal
-    fails from then on. It used to die there, its faults in force until their expiry."""
+@pytest.mark.parametrize("cut", ["terminal hangs up", "pipe reader ends"])
+def test_a_run_whose_output_goes_away_reverts_everything_and_exits_3(
+    cut: str, lab: LocalLab, tmp_path: Path
+) -> None:
+    """The terminal closes (an ssh session drops) mid-run, or the reader of its pipe ends
+    (``chaoskit run … | head``). It used to die there: of SIGHUP, its faults in force until
+    their expiry; of Rich's exit on a broken pipe, with no journal and no report. Now it
+    reverts as on Ctrl-C, though what it writes from then on goes nowhere."""
     experiment = crash_experiment(tmp_path, seconds=600)
     experiment.write_text(experiment.read_text().split("stop_conditions")[0])
-    near, far = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
-         str(experiment), "--out", str(tmp_path / "reports"), "--no-fresh"],
-        stdin=far, stdout=far, stderr=far, start_new_session=True,
-        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the terminal is its own
-    )  # fmt: skip
-    os.close(far)
-    shown = bytearray()
-    threading.Thread(target=_drain, args=(near, shown), daemon=True).start()
-    assert wait_until(lambda: len(injected(tmp_path / "reports")) == 2 or proc.poll(), 120)
-    assert proc.poll() is None, shown.decode(errors="replace")
-    os.close(near)  # the terminal hangs up
-    assert proc.wait(30) == 3
+    command = [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
+               str(experiment), "--out", str(tmp_path / "reports"), "--no-fresh"]  # fmt: skip
+    if cut == "terminal hangs up":
+        near, far = pty.openpty()
+        proc = subprocess.Popen(
+            command, stdin=far, stdout=far, stderr=far, start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the terminal is its own
+        )  # fmt: skip
+        os.close(far)
+        threading.Thread(target=_drain, args=(near,), daemon=True).start()
+        cut_its_output = functools.partial(os.close, near)
+        verdict = "interrupted by SIGHUP"
+    else:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        cut_its_output = proc.stdout.close  # the next progress line is at most 5 s away
+        verdict = ("interrupted: its output was closed (the terminal hung up or the reader of "
+                   "its pipe ended)")  # fmt: skip
+    try:
+        assert wait_until(lambda: len(injected(tmp_path / "reports")) == 2 or proc.poll(), 120)
+        assert proc.poll() is None
+        cut_its_output()
+        assert proc.wait(30) == 3
+    finally:
+        proc.kill()  # if it hangs: not beyond the test
     assert_lab_clean(lab)
     (run_dir,) = (tmp_path / "reports").iterdir()
     journal = json.loads((run_dir / "journal.json").read_text())
-    assert (journal["status"], journal["verdict"]) == ("interrupted", "interrupted by SIGHUP")
+    assert (journal["status"], journal["verdict"]) == ("interrupted", verdict)
     assert all(f["outcome"] == "reverted" for f in journal["faults"])
     assert (run_dir / "report.html").exists()
 
 
-def _drain(fd: int, into: bytearray) -> None:
+def _drain(fd: int) -> None:
     with contextlib.suppress(OSError):
-        while chunk := os.read(fd, 65536):
-            into.extend(chunk)
+        while os.read(fd, 65536):
+            pass
 
 
 def test_stop_condition_aborts_and_reverts(lab: LocalLab, tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """``chaoskit gameday run`` on the real lab: a reporter at the console (notes, a decision, an
-action item, go, done, then halt mid-experiment), and an unattended run."""
+action item, go, done, then halt mid-experiment), Ctrl-C mid-experiment, and an unattended
+run."""
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +109,34 @@ def test_reporter_notes_decisions_and_a_halt_that_leaves_the_lab_clean(
     html = (directory / "gameday.html").read_text()
     assert "Test &lt;drill&gt;" in html and "<drill>" not in html
     assert "runs/" in html and "report.html" in html  # the halted run's report is linked
+
+
+def test_ctrl_c_during_an_experiment_ends_the_game_day(lab: LocalLab, tmp_path: Path) -> None:
+    """The experiment's own handler took the Ctrl-C: its run reverted, and the game day went
+    on to the next experiment as if nothing had been said."""
+    plan = plan_file(tmp_path, 30)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "gameday", "run",
+         str(plan), "--yes", "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_until(lambda: injected(tmp_path / "out") or proc.poll() is not None, 120)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 3, output
+    assert "game day halted" in output
+    assert_lab_clean(lab)
+    (directory,) = (tmp_path / "out").iterdir()
+    record = json.loads((directory / "gameday.json").read_text())
+    assert record["status"] == "halted"
+    assert [(s["name"], s["outcome"], s["detail"]) for s in record["steps"]] == [
+        ("brief", "done", "unattended"),
+        ("blackout", "interrupted", "interrupted by SIGINT"),
+    ]  # the third step never ran
+    assert ("halt", "interrupted by SIGINT") in {(e["kind"], e["text"]) for e in record["log"]}
 
 
 def test_unattended_game_day_runs_every_step_and_reports(lab: LocalLab, tmp_path: Path) -> None:
