@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 
 from chaoskit._outputs import let_go_of_closed_outputs
 
-__all__ = ["handling"]
+__all__ = ["handling", "interrupting"]
 
 Handler = Callable[[int, FrameType | None], None]
 INTERRUPTIONS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -46,3 +47,37 @@ def _after_a_hangup(handler: Handler) -> Handler:
         handler(signum, frame)
 
     return on_hangup
+
+
+@contextlib.contextmanager
+def interrupting(
+    signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP),
+) -> Iterator[None]:
+    """Each of ``signals`` as Ctrl-C (KeyboardInterrupt) for a while, in a program that
+    has no handler of its own for it (a test session: a CI job cancelled, ``timeout``, a
+    closed terminal). Left at their default action they end the process where it stands;
+    as an interrupt they unwind it, ``with`` blocks and fixtures ending on the way. Once: a
+    second signal while it unwinds is not raised into its clean-up. Only from the main
+    thread (the only one that can set a handler); elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised = False
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        nonlocal raised
+        if signum == signal.SIGHUP:
+            let_go_of_closed_outputs()
+        if not raised:
+            raised = True
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {}
+    for sig in signals:
+        if signal.getsignal(sig) == signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, interrupt)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

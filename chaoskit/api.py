@@ -4,8 +4,8 @@ API with fixtures around it.
 
 A fault here is a fault as a run makes it: validated against the lab, written to the ledger
 with its expiry before it exists, reverted and verified when the block ends (also on an
-exception or Ctrl-C), and ended by the lab itself (the DNS server, the watchdog) once its
-duration has passed if the Python process is killed outright.
+exception, Ctrl-C, SIGTERM or a hangup), and ended by the lab itself (the DNS server, the
+watchdog) once its duration has passed if the Python process is killed outright.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from chaoskit._errors import ChaoskitError, InvalidInput
+from chaoskit._signals import interrupting
 from chaoskit.experiment.durations import parse_duration
 from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
 from chaoskit.experiment.faults import REGISTRY, unknown_kind_message
@@ -237,10 +238,14 @@ class ActiveFault:
         try:
             self._stack.enter_context(LabLock(self.lab.state_dir).shared())
             self._stack.enter_context(_target_claim(self.lab.state_dir, self.target))
+            self._stack.enter_context(interrupting())  # SIGTERM, a hangup: as Ctrl-C
             self._refuse_if_faulted_elsewhere()
             self._inject()
         except BaseException:
-            self._stack.close()
+            try:  # interrupted once in force, before the block began: not left in force
+                self.revert(raising=False)
+            finally:
+                self._stack.close()
             raise
         return self
 
@@ -266,7 +271,7 @@ class ActiveFault:
         deadline = time.monotonic() + ACTIVE_WITHIN_S
         while kind.is_reverted(backend_lab, self.entry):
             if time.monotonic() > deadline:
-                revert_fault(backend_lab, ledger, self.entry)
+                self.verified = revert_fault(backend_lab, ledger, self.entry).verified
                 raise ChaoskitError(
                     f"{self.kind} on {self.target} was put in but was not in force within "
                     f"{ACTIVE_WITHIN_S:g}s; it has been reverted"

@@ -1,6 +1,6 @@
 """The pytest plugin, driving real pytest sessions (pytester, each in its own process) on the
 real session lab: every fault reverted whatever the test does, the marker, the JUnit
-properties and reports, xdist workers on one lab, and a SIGKILLed session."""
+properties and reports, xdist workers on one lab, a terminated session and a SIGKILLed one."""
 
 from __future__ import annotations
 
@@ -224,6 +224,38 @@ def test_killed(chaos):
     with Lab.open(state_dir=lab.state_dir) as reopened:  # the dead session's entry is cleared
         assert reopened.started is False
     assert Ledger(lab.state_dir).entries() == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_terminated_session_reverts_its_fault_at_once(
+    pytester: pytest.Pytester, lab: LocalLab, sig: signal.Signals
+) -> None:
+    """A CI job cancelled (SIGTERM) or a terminal closed (SIGHUP) mid-test: at their default
+    action the session died with the fault in force until its expiry (here 10 minutes)."""
+    _tests(
+        pytester,
+        """
+import time
+
+def test_terminated(chaos):
+    with chaos.fault("toxiproxy.latency", EAST, duration="10m", latency=200):
+        time.sleep(120)
+""",
+    )
+    session = subprocess.Popen(
+        [sys.executable, "-m", "pytest", f"--chaoskit-state-dir={lab.state_dir}",
+         "-p", "no:cacheprovider", str(pytester.path)],
+        cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_until(lambda: lab.toxiproxy().toxics(EAST) or session.poll() is not None, 60)
+        session.send_signal(sig)
+        output, _ = session.communicate(timeout=30)
+    finally:
+        session.kill()
+    assert session.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert f"KeyboardInterrupt: {sig.name}" in output
+    _clean(lab)
 
 
 def test_a_lab_file_or_state_dir_that_cannot_be_used_is_a_usage_error(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import fcntl
-import functools
 import json
 import os
 import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -18,6 +18,7 @@ import termios
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -363,8 +364,7 @@ def test_a_run_whose_output_goes_away_reverts_everything_and_exits_3(
             preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the terminal is its own
         )  # fmt: skip
         os.close(far)
-        threading.Thread(target=_drain, args=(near,), daemon=True).start()
-        cut_its_output = functools.partial(os.close, near)
+        cut_its_output = _drained_until_closed(near)
         verdict = "interrupted by SIGHUP"
     else:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -387,10 +387,27 @@ def test_a_run_whose_output_goes_away_reverts_everything_and_exits_3(
     assert (run_dir / "report.html").exists()
 
 
-def _drain(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        while os.read(fd, 65536):
-            pass
+def _drained_until_closed(terminal: int) -> Callable[[], None]:
+    """Read what the run writes to ``terminal`` (else it blocks once the pty's buffer is
+    full) until the returned function closes it. Not by closing it under a blocked read:
+    the read holds the terminal open and it does not hang up until something is written."""
+    closing = threading.Event()
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            while not closing.is_set():
+                if select.select([terminal], [], [], 0.05)[0] and not os.read(terminal, 65536):
+                    return
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+
+    def close() -> None:
+        closing.set()
+        reader.join()
+        os.close(terminal)
+
+    return close
 
 
 def test_stop_condition_aborts_and_reverts(lab: LocalLab, tmp_path: Path) -> None:
