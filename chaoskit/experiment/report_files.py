@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import platform
 import time
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chaoskit._whole_files import write_whole
 from chaoskit.experiment.run_metrics import run_stages
 
 if TYPE_CHECKING:
@@ -74,17 +74,16 @@ def write_run_dir(
         "stages": run_stages(run.experiment, run.steps, run.faults, samples),
         "timeline": TIMELINE,
     }
+    write_timeline(run.run_dir, samples)  # first: a journal is there only beside its timeline
     write_journal(run.run_dir, journal)
-    write_timeline(run.run_dir, samples)
     return run.run_dir
 
 
 def write_journal(run_dir: Path, journal: dict[str, Any]) -> None:
     """``journal.json``, written whole (temporary file, then rename)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / (JOURNAL + ".tmp")
-    tmp.write_text(json.dumps(journal, indent=2, default=str))
-    os.replace(tmp, run_dir / JOURNAL)
+    text = json.dumps(journal, indent=2, default=str)
+    write_whole(run_dir / JOURNAL, lambda tmp: tmp.write_text(text))
 
 
 def write_timeline(run_dir: Path, samples: list[Sample]) -> None:
@@ -93,7 +92,11 @@ def write_timeline(run_dir: Path, samples: list[Sample]) -> None:
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    with (run_dir / TIMELINE).open("w", newline="") as sink:
-        writer = csv.DictWriter(sink, fieldnames=columns or ["t"])
-        writer.writeheader()
-        writer.writerows(rows)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="") as sink:
+            writer = csv.DictWriter(sink, fieldnames=columns or ["t"])
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_whole(run_dir / TIMELINE, write)

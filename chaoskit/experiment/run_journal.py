@@ -4,6 +4,7 @@ the history database)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -21,6 +22,7 @@ from chaoskit.experiment.events import (
     Sampled,
     event_json,
 )  # fmt: skip
+from chaoskit.experiment.run_result import EXIT_CODES, RunResult
 
 if TYPE_CHECKING:
     from chaoskit.experiment.runner import ExperimentRun
@@ -42,6 +44,7 @@ class RunJournal:
         self.phases: list[tuple[str, float]] = [("setup", 0.0)]
         self.probes: list[ProbeResult] = []
         self._log: IO[str] | None = None
+        self._log_failed = False
         self._lock = threading.Lock()
         events.subscribe(self._on_event)
 
@@ -58,25 +61,49 @@ class RunJournal:
 
     def _append(self, event: RunEvent) -> None:
         with self._lock:
-            if self._log is None:
-                self.run.run_dir.mkdir(parents=True, exist_ok=True)
-                self._log = (self.run.run_dir / EVENTS_LOG).open("a", encoding="utf-8")
-            self._log.write(json.dumps(event_json(event), default=str) + "\n")
-            self._log.flush()
+            try:
+                if self._log is None:
+                    self.run.run_dir.mkdir(parents=True, exist_ok=True)
+                    self._log = (self.run.run_dir / EVENTS_LOG).open("a", encoding="utf-8")
+                self._log.write(json.dumps(event_json(event), default=str) + "\n")
+                self._log.flush()
+            except OSError as exc:  # a full disk: said once, and the run goes on to its end
+                self._close_log()
+                if not self._log_failed:
+                    self._log_failed = True
+                    self.echo(f"{EVENTS_LOG} not written: {type(exc).__name__}: {exc}")
+                return
             if isinstance(event, RunFinished | RunErrored):
-                self._log.close()
-                self._log = None
+                self._close_log()
+
+    def _close_log(self) -> None:
+        log, self._log = self._log, None
+        if log is not None:
+            with contextlib.suppress(OSError):  # what it could not flush is lost either way
+                log.close()
 
     def _write(self, event: RunFinished) -> None:
         from chaoskit.experiment.report_files import write_run_dir
         from chaoskit.report import load_run, render_run
 
         result = event.result
-        write_run_dir(self.run, self, result.status, result.verdict, result.metrics)
+        try:
+            write_run_dir(self.run, self, result.status, result.verdict, result.metrics)
+        except Exception as exc:  # a full disk, say: the run's result is still told
+            self._incomplete(result, f"journal not written: {type(exc).__name__}: {exc}")
+            return
         try:  # rendered from the run directory, exactly as `chaoskit report` would
             render_run(load_run(self.run.run_dir))
         except Exception as exc:  # a report that fails must not hide the run's result
-            self.echo(f"report not written: {type(exc).__name__}: {exc}")
+            self._incomplete(result, f"report not written: {type(exc).__name__}: {exc}")
+
+    def _incomplete(self, result: RunResult, what: str) -> None:
+        """Say what is missing; a run that held exits 1 all the same, so that a CI job does
+        not pass on a JUnit file that is not there (history, subscribed later, records 1)."""
+        if result.exit_code == EXIT_CODES["held"]:
+            result.exit_code = EXIT_CODES["not_held"]
+            what += " (the hypothesis held; exit 1, as the run's files are incomplete)"
+        self.echo(what)
 
 
 class RunHistory:
@@ -136,10 +163,29 @@ class RunHistory:
             self.echo(f"history not recorded: {_why(exc)}")
 
     def _on_finished(self, event: RunFinished) -> None:
+        from chaoskit.experiment.report_files import JOURNAL
+
+        result = event.result
         try:
-            self._record(event.result.run_dir, event.result.exit_code)
+            if (result.run_dir / JOURNAL).exists():
+                self._record(result.run_dir, result.exit_code)
+            else:  # not written (a full disk): the result as the run knows it
+                self._record_result(result)
         except Exception as exc:  # nor may history
             self.echo(f"history not recorded: {_why(exc)}")
+
+    def _record_result(self, result: RunResult) -> None:
+        import dataclasses
+
+        from chaoskit.schedule.history import record_run
+
+        record = dataclasses.replace(
+            self._unfinished(result.status, result.verdict, result.exit_code),
+            held=result.held, metrics=result.metrics,
+            time_to_recover_s=result.metrics.get("time_to_recover_from_revert_s"),
+            availability=result.metrics.get("availability_during_fault"),
+        )  # fmt: skip
+        record_run(self.run.lab.state_dir, record)
 
     def _record(self, run_dir: Path, exit_code: int) -> None:
         from chaoskit.report import load_run

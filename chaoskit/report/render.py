@@ -7,11 +7,11 @@ rename), so a reader never sees half a report.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from chaoskit._errors import InvalidInput
+from chaoskit._whole_files import write_whole
 from chaoskit.report.rundata import RunData
 from chaoskit.report.series import ChartSpec
 from chaoskit.report.svg import Mark, Window
@@ -33,23 +33,16 @@ def parse_formats(text: str) -> list[str]:
 
 def _write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     if isinstance(text, bytes):
-        tmp.write_bytes(text)
-    else:
-        tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+        return write_whole(path, lambda tmp: tmp.write_bytes(text))
+    return write_whole(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _png(path: Path, spec: ChartSpec, t: list[float], windows: list[Window],
          marks: list[Mark]) -> Path:  # fmt: skip
     from chaoskit.report.png import write_png_chart
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_png_chart(spec, t, windows, marks, tmp)
-    os.replace(tmp, path)
-    return path
+    return write_whole(path, lambda tmp: write_png_chart(spec, t, windows, marks, tmp))
 
 
 def render_run(

@@ -1,5 +1,5 @@
 """``chaoskit run`` end to end on the real lab: the examples (shortened), a controller killed
-with SIGKILL during its faults, Ctrl-C, its output going away, and a stop condition."""
+with SIGKILL during its faults, Ctrl-C, its output going away, a full disk, and a stop condition."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import termios
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.lab import LocalLab
 from chaoskit.lab.health import wait_until
 from chaoskit.lab.process import stopped_in_group
+from chaoskit.schedule.history import list_runs
 from tests.helpers import (
     assert_lab_clean,
     fleet_and_blank,
@@ -408,6 +409,42 @@ def _drained_until_closed(terminal: int) -> Callable[[], None]:
         os.close(terminal)
 
     return close
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A directory on a filesystem with no space left (a tmpfs, filled)."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    try:
+        with contextlib.suppress(OSError), (mount / "filler").open("wb") as filler:
+            while True:
+                filler.write(b"x" * 4096)
+                filler.flush()
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_run_on_a_full_disk_reverts_says_what_it_could_not_write_and_exits_1(
+    lab: LocalLab, tmp_path: Path, full_disk: Path
+) -> None:
+    """It exited 0 with no journal, no report and no JUnit file, which a CI job would take
+    as a pass (and history as a run that never finished)."""
+    experiment = crash_experiment(tmp_path, seconds=2)
+    experiment.write_text(experiment.read_text().split("stop_conditions")[0])
+    done = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment),
+                   "--out", str(full_disk / "reports"), "--no-fresh", timeout=240)  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert ("journal not written: OSError: [Errno 28] No space left on device (the hypothesis "
+            "held; exit 1, as the run's files are incomplete)") in done.stdout  # fmt: skip
+    assert_lab_clean(lab)
+    (record,) = [r for r in list_runs(lab.state_dir) if r.run_dir.startswith(str(full_disk))]
+    assert (record.status, record.held, record.exit_code) == ("completed", True, 1)
+    (run_dir,) = (full_disk / "reports").iterdir()
+    assert not [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_stop_condition_aborts_and_reverts(lab: LocalLab, tmp_path: Path) -> None:
