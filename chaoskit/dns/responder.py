@@ -50,6 +50,7 @@ MAX_CNAME_HOPS = 8
 _CLASS_IN = 1
 _CLASS_ANY = 255
 _OPCODE_QUERY = 0
+_DO_BIT = 0x8000  # in the OPT record's TTL: DNSSEC OK (RFC 3225)
 _BADVERS = 16  # extended RCODE (RFC 6891 §6.1.3): the OPT carries the upper 8 bits
 _TRANSFER_TYPES = (QTYPE.AXFR, QTYPE.IXFR)
 TRANSFER_MESSAGE_BYTES = 16_000
@@ -157,12 +158,12 @@ class Responder:
         )
         if opt is not None and (opt.ttl >> 16) & 0xFF != 0:
             # an EDNS version we do not speak: BADVERS, with the version we do (0)
-            reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD, ext_rcode=_BADVERS >> 4))
+            reply.add_ar(_opt_like(opt, ext_rcode=_BADVERS >> 4))
             reply.header.rcode = _BADVERS & 0xF
             reply.header.aa = 0
             return Reply(bytes(reply.pack()), 0.0, True)
         if opt is not None:
-            reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD))
+            reply.add_ar(_opt_like(opt))
         if query.q.qtype in _TRANSFER_TYPES:
             return self._transfer(query, reply, tcp)
         delay, cacheable, drop = self._answer(query, reply)
@@ -173,7 +174,7 @@ class Responder:
             reply.rr, reply.auth, reply.ar = [], [], []
             reply.header.tc = 1
             if opt is not None:
-                reply.add_ar(EDNS0(udp_len=SERVER_UDP_PAYLOAD))
+                reply.add_ar(_opt_like(opt))
             packet = bytes(reply.pack())
         return Reply(packet, delay, cacheable)
 
@@ -374,3 +375,10 @@ def _swap_addresses(reply: DNSRecord, qname: str, qtype: int, address: str) -> N
     reply.rr = [*kept, RR(owner, rtype, CLASS.IN, ttl, AAAA(address) if is_v6 else A(address))]
     reply.header.rcode = RCODE.NOERROR
     reply.auth = []
+
+
+def _opt_like(query_opt: RR, ext_rcode: int = 0) -> RR:
+    """The reply's OPT record: our payload size, and the query's DO bit copied (RFC 3225 §3:
+    a server that does not sign still echoes it; validators and Zonemaster check it)."""
+    flags = "do" if query_opt.ttl & _DO_BIT else ""
+    return EDNS0(udp_len=SERVER_UDP_PAYLOAD, ext_rcode=ext_rcode, flags=flags)

@@ -23,6 +23,19 @@ def test_an_unknown_edns_version_gets_badvers_with_version_0(server: DnsServer) 
     assert server.query("www.zone.test.", "A", use_edns=0).rcode() == dns.rcode.NOERROR
 
 
+def test_the_do_bit_of_the_query_is_copied_into_the_reply(server: DnsServer) -> None:
+    """RFC 3225 §3, for a server that does not sign too (the reply's OPT said DO=0 to a
+    validator that asked with DO=1)."""
+    for tcp in (False, True):
+        asked = server.query("www.zone.test.", "A", tcp=tcp, want_dnssec=True)
+        assert asked.rcode() == dns.rcode.NOERROR and asked.answer
+        assert asked.ednsflags & dns.flags.DO
+        plain = server.query("www.zone.test.", "A", tcp=tcp, use_edns=0)
+        assert not plain.ednsflags & dns.flags.DO
+    badvers = server.query("www.zone.test.", "A", use_edns=1, want_dnssec=True)
+    assert badvers.rcode() == dns.rcode.BADVERS and badvers.ednsflags & dns.flags.DO
+
+
 def test_axfr_over_tcp_serves_the_whole_zone_soa_first_and_last(server: DnsServer) -> None:
     zone = dns.zone.from_xfr(dns.query.xfr(server.host, "zone.test.", port=server.port, timeout=5))
     assert zone.origin.to_text() == "zone.test."
