@@ -31,6 +31,9 @@ class Lookup:
     exists: bool
     rrsets: dict[str, list[RR]]
     owner: str  # the name itself, or the wildcard that synthesised it
+    cut: str | None = None
+    """The delegation (NS records below a zone's apex) at or above the name, if any: from
+    there down the data is the child zone's and the answer a referral (RFC 1034 §4.3.2)."""
 
 
 class RecordStore:
@@ -45,6 +48,7 @@ class RecordStore:
         self._overlay: dict[tuple[str, str], list[RR] | None] = {}
         self._by_name: dict[str, dict[str, list[RR]]] = {}
         self._existing: set[str] = set()
+        self._cuts: set[str] = set()
         self.replace_zones(zones)
 
     @property
@@ -152,6 +156,9 @@ class RecordStore:
         if zone is None:
             return Lookup(None, False, {}, name)
         found = self._by_name.get(name)
+        cut = self._cut_above(name, zone.origin) if self._cuts else None
+        if cut is not None:  # glue, or a name of the child zone's: no wildcard applies
+            return Lookup(zone, name in self._existing, found or {}, name, cut)
         if found is not None or name in self._existing:
             return Lookup(zone, True, found or {}, name)
         encloser = name
@@ -163,6 +170,17 @@ class RecordStore:
                     return Lookup(zone, True, self._by_name[wildcard], wildcard)
                 break
         return Lookup(zone, False, {}, name)
+
+    def _cut_above(self, name: str, origin: str) -> str | None:
+        """The highest delegation at or above ``name`` below ``origin`` (one below it is the
+        child zone's own business)."""
+        highest = None
+        node = name
+        while node != origin and "." in node:
+            if node in self._cuts:
+                highest = node
+            node = node.split(".", 1)[1]
+        return highest
 
     def _rebuild(self) -> None:
         merged: dict[tuple[str, str], list[RR]] = {}
@@ -188,3 +206,8 @@ class RecordStore:
                 existing.add(node)
         self._by_name = by_name
         self._existing = existing
+        self._cuts = {
+            owner
+            for owner, rrsets in by_name.items()
+            if "NS" in rrsets and (holder := self.zone_for(owner)) and owner != holder.origin
+        }

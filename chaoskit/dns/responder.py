@@ -243,7 +243,8 @@ class Responder:
             self._resolve(qname, question.qtype, reply)
         if effect.wrong_ip is not None:
             _swap_addresses(reply, qname, question.qtype, effect.wrong_ip)
-        if not reply.rr and reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
+        referral = bool(reply.auth)
+        if not reply.rr and not referral and reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
             reply.add_auth(_negative_soa(lookup.zone, effect.ttl, effect.negative_ttl))
         if effect.ttl is not None:
             reply.rr = [_with_ttl(rr, effect.ttl) for rr in reply.rr]
@@ -255,6 +256,10 @@ class Responder:
             lookup = self.store.lookup(name)
             if lookup.zone is None:
                 return  # a CNAME that leaves our zones: the client follows it elsewhere
+            if lookup.cut is not None and not (qtype == QTYPE.DS and name == lookup.cut):
+                if name == qname:  # the DS of a delegation is the parent's to answer
+                    self._refer(lookup.cut, reply)
+                return  # a CNAME into a delegated zone: the client follows it there
             if not lookup.exists:
                 reply.header.rcode = RCODE.NXDOMAIN
                 return
@@ -272,6 +277,14 @@ class Responder:
                 return
             reply.rr.extend(_owned(cname, name))
             name = str(cname[0].rdata.label).lower()
+
+    def _refer(self, cut: str, reply: DNSRecord) -> None:
+        """A referral: not authoritative, the delegation's NS records in the authority
+        section and their addresses (glue) in the additional one."""
+        delegation = self.store.lookup(cut).rrsets.get("NS", [])
+        reply.header.aa = 0
+        reply.auth.extend(delegation)
+        self._add_glue(delegation, reply)
 
     def _add_glue(self, records: list[RR], reply: DNSRecord) -> None:
         for record in records:

@@ -34,6 +34,8 @@ txt       IN TXT   "v=chaoskit" "second string"
 big       IN TXT   {BIG_TXT}
 a.b.deep  IN A     127.0.0.2
 *.wild    IN A     127.0.0.3
+child     IN NS    ns.child
+ns.child  IN A     127.0.0.4
 """
 
 

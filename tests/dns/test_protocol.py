@@ -9,6 +9,7 @@ import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import dns.rrset
 import dns.zone
 
@@ -34,6 +35,28 @@ def test_the_do_bit_of_the_query_is_copied_into_the_reply(server: DnsServer) -> 
         assert not plain.ednsflags & dns.flags.DO
     badvers = server.query("www.zone.test.", "A", use_edns=1, want_dnssec=True)
     assert badvers.rcode() == dns.rcode.BADVERS and badvers.ednsflags & dns.flags.DO
+
+
+def test_a_name_at_or_below_a_delegation_gets_a_referral(server: DnsServer) -> None:
+    """NS records below the apex are a zone cut (RFC 1034 §4.3.2): below it the data is the
+    child zone's, so the answer is a referral (not authoritative, the child's NS and glue),
+    never the NXDOMAIN or NODATA it used to be; the DS at the cut is the parent's."""
+    for name, rtype in (("host.child.zone.test.", "A"), ("child.zone.test.", "NS"),
+                        ("ns.child.zone.test.", "A"), ("child.zone.test.", "A")):  # fmt: skip
+        for tcp in (False, True):
+            reply = server.query(name, rtype, tcp=tcp)
+            assert reply.rcode() == dns.rcode.NOERROR, (name, rtype)
+            assert not reply.flags & dns.flags.AA and reply.answer == []
+            assert [r.to_text() for r in reply.authority] == [
+                "child.zone.test. 300 IN NS ns.child.zone.test."
+            ]
+            assert [r.to_text() for r in reply.additional] == [
+                "ns.child.zone.test. 300 IN A 127.0.0.4"
+            ]
+    ds = server.query("child.zone.test.", "DS")
+    assert ds.rcode() == dns.rcode.NOERROR and ds.flags & dns.flags.AA and ds.answer == []
+    assert ds.authority[0].rdtype == dns.rdatatype.SOA
+    assert server.query("www.zone.test.", "A").flags & dns.flags.AA  # the rest as before
 
 
 def test_axfr_over_tcp_serves_the_whole_zone_soa_first_and_last(server: DnsServer) -> None:
