@@ -256,8 +256,9 @@ class Responder:
             lookup = self.store.lookup(name)
             if lookup.zone is None:
                 return  # a CNAME that leaves our zones: the client follows it elsewhere
+            # at or below a delegation, a referral; the DS at the cut is the parent's to answer
             if lookup.cut is not None and not (qtype == QTYPE.DS and name == lookup.cut):
-                if name == qname:  # the DS of a delegation is the parent's to answer
+                if name == qname:
                     self._refer(lookup.cut, reply)
                 return  # a CNAME into a delegated zone: the client follows it there
             if not lookup.exists:
