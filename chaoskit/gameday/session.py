@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from chaoskit._errors import ChaoskitError
+from chaoskit._outputs import guarded
 from chaoskit._signals import handling
 from chaoskit._text import slug
 from chaoskit.experiment.ledger import Ledger
@@ -74,10 +75,10 @@ class GameDay:
         self.plan = loaded.plan
         self.lab = lab
         self.unattended = unattended
-        self.echo = echo
+        self.echo = guarded(echo, self._output_closed)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         self.directory = out_dir / f"{stamp}-gameday-{slug(self.plan.title, 40, 'gameday')}"
-        self.console = Console(None if unattended else source, echo, self.halt)
+        self.console = Console(None if unattended else source, self.echo, self.halt)
         self.outcomes: list[StepOutcome] = []
 
     def halt(self, reason: str) -> None:
@@ -87,6 +88,13 @@ class GameDay:
     def _halted(self) -> str | None:
         halted = self.console.halted
         return f"game day halted: {halted}" if halted is not None else None
+
+    def _output_closed(self) -> None:
+        """Between experiments too (a run has its own guard): the game day ends."""
+        if self.console.halted is None:
+            reason = "its output was closed (the terminal hung up or the reader of its pipe ended)"
+            self.console.add("halt", reason)
+            self.halt(reason)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.console.halted is None:

@@ -139,6 +139,34 @@ def test_ctrl_c_during_an_experiment_ends_the_game_day(lab: LocalLab, tmp_path: 
     assert ("halt", "interrupted by SIGINT") in {(e["kind"], e["text"]) for e in record["log"]}
 
 
+def test_an_output_closed_between_steps_ends_the_game_day(lab: LocalLab, tmp_path: Path) -> None:
+    """The reader of its output gone at a manual step: the next line it printed was a broken
+    pipe that ended the process (exit 1, no gameday.json)."""
+    plan = plan_file(tmp_path, 30)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "gameday", "run",
+         str(plan), "--out", str(tmp_path / "out")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        read_until(proc, "when finished [done/skip]", [])
+        assert proc.stdout is not None
+        proc.stdout.close()
+        say(proc, "done")  # what it prints next has no one to print to
+        assert proc.wait(60) == 3
+    finally:
+        proc.kill()
+    assert_lab_clean(lab)
+    (directory,) = (tmp_path / "out").iterdir()
+    record = json.loads((directory / "gameday.json").read_text())
+    assert record["status"] == "halted"
+    # the manual step ends done or halted (whichever of its lines met the closed pipe first),
+    # and no experiment runs
+    assert [s["name"] for s in record["steps"]] == ["brief"]
+    halts = [e["text"] for e in record["log"] if e["kind"] == "halt"]
+    assert halts == ["its output was closed (the terminal hung up or the reader of its pipe ended)"]
+
+
 def test_unattended_game_day_runs_every_step_and_reports(lab: LocalLab, tmp_path: Path) -> None:
     plan = plan_file(tmp_path, 2)
     plan.write_text(plan.read_text().replace("profile: naive", "profile: resilient"))
