@@ -55,6 +55,17 @@ def read_until(proc: subprocess.Popen[str], text: str, seen: list[str]) -> None:
             return
 
 
+def start_gameday(
+    lab: LocalLab, plan: Path, out: Path, *options: str, stderr: int = subprocess.STDOUT
+) -> subprocess.Popen[str]:
+    """``gameday run`` with its stdin and stdout as pipes of this test's."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "gameday", "run",
+         str(plan), *options, "--out", str(out)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
+    )  # fmt: skip
+
+
 def say(proc: subprocess.Popen[str], line: str) -> None:
     assert proc.stdin is not None
     proc.stdin.write(line + "\n")
@@ -65,11 +76,7 @@ def test_reporter_notes_decisions_and_a_halt_that_leaves_the_lab_clean(
     lab: LocalLab, tmp_path: Path
 ) -> None:
     plan = plan_file(tmp_path, 30)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "gameday", "run",
-         str(plan), "--out", str(tmp_path / "out")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc = start_gameday(lab, plan, tmp_path / "out")
     seen: list[str] = []
     read_until(proc, "MANUAL STEP 'brief'", seen)
     read_until(proc, "when finished [done/skip]", seen)
@@ -115,11 +122,7 @@ def test_ctrl_c_during_an_experiment_ends_the_game_day(lab: LocalLab, tmp_path: 
     """The experiment's own handler took the Ctrl-C: its run reverted, and the game day went
     on to the next experiment as if nothing had been said."""
     plan = plan_file(tmp_path, 30)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "gameday", "run",
-         str(plan), "--yes", "--out", str(tmp_path / "out")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc = start_gameday(lab, plan, tmp_path / "out", "--yes")
     try:
         assert wait_until(lambda: injected(tmp_path / "out") or proc.poll() is not None, 120)
         proc.send_signal(signal.SIGINT)
@@ -143,11 +146,7 @@ def test_an_output_closed_between_steps_ends_the_game_day(lab: LocalLab, tmp_pat
     """The reader of its output gone at a manual step: the next line it printed was a broken
     pipe that ended the process (exit 1, no gameday.json)."""
     plan = plan_file(tmp_path, 30)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "gameday", "run",
-         str(plan), "--out", str(tmp_path / "out")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    proc = start_gameday(lab, plan, tmp_path / "out", stderr=subprocess.DEVNULL)
     try:
         read_until(proc, "when finished [done/skip]", [])
         assert proc.stdout is not None
