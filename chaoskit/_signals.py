@@ -27,18 +27,14 @@ INTERRUPTIONS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 def handling(
     handler: Handler, signals: tuple[signal.Signals, ...] = INTERRUPTIONS
 ) -> Iterator[None]:
-    previous = {}
-    for sig in signals:
-        if sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN:
-            continue  # nohup: the run is meant to outlive its terminal
-        previous[sig] = signal.signal(
-            sig, _after_a_hangup(handler) if sig == signal.SIGHUP else handler
-        )
-    try:
+    handlers = {
+        sig: _after_a_hangup(handler) if sig == signal.SIGHUP else handler
+        for sig in signals
+        # nohup: the run is meant to outlive its terminal
+        if not (sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN)
+    }
+    with _installed(handlers):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 def _after_a_hangup(handler: Handler) -> Handler:
@@ -72,10 +68,14 @@ def interrupting(
             raised = True
             raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    previous = {}
-    for sig in signals:
-        if signal.getsignal(sig) == signal.SIG_DFL:
-            previous[sig] = signal.signal(sig, interrupt)
+    with _installed({sig: interrupt for sig in signals if signal.getsignal(sig) == signal.SIG_DFL}):
+        yield
+
+
+@contextlib.contextmanager
+def _installed(handlers: dict[signal.Signals, Handler]) -> Iterator[None]:
+    """``handlers`` installed for a while, each signal's previous handler put back after."""
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield
     finally:
