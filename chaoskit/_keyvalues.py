@@ -18,8 +18,16 @@ def parse_key_values(pairs: list[str], option: str, example: str) -> dict[str, A
         key = key.strip()
         if not sep or not key:
             raise InvalidInput(f"{option} {pair!r}: expected KEY=VALUE, e.g. {example}")
-        try:
-            values[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            values[key] = raw
+        values[key] = _read(raw)
     return values
+
+
+def _read(raw: str) -> Any:
+    """``raw`` as JSON when it parses to something JSON can carry on (``1e999`` parses to an
+    infinity, which it cannot), else the string itself, for whoever checks it to refuse."""
+    try:
+        value = json.loads(raw)
+        json.dumps(value, allow_nan=False)
+    except ValueError:  # json.JSONDecodeError is one
+        return raw
+    return value

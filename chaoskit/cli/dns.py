@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -234,6 +235,11 @@ def fault(
     token_file: TokenFile = None,
 ) -> None:
     """Inject a fault; it is lifted when it expires even if nothing asks for it."""
+    from chaoskit._errors import InvalidInput
+
+    for option, value in (("--duration", duration), ("--probability", probability)):
+        if not math.isfinite(value):
+            raise InvalidInput(f"{option}: expected a finite number, got {value}")
     with _client(ctx, admin_url, token_file) as client:
         done = client.add_fault(kind, name, duration, probability, **_parse_params(param or []))
     out.print(f"{done['id']}: {done['kind']} on {done['name']} for {done['duration_s']:g}s")

@@ -131,6 +131,8 @@ class DnsAuthority:
         return removed
 
     def add_fault(self, spec: FaultSpec) -> DnsFault:
+        if not any(char in spec.name for char in "*?["):
+            _valid_name(spec.name)  # an exact name with an empty or overlong label matches none
         if not self.store.may_hold(spec.name):
             zones = ", ".join(z.origin for z in self.store.zones)
             raise ValueError(

@@ -43,7 +43,10 @@ def test_bad_input_exits_2_with_one_clear_line(server: DnsServer, tmp_path: Path
     assert "expected KEY=VALUE" in bad_param.stderr
     neither = run_cli("dns", "lift", *admin)
     assert neither.returncode == 2
-    for done in (bad_param, neither):
+    endless = run_cli("dns", "fault", "blank", "www.zone.test", "--duration", "inf", *admin)
+    assert endless.returncode == 2
+    assert "--duration: expected a finite number, got inf" in endless.stderr
+    for done in (bad_param, neither, endless):
         assert "Traceback" not in done.stderr + done.stdout
 
 
@@ -54,6 +57,8 @@ def test_what_the_server_refuses_as_bad_input_exits_2_with_its_reason(
     for args, reason in (
         (["fault", "explode", "www.zone.test"], "unknown fault kind 'explode'"),
         (["fault", "blank", "www.zone.tset"], "'www.zone.tset' can match no name in the zones"),
+        (["fault", "delay", "www.zone.test", "-p", "ms=1e999"], "ms: Input should be a finite"),
+        (["fault", "blank", "www..zone.test"], "'www..zone.test' is not a domain name"),
         (["set", "www..zone.test", "A", "127.0.0.9"], "'www..zone.test' is not a domain name"),
         (["set", "www.zone.test", "CNAME", "alias.zone.test"], "a CNAME cannot sit beside"),
     ):
