@@ -76,6 +76,21 @@ def _error_header(data: bytes, rcode: int) -> bytes:
     return struct.pack("!HHHHHH", ident, reply_flags, 0, 0, 0, 0)
 
 
+def _error_reply(query: DNSRecord, opt: RR | None, rcode: int) -> bytes:
+    """An error for a query that parsed (an opcode we do not serve, no question): its ID,
+    opcode and RD bit, a lone question copied back, and an OPT if it had one (RFC 6891
+    §6.1.1: an EDNS query gets an OPT in its reply, errors included)."""
+    header = query.header
+    reply = DNSRecord(
+        DNSHeader(id=header.id, qr=1, opcode=header.opcode, rd=header.rd, rcode=rcode)
+    )
+    if len(query.questions) == 1:
+        reply.add_question(query.q)
+    if opt is not None:
+        reply.add_ar(_opt_like(opt))
+    return bytes(reply.pack())
+
+
 def malformed_reply(data: bytes) -> bytes | None:
     """FORMERR for a query that cannot be answered as sent; nothing for a non-query."""
     if len(data) < 12 or data[2] & 0x80:
@@ -147,11 +162,14 @@ class Responder:
         except (DNSError, ValueError, IndexError, struct.error, UnicodeDecodeError):
             return Reply(malformed_reply(data))
         header = query.header
+        opts = [rr for rr in query.ar if rr.rtype == QTYPE.OPT]
+        if len(opts) > 1:
+            return Reply(_error_header(data, RCODE.FORMERR))  # RFC 6891 §6.1.1
+        opt = opts[0] if opts else None
         if header.opcode != _OPCODE_QUERY:
-            return Reply(_error_header(data, RCODE.NOTIMP))
+            return Reply(_error_reply(query, opt, RCODE.NOTIMP))
         if len(query.questions) != 1:
-            return Reply(_error_header(data, RCODE.FORMERR))
-        opt = next((rr for rr in query.ar if rr.rtype == QTYPE.OPT), None)
+            return Reply(_error_reply(query, opt, RCODE.FORMERR))
         limit = 65535 if tcp else (max(512, min(int(opt.rclass), 4096)) if opt else 512)
         reply = DNSRecord(
             DNSHeader(id=header.id, qr=1, aa=1, ra=0, rd=header.rd, opcode=0), q=query.q

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 
 import dns.edns
 import dns.flags
 import dns.message
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
@@ -35,6 +37,42 @@ def test_the_do_bit_of_the_query_is_copied_into_the_reply(server: DnsServer) -> 
         assert not plain.ednsflags & dns.flags.DO
     badvers = server.query("www.zone.test.", "A", use_edns=1, want_dnssec=True)
     assert badvers.rcode() == dns.rcode.BADVERS and badvers.ednsflags & dns.flags.DO
+
+
+def test_an_error_to_an_edns_query_carries_an_opt_and_the_question(server: DnsServer) -> None:
+    """RFC 6891 §6.1.1; NOTIFY, UPDATE and a header alone got a bare header, and dig
+    warned 'EDNS query returned status NOTIMP - retry with +noedns'."""
+    for opcode, rcode in (
+        (dns.opcode.NOTIFY, dns.rcode.NOTIMP),
+        (dns.opcode.UPDATE, dns.rcode.NOTIMP),
+    ):
+        query = dns.message.make_query("www.zone.test.", "SOA", use_edns=0, want_dnssec=True)
+        query.set_opcode(opcode)
+        reply = dns.query.udp(query, server.host, port=server.port, timeout=2)
+        assert (reply.opcode(), reply.rcode()) == (opcode, rcode)
+        assert reply.edns == 0 and reply.ednsflags & dns.flags.DO
+        assert [q.name.to_text() for q in reply.question] == ["www.zone.test."]
+    headless = dns.message.make_query("www.zone.test.", "A", use_edns=0)
+    headless.question = []
+    reply = dns.query.udp(headless, server.host, port=server.port, timeout=2)
+    assert reply.rcode() == dns.rcode.FORMERR and reply.edns == 0
+    plain = dns.message.make_query("www.zone.test.", "A")
+    plain.set_opcode(dns.opcode.NOTIFY)
+    reply = dns.query.tcp(plain, server.host, port=server.port, timeout=2)
+    assert reply.rcode() == dns.rcode.NOTIMP and reply.edns == -1  # no OPT asked, none sent
+
+
+def test_a_query_with_two_opt_records_gets_formerr(server: DnsServer) -> None:
+    """RFC 6891 §6.1.1 (it was answered, from the first OPT)."""
+    wire = dns.message.make_query("www.zone.test.", "A", use_edns=0).to_wire()
+    opt = wire[-11:]  # the OPT record dnspython appends: root name, type 41, 8 more bytes
+    assert opt[1:3] == b"\x00\x29"
+    twice = wire[:10] + b"\x00\x02" + wire[12:] + opt
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        sock.sendto(twice, (server.host, server.port))
+        reply = sock.recv(512)
+    assert reply[:2] == twice[:2] and reply[3] & 0x0F == dns.rcode.FORMERR
 
 
 def test_a_name_at_or_below_a_delegation_gets_a_referral(server: DnsServer) -> None:
