@@ -62,7 +62,8 @@ def add(
     kind = _kind_of(target, state_dir)
     job = add_job(
         state_dir, target, "gameday" if kind == "gameday" else "experiment",
-        cron=check_cron(cron) if cron else None, at=parse_at(at, tz) if at else None, tz=tz,
+        cron=None if cron is None else check_cron(cron),
+        at=None if at is None else parse_at(at, tz), tz=tz,
         missed="run-once" if missed == "run-once" else "skip", out_dir=out_dir,
         now=datetime.now(UTC),
     )  # fmt: skip

@@ -74,9 +74,13 @@ def zone(name: str) -> ZoneInfo:
 
 
 def check_cron(expression: str) -> str:
+    """Five fields, as crontab(5) has them, or a nickname such as ``@daily``; croniter also
+    takes a sixth field (seconds) and a seventh (years), which cron does not."""
     from croniter import croniter
 
-    if not croniter.is_valid(expression):
+    fields = expression.split()
+    five = len(fields) == 5 or (len(fields) == 1 and fields[0].startswith("@"))
+    if not five or not croniter.is_valid(expression):
         raise InvalidInput(
             f"--cron: {expression!r} is not a cron expression "
             "(five fields: minute hour day-of-month month day-of-week, e.g. '0 9 * * 1-5')"

@@ -131,6 +131,10 @@ def test_bad_schedule_input_is_exit_2(tmp_path: Path) -> None:
         ([], "give exactly one of --cron EXPR or --at DATETIME"),
         (["--at", "2020-01-01T00:00"], "is in the past"),
         (["--cron", "0 0 31 2 *"], "--cron: '0 0 31 2 *' never falls due"),  # was a traceback
+        (["--cron", ""], "--cron: '' is not a cron expression"),  # was "--at: None is in the past"
+        (["--at", ""], "--at: '' is not a date and time"),
+        (["--cron", "* * * * * *"], "--cron: '* * * * * *' is not a cron expression"),  # seconds
+        (["--cron", "@reboot"], "--cron: '@reboot' is not a cron expression"),
     ]:
         done = run_cli(*state, "schedule", "add", *args, str(experiment))
         assert done.returncode == 2, (args, done.stderr)
