@@ -57,7 +57,17 @@ def _lab(  # type: ignore[no-untyped-def]
         lab_config = load_lab_config(config)
     elif not existing:
         lab_config = _shared.lab_config(ctx.obj)
-    compose = ComposeSettings(project=project) if project else None
+    compose = None
+    if project is not None:
+        from pydantic import ValidationError
+
+        try:
+            compose = ComposeSettings(project=project)
+        except ValidationError:
+            raise InvalidInput(
+                f"--project: {project!r} is not a Compose project name (lower-case letters, "
+                "digits, '-' and '_', beginning with a letter or a digit)"
+            ) from None
     return open_lab(
         ctx.obj["state_dir"], backend, config=lab_config, dynamodb=dynamodb,
         compose=compose, echo=lambda m: out.print(m),
