@@ -15,6 +15,7 @@ __all__ = [
     "find_lab_file",
     "state_dir",
     "writable_directory",
+    "writable_file",
 ]
 
 LAB_FILE_NAME = "chaoskit.yaml"
@@ -78,3 +79,18 @@ def writable_directory(path: str | Path, what: str) -> Path:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise InvalidInput(f"{what} {directory}: not writable")
     return directory
+
+
+def writable_file(path: str | Path, what: str) -> Path:
+    """``path`` as a file chaoskit can write: not a directory, in a directory that is there
+    and writable. Checked before a command prints or writes anything, as input error
+    (exit 2) naming ``what`` (``--ics``)."""
+    file = Path(path)
+    if file.is_dir():
+        raise InvalidInput(f"{what} {file}: is a directory; expected a file")
+    folder = file.parent
+    if not folder.is_dir():
+        raise InvalidInput(f"{what} {file}: {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK) or (file.exists() and not os.access(file, os.W_OK)):
+        raise InvalidInput(f"{what} {file}: not writable")
+    return file

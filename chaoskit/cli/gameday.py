@@ -32,7 +32,10 @@ def plan(
     from chaoskit.cli._shared import lab_config
     from chaoskit.gameday.load import load_plan
     from chaoskit.gameday.runbook import render_ics, render_runbook
+    from chaoskit.paths import writable_file
 
+    if ics is not None:
+        writable_file(ics, "--ics")
     loaded = load_plan(file, lab_config(ctx.obj))
     typer.echo(render_runbook(loaded))
     if ics is not None:

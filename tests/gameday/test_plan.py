@@ -45,6 +45,21 @@ def test_ics_parses_back_with_the_window_and_the_people(tmp_path: Path) -> None:
     assert "naive blackout" in str(event["description"])
 
 
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [("a-directory", "is a directory; expected a file"), ("no/such/x.ics", "is not a directory")],
+)
+def test_an_ics_path_that_cannot_be_written_is_refused_before_the_runbook(
+    tmp_path: Path, where: str, expected: str
+) -> None:
+    """The runbook was printed, then the invitation failed: exit 1 on half the work."""
+    (tmp_path / "a-directory").mkdir()
+    done = run_cli("gameday", "plan", str(DRILL), "--ics", str(tmp_path / where))
+    assert done.returncode == 2, done.stderr
+    assert f"--ics {tmp_path / where}: " in done.stderr and expected in done.stderr
+    assert done.stdout == ""
+
+
 def test_same_plan_same_uid() -> None:
     loaded = load_plan(DRILL)
     first = render_ics(loaded, datetime(2026, 1, 1, tzinfo=UTC))
