@@ -101,10 +101,10 @@ def assert_lab_clean(lab: LocalLab) -> None:
     assert Ledger(lab.state_dir).entries() == []
 
 
-def short_blackout(tmp_path: Path, seconds: int) -> Path:
+def short_blackout(tmp_path: Path, seconds: int, **changes: Any) -> Path:
     """The DNS blackout example with light load, the fault from 1 s for ``seconds``."""
     return shortened(
-        "dns-blackout.yaml", tmp_path,
+        "dns-blackout.yaml", tmp_path, **changes,
         load={"users": 5, "spawn_rate": 5, "warmup": "1s"},
         method=[{"name": "blackout", "at": "1s", "fault": "dns.blank",
                  "target": "dynamodb.us-east-1.lab.test", "duration": f"{seconds}s"}],

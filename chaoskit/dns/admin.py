@@ -20,6 +20,7 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -82,7 +83,7 @@ def build_admin_app(
             return _error(409, f"reload refused, zones unchanged: {exc}")
 
     def actor(request: web.Request) -> str:
-        return request.headers.get(ACTOR_HEADER, "api")[:200]
+        return unquote(request.headers.get(ACTOR_HEADER, "api"))[:200]  # see header_safe
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"ok": True, "faults": len(authority.faults)})

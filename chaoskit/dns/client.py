@@ -10,7 +10,18 @@ from chaoskit._errors import DnsAdminError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DnsAdminClient"]
+__all__ = ["DnsAdminClient", "header_safe"]
+
+_PRINTABLE_BUT_PERCENT = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def header_safe(text: str) -> str:
+    """``text`` as an HTTP header value: printable ASCII as it is, anything else (a run
+    named in another script, a control character) percent-encoded as UTF-8; the admin API
+    decodes it (``urllib.parse.unquote``)."""
+    from urllib.parse import quote
+
+    return quote(text, safe=_PRINTABLE_BUT_PERCENT)
 
 
 class DnsAdminClient:
@@ -25,7 +36,7 @@ class DnsAdminClient:
             verify=False,  # plain HTTP on loopback: skip loading CA certificates (~40 ms)
             base_url=self.base_url,
             timeout=timeout,
-            headers={"Authorization": f"Bearer {token}", "X-Chaoskit-Actor": actor},
+            headers={"Authorization": f"Bearer {token}", "X-Chaoskit-Actor": header_safe(actor)},
         )
 
     @classmethod

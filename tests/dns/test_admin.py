@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from chaoskit._errors import DnsAdminError
+from chaoskit.dns.client import DnsAdminClient
 from tests.dns.fixtures import TEST_ZONE, DnsServer
 
 
@@ -185,6 +186,19 @@ def test_a_fault_on_an_exact_name_that_is_no_domain_name_is_refused(
         with pytest.raises(DnsAdminError, match="is not a domain name") as caught:
             admin.add_fault("blank", name, duration_s=30)
         assert caught.value.status == 400
+        assert admin.faults() == []
+
+
+def test_an_actor_outside_ascii_reaches_the_server_as_it_is(server: DnsServer) -> None:
+    """A run named in another script (its id is its title's slug) injected no DNS fault:
+    the actor header could not be encoded, and the run ended in a traceback."""
+    actor = "chaoskit-run:20261206T220049Z-ünïcødé-東京-100%\n:2b5efa62"
+    with DnsAdminClient(server.admin_url, server.token, actor=actor) as admin:
+        admin.add_fault("blank", "www.zone.test", duration_s=30, fault_id="ck-unicode")
+        (fault,) = admin.faults()
+        assert fault["actor"] == actor
+        admin.lift_fault("ck-unicode")
+    with server.admin() as admin:
         assert admin.faults() == []
 
 
