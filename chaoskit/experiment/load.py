@@ -25,7 +25,7 @@ from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.run_setup import run_config
-from chaoskit.experiment.timeline import plan
+from chaoskit.experiment.timeline import late_steps, plan
 from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig, in_zone
 
@@ -273,6 +273,11 @@ def _reference_problems(
             earlier_faults.add(step.name)
         if step.probe is not None:
             problems.extend(_probe_problems(file, root, ("method", i, "probe"), step.probe, config))
+    for index, at, soonest in late_steps(experiment.method):
+        problem(("method", index, "at"),
+                f"{at:g}s is before this step can begin: the steps listed before it take the "
+                f"method to {soonest:g}s, and steps run in the order listed (list it before "
+                f"them, or give it an at of {soonest:g}s or later)")  # fmt: skip
     for where, message in _stage_problems(experiment):
         problem(where, message)
     fault_steps = {s.name: s for s in experiment.method if s.name and s.fault}

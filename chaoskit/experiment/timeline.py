@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from chaoskit.experiment.model import Step
 
-__all__ = ["PlannedStep", "plan"]
+__all__ = ["PlannedStep", "late_steps", "plan"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,22 @@ def plan(steps: list[Step]) -> list[PlannedStep]:
             cursor = start
         planned.append(PlannedStep(index, step, start, end))
     return planned
+
+
+def late_steps(steps: list[Step]) -> list[tuple[int, float, float]]:
+    """Steps whose ``at`` falls before the steps listed ahead of them let the method reach
+    them, as (index, at, soonest start): steps run in the order listed, so each of these
+    would start late, not at its ``at``. A manual step counts as answered at once."""
+    late = []
+    reached = 0.0
+    for index, step in enumerate(steps):
+        if step.at is not None and step.at < reached:
+            late.append((index, step.at, reached))
+        start = reached if step.at is None else max(step.at, reached)
+        if step.fault is not None and step.at is None:
+            reached = start + (step.duration or 0.0)
+        elif step.wait is not None:
+            reached = start + step.wait
+        else:
+            reached = start
+    return late
