@@ -70,7 +70,7 @@ def run_experiment(
     directory, config = wanted_lab(lab_file, state_dir)
     experiment = checked_experiment(
         source, config, variant=variant, stop_conditions=stop_conditions, profile=profile,
-        recovery_timeout_s=recovery_timeout_s, load_workers=load_workers,
+        recovery_timeout_s=recovery_timeout_s, load_workers=load_workers, backend=backend,
     )  # fmt: skip
     out_dir = writable_directory(out, "out directory")
     lab = lab_for_a_run(directory, backend or experiment.stack.backend, config, echo)
@@ -96,12 +96,13 @@ def checked_experiment(
     profile: str | None = None,
     recovery_timeout_s: float | None = None,
     load_workers: int | None = None,
+    backend: str | None = None,
 ) -> Experiment:
     """The experiment at ``source`` as a run would run it, with the run's options checked
     (InvalidInput, exit 2): what ``run_experiment`` runs and ``run --dry-run`` prints."""
     from chaoskit.experiment.load import load_experiment
 
-    experiment = load_experiment(source, config)
+    experiment = load_experiment(source, config, backend)
     if variant is not None:
         if variant not in experiment.variants:
             known = ", ".join(experiment.variants) or "none"

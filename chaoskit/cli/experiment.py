@@ -89,7 +89,7 @@ def run(
     if dry_run:  # what the run would run, its options checked as the run checks them
         planned = checked_experiment(
             file, lab_config(ctx.obj), recovery_timeout_s=recovery_timeout,
-            load_workers=load_workers,
+            load_workers=load_workers, backend=backend,
         )  # fmt: skip
         _print_plan(planned, recovery_timeout)
         return

@@ -439,8 +439,12 @@ def problem_at(file: str, root: Any, loc: Loc, message: str) -> Problem:
     return Problem(file, line, col, _field_name(loc), message)
 
 
-def load_experiment(path: Path, config: LabConfig | None = None) -> Experiment:
-    """The experiment in ``path``, or ExperimentInvalid listing every problem."""
+def load_experiment(
+    path: Path, config: LabConfig | None = None, backend: str | None = None
+) -> Experiment:
+    """The experiment in ``path``, or ExperimentInvalid listing every problem; ``backend``
+    (local or compose: ``run --backend``) stands for its ``stack.backend``, and its faults
+    are checked against it."""
     file = str(path)
     config = config or LabConfig()
     root = read_yaml_mapping(path, "an experiment is a mapping with title and method")
@@ -448,6 +452,8 @@ def load_experiment(path: Path, config: LabConfig | None = None) -> Experiment:
         experiment = Experiment.model_validate(plain(root))
     except ValidationError as exc:
         raise ExperimentInvalid(schema_problems(file, root, exc)) from None
+    if backend in ("local", "compose"):
+        experiment.stack.backend = backend  # type: ignore[assignment]
     problems = _reference_problems(file, root, experiment, config)
     if problems:
         raise ExperimentInvalid(problems)

@@ -135,6 +135,19 @@ def test_dry_run_prints_the_timeline_and_starts_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "state.json").exists()
 
 
+def test_run_checks_the_faults_against_the_backend_it_is_given(tmp_path: Path) -> None:
+    """``run --backend compose`` of an experiment for any backend with a container fault
+    was refused: "container.kill needs backend compose; set stack.backend: compose"."""
+    experiment = Path(__file__).parent / "broken" / "container-on-local.yaml"
+    state = ["--state-dir", str(tmp_path)]
+    on_compose = run_cli(*state, "run", str(experiment), "--backend", "compose", "--dry-run")
+    assert on_compose.returncode == 0, on_compose.stderr
+    assert "container.kill on orders" in on_compose.stdout
+    on_local = run_cli(*state, "run", str(experiment), "--backend", "local", "--dry-run")
+    assert on_local.returncode == 2
+    assert "container.kill needs backend compose; this stack is local" in on_local.stderr
+
+
 def test_a_dns_probe_may_ask_any_domain_name_in_the_lab_zone(tmp_path: Path) -> None:
     experiment = tmp_path / "probe.yaml"
     experiment.write_text(
