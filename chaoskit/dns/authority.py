@@ -6,6 +6,7 @@ logged with who made it, and clears the answer cache.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,11 @@ class DnsAuthority:
     def add_fault(self, spec: FaultSpec) -> DnsFault:
         if not any(char in spec.name for char in "*?["):
             _valid_name(spec.name)  # an exact name with an empty or overlong label matches none
+        elif ".." in spec.name or re.search(r"[^.*?\[\]]{64}", spec.name):
+            raise ValueError(
+                f"name {spec.name!r} is not a domain name pattern: it holds an empty label "
+                "or one over 63 octets, which no name has"
+            )
         if not self.store.may_hold(spec.name):
             zones = ", ".join(z.origin for z in self.store.zones)
             raise ValueError(

@@ -176,15 +176,19 @@ def test_a_fault_on_names_no_zone_holds_is_refused(
 
 
 @pytest.mark.parametrize(
-    "name", ["a..b.zone.test", "." + "a" * 64 + ".zone.test", "a." * 123 + "zone.test"]
-)
+    "name",
+    [
+        "a..b.zone.test", "." + "a" * 64 + ".zone.test", "a." * 123 + "zone.test",
+        "*.a..zone.test", "*" + "a" * 64 + ".zone.test",
+    ],
+)  # fmt: skip
 def test_a_fault_on_an_exact_name_that_is_no_domain_name_is_refused(
     server: DnsServer, name: str
 ) -> None:
     """An empty label, a label over 63 octets, a name over 255: no query can ask for it."""
     with server.admin() as admin:
         with pytest.raises(DnsAdminError, match="is not a domain name") as caught:
-            admin.add_fault("blank", name, duration_s=30)
+            admin.add_fault("blank", name, duration_s=30)  # "... name pattern" for a glob
         assert caught.value.status == 400
         assert admin.faults() == []
 
