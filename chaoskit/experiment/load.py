@@ -9,6 +9,7 @@ import difflib
 import fnmatch
 import types
 import typing
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,6 +176,22 @@ def _stage_problems(experiment: Experiment) -> list[tuple[Loc, str]]:
     return problems
 
 
+def _syntax_error(locustfile: Path) -> str | None:
+    """Why Python would not compile ``locustfile`` (it is not run: its imports are its own
+    business), or None; one over a megabyte is left to Locust."""
+    try:
+        if locustfile.stat().st_size > 1 << 20:
+            return None
+        with warnings.catch_warnings():  # an invalid escape in it is Locust's to warn of
+            warnings.simplefilter("ignore")
+            compile(locustfile.read_bytes(), str(locustfile), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"not Python: {exc.msg} at line {exc.lineno}"
+    except (OSError, ValueError) as exc:
+        return f"cannot be read as Python: {exc}"
+    return None
+
+
 def _no_targets(kind: AnyKind) -> str:
     if kind.family == "lb":
         return ("this lab has no load balancer: set stack.load_balancer: true (or "
@@ -204,6 +221,8 @@ def _reference_problems(
             problem(("load", "locustfile"),
                     f"{load.locustfile!r}: no such file; expected 'builtin' or a locustfile's "
                     f"path relative to the experiment file ({locustfile.resolve()})")  # fmt: skip
+        elif syntax := _syntax_error(locustfile):
+            problem(("load", "locustfile"), f"{load.locustfile!r}: {syntax}")
     if (
         load is not None
         and load.host is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,6 +116,12 @@ class LocustRun:
     def running(self) -> bool:
         return any(p.poll() is None for p in self._procs)
 
+    def last_words(self) -> str | None:
+        """What Locust said last, from its (master's) log: why it ended, when it ended on
+        its own (a locustfile that does not import, no User class in it)."""
+        return last_error(self.log_dir / ("locust.log" if self.spec.workers == 0 else
+                                          "locust-master.log"))  # fmt: skip
+
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM every Locust process group, SIGKILL what is left after ``timeout_s``."""
         for proc in self._procs:
@@ -174,3 +181,26 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+_LOGGED_ERROR = re.compile(r"^\[[^\]]*\] \S+/(?:ERROR|CRITICAL)/\S+: (.+)$")
+_TRACEBACK_FRAME = re.compile(r'^File "([^"]+)", line (\d+)')
+
+
+def last_error(log: Path, tail_bytes: int = 4096) -> str | None:
+    """The last line of ``log``: an error Locust logged, without its prefix, or the last
+    line of a traceback, with the file and line of its innermost frame."""
+    try:
+        with log.open("rb") as source:
+            source.seek(max(0, source.seek(0, os.SEEK_END) - tail_bytes))
+            lines = [line.strip() for line in source.read().decode(errors="replace").splitlines()]
+    except OSError:
+        return None
+    lines = [line for line in lines if line]
+    if not lines:
+        return None
+    last = lines[-1]
+    if logged := _LOGGED_ERROR.match(last):
+        return logged.group(1)
+    frames = [m for line in lines[-8:] if (m := _TRACEBACK_FRAME.match(line))]
+    return f"{last} ({frames[-1].group(1)}:{frames[-1].group(2)})" if frames else last

@@ -494,8 +494,12 @@ class ExperimentRun:
         """The warm-up counts from Locust's first results, not from its (slow) start."""
         deadline = self.now() + LOCUST_START_TIMEOUT_S
         while listener.datagrams == 0:
-            if self.now() >= deadline or not locust.running():
-                log = self.run_dir / "logs"
+            log = self.run_dir / "logs"
+            if not locust.running():
+                said = locust.last_words()
+                why = f": {said}" if said else ""
+                raise Aborted("failed", f"Locust ended before it sent a result{why}; see {log}")
+            if self.now() >= deadline:
                 raise Aborted(
                     "failed",
                     f"Locust sent no results within {LOCUST_START_TIMEOUT_S:g}s; see {log}",

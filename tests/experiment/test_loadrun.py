@@ -60,3 +60,29 @@ def test_a_locust_stopped_at_its_gate_is_gone(
     assert time.monotonic() - started < 5
     assert seen == []
     assert ("(forked)" in (tmp_path / "logs" / "locust.log").read_text()) == (zygote is not None)
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("import nosuchmodule\n", "ModuleNotFoundError: No module named 'nosuchmodule' ("),
+        ("x = 1\n", "No User class found!"),
+    ],
+    ids=["import-error", "no-user-class"],
+)
+def test_a_locust_that_ends_on_its_own_says_why(
+    origin: Origin, tmp_path: Path, zygote: Path | None, source: str, said: str
+) -> None:
+    """A run said "Locust sent no results within 30s" of a locustfile that did not import,
+    a second after Locust had ended saying why, in its log."""
+    (tmp_path / "broken_locustfile.py").write_text(source)
+    url, _ = origin
+    locust = LocustRun(LoadSpec(users=1, locustfile="broken_locustfile.py"), url,
+                       "127.0.0.1:9", 60, tmp_path / "logs", tmp_path, zygote=zygote)  # fmt: skip
+    locust.start()
+    try:
+        assert wait_until(lambda: not locust.running(), 30)
+    finally:
+        locust.stop()
+    words = locust.last_words()
+    assert words is not None and words.startswith(said), words
