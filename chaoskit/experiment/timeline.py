@@ -66,7 +66,7 @@ def late_steps(steps: list[Step]) -> list[tuple[int, float, float]]:
     late = []
     reached = 0.0
     for index, step in enumerate(steps):
-        if step.at is not None and step.at < reached:
+        if step.at is not None and step.at < reached - 1e-6:  # 0.1 + 0.2 is not above 0.3
             late.append((index, step.at, reached))
         start = reached if step.at is None else max(step.at, reached)
         if step.fault is not None and step.at is None:

@@ -42,3 +42,13 @@ def test_a_step_whose_at_the_steps_before_it_outlast_is_late() -> None:
             step(at="13s", fault="dns.drop", target="x", duration="1s"),
         ]
     ) == [(1, 1.0, 1.5), (3, 5.0, 11.5)]
+    assert (
+        late_steps(  # 0.1 + 0.2 is 0.30000000000000004, and 0.3 is on time
+            [
+                step(wait="0.1s"),
+                step(fault="dns.blank", target="x", duration="0.2s"),
+                step(at="0.3s", fault="dns.drop", target="x", duration="1s"),
+            ]
+        )
+        == []
+    )
