@@ -47,6 +47,8 @@ class LocustRun:
         if surge_control is not None:
             self.locustfiles += f",{SURGEABLE_SHAPE}"
         self._procs: list[subprocess.Popen[bytes] | ForkedProcess] = []
+        self.main_log = log_dir / ("locust.log" if spec.workers == 0 else "locust-master.log")
+        """The single process's log, or the master's: where Locust says why it ended."""
         self.gate = log_dir / ".load-released"
         self.zygote = zygote
         """The lab's Locust fork server's socket (None: exec every Locust process)."""
@@ -99,13 +101,13 @@ class LocustRun:
             "--csv", str(self.log_dir / "locust"),
         ]  # fmt: skip
         if self.spec.workers == 0:
-            self._spawn(common, "locust.log")
+            self._spawn(common, self.main_log.name)
             return
         port = _free_port()
         self._spawn(
             [*common, "--master", "--master-bind-host", "127.0.0.1",
              "--master-bind-port", str(port), "--expect-workers", str(self.spec.workers)],
-            "locust-master.log",
+            self.main_log.name,
         )  # fmt: skip
         for i in range(self.spec.workers):
             self._spawn(
@@ -119,8 +121,7 @@ class LocustRun:
     def last_words(self) -> str | None:
         """What Locust said last, from its (master's) log: why it ended, when it ended on
         its own (a locustfile that does not import, no User class in it)."""
-        return last_error(self.log_dir / ("locust.log" if self.spec.workers == 0 else
-                                          "locust-master.log"))  # fmt: skip
+        return last_error(self.main_log)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """SIGTERM every Locust process group, SIGKILL what is left after ``timeout_s``."""

@@ -493,8 +493,8 @@ class ExperimentRun:
     def _await_first_results(self, listener: LoadStreamListener, locust: LocustRun) -> None:
         """The warm-up counts from Locust's first results, not from its (slow) start."""
         deadline = self.now() + LOCUST_START_TIMEOUT_S
+        log = self.run_dir / "logs"
         while listener.datagrams == 0:
-            log = self.run_dir / "logs"
             if not locust.running():
                 said = locust.last_words()
                 why = f": {said}" if said else ""
