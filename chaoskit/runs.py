@@ -73,18 +73,18 @@ def run_experiment(
         recovery_timeout_s=recovery_timeout_s, load_workers=load_workers, backend=backend,
     )  # fmt: skip
     out_dir = writable_directory(out, "out directory")
-    lab = lab_for_a_run(directory, backend or experiment.stack.backend, config, echo)
-    check_backend(experiment, lab.backend, source)
-    options = RunOptions(
-        out_dir=out_dir, profile=profile, interactive=interactive, echo=echo,
-        on_event=on_event, abort_when=abort_when, recovery_timeout_s=recovery_timeout_s,
-        fresh_services=fresh, manual_poll=manual_poll,
-    )  # fmt: skip
-    if trigger is not None:
-        options.trigger = trigger
-    runner = ExperimentRun(experiment, source, lab, options)
+    # the lock before the lab is looked at: another run's faults are not drift to repair
     with LabLock(directory).held(f"chaoskit run {source}"):
-        return runner.execute()
+        lab = lab_for_a_run(directory, backend or experiment.stack.backend, config, echo)
+        check_backend(experiment, lab.backend, source)
+        options = RunOptions(
+            out_dir=out_dir, profile=profile, interactive=interactive, echo=echo,
+            on_event=on_event, abort_when=abort_when, recovery_timeout_s=recovery_timeout_s,
+            fresh_services=fresh, manual_poll=manual_poll,
+        )  # fmt: skip
+        if trigger is not None:
+            options.trigger = trigger
+        return ExperimentRun(experiment, source, lab, options).execute()
 
 
 def checked_experiment(

@@ -69,10 +69,10 @@ def run(
     state_dir = ctx.obj["state_dir"]
     loaded = load_plan(file, lab_config(ctx.obj))
     writable_directory(out_dir, "--out")
-    lab = lab_for_a_run(state_dir, config=lab_config(ctx.obj))
     echo = plain_printer(out)
 
     with LabLock(state_dir).held(f"chaoskit gameday run {file}"):
+        lab = lab_for_a_run(state_dir, config=lab_config(ctx.obj))  # a run's faults: no drift
         gameday = GameDay(loaded, lab, out_dir, unattended=yes, source=None if yes else sys.stdin,
                           echo=echo, lab_file=ctx.obj.get("lab_file"))  # fmt: skip
         if not yes:

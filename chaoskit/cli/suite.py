@@ -42,10 +42,10 @@ def run(
     config = lab_config(ctx.obj)
     load_suite(directory, config)  # every problem before anything runs
     writable_directory(out_dir, "--out")
-    lab_for_a_run(state_dir, config=config)  # no leftover fault, no drift
     echo = plain_printer(out)
 
     with LabLock(state_dir).held(f"chaoskit suite run {directory}"):
+        lab_for_a_run(state_dir, config=config)  # no leftover fault, no drift
         result = run_suite(
             directory, out_dir, state_dir=state_dir, lab_file=ctx.obj.get("lab_file"),
             config=config, interactive=sys.stdin.isatty(), echo=echo,

@@ -221,9 +221,11 @@ def test_down_ends_what_a_killed_controller_left_and_clears_it_from_the_ledger(
 
 
 def test_up_and_down_wait_for_a_run_and_down_force_interrupts_it_first(tmp_path: Path) -> None:
-    """While a run holds the lab, `down` and `up` are refused (exit 4, naming the run) and
-    change nothing: `down` used to stop the lab under the run, call the run's live faults
-    "left by a controller that is gone", and the run's revert then started the lab again.
+    """While a run holds the lab, `down`, `up`, another `run` and a suite are refused (exit
+    4, naming the run) and change nothing (a second run called the first run's faults drift
+    and sent the user to `recover`, which would revert them under the run): `down` used to
+    stop the lab under the run, call the run's live faults "left by a controller that is
+    gone", and the run's revert then started the lab again.
     `down --force` interrupts the run (it reverts its faults and exits 3), then stops the
     lab, which stays stopped. Meanwhile no command calls the run's faults left behind."""
     lab = LocalLab(tmp_path / "state", lab_config(12), dynamodb="local")
@@ -231,12 +233,20 @@ def test_up_and_down_wait_for_a_run_and_down_force_interrupts_it_first(tmp_path:
     state = str(lab.state_dir)
     try:
         (tmp_path / "blank.yaml").write_text(BLANK_FOR_A_MINUTE)
+        (tmp_path / "suite").mkdir()
+        (tmp_path / "suite" / "blank.yaml").write_text(BLANK_FOR_A_MINUTE)
         run = start_run(lab, tmp_path / "blank.yaml", tmp_path / "out")
         wait_for_injections(run, 1, tmp_path / "out")
         lab.refresh()
         pids = {name: c.pid for name, c in lab.state.components.items()}
         up = ("up", "--backend", "local", "--profile", "resilient")  # never a compose lab
         refused = [run_cli("--state-dir", state, "down"), run_cli("--state-dir", state, *up)]
+        again = ("run", str(tmp_path / "blank.yaml"), "--out", str(tmp_path / "out2"))
+        second_runs = [
+            run_cli("--state-dir", state, *again),
+            run_cli("--state-dir", state, "suite", "run", str(tmp_path / "suite"),
+                    "--out", str(tmp_path / "out2")),
+        ]  # fmt: skip
         status = run_cli("--state-dir", state, "status")
         lab.refresh()
         after_refusals = (
@@ -254,6 +264,11 @@ def test_up_and_down_wait_for_a_run_and_down_force_interrupts_it_first(tmp_path:
         assert done.returncode == 4, said
         assert f"the lab is busy: chaoskit run {tmp_path / 'blank.yaml'} (pid {run.pid}" in said
         assert f"`chaoskit {command}` would" in said and "Traceback" not in said, said
+    for done in second_runs:  # refused for the lock, not for the first run's faults as drift
+        said = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 4, said
+        assert f"the lab is busy: chaoskit run {tmp_path / 'blank.yaml'} (pid {run.pid}" in said
+        assert "not as it should be" not in said and "Traceback" not in said, said
     components, pids_after = after_refusals
     assert all(c["healthy"] for c in components.values()), components
     assert pids_after == pids  # nothing stopped, started or restarted in another profile
