@@ -13,9 +13,9 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chaoskit._errors import InvalidInput
 from chaoskit._input import InputInvalid, Problem, read_text
@@ -31,8 +31,16 @@ _NUMERIC = (
 )  # fmt: skip
 
 
+CELL_MAX = 1e15
+"""Bound of a timeline's numbers: far above any count or rate a run records, and low
+enough that the charts' sums and rates of them stay finite."""
 TIMELINE_MAX_BYTES = 64 * 1024 * 1024
 """About eleven hours of samples at 10 Hz: a timeline is chaoskit's own output, and long."""
+
+
+RUN_SECONDS_MAX = 1e7
+"""Bound of a time in run seconds (about 116 days): the charts' axes cannot span more."""
+RunSeconds = Annotated[float, Field(ge=-RUN_SECONDS_MAX, le=RUN_SECONDS_MAX)]
 
 
 class _Loose(BaseModel):
@@ -45,8 +53,8 @@ class FaultWindow(_Loose):
     kind: str
     target: str | None = None
     params: dict[str, Any] = {}
-    injected_t: float | None = None
-    reverted_t: float | None = None
+    injected_t: RunSeconds | None = None
+    reverted_t: RunSeconds | None = None
     verified: bool | None = None
     outcome: str
     error: str | None = None
@@ -62,9 +70,9 @@ class StepRecord(_Loose):
     name: str | None = None
     action: str
     label: str
-    planned_start_s: float
-    started_t: float | None = None
-    ended_t: float | None = None
+    planned_start_s: RunSeconds
+    started_t: RunSeconds | None = None
+    ended_t: RunSeconds | None = None
     outcome: str
     detail: str = ""
 
@@ -73,9 +81,9 @@ class StageRecord(_Loose):
     """One of the experiment's ``stages`` as the run went (run seconds)."""
 
     name: str
-    started_t: float
-    recovered_t: float | None = None
-    took_s: float
+    started_t: RunSeconds
+    recovered_t: RunSeconds | None = None
+    took_s: RunSeconds
     recovered: bool
     outage_s: float = 0.0
 
@@ -88,9 +96,52 @@ class StageRecord(_Loose):
 class ProbeRecord(_Loose):
     name: str
     phase: str
-    t: float
+    t: RunSeconds
     ok: bool
     detail: str = ""
+
+
+class _Slo(_Loose):
+    error_rate_below: float = 0.01
+    p95_below_ms: float | None = None
+
+
+class _SteadyState(_Loose):
+    slo: _Slo = _Slo()
+
+
+class _Stack(_Loose):
+    profile: str = "unknown"
+
+
+class _Step(_Loose):
+    fault: str | None = None
+    target: str | None = None
+
+
+class _Recovery(_Loose):
+    timeout: float | None = None
+
+
+class _ExperimentRead(_Loose):
+    title: str | int | float | None = None
+    stack: _Stack = _Stack()
+    steady_state: _SteadyState = _SteadyState()
+    method: list[_Step] = []
+    recovery: _Recovery = _Recovery()
+
+
+class _Versions(_Loose):
+    components: dict[str, Any] = {}
+
+
+class _ReportReads(_Loose):
+    """What the reports read from the journal's free-form parts (``experiment``,
+    ``versions``), typed: checked, so a damaged journal is a located problem, not a
+    traceback; the reports then read the journal's own dictionaries."""
+
+    experiment: _ExperimentRead
+    versions: _Versions = _Versions()
 
 
 class Journal(_Loose):
@@ -102,7 +153,7 @@ class Journal(_Loose):
     profiles: dict[str, dict[str, Any]] = {}
     versions: dict[str, Any] = {}
     started_at: str
-    method_started_t: float | None = None
+    method_started_t: RunSeconds | None = None
     status: str
     verdict: str
     steps: list[StepRecord] = []
@@ -235,15 +286,36 @@ def _read_journal(path: Path) -> Journal:
         raise InvalidInput(f"{path}:1:1: (file): JSON nested too deeply") from None
     if not isinstance(raw, dict):
         raise InvalidInput(f"{path}:1:1: (file): expected a JSON object (a run journal)")
-    for loc, message in _bad_values(raw, ()):
+    for loc, message in [*_bad_values(raw, ()), *_bad_metrics(raw.get("metrics"))]:
         raise _located(path, text, loc, message)
     try:
-        return Journal.model_validate(raw)
+        journal = Journal.model_validate(raw)
+        _ReportReads.model_validate(raw)
     except ValidationError as exc:
         problems = [
             _located(path, text, tuple(e["loc"]), e["msg"]).problems[0] for e in exc.errors()
         ]
         raise InputInvalid(problems) from None
+    return journal
+
+
+def _bad_metrics(metrics: object) -> Iterator[tuple[tuple[int | str, ...], str]]:
+    """Metrics the reports cannot show: a headline metric that is not a number (or null),
+    ``recovered`` that is not true or false, any metric that is not a single value."""
+    if not isinstance(metrics, dict):
+        return  # the Journal model names it
+    from chaoskit.report.definitions import HEADLINE
+
+    numeric = {m.key for m in HEADLINE}
+    for key, value in metrics.items():
+        loc = ("metrics", key)
+        if key in numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if value is not None:
+                yield loc, f"expected a number or null, got {json.dumps(value)[:40]}"
+        elif key == "recovered" and not isinstance(value, bool | None):
+            yield loc, f"expected true, false or null, got {json.dumps(value)[:40]}"
+        elif isinstance(value, dict | list):
+            yield loc, f"expected a number, text, true, false or null, got {json.dumps(value)[:40]}"
 
 
 def _bad_values(
@@ -306,6 +378,12 @@ def _read_timeline(path: Path) -> Timeline:
     missing = next((i for i, t in enumerate(times) if t is None), None)
     if missing is not None:
         raise InvalidInput(f"{path}:{missing + 2}: column t: expected a number, found nothing")
+    beyond = next((i for i, t in enumerate(times) if abs(t) > RUN_SECONDS_MAX), None)
+    if beyond is not None:
+        raise InvalidInput(
+            f"{path}:{beyond + 2}: column t: expected run seconds, at most {RUN_SECONDS_MAX:g}, "
+            f"got {times[beyond]:g}"
+        )
     timeline.t = times
     timeline.numbers = {c: by_name[c] for c in _NUMERIC if c in by_name and c != "t"}
     timeline.services = {c.removeprefix("svc_"): by_name[c] for c in header if c.startswith("svc_")}
@@ -330,6 +408,11 @@ def _number(cell: str, path: Path, line: int, column: str) -> float | None:
     if not math.isfinite(value):
         raise InvalidInput(
             f"{path}:{line}: column {column}: expected a finite number, got {cell!r}"
+        )
+    if abs(value) > CELL_MAX:
+        raise InvalidInput(
+            f"{path}:{line}: column {column}: expected a number of at most {CELL_MAX:g} "
+            f"either side of zero, got {cell[:40]!r}"
         )
     return value
 

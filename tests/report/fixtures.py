@@ -29,6 +29,15 @@ def recorded_run(tmp_path: Path, name: str) -> Path:
     return target
 
 
+def set_cell(timeline: Path, line: int, column: str, value: str) -> None:
+    """One cell of a timeline.csv (``line`` counts the header as 1) set to ``value``."""
+    lines = timeline.read_text().splitlines()
+    cells = lines[line - 1].split(",")
+    cells[lines[0].split(",").index(column)] = value
+    lines[line - 1] = ",".join(cells)
+    timeline.write_text("\n".join(lines) + "\n")
+
+
 @dataclass
 class OpenedPage:
     page: Any

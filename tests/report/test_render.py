@@ -12,7 +12,7 @@ import xmlschema
 
 from chaoskit.report import load_run, render_comparison, render_run
 from tests.helpers import run_cli
-from tests.report.fixtures import recorded_run
+from tests.report.fixtures import recorded_run, set_cell
 
 JUNIT_XSD = Path(__file__).parent / "junit.xsd"
 RUN_FILES = {"report.html", "report.md", "report-chart.png", "junit.xml", "metrics.json"}
@@ -138,7 +138,7 @@ def _missing_fields(run_dir: Path) -> None:
 
 
 def _bad_cell(run_dir: Path) -> None:
-    _corrupt_row(run_dir / "timeline.csv", 5)
+    set_cell(run_dir / "timeline.csv", 5, "error_rate", "lots")
 
 
 def _killed_in_its_method(run_dir: Path) -> None:
@@ -200,12 +200,3 @@ def test_unknown_format_is_exit_2(tmp_path: Path) -> None:
     done = run_cli("report", str(recorded_run(tmp_path, "naive-blackout")), "--format", "html,pdf")
     assert done.returncode == 2
     assert "--format: expected a comma-separated list of html, md, junit, json" in done.stderr
-
-
-def _corrupt_row(path: Path, line: int) -> None:
-    lines = path.read_text().splitlines()
-    header = lines[0].split(",")
-    cells = lines[line - 1].split(",")
-    cells[header.index("error_rate")] = "lots"
-    lines[line - 1] = ",".join(cells)
-    path.write_text("\n".join(lines) + "\n")
