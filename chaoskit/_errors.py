@@ -8,7 +8,8 @@ ChaoskitError                 base; ``exit_code`` says how the CLI exits
 ├── ToxiproxyError (1)        the Toxiproxy API refused a call or did not answer
 ├── DnsAdminError (1)         the lab DNS server's admin API refused a call (2 if the
 │                             request was bad: HTTP 400)
-└── MissingDependency (1)     a binary or jar the lab needs is not installed
+├── MissingDependency (1)     a binary or jar the lab needs is not installed
+└── CommandNotRunnable (127)  `chaoskit exec`'s command is not found (126: not executable)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChaoskitError",
+    "CommandNotRunnable",
     "ComponentError",
     "DnsAdminError",
     "InvalidInput",
@@ -86,6 +88,14 @@ class DnsAdminError(ChaoskitError):
 
 class MissingDependency(ChaoskitError):
     """Something the lab needs is not installed; the message says how to install it."""
+
+
+class CommandNotRunnable(ChaoskitError):
+    """The command ``chaoskit exec`` was given cannot be run; exits as a shell would."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def describe_validation_error(exc: ValidationError, whole: str = "") -> str:

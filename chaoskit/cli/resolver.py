@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -37,8 +38,26 @@ def exec_command(
             "/etc/resolv.conf cannot name; chaoskit exec needs the local backend (the compose "
             "lab's containers already resolve through it)",
         )
+    _check_runnable(command[0])
     argv = SystemResolver.for_lab(lab.config.resolver, lab.state_dir).wrap(list(command))
     os.execvp(argv[0], argv)
+
+
+def _check_runnable(program: str) -> None:
+    """Exit 127 (126) as a shell does when ``program`` is not found (not executable), with
+    chaoskit's own one line, rather than the wrapper's."""
+    import shutil
+
+    from chaoskit._errors import CommandNotRunnable
+
+    if shutil.which(program) is not None:
+        return
+    if "/" in program and Path(program).is_dir():
+        raise CommandNotRunnable(f"{program}: is a directory", 126)
+    if "/" in program and Path(program).exists():
+        raise CommandNotRunnable(f"{program}: not executable (chmod +x)", 126)
+    where = "no such file" if "/" in program else "command not found on PATH"
+    raise CommandNotRunnable(f"{program}: {where}", 127)
 
 
 def register(app: typer.Typer) -> None:

@@ -101,6 +101,26 @@ def test_chaoskit_exec_gives_a_command_the_lab_resolver(lab: LocalLab) -> None:
     assert f"nameserver {lab.config.resolver.host}" not in Path("/etc/resolv.conf").read_text()
 
 
+def test_chaoskit_exec_of_a_command_it_cannot_run_exits_as_a_shell_would(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    """127 for a command not found, 126 for one not executable, in chaoskit's own words
+    (the wrapper's shell said `chaoskit-resolv: 1: exec: nosuchcmd: not found`)."""
+    _system_mode_or_skip(lab)
+    (tmp_path / "plain.sh").write_text("echo hi\n")
+    cases = [
+        ("no-such-command-here", 127, "error: no-such-command-here: command not found on PATH"),
+        (str(tmp_path / "missing"), 127, f"error: {tmp_path / 'missing'}: no such file"),
+        (str(tmp_path / "plain.sh"), 126, f"error: {tmp_path / 'plain.sh'}: not executable"),
+        (str(tmp_path), 126, f"error: {tmp_path}: is a directory"),
+    ]
+    for program, code, said in cases:
+        done = run_cli("--state-dir", str(lab.state_dir), "exec", "--", program)
+        assert done.returncode == code, done.stdout + done.stderr
+        assert said in " ".join(done.stderr.split()), done.stderr
+        assert "chaoskit-resolv" not in done.stderr and "Traceback" not in done.stderr
+
+
 def _aws() -> str:
     cached = cache_dir() / "awscli" / "bin" / "aws"
     found = shutil.which("aws") or (str(cached) if cached.exists() else None)
