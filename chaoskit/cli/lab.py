@@ -252,7 +252,7 @@ def status(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
-        _print_status(report)
+        _print_status(report, ctx.obj.get("lab_file"))
     healthy = all(c["healthy"] for c in report["components"].values())
     as_it_should_be = not report["drift"]
     raise typer.Exit(0 if healthy and as_it_should_be and report["components"] else 1)
@@ -361,7 +361,8 @@ def down(
         )  # fmt: skip
 
 
-def _print_status(report: dict) -> None:  # type: ignore[type-arg]
+def _print_status(report: dict, lab_file: Path | None = None) -> None:  # type: ignore[type-arg]
+    """The report as a table; ``lab_file`` is the one ``up`` would bring up now."""
     table = Table(title=f"lab ({report['backend']} backend, state in {report['state_dir']})")
     for column in ("component", "healthy", "pid", "endpoint", "engine / version"):
         table.add_column(column, overflow="fold")
@@ -373,6 +374,8 @@ def _print_status(report: dict) -> None:  # type: ignore[type-arg]
         table.add_row("(nothing running)", "", "", "", "")
     out.print(table)
     described = report.get("lab_file") or "the sample stack (no lab file)"
+    if not report["components"]:  # the state has no lab file then: say what `up` would use
+        described = f"none up; `chaoskit up` brings up {lab_file or 'the sample stack'}"
     theirs = [what for key, what in (("toxiproxy_attached", "Toxiproxy"), ("dns_attached", "DNS"))
               if report.get(key)]  # fmt: skip
     attached = f" ({' and '.join(theirs)} attached, not started)" if theirs else ""

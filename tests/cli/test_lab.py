@@ -42,3 +42,19 @@ def test_a_bad_up_option_is_exit_2_before_anything_starts(
     assert "Traceback" not in done.stderr
     assert not (state / "state.json").exists()
     assert not (state / "logs").exists() and not (state / "dns-admin.token").exists()
+
+
+def test_status_with_no_lab_up_names_the_lab_that_up_would_bring_up(tmp_path: Path) -> None:
+    """It said "the sample stack (no lab file)" beside a chaoskit.yaml that `up` would use."""
+    state = str(tmp_path / "state")
+    bare = run_cli("--state-dir", state, "status", cwd=tmp_path)
+    (tmp_path / "chaoskit.yaml").write_text(
+        "zone: lab.test\ndependencies:\n  dynamodb-us-east-1:\n    dynamodb: {region: us-east-1}\n"
+    )
+    beside = run_cli("--state-dir", state, "status", cwd=tmp_path)
+    for done in (bare, beside):
+        assert done.returncode == 1, done.stdout + done.stderr  # nothing is healthy
+        assert "(nothing running)" in done.stdout
+    assert "lab: none up; `chaoskit up` brings up the sample stack" in bare.stdout
+    said = " ".join(beside.stdout.split())
+    assert f"lab: none up; `chaoskit up` brings up {tmp_path / 'chaoskit.yaml'}" in said, said
