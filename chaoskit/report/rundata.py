@@ -31,13 +31,13 @@ _NUMERIC = (
 )  # fmt: skip
 
 
-CELL_MAX = 1e15
-"""Bound of a timeline's numbers: far above any count or rate a run records, and low
-enough that the charts' sums and rates of them stay finite."""
 TIMELINE_MAX_BYTES = 64 * 1024 * 1024
 """About eleven hours of samples at 10 Hz: a timeline is chaoskit's own output, and long."""
 
 
+CELL_MAX = 1e15
+"""Bound of a timeline's numbers: far above any count or rate a run records, and low
+enough that the charts' sums and rates of them stay finite."""
 RUN_SECONDS_MAX = 1e7
 """Bound of a time in run seconds (about 116 days): the charts' axes cannot span more."""
 RunSeconds = Annotated[float, Field(ge=-RUN_SECONDS_MAX, le=RUN_SECONDS_MAX)]
@@ -102,8 +102,8 @@ class ProbeRecord(_Loose):
 
 
 class _Slo(_Loose):
-    error_rate_below: float = 0.01
-    p95_below_ms: float | None = None
+    error_rate_below: float = Field(default=0.01, ge=0, le=1)
+    p95_below_ms: float | None = Field(default=None, gt=0, le=CELL_MAX)
 
 
 class _SteadyState(_Loose):

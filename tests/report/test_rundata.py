@@ -55,6 +55,11 @@ def _cell(line: int, column: str, value: str) -> Callable[[Path], None]:
             "experiment.steady_state.slo.error_rate_below: Input should be a valid number",
         ),
         (
+            _journal_with(e=lambda j: j["experiment"]["steady_state"]["slo"].update(
+                error_rate_below=1e308)),
+            "experiment.steady_state.slo.error_rate_below: Input should be less than or equal to 1",
+        ),
+        (
             _journal_with(v=lambda j: j["versions"].update(components=1)),
             "versions.components: Input should be a valid dictionary",
         ),
@@ -70,8 +75,9 @@ def _cell(line: int, column: str, value: str) -> Callable[[Path], None]:
     ],
     ids=[
         "headline-metric-not-a-number", "recovered-not-a-boolean", "metric-a-list",
-        "recovery-not-a-mapping", "slo-not-a-number", "components-not-a-mapping",
-        "method-start-beyond-any-run", "time-beyond-any-run", "cell-too-large",
+        "recovery-not-a-mapping", "slo-not-a-number", "slo-not-a-fraction",
+        "components-not-a-mapping", "method-start-beyond-any-run", "time-beyond-any-run",
+        "cell-too-large",
     ],
 )  # fmt: skip
 def test_a_value_no_report_can_show_is_named_at_its_place(
