@@ -82,7 +82,9 @@ class Slo(Strict):
     """Client-side objectives over a sliding window of samples."""
 
     error_rate_below: float = Field(default=0.01, ge=0, le=1)
-    p95_below_ms: float | None = Field(default=300.0, gt=0)
+    p95_below_ms: float | None = Field(
+        default=300.0, gt=0, le=86_400_000, description="milliseconds, at most 24 hours"
+    )
     window: Duration = Field(default=1.0, gt=0, description="the sliding window (> 0)")
     availability_target: float = Field(
         default=0.999,
