@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import dns.exception
 import dns.name
 import dns.rdata
 import dns.rdatatype
+import dns.rrset
 import dns.zone
-from dnslib import QTYPE, RR
+from dnslib import QTYPE, RR, DNSBuffer
 
 from chaoskit._errors import ZoneFileError
 from chaoskit._input import InputInvalid, printable, read_text
@@ -79,13 +81,27 @@ def load_zone_file(path: str | Path, origin: str | None = None) -> Zone:
         rtype = dns.rdatatype.to_text(rdata.rdtype)
         if rtype not in SUPPORTED_TYPES:
             raise ZoneFileError(f"{path}: {owner} {rtype}: record type not served by chaoskit")
-        record = RR.fromZone(f"{owner} {ttl} IN {rtype} {rdata.to_text()}")[0]
+        if "\\" in owner:
+            raise ZoneFileError(
+                f"{path}: {owner} {rtype}: an owner name with an escaped character (a dot or "
+                "a byte inside a label) is not served by chaoskit; names in the data may have them"
+            )
+        record = as_dnslib(dns.name.from_text(owner), ttl, rdata)
         rrsets.setdefault((owner, rtype), []).append(record)
         if rtype == "SOA" and owner == zone_origin:
             soa = record
     if soa is None:
         raise ZoneFileError(f"{path}:1: (zone): no SOA record at the origin {zone_origin}")
     return Zone(origin=zone_origin, soa=soa, rrsets=rrsets, source=path)
+
+
+def as_dnslib(name: dns.name.Name, ttl: int, rdata: dns.rdata.Rdata) -> RR:
+    """One record as dnslib serves it, carried over in the wire format: dnslib's own text
+    parser splits a label at an escaped dot (an SOA mailbox ``john\\.doe``) and reads
+    ``\\DDD`` escapes as octal, where RFC 1035 has them decimal."""
+    wire = io.BytesIO()
+    dns.rrset.from_rdata(name, ttl, rdata).to_wire(wire)
+    return RR.parse(DNSBuffer(wire.getvalue()))
 
 
 def _locate(path: Path, text: str, origin: str | None, exc: Exception) -> str:
@@ -125,11 +141,11 @@ def parse_rrset(name: str, rtype: str, ttl: int, values: list[str]) -> list[RR]:
     for value in values:
         try:
             # dnspython validates the rdata strictly; dnslib would accept garbage for some types.
-            rdata = dns.rdata.from_text("IN", rtype, value, origin=dns.name.root)
-            parsed = RR.fromZone(f"{owner} {ttl} IN {rtype} {rdata.to_text()}")
+            rdata = dns.rdata.from_text("IN", rtype, value, origin=dns.name.root, relativize=False)
+            parsed = as_dnslib(dns.name.from_text(owner), ttl, rdata)
         except Exception as exc:
             raise ValueError(f"{rtype} value {value!r} is not valid: {exc}") from exc
-        if len(parsed) != 1 or QTYPE[parsed[0].rtype] != rtype:
+        if QTYPE[parsed.rtype] != rtype:
             raise ValueError(f"{rtype} value {value!r} is not valid")
-        records.extend(parsed)
+        records.append(parsed)
     return records
