@@ -33,6 +33,8 @@ def _valid_name(name: str) -> str:
         dns.name.from_text(owner)
     except dns.exception.DNSException as exc:
         raise ValueError(f"name {name!r} is not a domain name: {exc}") from None
+    if "\\" in owner:  # a label holding a dot or a byte only an escape writes: see zone.py
+        raise ValueError(f"name {name!r}: a name with an escaped character is not served")
     return owner
 
 

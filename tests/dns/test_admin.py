@@ -193,6 +193,21 @@ def test_a_fault_on_an_exact_name_that_is_no_domain_name_is_refused(
         assert admin.faults() == []
 
 
+def test_a_name_with_an_escaped_character_is_refused(server: DnsServer) -> None:
+    """`a\\.b` is one label holding a dot; the server keys names by text, in which it would
+    be `a.b`, two labels: the record would never be answered, the fault never match."""
+    with server.admin() as admin:
+        for change in (
+            lambda: admin.set_record(r"a\.b.zone.test", "A", ["127.0.0.9"]),
+            lambda: admin.add_fault("blank", r"a\.b.zone.test", duration_s=30),
+            lambda: admin.set_record(r"a\032b.zone.test", "A", ["127.0.0.9"]),
+        ):
+            with pytest.raises(DnsAdminError, match="a name with an escaped character") as caught:
+                change()
+            assert caught.value.status == 400
+        assert admin.faults() == [] and admin.records("a.b.zone.test") == []
+
+
 def test_an_actor_outside_ascii_reaches_the_server_as_it_is(server: DnsServer) -> None:
     """A run named in another script (its id is its title's slug) injected no DNS fault:
     the actor header could not be encoded, and the run ended in a traceback."""
