@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chaoskit.experiment.durations import Duration
+from chaoskit.load import MAX_WEIGHT
 from chaoskit.services.resilience.settings import ProfileName
 
 __all__ = [
@@ -129,9 +130,10 @@ class SteadyState(Strict):
 
 class LoadSpec(Strict):
     locustfile: str = Field(default="builtin", description="'builtin' (the gateway mix) or a path")
-    mix: dict[Literal["read", "list", "write", "launch"], Annotated[int, Field(ge=0)]] | None = (
-        Field(default=None, description="task weights, e.g. {read: 6, write: 2}")
-    )
+    mix: (
+        dict[Literal["read", "list", "write", "launch"], Annotated[int, Field(ge=0, le=MAX_WEIGHT)]]
+        | None
+    ) = Field(default=None, description="task weights, e.g. {read: 6, write: 2}, each 0-1000")
     users: int = Field(default=10, ge=1, le=10_000)
     spawn_rate: float = Field(default=10.0, gt=0)
     workers: int = Field(default=0, ge=0, le=64, description="Locust workers (0: one process)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEFAULT_MIX", "GATE_ENV", "LOCUSTFILE", "PACING_ENV", "parse_mix"]
+__all__ = ["DEFAULT_MIX", "GATE_ENV", "LOCUSTFILE", "MAX_WEIGHT", "PACING_ENV", "parse_mix"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PACING_ENV = "CHAOSKIT_PACING_S"
@@ -21,6 +21,9 @@ PACING_ENV = "CHAOSKIT_PACING_S"
 GATE_ENV = "CHAOSKIT_LOAD_GATE"
 """A file's path: Locust starts no user until it exists (``stream.py``)."""
 DEFAULT_MIX = {"read": 6, "list": 1, "write": 2, "launch": 1}
+MAX_WEIGHT = 1000
+"""Locust lists a task once per unit of its weight, in every user class: a weight of 10⁹
+would be a list of 10⁹ entries before the first request."""
 
 
 def parse_mix(text: str | None) -> dict[str, int]:
@@ -34,5 +37,7 @@ def parse_mix(text: str | None) -> dict[str, int]:
         if not sep or name not in DEFAULT_MIX or not weight.strip().isdigit():
             known = ", ".join(DEFAULT_MIX)
             raise ValueError(f"traffic mix {part!r}: expected TASK=WEIGHT with TASK one of {known}")
+        if int(weight) > MAX_WEIGHT:
+            raise ValueError(f"traffic mix {part!r}: a weight is at most {MAX_WEIGHT}")
         mix[name] = int(weight)
     return mix

@@ -19,6 +19,9 @@ def test_parse_mix() -> None:
     assert parse_mix("read=1, write=3") == {"read": 1, "write": 3}
     with pytest.raises(ValueError, match="TASK one of read, list, write, launch"):
         parse_mix("delete=1")
+    assert parse_mix("read=1000") == {"read": 1000}
+    with pytest.raises(ValueError, match="a weight is at most 1000"):
+        parse_mix("read=1001")  # Locust would list the task 1001 times; 10**9 exhausts memory
 
 
 @pytest.mark.lab
