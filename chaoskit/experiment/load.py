@@ -395,7 +395,7 @@ def _param_problems(
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            message = error["msg"]
+            message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 takes = ", ".join(kind.params.model_fields) or "none"
                 message = f"unknown parameter; {kind.kind} takes: {takes}"

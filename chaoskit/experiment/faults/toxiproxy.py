@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from chaoskit._errors import ToxiproxyError
 from chaoskit.experiment.faults.access import ToxiproxyAccess
@@ -21,6 +21,9 @@ from chaoskit.lab.config import LabConfig
 __all__ = ["TOXIPROXY_FAULTS"]
 
 Stream = Literal["upstream", "downstream"]
+DAY_MS = 86_400_000
+"""The most any toxic's time may be: Toxiproxy's Go code doubles ``jitter`` into a random
+range and panics when that overflows (2**62), which takes every proxy down with it."""
 
 
 class _ToxicParams(Params):
@@ -28,34 +31,47 @@ class _ToxicParams(Params):
 
 
 class LatencyParams(_ToxicParams):
-    latency: int = Field(ge=0, description="milliseconds added to the data")
-    jitter: int = Field(0, ge=0)
+    latency: int = Field(ge=0, le=DAY_MS, description="milliseconds added to the data")
+    jitter: int = Field(0, ge=0, le=DAY_MS, description="milliseconds either side of latency")
 
 
 class BandwidthParams(_ToxicParams):
-    rate: int = Field(ge=0, description="KB/s")
+    rate: int = Field(ge=0, le=1_000_000_000, description="KB/s")
 
 
 class TimeoutParams(_ToxicParams):
-    timeout: int = Field(0, ge=0, description="ms before closing; 0 holds the data forever")
+    timeout: int = Field(
+        0, ge=0, le=DAY_MS, description="ms before closing; 0 holds the data forever"
+    )
 
 
 class ResetPeerParams(_ToxicParams):
-    timeout: int = Field(0, ge=0)
+    timeout: int = Field(0, ge=0, le=DAY_MS)
 
 
 class SlowCloseParams(_ToxicParams):
-    delay: int = Field(ge=0, description="ms before the close")
+    delay: int = Field(ge=0, le=DAY_MS, description="ms before the close")
 
 
 class SlicerParams(_ToxicParams):
-    average_size: int = Field(ge=1)
-    size_variation: int = Field(0, ge=0)
-    delay: int = Field(0, ge=0, description="microseconds between slices")
+    average_size: int = Field(ge=1, le=1 << 24, description="bytes")
+    size_variation: int = Field(0, ge=0, description="bytes, less than average_size")
+    delay: int = Field(0, ge=0, le=DAY_MS * 1000, description="microseconds between slices")
+
+    @field_validator("size_variation")
+    @classmethod
+    def _variation_below_average(cls, variation: int, info: ValidationInfo) -> int:
+        """Toxiproxy splits at the middle give or take size_variation: as large as
+        average_size, a split falls outside its chunk, and Toxiproxy panics (every proxy
+        with it)."""
+        average = info.data.get("average_size")
+        if average is not None and variation >= average:
+            raise ValueError(f"must be less than average_size ({average}), got {variation}")
+        return variation
 
 
 class LimitDataParams(_ToxicParams):
-    bytes: int = Field(ge=0)
+    bytes: int = Field(ge=0, le=1 << 53)
 
 
 TOXICS: dict[str, tuple[type[_ToxicParams], str]] = {
