@@ -14,9 +14,10 @@ the resolver also ends ``overload`` (the option is not in its config file).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from chaoskit._errors import ComponentError
 from chaoskit.experiment.faults.access import LabView, StateAccess
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["RESOLVER_FAULTS"]
 
 RATELIMIT = "ratelimit"
+FLUSH_LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 BOTH = ("local", "compose")
 
 
@@ -57,6 +59,18 @@ class FlushParams(Params):
         default=None, description="a name to forget (every type); none: the whole cache"
     )
     zone: bool = Field(default=False, description="forget every name under `name`")
+
+    @field_validator("name")
+    @classmethod
+    def _a_domain_name(cls, name: str | None) -> str | None:
+        """Unbound's remote control reads the name as the rest of a command line: a space,
+        a ';' or a line break there is not a name (and a line break ended the run)."""
+        if name is None or name == ".":
+            return name
+        labels = name.removesuffix(".").split(".")
+        if len(name) > 253 or not all(re.fullmatch(FLUSH_LABEL, label) for label in labels):
+            raise ValueError(f"expected a domain name (letters, digits, '-', '_'), got {name!r}")
+        return name
 
 
 class OverloadParams(Params):
