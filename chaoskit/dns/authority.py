@@ -18,7 +18,7 @@ from chaoskit.dns.events import EventLog
 from chaoskit.dns.faults import DnsFault, FaultSet, FaultSpec
 from chaoskit.dns.records import RecordStore
 from chaoskit.dns.responder import Responder
-from chaoskit.dns.zone import load_zone_file, normalise_name, parse_rrset
+from chaoskit.dns.zone import has_escape, load_zone_file, normalise_name, parse_rrset
 
 __all__ = ["DnsAuthority"]
 
@@ -33,7 +33,7 @@ def _valid_name(name: str) -> str:
         dns.name.from_text(owner)
     except dns.exception.DNSException as exc:
         raise ValueError(f"name {name!r} is not a domain name: {exc}") from None
-    if "\\" in owner:  # a label holding a dot or a byte only an escape writes: see zone.py
+    if has_escape(owner):
         raise ValueError(f"name {name!r}: a name with an escaped character is not served")
     return owner
 

@@ -69,14 +69,22 @@ DNS_TOKEN_FILE = "dns-admin.token"
 DEFAULT_WEST_NET = "172.31.153"
 """The lab's zone unless the lab file names another."""
 DNS_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+"""A host name's label (RFC 1123), lower-cased."""
+RESOLVER_LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+"""A label as a resolver takes one: any case, and ``_`` (SRV's ``_http._tcp``)."""
+
+
+def spells_domain_name(name: str, label: str = DNS_LABEL) -> bool:
+    """Whether ``name``, fully qualified or not, is at most 253 characters of ``label``s."""
+    text = name.removesuffix(".")
+    return len(text) <= 253 and all(re.fullmatch(label, part) for part in text.split("."))
 
 
 def domain_name(name: str) -> str:
     """``name`` lower-cased and fully qualified, or ValueError if it is not a host name of
     DNS labels (``Foo.Lab.Test`` -> ``foo.lab.test.``)."""
     fqdn = name.lower() if name.endswith(".") else name.lower() + "."
-    labels = fqdn[:-1].split(".")
-    if len(fqdn) > 254 or not all(re.fullmatch(DNS_LABEL, label) for label in labels):
+    if not spells_domain_name(fqdn):
         raise ValueError(f"{name!r} is not a domain name of DNS labels (letters, digits, '-')")
     return fqdn
 

@@ -14,7 +14,6 @@ the resolver also ends ``overload`` (the option is not in its config file).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
@@ -41,7 +40,7 @@ from chaoskit.experiment.handles import (
     handle_of,
 )
 from chaoskit.experiment.ledger import LedgerEntry
-from chaoskit.lab.config import LabConfig
+from chaoskit.lab.config import RESOLVER_LABEL, LabConfig, spells_domain_name
 from chaoskit.resolver.control import UnboundControl
 
 if TYPE_CHECKING:
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["RESOLVER_FAULTS"]
 
 RATELIMIT = "ratelimit"
-FLUSH_LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 BOTH = ("local", "compose")
 
 
@@ -67,8 +65,7 @@ class FlushParams(Params):
         a ';' or a line break there is not a name (and a line break ended the run)."""
         if name is None or name == ".":
             return name
-        labels = name.removesuffix(".").split(".")
-        if len(name) > 253 or not all(re.fullmatch(FLUSH_LABEL, label) for label in labels):
+        if not spells_domain_name(name, RESOLVER_LABEL):
             raise ValueError(f"expected a domain name (letters, digits, '-', '_'), got {name!r}")
         return name
 
