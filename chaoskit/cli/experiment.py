@@ -187,13 +187,20 @@ def init(
     ),
     force: Annotated[bool, typer.Option(help="Overwrite a file that exists.")] = False,
 ) -> None:
-    """Write a commented starter lab file (chaoskit.yaml)."""
+    """Write a commented starter lab file (chaoskit.yaml); given a directory, into it."""
     from chaoskit._errors import InvalidInput
+    from chaoskit._whole_files import write_whole
     from chaoskit.lab.starter import STARTER
 
+    if path.is_dir():
+        path = path / "chaoskit.yaml"
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a directory" if folder.exists() else "does not exist; create it first"
+        raise InvalidInput(f"{path}: {folder} {what}")
     if path.exists() and not force:
         raise InvalidInput(f"{path} exists; pass --force to overwrite it")
-    path.write_text(STARTER)
+    write_whole(path, lambda tmp: tmp.write_text(STARTER))
     out.print(f"wrote {path}: edit it, then `chaoskit validate` and `chaoskit up`")
 
 

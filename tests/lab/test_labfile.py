@@ -220,6 +220,22 @@ def test_init_writes_the_starter_once(tmp_path: Path) -> None:
     assert (tmp_path / "chaoskit.yaml").read_text() == STARTER
     again = run_cli("init", cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["chaoskit.yaml"]  # no temporary file left
+
+
+def test_init_into_a_directory_and_not_under_a_file_or_a_missing_one(tmp_path: Path) -> None:
+    (tmp_path / "team").mkdir()
+    assert run_cli("init", "team", cwd=tmp_path).returncode == 0  # was: "team exists"
+    assert (tmp_path / "team" / "chaoskit.yaml").read_text() == STARTER
+    (tmp_path / "afile").write_text("x")
+    for path, expected in (
+        ("afile/chaoskit.yaml", "afile is not a directory"),
+        ("nodir/chaoskit.yaml", "nodir does not exist; create it first"),
+    ):
+        done = run_cli("init", path, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr  # was exit 1, the machine's words
+        assert done.stderr.strip() == f"error: {path}: {expected}"
+    assert not (tmp_path / "nodir").exists() and (tmp_path / "afile").read_text() == "x"
 
 
 def test_the_lab_file_is_found_in_the_working_directory(tmp_path: Path) -> None:
