@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from chaoskit._errors import ChaoskitError, InvalidInput
-from chaoskit.cli._console import console
+from chaoskit.cli._console import console, styled
 
 __all__ = ["app", "main"]
 
@@ -26,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = console(stderr=True)
+ERROR = ("error:", "bold red")
 
 
 @app.callback()
@@ -144,7 +145,7 @@ def main() -> None:
             for problem in problems:
                 print(problem, file=sys.stderr)
             sys.exit(exc.exit_code)
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err.print(styled(ERROR, f" {exc}"), soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -157,6 +158,5 @@ def main() -> None:
         if os.environ.get("CHAOSKIT_DEBUG"):
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"[bold red]error:[/] {where}{exc.strerror or exc}", highlight=False,
-                  soft_wrap=True)  # fmt: skip
+        err.print(styled(ERROR, f" {where}{exc.strerror or exc}"), soft_wrap=True)
         sys.exit(1)

@@ -1,5 +1,9 @@
 """The consoles the commands print to: a terminal's width when there is one, and no
-wrapping at all when output goes to a file, a pipe or CI (a name is never cut in two)."""
+wrapping at all when output goes to a file, a pipe or CI (a name is never cut in two).
+
+What they print is text, not Rich markup: titles, step names, paths, verdicts and logs
+come from users, and a ``[prod]`` in them vanished while a ``[/x]`` ended the command on a
+MarkupError. Colour is asked for by name, with ``styled``."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ import errno
 import sys
 
 from rich.console import Console
+from rich.text import Text
 
-__all__ = ["console"]
+__all__ = ["console", "styled"]
 
 UNWRAPPED_WIDTH = 10_000
 
@@ -27,5 +32,11 @@ class _Console(Console):
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
-        return _Console(stderr=stderr)
-    return _Console(stderr=stderr, width=UNWRAPPED_WIDTH, soft_wrap=True)
+        return _Console(stderr=stderr, markup=False)
+    return _Console(stderr=stderr, markup=False, width=UNWRAPPED_WIDTH, soft_wrap=True)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and ``(text, style)`` pairs, none of it read as markup:
+    ``styled(("error:", "bold red"), " ", message)``."""
+    return Text.assemble(*parts)

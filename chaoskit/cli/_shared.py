@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from chaoskit.cli._console import console
+from chaoskit.cli._console import console, styled
 
 if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
@@ -39,7 +39,7 @@ def plain_printer(console: Console) -> Callable[[str], None]:
     """Print lines as they are: no markup, no highlighting, long lines kept whole."""
 
     def echo(message: str) -> None:
-        console.print(message, highlight=False, markup=False, soft_wrap=True)
+        console.print(message, highlight=False, soft_wrap=True)
 
     return echo
 
@@ -53,5 +53,5 @@ def warn_of_ledger(state_dir: Path) -> None:
     notice = ledger_notice(state_dir)
     if notice:
         console(stderr=True).print(
-            f"[bold yellow]warning:[/] {notice}", highlight=False, soft_wrap=True
+            styled(("warning:", "bold yellow"), f" {notice}"), soft_wrap=True
         )

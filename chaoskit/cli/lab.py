@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from chaoskit.cli._console import console
+from chaoskit.cli._console import console, styled
 
 if TYPE_CHECKING:
     from chaoskit.experiment.ledger import LedgerEntry
@@ -85,12 +85,12 @@ def doctor() -> None:
     failing = False
     for f in diagnose():
         if f.found:
-            status = "[green]found[/]"
+            status = styled(("found", "green"))
         elif f.required:
-            status, failing = "[red]MISSING[/]", True
+            status, failing = styled(("MISSING", "red")), True
         else:
-            status = "[yellow]missing (optional)[/]"
-        detail = f.detail + (f"\n[bold]install:[/] {f.install}" if f.install else "")
+            status = styled(("missing (optional)", "yellow"))
+        detail = styled(f.detail, *((("\ninstall:", "bold"), f" {f.install}") if f.install else ()))
         table.add_row(f.component, status, f.version, detail)
     out.print(table)
     raise typer.Exit(1 if failing else 0)
@@ -301,7 +301,7 @@ def _holding_the_lab(
         yield  # no lab was ever up here: nothing holds it, and no state directory to make
         return
     if force:
-        if lock.take_over(command, echo=lambda m: out.print(m, markup=False, highlight=False)):
+        if lock.take_over(command, echo=lambda m: out.print(m, highlight=False)):
             try:
                 yield
             finally:
@@ -309,7 +309,7 @@ def _holding_the_lab(
             return
         out.print(
             f"--force: {lock.holder()} still holds the lab; stopping it anyway",
-            markup=False, highlight=False, soft_wrap=True,
+            highlight=False, soft_wrap=True,
         )  # fmt: skip
         yield
         return
@@ -348,7 +348,7 @@ def down(
         out.print(
             f"ended with the lab: {entry.kind} on {entry.target} (run {entry.run}), left by "
             "a controller that is gone; cleared from the ledger",
-            markup=False, highlight=False, soft_wrap=True,
+            highlight=False, soft_wrap=True,
         )  # fmt: skip
     from chaoskit.cli._shared import warn_of_ledger
 
@@ -357,7 +357,7 @@ def down(
         out.print(
             f"not stopped: {name}: its recorded {other} is not the process the lab started "
             "(another start time), so it was left alone; if it is the lab's, stop it yourself",
-            markup=False, highlight=False, soft_wrap=True,
+            highlight=False, soft_wrap=True,
         )  # fmt: skip
 
 
@@ -367,7 +367,7 @@ def _print_status(report: dict, lab_file: Path | None = None) -> None:  # type: 
     for column in ("component", "healthy", "pid", "endpoint", "engine / version"):
         table.add_column(column, overflow="fold")
     for name, c in report["components"].items():
-        mark = "[green]yes[/]" if c["healthy"] else "[red]no[/]"
+        mark = styled(("yes", "green") if c["healthy"] else ("no", "red"))
         engine = " / ".join(x for x in (c.get("engine"), c.get("version")) if x)
         table.add_row(name, mark, str(c["pid"] or "-"), c["address"], engine)
     if not report["components"]:
@@ -379,15 +379,15 @@ def _print_status(report: dict, lab_file: Path | None = None) -> None:  # type: 
     theirs = [what for key, what in (("toxiproxy_attached", "Toxiproxy"), ("dns_attached", "DNS"))
               if report.get(key)]  # fmt: skip
     attached = f" ({' and '.join(theirs)} attached, not started)" if theirs else ""
-    out.print(f"lab: {described}{attached}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"lab: {described}{attached}", highlight=False, soft_wrap=True)
     now = time.time()
     for fault in report.get("faults", []):
-        out.print(_fault_line(fault, now), markup=False, highlight=False)
+        out.print(_fault_line(fault, now), highlight=False)
     for drift in report.get("drift", []):
         out.print(
             f"not as it should be: {drift['component']}: {drift['problem']} "
             f"(`chaoskit recover` will {drift['remedy']})",
-            markup=False, highlight=False,
+            highlight=False,
         )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from chaoskit.cli._console import styled
 from chaoskit.experiment.events import FaultInjected, FaultReverted, PhaseChanged, Sampled
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class LiveView:
             self._live = None
 
     def echo(self, message: str) -> None:
-        self.console.print(message, highlight=False, markup=False)
+        self.console.print(message, highlight=False)
 
     def on_event(self, event: RunEvent) -> None:
         if isinstance(event, PhaseChanged):
@@ -78,7 +79,7 @@ class LiveView:
         if self._live is not None:
             self._live.update(self._table())
         else:
-            self.console.print(self._line(), highlight=False, markup=False)
+            self.console.print(self._line(), highlight=False)
 
     def _numbers(self) -> tuple[str, str, str]:
         sample = self.sample
@@ -117,7 +118,7 @@ class LiveView:
         table.add_column("measure")
         table.add_column("value")
         colour = "green" if result.held else "red"
-        table.add_row("verdict", f"[{colour}]{result.verdict}[/]")
+        table.add_row("verdict", styled((result.verdict, colour)))
         for fault in result.faults:
             window = (
                 f"{fault.injected_t:.2f}s → {fault.reverted_t:.2f}s"
@@ -130,10 +131,12 @@ class LiveView:
         self.console.print(table)
         for client, during in _never_asked(result.run_dir):
             self.console.print(
-                f"[yellow]{client} sent no DNS query during {during}[/]: it never exercised "
-                "that fault (a pooled connection, or its own cache)",
-                highlight=False, soft_wrap=True,
-            )  # fmt: skip
+                styled(
+                    (f"{client} sent no DNS query during {during}", "yellow"),
+                    ": it never exercised that fault (a pooled connection, or its own cache)",
+                ),
+                soft_wrap=True,
+            )
         # paths on lines of their own: a table cell would cut them short in a narrow log
         self.console.print(f"run directory: {result.run_dir}", highlight=False, soft_wrap=True)
         report = result.run_dir / "report.html"

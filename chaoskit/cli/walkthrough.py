@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chaoskit.cli._console import console
+from chaoskit.cli._console import console, styled
 
 __all__ = ["register"]
 
@@ -37,7 +37,7 @@ def walkthrough(
     try:
         lab.up()
         _print_status(lab.status())
-        run_walkthrough(lab, lambda m: out.print(f"[cyan]>[/] {m}"), blank_seconds)
+        run_walkthrough(lab, lambda m: out.print(styled((">", "cyan"), f" {m}")), blank_seconds)
     finally:
         if not keep:
             stopped = lab.down()
