@@ -13,7 +13,7 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
-__all__ = ["console", "styled"]
+__all__ = ["console", "styled", "warning"]
 
 UNWRAPPED_WIDTH = 10_000
 
@@ -40,3 +40,8 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     """Text from plain strings and ``(text, style)`` pairs, none of it read as markup:
     ``styled(("error:", "bold red"), " ", message)``."""
     return Text.assemble(*parts)
+
+
+def warning(message: str) -> Text:
+    """``warning: message``, the prefix in bold yellow, for stderr."""
+    return styled(("warning:", "bold yellow"), f" {message}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from chaoskit.cli._console import console, styled
+from chaoskit.cli._console import console, warning
 
 if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
@@ -52,6 +52,4 @@ def warn_of_ledger(state_dir: Path) -> None:
 
     notice = ledger_notice(state_dir)
     if notice:
-        console(stderr=True).print(
-            styled(("warning:", "bold yellow"), f" {notice}"), soft_wrap=True
-        )
+        console(stderr=True).print(warning(notice), soft_wrap=True)

@@ -9,13 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chaoskit.cli._console import console
+from chaoskit.cli._console import console, warning
 
 __all__ = ["register"]
 
 schedule_app = typer.Typer(help="Recurring and one-off runs of experiments and game days.",
                            no_args_is_help=True)  # fmt: skip
 out = console()
+err = console(stderr=True)
 
 
 def _kind_of(target: Path, state_dir: Path) -> str:
@@ -145,15 +146,21 @@ def history(
     """Past runs with verdict, key metrics and report, and time-to-recover per experiment."""
     from dataclasses import asdict
 
-    from chaoskit.schedule.history import list_runs, trends
+    from chaoskit.schedule.db import DB_NAME
+    from chaoskit.schedule.history import read_history, trends
 
-    runs = list_runs(ctx.obj["state_dir"], experiment, limit)
+    state_dir = ctx.obj["state_dir"]
+    found = read_history(state_dir, experiment, limit)
+    runs = found.runs
+    for damaged in found.damaged:
+        err.print(warning(damaged.describe(state_dir / DB_NAME)), soft_wrap=True)
     if as_json:
         document = {
             "runs": [asdict(r) for r in runs],
             "trends": [t.as_dict() for t in trends(runs)],
+            "damaged": [asdict(d) for d in found.damaged],
         }
-        typer.echo(json.dumps(document, indent=2))
+        typer.echo(json.dumps(document, indent=2, allow_nan=False))
         return
     table = Table(title="runs, newest first")
     for column in (

@@ -5,20 +5,26 @@ experiment over its runs."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import statistics
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from chaoskit.schedule.db import connect
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chaoskit.schedule.db import DB_NAME, connect
 
 __all__ = [
     "DID_NOT_FINISH",
     "ERROR",
     "RUNNING",
+    "DamagedRow",
+    "History",
     "RunRecord",
     "Trend",
     "list_runs",
+    "read_history",
     "record_run",
     "record_start",
     "trends",
@@ -89,26 +95,110 @@ def _row(record: RunRecord) -> dict[str, Any]:
     return row
 
 
-def _as_found(record: RunRecord) -> RunRecord:
+class _Stored(BaseModel):
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
+
+
+class _Controller(_Stored):
+    pid: int = Field(ge=1)
+    start_time: float
+
+
+class _StoredRun(_Stored):
+    """A row as this module writes it; any other is damaged (edited by hand, or by another
+    program), and is left out of what history shows rather than ending it on a traceback."""
+
+    model_config = ConfigDict(extra="ignore")
+    run_id: str
+    title: str
+    source: str
+    started_at: str
+    status: str
+    verdict: str
+    held: Literal[0, 1]
+    exit_code: int
+    profile: str
+    trigger: str
+    run_dir: str
+    report: str | None
+    time_to_recover_s: Annotated[float, Field(ge=0)] | None
+    availability: Annotated[float, Field(ge=0, le=1)] | None
+    metrics: dict[str, Any]
+    controller: _Controller | None = None
+    """A ``running`` row's: the process that runs it."""
+
+
+@dataclass(frozen=True)
+class DamagedRow:
+    row_id: int
+    run_id: str
+    problem: str
+
+    def describe(self, path: Path) -> str:
+        return (
+            f"history: row {self.row_id} of {path} (run {self.run_id}) is damaged and left out: "
+            f"{self.problem}; `sqlite3 {path} 'DELETE FROM runs WHERE id = {self.row_id}'` "
+            "removes it"
+        )
+
+
+@dataclass
+class History:
+    runs: list[RunRecord]
+    """Newest first."""
+    damaged: list[DamagedRow] = field(default_factory=list)
+
+
+def _not_finite(constant: str) -> float:
+    raise ValueError(f"{constant} is not a number JSON has")
+
+
+def _read_row(row: sqlite3.Row) -> RunRecord:
+    """The row as a record; ValueError naming what is wrong with it."""
+    data = dict(row)
+    try:
+        data["metrics"] = json.loads(data["metrics"], parse_constant=_not_finite)
+    except RecursionError:
+        raise ValueError("metrics: nested too deeply") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"metrics: not JSON text: {exc}") from None
+    if data["status"] == RUNNING and isinstance(data["metrics"], dict):
+        data["controller"] = data["metrics"].get("controller")
+    try:
+        stored = _StoredRun.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        expected = (
+            "input should be an object" if first["type"] == "model_type" else first["msg"].lower()
+        )
+        raise ValueError(f"{where}: {expected}, got {first['input']!r:.60}") from None
+    fields = stored.model_dump(exclude={"controller"})
+    record = RunRecord(**{**fields, "held": bool(stored.held)})
+    return _as_found(record, stored.controller)
+
+
+def _as_found(record: RunRecord, controller: _Controller | None) -> RunRecord:
     """A ``running`` row whose controller is gone did not finish and never will."""
     from chaoskit.lab import process
 
-    controller = record.metrics.get("controller") or {}
-    if record.status != RUNNING or process.is_running(
-        controller.get("pid"), controller.get("start_time")
+    if record.status != RUNNING or (
+        controller is not None and process.is_running(controller.pid, controller.start_time)
     ):
         return record
+    pid = controller.pid if controller is not None else "unknown"
     return replace(
         record, status=DID_NOT_FINISH,
-        verdict=f"did not finish: its controller (pid {controller.get('pid')}) is gone, killed "
-        f"or crashed; see {record.run_dir}",
+        verdict=f"did not finish: its controller (pid {pid}) is gone, killed or crashed; "
+        f"see {record.run_dir}",
     )  # fmt: skip
 
 
-def list_runs(state_dir: Path, title: str | None = None, limit: int = 50) -> list[RunRecord]:
-    """Newest first; ``title`` matches the experiment's title or file name."""
-    if not (state_dir / "chaoskit.db").exists():
-        return []
+def read_history(state_dir: Path, title: str | None = None, limit: int = 50) -> History:
+    """The runs, newest first, and the rows that could not be read; ``title`` matches the
+    experiment's title or file name."""
+    if not (state_dir / DB_NAME).exists():
+        return History([])
     query = "SELECT * FROM runs"
     args: list[Any] = []
     if title:
@@ -118,15 +208,18 @@ def list_runs(state_dir: Path, title: str | None = None, limit: int = 50) -> lis
     args.append(limit)
     with connect(state_dir) as db:
         rows = db.execute(query, args).fetchall()
-    fields = RunRecord.__dataclass_fields__
-    return [
-        _as_found(RunRecord(**{
-            **{k: row[k] for k in fields},
-            "held": bool(row["held"]),
-            "metrics": json.loads(row["metrics"]),
-        }))
-        for row in rows
-    ]  # fmt: skip
+    history = History([])
+    for row in rows:
+        try:
+            history.runs.append(_read_row(row))
+        except ValueError as exc:
+            history.damaged.append(DamagedRow(row["id"], f"{row['run_id']!r:.60}", str(exc)))
+    return history
+
+
+def list_runs(state_dir: Path, title: str | None = None, limit: int = 50) -> list[RunRecord]:
+    """Newest first, the damaged rows left out (``read_history`` names them)."""
+    return read_history(state_dir, title, limit).runs
 
 
 @dataclass

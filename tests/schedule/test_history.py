@@ -1,14 +1,28 @@
-"""Run history: a run's row from its start to its end, and a run whose controller is gone."""
+"""Run history: a run's row from its start to its end, a run whose controller is gone, and
+rows that chaoskit did not write as they stand."""
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from chaoskit.lab import process
-from chaoskit.schedule.history import RunRecord, list_runs, record_run, record_start, trends
+from chaoskit.schedule.history import (
+    RunRecord,
+    list_runs,
+    read_history,
+    record_run,
+    record_start,
+    trends,
+)
+from tests.helpers import run_cli
 
 
 def _record(run_dir: Path, status: str = "completed", held: bool = True) -> RunRecord:
@@ -53,3 +67,54 @@ def test_a_run_that_stopped_on_an_error_is_in_no_trend(tmp_path: Path) -> None:
     record_run(tmp_path, _record(tmp_path / "runs" / "held"))
     (trend,) = trends(list_runs(tmp_path))
     assert (trend.runs, trend.held) == (1, 1)
+
+
+DAMAGES = {  # column: a value SQLite stores that chaoskit never wrote, and what is said of it
+    "metrics": ("not json", "metrics: not JSON text: Expecting value"),
+    "time_to_recover_s": (float("inf"), "time_to_recover_s: input should be a finite number"),
+    "availability": (1e308, "availability: input should be less than or equal to 1"),
+    "held": (5, "held: input should be 0 or 1, got 5"),
+    "title": (b"\xff\xfe", "title: input should be a valid string"),
+}
+
+
+def _damage(state_dir: Path, run_id: str, column: str, value: object) -> None:
+    with sqlite3.connect(state_dir / "chaoskit.db") as db:
+        db.execute(f"UPDATE runs SET {column} = ? WHERE run_id = ?", (value, run_id))
+
+
+def test_a_damaged_row_is_left_out_and_named_and_the_rest_is_read(tmp_path: Path) -> None:
+    """A row edited by hand or by another program ended ``history`` on a traceback
+    (JSONDecodeError, AttributeError, a TypeError in psutil, rich's NotRenderableError)."""
+    record_run(tmp_path, _record(tmp_path / "runs" / "whole"))
+    for column, (value, _) in DAMAGES.items():
+        record_run(tmp_path, _record(tmp_path / "runs" / column))
+        _damage(tmp_path, column, column, value)
+    controller = '{"controller": {"pid": "x", "start_time": 1.0}}'
+    record_start(tmp_path, _record(tmp_path / "runs" / "running"), os.getpid(), 1.0)
+    _damage(tmp_path, "running", "metrics", controller)
+    history = read_history(tmp_path)
+    assert [r.run_id for r in history.runs] == ["whole"]
+    said = {d.run_id.strip("'"): d.problem for d in history.damaged}
+    for column, (_, expected) in DAMAGES.items():
+        assert said[column].startswith(expected), said[column]
+    assert said["running"].startswith("controller.pid: input should be a valid integer")
+    assert list_runs(tmp_path) == history.runs
+
+    done = run_cli("--state-dir", str(tmp_path), "history", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout, parse_constant=lambda c: pytest.fail(c))
+    assert [r["run_id"] for r in document["runs"]] == ["whole"]
+    assert len(document["damaged"]) == len(DAMAGES) + 1
+    assert done.stderr.count("warning: history: row ") == len(DAMAGES) + 1
+    assert "DELETE FROM runs WHERE id = " in done.stderr and "Traceback" not in done.stderr
+
+
+def test_history_prints_titles_and_verdicts_as_written(tmp_path: Path) -> None:
+    titled = replace(_record(tmp_path / "runs" / "one"), title="DNS [/prod] [eu] blackout",
+                     verdict="stopped on an error: [Errno 28] [disk] full")  # fmt: skip
+    record_run(tmp_path, titled)
+    done = run_cli("--state-dir", str(tmp_path), "history")
+    assert done.returncode == 0, done.stderr  # was a MarkupError on '[/prod]'
+    assert "DNS [/prod] [eu] blackout" in done.stdout
+    assert "[Errno 28] [disk] full" in done.stdout
