@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from chaoskit.cli._console import console, warning
+
+if TYPE_CHECKING:
+    from chaoskit.schedule.db import DamagedRow
 
 __all__ = ["register"]
 
@@ -17,6 +20,11 @@ schedule_app = typer.Typer(help="Recurring and one-off runs of experiments and g
                            no_args_is_help=True)  # fmt: skip
 out = console()
 err = console(stderr=True)
+
+
+def _warn_of(damaged: list[DamagedRow]) -> None:
+    for row in damaged:
+        err.print(warning(row.describe()), soft_wrap=True)
 
 
 def _kind_of(target: Path, state_dir: Path) -> str:
@@ -80,9 +88,11 @@ def list_jobs(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
 ) -> None:
     """The scheduled jobs, next due first."""
-    from chaoskit.schedule.jobs import get_jobs
+    from chaoskit.schedule.jobs import read_jobs
 
-    jobs = get_jobs(ctx.obj["state_dir"])
+    found = read_jobs(ctx.obj["state_dir"])
+    jobs = found.jobs
+    _warn_of(found.damaged)
     if as_json:
         typer.echo(json.dumps([
             {"id": j.id, "target": j.target, "kind": j.kind, "cron": j.cron,
@@ -146,14 +156,11 @@ def history(
     """Past runs with verdict, key metrics and report, and time-to-recover per experiment."""
     from dataclasses import asdict
 
-    from chaoskit.schedule.db import DB_NAME
     from chaoskit.schedule.history import read_history, trends
 
-    state_dir = ctx.obj["state_dir"]
-    found = read_history(state_dir, experiment, limit)
+    found = read_history(ctx.obj["state_dir"], experiment, limit)
     runs = found.runs
-    for damaged in found.damaged:
-        err.print(warning(damaged.describe(state_dir / DB_NAME)), soft_wrap=True)
+    _warn_of(found.damaged)
     if as_json:
         document = {
             "runs": [asdict(r) for r in runs],

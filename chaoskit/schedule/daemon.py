@@ -27,7 +27,7 @@ from chaoskit.lab.lock import LOCK_FD_ENV, LabLock
 from chaoskit.schedule.jobs import (
     Job,
     decide,
-    get_jobs,
+    read_jobs,
     record_event,
     set_last_run,
     set_next_due,
@@ -58,6 +58,7 @@ class Scheduler:
         self.stopping = False
         self.child: subprocess.Popen[bytes] | None = None
         self.runs = 0
+        self.damaged_said: set[str] = set()
 
     # ---- the loop -----------------------------------------------------------------------
     def run_forever(self, max_runs: int | None = None) -> None:
@@ -73,7 +74,13 @@ class Scheduler:
         self.echo("scheduler: stopped")
 
     def tick(self) -> None:
-        for job in get_jobs(self.state_dir):
+        found = read_jobs(self.state_dir)
+        for damaged in found.damaged:  # once each: a job that cannot run is not a crash
+            said = damaged.describe()
+            if said not in self.damaged_said:
+                self.damaged_said.add(said)
+                self.echo(f"scheduler: {said}")
+        for job in found.jobs:
             if self.stopping:
                 return
             now = self.clock()

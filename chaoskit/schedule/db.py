@@ -8,13 +8,53 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chaoskit._errors import ChaoskitError
 
-__all__ = ["DB_NAME", "HistoryUnusable", "connect"]
+__all__ = ["DB_NAME", "DamagedRow", "HistoryUnusable", "StoredRow", "connect", "first_problem"]
 
 DB_NAME = "chaoskit.db"
+
+
+class StoredRow(BaseModel):
+    """A row as chaoskit writes it: SQLite keeps whatever type it is given, so each column's
+    type is checked, and numbers are finite."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True, extra="ignore")
+
+
+@dataclass(frozen=True)
+class DamagedRow:
+    """A row that is not as chaoskit writes it (edited by hand, or by another program):
+    left out of what is read, and named, rather than ending the reader on a traceback."""
+
+    where: str
+    """e.g. ``history: run 'r3' (row 12)``."""
+    problem: str
+    remedy: str
+    """How to remove it."""
+
+    def describe(self) -> str:
+        return f"{self.where} is damaged and left out: {self.problem}; {self.remedy}"
+
+
+def first_problem(exc: ValidationError) -> str:
+    """A stored row's first problem as one line: ``column: what was expected, got value``."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "value_error":  # a check of ours: its message names the value
+        said = first["msg"].removeprefix("Value error, ")
+        said = said[:1].lower() + said[1:]
+        return f"{where}: {said}" if where else said
+    expected = first["msg"][:1].lower() + first["msg"][1:]
+    if first["type"] == "model_type":
+        expected = "input should be an object"
+    return f"{where}: {expected}, got {first['input']!r:.60}"
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -11,15 +11,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from chaoskit.schedule.db import DB_NAME, connect
+from chaoskit.schedule.db import DB_NAME, DamagedRow, StoredRow, connect, first_problem
 
 __all__ = [
     "DID_NOT_FINISH",
     "ERROR",
     "RUNNING",
-    "DamagedRow",
     "History",
     "RunRecord",
     "Trend",
@@ -95,20 +94,12 @@ def _row(record: RunRecord) -> dict[str, Any]:
     return row
 
 
-class _Stored(BaseModel):
-    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
-
-
-class _Controller(_Stored):
+class _Controller(StoredRow):
     pid: int = Field(ge=1)
     start_time: float
 
 
-class _StoredRun(_Stored):
-    """A row as this module writes it; any other is damaged (edited by hand, or by another
-    program), and is left out of what history shows rather than ending it on a traceback."""
-
-    model_config = ConfigDict(extra="ignore")
+class _StoredRun(StoredRow):
     run_id: str
     title: str
     source: str
@@ -126,20 +117,6 @@ class _StoredRun(_Stored):
     metrics: dict[str, Any]
     controller: _Controller | None = None
     """A ``running`` row's: the process that runs it."""
-
-
-@dataclass(frozen=True)
-class DamagedRow:
-    row_id: int
-    run_id: str
-    problem: str
-
-    def describe(self, path: Path) -> str:
-        return (
-            f"history: row {self.row_id} of {path} (run {self.run_id}) is damaged and left out: "
-            f"{self.problem}; `sqlite3 {path} 'DELETE FROM runs WHERE id = {self.row_id}'` "
-            "removes it"
-        )
 
 
 @dataclass
@@ -167,12 +144,7 @@ def _read_row(row: sqlite3.Row) -> RunRecord:
     try:
         stored = _StoredRun.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        expected = (
-            "input should be an object" if first["type"] == "model_type" else first["msg"].lower()
-        )
-        raise ValueError(f"{where}: {expected}, got {first['input']!r:.60}") from None
+        raise ValueError(first_problem(exc)) from None
     fields = stored.model_dump(exclude={"controller"})
     record = RunRecord(**{**fields, "held": bool(stored.held)})
     return _as_found(record, stored.controller)
@@ -209,11 +181,15 @@ def read_history(state_dir: Path, title: str | None = None, limit: int = 50) -> 
     with connect(state_dir) as db:
         rows = db.execute(query, args).fetchall()
     history = History([])
+    path = state_dir / DB_NAME
     for row in rows:
         try:
             history.runs.append(_read_row(row))
         except ValueError as exc:
-            history.damaged.append(DamagedRow(row["id"], f"{row['run_id']!r:.60}", str(exc)))
+            history.damaged.append(DamagedRow(
+                f"history: run {row['run_id']!r:.60} (row {row['id']} of {path})", str(exc),
+                f"`sqlite3 {path} 'DELETE FROM runs WHERE id = {row['id']}'` removes it",
+            ))  # fmt: skip
     return history
 
 

@@ -16,23 +16,27 @@ takes it as an argument.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BeforeValidator, ValidationError, field_validator, model_validator
+
 from chaoskit._errors import InvalidInput
-from chaoskit.schedule.db import connect
+from chaoskit.schedule.db import DB_NAME, DamagedRow, StoredRow, connect, first_problem
 
 __all__ = [
     "GRACE",
     "Decision",
     "Job",
+    "Jobs",
     "add_job",
     "decide",
     "get_jobs",
     "next_after",
+    "read_jobs",
     "record_event",
     "remove_job",
 ]
@@ -64,16 +68,29 @@ class Job:
         return f"at {self.at.astimezone(ZoneInfo(self.tz)):%Y-%m-%d %H:%M:%S %Z}"
 
 
-def zone(name: str) -> ZoneInfo:
+@dataclass
+class Jobs:
+    jobs: list[Job]
+    """Next due first."""
+    damaged: list[DamagedRow] = field(default_factory=list)
+
+
+def _zone_problem(name: str) -> str | None:
     try:
-        return ZoneInfo(name)
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(
-            f"--tz: unknown time zone {name!r}; expected an IANA name such as Europe/Berlin"
-        ) from None
+        return f"unknown time zone {name!r}; expected an IANA name such as Europe/Berlin"
+    return None
 
 
-def check_cron(expression: str) -> str:
+def zone(name: str) -> ZoneInfo:
+    problem = _zone_problem(name)
+    if problem:
+        raise InvalidInput(f"--tz: {problem}")
+    return ZoneInfo(name)
+
+
+def _cron_problem(expression: str) -> str | None:
     """Five fields, as crontab(5) has them, or a nickname such as ``@daily``; croniter also
     takes a sixth field (seconds) and a seventh (years), which cron does not."""
     from croniter import croniter
@@ -81,11 +98,23 @@ def check_cron(expression: str) -> str:
     fields = expression.split()
     five = len(fields) == 5 or (len(fields) == 1 and fields[0].startswith("@"))
     if not five or not croniter.is_valid(expression):
-        raise InvalidInput(
-            f"--cron: {expression!r} is not a cron expression "
+        return (
+            f"{expression!r} is not a cron expression "
             "(five fields: minute hour day-of-month month day-of-week, e.g. '0 9 * * 1-5')"
         )
+    return None
+
+
+def check_cron(expression: str) -> str:
+    problem = _cron_problem(expression)
+    if problem:
+        raise InvalidInput(f"--cron: {problem}")
     return expression
+
+
+def _no_problem(problem: str | None) -> None:
+    if problem:
+        raise ValueError(problem)
 
 
 def parse_at(text: str, tz: str) -> datetime:
@@ -161,17 +190,68 @@ def decide(job: Job, now: datetime) -> Decision:
     return Decision("missed", missed=missed, next_due=following)
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _aware(value: Any) -> Any:
+    """A stored time: ISO 8601 text with its UTC offset, as ``add_job`` writes it."""
+    if not isinstance(value, str):
+        return value  # the type check says what it is
+    moment = datetime.fromisoformat(value)  # ValueError: "invalid isoformat string"
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return moment
 
 
-def _job(row: Any) -> Job:
-    return Job(
-        id=row["id"], target=row["target"], kind=row["kind"], cron=row["cron"],
-        at=_parse(row["at"]), tz=row["tz"], missed=row["missed"], out_dir=row["out_dir"],
-        created_at=datetime.fromisoformat(row["created_at"]), next_due=_parse(row["next_due"]),
-        last_run_at=_parse(row["last_run_at"]), last_exit=row["last_exit"],
-    )  # fmt: skip
+_Time = Annotated[datetime, BeforeValidator(_aware)]
+
+
+class _StoredJob(StoredRow):
+    id: str
+    target: str
+    kind: Literal["experiment", "gameday"]
+    cron: str | None
+    at: _Time | None
+    tz: str
+    missed: Missed
+    out_dir: str
+    created_at: _Time
+    next_due: _Time | None
+    last_run_at: _Time | None
+    last_exit: int | None
+
+    @field_validator("cron")
+    @classmethod
+    def _a_cron_expression(cls, cron: str | None) -> str | None:
+        _no_problem(cron and _cron_problem(cron))
+        return cron
+
+    @field_validator("tz")
+    @classmethod
+    def _a_time_zone(cls, tz: str) -> str:
+        _no_problem(_zone_problem(tz))
+        return tz
+
+    @model_validator(mode="after")
+    def _when(self) -> _StoredJob:
+        if (self.cron is None) == (self.at is None):
+            raise ValueError("a job has either a cron expression or a time (at)")
+        return self
+
+
+def read_jobs(state_dir: Path) -> Jobs:
+    """The jobs, next due first, and the rows that could not be read."""
+    with connect(state_dir) as db:
+        rows = db.execute("SELECT * FROM jobs ORDER BY next_due IS NULL, next_due, id").fetchall()
+    found = Jobs([])
+    for row in rows:
+        try:
+            stored = _StoredJob.model_validate(dict(row))
+        except ValidationError as exc:
+            found.damaged.append(DamagedRow(
+                f"scheduled job {row['id']!r:.60} (in {state_dir / DB_NAME})", first_problem(exc),
+                f"`chaoskit schedule remove {row['id']}` removes it",
+            ))  # fmt: skip
+            continue
+        found.jobs.append(Job(**stored.model_dump()))
+    return found
 
 
 def add_job(
@@ -209,9 +289,8 @@ def add_job(
 
 
 def get_jobs(state_dir: Path) -> list[Job]:
-    with connect(state_dir) as db:
-        rows = db.execute("SELECT * FROM jobs ORDER BY next_due IS NULL, next_due, id").fetchall()
-    return [_job(row) for row in rows]
+    """Next due first, the damaged rows left out (``read_jobs`` names them)."""
+    return read_jobs(state_dir).jobs
 
 
 def remove_job(state_dir: Path, job_id: str) -> None:

@@ -95,7 +95,7 @@ def test_a_damaged_row_is_left_out_and_named_and_the_rest_is_read(tmp_path: Path
     _damage(tmp_path, "running", "metrics", controller)
     history = read_history(tmp_path)
     assert [r.run_id for r in history.runs] == ["whole"]
-    said = {d.run_id.strip("'"): d.problem for d in history.damaged}
+    said = {d.where.split("'")[1]: d.problem for d in history.damaged}  # by run id
     for column, (_, expected) in DAMAGES.items():
         assert said[column].startswith(expected), said[column]
     assert said["running"].startswith("controller.pid: input should be a valid integer")
@@ -106,7 +106,7 @@ def test_a_damaged_row_is_left_out_and_named_and_the_rest_is_read(tmp_path: Path
     document = json.loads(done.stdout, parse_constant=lambda c: pytest.fail(c))
     assert [r["run_id"] for r in document["runs"]] == ["whole"]
     assert len(document["damaged"]) == len(DAMAGES) + 1
-    assert done.stderr.count("warning: history: row ") == len(DAMAGES) + 1
+    assert done.stderr.count("warning: history: run ") == len(DAMAGES) + 1
     assert "DELETE FROM runs WHERE id = " in done.stderr and "Traceback" not in done.stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from chaoskit.schedule.jobs import (
     job_events,
     next_after,
     parse_at,
+    read_jobs,
     remove_job,
 )
+from tests.helpers import run_cli
 
 
 def utc(*args: int) -> datetime:
@@ -119,9 +122,49 @@ def test_the_scheduler_records_a_missed_run_and_runs_nothing(tmp_path: Path) -> 
     assert get_jobs(tmp_path)[0].next_due == utc(2026, 1, 3, 10)
 
 
-def test_bad_schedule_input_is_exit_2(tmp_path: Path) -> None:
-    from tests.helpers import run_cli
+def test_a_damaged_job_is_named_and_left_out_and_the_scheduler_goes_on(tmp_path: Path) -> None:
+    """A job row edited by hand or by another program (a time with no offset, an unknown
+    zone, a cron of four fields) ended ``schedule list`` and the scheduler itself on a
+    traceback, at its first tick and at every restart; no other job ran."""
+    created = utc(2026, 1, 1, 9, 0)
+    jobs = [
+        add_job(tmp_path, Path(f"{n}.yaml"), "experiment", cron="0 10 * * *", at=None,
+                tz="UTC", missed="skip", out_dir=Path("reports"), now=created)
+        for n in range(4)
+    ]  # fmt: skip
+    naive = "2026-01-02T10:00:00"
+    damage = {
+        jobs[0].id: ("next_due", naive, f"next_due: '{naive}' has no UTC offset"),
+        jobs[1].id: ("tz", "Nowhere/X", "tz: unknown time zone 'Nowhere/X'"),
+        jobs[2].id: ("cron", "0 10 * *", "cron: '0 10 * *' is not a cron expression"),
+    }
+    with sqlite3.connect(tmp_path / "chaoskit.db") as db:
+        for job_id, (column, value, _) in damage.items():
+            db.execute(f"UPDATE jobs SET {column} = ? WHERE id = ?", (value, job_id))
+    found = read_jobs(tmp_path)
+    assert [j.id for j in found.jobs] == [jobs[3].id]
+    assert len(found.damaged) == len(damage)
+    for row in found.damaged:
+        job_id = row.where.split("'")[1]
+        assert row.problem.startswith(damage[job_id][2]), row.problem
+        assert row.remedy == f"`chaoskit schedule remove {job_id}` removes it"
 
+    said: list[str] = []
+    scheduler = Scheduler(tmp_path, clock=lambda: utc(2026, 1, 3, 9, 30), echo=said.append)
+    scheduler.tick()
+    scheduler.tick()
+    assert sum("is damaged and left out" in line for line in said) == 3  # once each
+    assert [e[1] for e in job_events(tmp_path, jobs[3].id)] == ["missed"]  # the whole job's turn
+
+    done = run_cli("--state-dir", str(tmp_path), "schedule", "list")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("warning: scheduled job ") == 3 and "Traceback" not in done.stderr
+    assert jobs[3].id in done.stdout
+    remove_job(tmp_path, jobs[0].id)  # what the warning says to do
+    assert len(read_jobs(tmp_path).damaged) == 2
+
+
+def test_bad_schedule_input_is_exit_2(tmp_path: Path) -> None:
     experiment = Path(__file__).resolve().parents[2] / "experiments" / "dns-blackout.yaml"
     state = ["--state-dir", str(tmp_path)]
     for args, message in [
