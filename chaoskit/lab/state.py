@@ -8,10 +8,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chaoskit._errors import InvalidInput
 from chaoskit._input import read_text
+from chaoskit.experiment.durations import MAX_DURATION_S
 from chaoskit.lab.config import ComposeSettings, ComposeStack, LabConfig
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
@@ -22,14 +23,15 @@ __all__ = ["ComponentRecord", "LabState"]
 class ComponentRecord(BaseModel):
     """One started component: enough to check on it and to stop exactly that process."""
 
+    model_config = ConfigDict(allow_inf_nan=False)
     name: str
-    pid: int | None = None
+    pid: int | None = Field(default=None, ge=1)
     create_time: float | None = None
     endpoint: str
     log: str | None = None
     engine: str | None = None
     version: str | None = None
-    stop_timeout_s: float = 5.0
+    stop_timeout_s: float = Field(default=5.0, gt=0, le=MAX_DURATION_S)
     """How long ``down`` waits after SIGTERM before SIGKILL."""
 
 
