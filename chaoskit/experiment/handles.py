@@ -12,6 +12,8 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chaoskit.lab.process import Pid
+
 __all__ = [
     "ContainerHandle",
     "DnsFaultHandle",
@@ -29,7 +31,7 @@ __all__ = [
 
 
 class HandleBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DnsFaultHandle(HandleBase):
@@ -65,9 +67,9 @@ class ProcessHandle(HandleBase):
 
     type: Literal["process"] = "process"
     component: str
-    pid: int
+    pid: Pid
     create_time: float
-    pgid: int
+    pgid: Pid
 
 
 class ContainerHandle(HandleBase):

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chaoskit._errors import ChaoskitError, describe_validation_error
 from chaoskit.experiment.handles import Handle
+from chaoskit.lab.process import Pid
 
 __all__ = [
     "Ledger",
@@ -37,6 +38,7 @@ class LedgerCorrupt(ChaoskitError):
 
 
 class LedgerEntry(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
     id: str = Field(default_factory=lambda: secrets.token_hex(4))
     run: str
     kind: str
@@ -51,7 +53,7 @@ class LedgerEntry(BaseModel):
     """Everything the revert needs, read before the fault exists; never written later."""
     reverted_by: str | None = None
     reverted_at: float | None = None
-    controller_pid: int = Field(default_factory=os.getpid)
+    controller_pid: Pid = Field(default_factory=os.getpid)
 
 
 class Ledger:

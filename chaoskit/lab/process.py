@@ -9,12 +9,15 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Annotated
 
 import psutil
+from pydantic import Field
 
 from chaoskit._errors import ComponentError
 
 __all__ = [
+    "Pid",
     "exit_status",
     "is_running",
     "kill_group",
@@ -24,6 +27,10 @@ __all__ = [
     "stopped_in_group",
     "thaw_group",
 ]
+
+Pid = Annotated[int, Field(ge=1, le=2**31 - 1)]
+"""A process or process group id as a file records it: a pid_t above 0 (0 and -1 mean the
+caller's own group and every process to kill(2); psutil refuses them with a ValueError)."""
 
 WALL_CLOCK_FROM = 1e9
 """A recorded start above this is a wall-clock time (what earlier versions recorded)."""

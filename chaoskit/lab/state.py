@@ -14,6 +14,7 @@ from chaoskit._errors import InvalidInput
 from chaoskit._input import read_text
 from chaoskit.experiment.durations import MAX_DURATION_S
 from chaoskit.lab.config import ComposeSettings, ComposeStack, LabConfig
+from chaoskit.lab.process import Pid
 from chaoskit.resolver.settings import ResolverProfile
 from chaoskit.services.resilience.settings import ServiceProfile
 
@@ -25,7 +26,7 @@ class ComponentRecord(BaseModel):
 
     model_config = ConfigDict(allow_inf_nan=False)
     name: str
-    pid: int | None = Field(default=None, ge=1)
+    pid: Pid | None = None
     create_time: float | None = None
     endpoint: str
     log: str | None = None

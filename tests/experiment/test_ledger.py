@@ -49,11 +49,25 @@ def test_an_entry_without_its_handle_is_never_written(tmp_path: Path) -> None:
     assert not (tmp_path / "ledger.json").exists()
 
 
+def _one_entry(**changes: object) -> bytes:
+    handle = {"type": "process", "component": "gateway", "pid": 4242, "create_time": 1.5,
+              "pgid": 4242}  # fmt: skip
+    document = entry(handle=handle).model_dump(mode="json")
+    for key, value in changes.items():
+        if key in handle:
+            document["handle"][key] = value
+        else:
+            document[key] = value
+    return json.dumps({"entries": [document]}).encode()
+
+
 @pytest.mark.parametrize(
     "content",
-    [b"{", b"\xff\xfe{", b"[]", b'{"entries": [{"id": 1}]}', b'{"entries": 3}'],
-    ids=["truncated", "utf16-bom", "a-list", "bad-entry", "not-a-list"],
-)
+    [b"{", b"\xff\xfe{", b"[]", b'{"entries": [{"id": 1}]}', b'{"entries": 3}',
+     _one_entry(controller_pid=-1), _one_entry(pgid=0), _one_entry(expires_at=float("inf"))],
+    ids=["truncated", "utf16-bom", "a-list", "bad-entry", "not-a-list",
+         "controller-pid-below-1", "process-group-0", "never-expires"],
+)  # fmt: skip
 def test_a_damaged_ledger_is_a_clear_error_and_can_be_moved_aside(
     tmp_path: Path, content: bytes
 ) -> None:
