@@ -17,7 +17,7 @@ from types import FrameType
 
 from chaoskit._outputs import let_go_of_closed_outputs
 
-__all__ = ["handling", "interrupting"]
+__all__ = ["deferring", "handling", "interrupting"]
 
 Handler = Callable[[int, FrameType | None], None]
 INTERRUPTIONS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -70,6 +70,33 @@ def interrupting(
 
     with _installed({sig: interrupt for sig in signals if signal.getsignal(sig) == signal.SIG_DFL}):
         yield
+
+
+@contextlib.contextmanager
+def deferring(signals: tuple[signal.Signals, ...] = INTERRUPTIONS) -> Iterator[None]:
+    """Ctrl-C, SIGTERM and a hangup held while the block runs (a revert: interrupted half
+    way, it would leave its fault in force until the watchdog's expiry), then delivered to
+    the handlers there were before, once the block is done. Only from the main thread;
+    elsewhere nothing changes (no signal is delivered there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[signal.Signals] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            let_go_of_closed_outputs()
+        held.append(signal.Signals(signum))
+
+    try:
+        with _installed({
+            sig: hold for sig in signals
+            if not (sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN)
+        }):  # fmt: skip
+            yield
+    finally:
+        for sig in dict.fromkeys(held):  # each once, in the order they came
+            signal.raise_signal(sig)
 
 
 @contextlib.contextmanager

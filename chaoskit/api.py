@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from chaoskit._errors import ChaoskitError, InvalidInput
-from chaoskit._signals import interrupting
+from chaoskit._signals import deferring, interrupting
 from chaoskit.experiment.durations import parse_duration
 from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
 from chaoskit.experiment.faults import REGISTRY, unknown_kind_message
@@ -302,13 +302,14 @@ class ActiveFault:
             return True
         if self.verified is not None:
             return self.verified
-        outcome = revert_fault(self.lab.backend_lab, Ledger(self.lab.state_dir), self.entry)
-        self.verified = outcome.verified
-        self.reverted_at = outcome.ended_at or time.monotonic()
-        self.lab.events.emit(FaultReverted(
-            self.reverted_at - self.lab.t0, self.kind, self.target, outcome.verified,
-            ledger_id=self.entry.id, error=outcome.error,
-        ))  # fmt: skip
+        with deferring():  # Ctrl-C or SIGTERM now: after the revert, not half way through it
+            outcome = revert_fault(self.lab.backend_lab, Ledger(self.lab.state_dir), self.entry)
+            self.verified = outcome.verified
+            self.reverted_at = outcome.ended_at or time.monotonic()
+            self.lab.events.emit(FaultReverted(
+                self.reverted_at - self.lab.t0, self.kind, self.target, outcome.verified,
+                ledger_id=self.entry.id, error=outcome.error,
+            ))  # fmt: skip
         if not outcome.verified and raising:
             raise FaultNotReverted(
                 f"could not verify the revert of {self.kind} on {self.target} "

@@ -3,8 +3,10 @@ verified in force, reverted and verified on every way out, one per target."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import dns.message
@@ -13,8 +15,10 @@ import pytest
 
 import chaoskit
 from chaoskit.api import FaultConflict, Lab
-from chaoskit.experiment.ledger import Ledger
+from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.lab import LocalLab
+from chaoskit.lab.backend import LabBackend
 
 pytestmark = pytest.mark.lab
 
@@ -65,6 +69,28 @@ def test_a_failing_block_still_reverts_and_its_error_goes_on(api_lab: Lab) -> No
         assert _east_answer(api_lab) == []
         _ = 1 / 0
     assert _east_answer(api_lab) == [api_lab.config.region("us-east-1").proxy.host]
+    assert Ledger(api_lab.state_dir).entries() == []
+
+
+def test_sigterm_during_the_revert_ends_the_block_after_the_revert(
+    api_lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI job cancelled as a test's fault is being taken out: the signal, raised at once,
+    cut the revert short and left the toxic in until the watchdog's expiry."""
+    kind = REGISTRY["toxiproxy.latency"]
+
+    def revert_under_sigterm(lab: LabBackend, entry: LedgerEntry) -> None:
+        signal.raise_signal(signal.SIGTERM)
+        kind.revert(lab, entry)
+
+    monkeypatch.setitem(REGISTRY, kind.kind, replace(kind, revert=revert_under_sigterm))
+    with (
+        pytest.raises(KeyboardInterrupt, match="SIGTERM"),
+        api_lab.fault("toxiproxy.latency", EAST, duration="20s", latency=300) as fault,
+    ):
+        assert len(_toxics(api_lab)) == 1
+    assert fault.verified is True
+    assert _toxics(api_lab) == []
     assert Ledger(api_lab.state_dir).entries() == []
 
 

@@ -1,6 +1,7 @@
 """A hangup interrupts like SIGTERM (``tests/test_outputs.py`` has the terminal let go of); one
 ignored at the start (``nohup``) stays ignored. ``interrupting`` turns SIGTERM and a hangup
-into Ctrl-C, once, where the program has no handler of its own."""
+into Ctrl-C, once, where the program has no handler of its own; ``deferring`` holds them
+until its block is done."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 
 import pytest
 
-from chaoskit._signals import handling, interrupting
+from chaoskit._signals import deferring, handling, interrupting
 
 
 def test_a_hangup_reaches_the_handler_and_the_old_handlers_come_back() -> None:
@@ -73,3 +74,20 @@ def test_off_the_main_thread_nothing_changes() -> None:
     thread.start()
     thread.join()
     assert seen == [signal.SIG_DFL]
+
+
+def test_interruptions_are_held_until_the_block_is_done_then_delivered() -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    done: list[str] = []
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM"), interrupting():
+        with deferring():
+            signal.raise_signal(signal.SIGTERM)
+            signal.raise_signal(signal.SIGTERM)
+            done.append("the whole block")
+        done.append("not reached")
+    assert done == ["the whole block"]
+    with pytest.raises(KeyboardInterrupt), deferring():  # Ctrl-C: Python's own handler
+        signal.raise_signal(signal.SIGINT)
+        done.append("Ctrl-C held")
+    assert done[-1] == "Ctrl-C held"
+    assert {s: signal.getsignal(s) for s in before} == before
