@@ -14,10 +14,19 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from chaoskit._errors import InvalidInput
 
-__all__ = ["MAX_BYTES", "InputInvalid", "Problem", "line_col", "printable", "read_text"]
+__all__ = [
+    "MAX_BYTES",
+    "InputInvalid",
+    "Problem",
+    "line_col",
+    "printable",
+    "read_text",
+    "unusable",
+]
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -72,6 +81,23 @@ _BOMS = [
     (codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
     (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"),
 ]  # fmt: skip
+
+
+def unusable(path: Path, kind: Literal["file", "directory"]) -> str | None:
+    """None if ``path`` is a ``kind`` (a regular file, a directory); else why not, to follow
+    the path in a sentence: ``does not exist``, ``is a directory, not a file``, or the
+    machine's reason (``cannot be used: File name too long``), where ``Path.is_file`` raised."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        return f"cannot be used: {getattr(exc, 'strerror', None) or exc}"
+    if kind == "directory":
+        return None if stat.S_ISDIR(mode) else "is not a directory"
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    return None if stat.S_ISREG(mode) else "is not a regular file"
 
 
 def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaoskit._errors import InvalidInput
+from chaoskit._input import unusable
 from chaoskit.dns.zone import load_zone_file
 from chaoskit.experiment.load import load_experiment
 from chaoskit.gameday.load import load_plan
@@ -500,3 +501,16 @@ def test_problems_print_control_characters_as_escapes() -> None:
 
     shown = str(Problem("f\x1b.yaml", 1, 2, "title\r", "bad \x1b[2J \ud800 text"))
     assert shown == "f\\x1b.yaml:1:2: title\\r: bad \\x1b[2J \\ud800 text"
+
+
+def test_unusable_says_why_a_path_is_not_the_file_or_directory_wanted(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    assert unusable(tmp_path / "f", "file") is None
+    assert unusable(tmp_path, "directory") is None
+    assert unusable(tmp_path, "file") == "is a directory, not a file"
+    assert unusable(tmp_path / "f", "directory") == "is not a directory"
+    assert unusable(tmp_path / "nope", "file") == "does not exist"
+    assert unusable(tmp_path / "f" / "under", "file") == "cannot be used: Not a directory"
+    assert unusable(tmp_path / ("x" * 300), "directory") == "cannot be used: File name too long"
+    assert unusable(Path("/dev/null"), "file") == "is not a regular file"
+    assert unusable(Path("a\x00b"), "file") == "cannot be used: embedded null byte"

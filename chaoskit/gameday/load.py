@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from chaoskit._input import unusable
 from chaoskit.experiment.load import (
     ExperimentInvalid,
     Problem,
@@ -57,10 +58,9 @@ def load_plan(path: Path, config: LabConfig | None = None) -> LoadedPlan:
         if step.experiment is None:
             continue
         target = (path.parent / step.experiment).resolve()
-        if not target.is_file():
-            problems.append(
-                problem_at(file, root, ("steps", i, "experiment"), f"no such file: {target}")
-            )
+        why = unusable(target, "file")
+        if why:
+            problems.append(problem_at(file, root, ("steps", i, "experiment"), f"{target} {why}"))
             continue
         try:
             experiments[step.name] = load_experiment(target, config)

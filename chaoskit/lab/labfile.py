@@ -22,7 +22,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from chaoskit._input import InputInvalid, Problem, read_text
+from chaoskit._input import InputInvalid, Problem, read_text, unusable
 from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml
 from chaoskit.experiment.durations import Duration
@@ -585,8 +585,9 @@ class _Builder:
                 self._expand(arg, refs, (*loc, "command", i)) for i, arg in enumerate(entry.command)
             ]
             cwd = self.base_dir / (entry.cwd or ".")
-            if not cwd.is_dir():
-                self.problem((*loc, "cwd"), f"{cwd} is not a directory")
+            why = unusable(cwd, "directory")
+            if why:
+                self.problem((*loc, "cwd"), f"{cwd} {why}")
             metrics = (
                 self._expand(entry.metrics, refs, (*loc, "metrics")) if entry.metrics else None
             )
@@ -703,8 +704,9 @@ class _Builder:
                              f"no dependency {name!r} with an upstream in dependencies; known: "
                              f"{', '.join(plain) or 'none'}")  # fmt: skip
         for i, name in enumerate(compose.files):
-            if not (self.base_dir / name).is_file():
-                self.problem(("compose", "files", i), f"{self.base_dir / name} is not a file")
+            why = unusable(self.base_dir / name, "file")
+            if why:
+                self.problem(("compose", "files", i), f"{self.base_dir / name} {why}")
 
     def _check_compose_lab(self, config: LabConfig) -> None:
         """What the compose backend needs of the file: every service a compose service, no

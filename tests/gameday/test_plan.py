@@ -108,15 +108,17 @@ def test_a_bad_plan_gets_file_line_errors_and_exit_2(tmp_path: Path) -> None:
     assert f"{plan}:15:5: steps[2]: a step has exactly one of 'experiment' or 'manual'" in lines
 
 
-REFERENCES = """\
+REFERENCES = f"""\
 title: plan naming experiments
-window: {start: "2026-12-03 14:00", end: "2026-12-03 15:00"}
-roles: {owner: {name: A}, coordinator: {name: B}, reporter: {name: C}}
+window: {{start: "2026-12-03 14:00", end: "2026-12-03 15:00"}}
+roles: {{owner: {{name: A}}, coordinator: {{name: B}}, reporter: {{name: C}}}}
 steps:
   - name: one
     experiment: missing.yaml
   - name: two
     experiment: broken.yaml
+  - name: three
+    experiment: {"x" * 300}.yaml
 """
 
 
@@ -128,7 +130,10 @@ def test_experiments_a_plan_names_are_checked(tmp_path: Path) -> None:
         load_plan(plan)
     problems = [str(p) for p in caught.value.problems]
     missing = tmp_path / "missing.yaml"
-    assert problems[0] == f"{plan}:6:5: steps[0].experiment: no such file: {missing}"
+    assert problems[0] == f"{plan}:6:5: steps[0].experiment: {missing} does not exist"
+    too_long = tmp_path / ("x" * 300 + ".yaml")  # Path.is_file raised: exit 1, no line
+    assert (f"{plan}:10:5: steps[2].experiment: {too_long} cannot be used: File name too long"
+            in problems)  # fmt: skip
     assert problems[1].startswith(f"{plan}:8:5: steps[1].experiment: broken.yaml is not a valid")
     assert f"{tmp_path / 'broken.yaml'}:3:5: method[0]: a fault step needs target" in problems
 
