@@ -155,9 +155,11 @@ def recover(ctx: typer.Context) -> None:
     for entry, verified, detail in done.entries:
         mark = "ok" if verified else "FAILED"
         echo(f"{mark} {entry.kind} on {entry.target} (run {entry.run}): {detail}")
+    if done.drift:
+        echo("not in the ledger (changed by hand or by another program):")
     for drift, repaired, detail in done.drift:
         mark = "ok" if repaired else "FAILED"
-        echo(f"{mark} {drift.describe()} (no ledger entry): {detail}")
+        echo(f"{mark} {drift.describe()}: {detail}")
     if not done.ok:
         raise typer.Exit(1)
 
