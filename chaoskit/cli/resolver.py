@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,8 +21,9 @@ def exec_command(
 
     Example: chaoskit exec -- aws dynamodb list-tables --endpoint-url http://dynamodb.us-east-1.lab.test:8000
     """
-    from chaoskit._errors import ComponentError
+    from chaoskit._errors import CommandNotRunnable, ComponentError
     from chaoskit.lab.open import open_lab
+    from chaoskit.lab.process import not_runnable
     from chaoskit.lab.system_resolver import SystemResolver
 
     lab = open_lab(ctx.obj["state_dir"], "auto", auto_default="local")
@@ -38,26 +38,11 @@ def exec_command(
             "/etc/resolv.conf cannot name; chaoskit exec needs the local backend (the compose "
             "lab's containers already resolve through it)",
         )
-    _check_runnable(command[0])
+    cannot = not_runnable(command[0])
+    if cannot is not None:  # exit as a shell would, with chaoskit's line, not the wrapper's
+        raise CommandNotRunnable(cannot[1], cannot[0])
     argv = SystemResolver.for_lab(lab.config.resolver, lab.state_dir).wrap(list(command))
     os.execvp(argv[0], argv)
-
-
-def _check_runnable(program: str) -> None:
-    """Exit 127 (126) as a shell does when ``program`` is not found (not executable), with
-    chaoskit's own one line, rather than the wrapper's."""
-    import shutil
-
-    from chaoskit._errors import CommandNotRunnable
-
-    if shutil.which(program) is not None:
-        return
-    if "/" in program and Path(program).is_dir():
-        raise CommandNotRunnable(f"{program}: is a directory", 126)
-    if "/" in program and Path(program).exists():
-        raise CommandNotRunnable(f"{program}: not executable (chmod +x)", 126)
-    where = "no such file" if "/" in program else "command not found on PATH"
-    raise CommandNotRunnable(f"{program}: {where}", 127)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaoskit._errors import MissingDependency
+from chaoskit._errors import ComponentError, MissingDependency
 from chaoskit.install import (
     DYNAMODB_LOCAL_VERSION,
     TOXIPROXY_VERSION,
@@ -21,7 +21,7 @@ from chaoskit.install import (
     install_dynamodb_local,
     install_toxiproxy,
 )
-from chaoskit.lab import catalogue
+from chaoskit.lab import catalogue, process
 from chaoskit.lab.config import AppService, Dependency, DynamoRegion, Endpoint, LabConfig
 from chaoskit.lab.health import dns_answers, http_answers, http_ok, probe, unix_accepts
 from chaoskit.lab.system_resolver import SystemResolver
@@ -542,8 +542,13 @@ def app_component(
     config: LabConfig, app: AppService, system_resolver: SystemResolver | None
 ) -> ComponentSpec:
     """A team's own service: its command in its directory, with its environment and, unless
-    the lab file says otherwise, the lab resolver as its system resolver."""
+    the lab file says otherwise, the lab resolver as its system resolver. A command that
+    cannot be run is said before anything starts (else: the wrapper's exit status 127 and
+    its shell's words, in the log, after the lab's wait)."""
     command = list(app.command)
+    cannot = process.not_runnable(command[0], app.cwd, app.env.get("PATH"))
+    if cannot is not None:
+        raise ComponentError(app.name, f"cannot start {cannot[1]} (command[0] in the lab file)")
     if app.system_resolver:
         if system_resolver is None or system_resolver.unavailable:
             why = system_resolver.unavailable if system_resolver else "no lab resolver"

@@ -21,6 +21,7 @@ __all__ = [
     "exit_status",
     "is_running",
     "kill_group",
+    "not_runnable",
     "spawn",
     "start_time",
     "stop",
@@ -34,6 +35,27 @@ caller's own group and every process to kill(2); psutil refuses them with a Valu
 
 WALL_CLOCK_FROM = 1e9
 """A recorded start above this is a wall-clock time (what earlier versions recorded)."""
+
+
+def not_runnable(
+    program: str, cwd: str | Path | None = None, path: str | None = None
+) -> tuple[int, str] | None:
+    """Why ``program`` cannot be run from ``cwd`` with ``path`` as its PATH, as a shell
+    says it and with the status a shell exits with (127: not found; 126: found, but not
+    something to run); None when it can be."""
+    import shutil
+
+    if "/" not in program:
+        found = shutil.which(program, path=path if path is not None else os.environ.get("PATH"))
+        return None if found else (127, f"{program}: command not found on PATH")
+    candidate = Path(cwd or ".") / program
+    if candidate.is_dir():
+        return 126, f"{program}: is a directory"
+    if not candidate.exists():
+        return 127, f"{program}: no such file"
+    if not os.access(candidate, os.X_OK):
+        return 126, f"{program}: not executable (chmod +x)"
+    return None
 
 
 def spawn(

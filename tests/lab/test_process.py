@@ -13,9 +13,14 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
+from chaoskit._errors import ComponentError
 from chaoskit.lab import process
+from chaoskit.lab.components import app_component
+from chaoskit.lab.config import AppService, Endpoint, LabConfig
 from chaoskit.lab.health import wait_until
+from chaoskit.lab.process import not_runnable
 from tests.helpers import run_cli
 
 PARENT = """
@@ -161,3 +166,28 @@ def test_a_pid_that_runs_another_process_is_named_and_left_alone(tmp_path: Path)
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_command_that_cannot_be_run_is_said_as_a_shell_says_it(tmp_path: Path) -> None:
+    script = tmp_path / "serve"
+    script.write_text("#!/bin/sh\n")
+    assert not_runnable("sh") is None
+    assert not_runnable("sh", path=str(tmp_path)) == (127, "sh: command not found on PATH")
+    assert not_runnable("./serve", cwd=tmp_path) == (126, "./serve: not executable (chmod +x)")
+    script.chmod(0o755)
+    assert not_runnable("./serve", cwd=tmp_path) is None  # from its own directory
+    assert not_runnable("serve", path=str(tmp_path)) is None
+    assert not_runnable("./nope", cwd=tmp_path) == (127, "./nope: no such file")
+    assert not_runnable(str(tmp_path)) == (126, f"{tmp_path}: is a directory")
+
+
+def test_a_lab_files_service_whose_command_cannot_run_stops_up_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    """It was started, through the system-resolver wrapper, and seen to exit 127 after the
+    wait: 'exited during start-up (exit status 127); its log ends: chaoskit-resolv: 1:
+    exec: nodee: not found'."""
+    app = AppService(name="api", command=["nodee", "server.js"], cwd=str(tmp_path),
+                     listen=Endpoint(host="127.0.15.70", port=8080))  # fmt: skip
+    with pytest.raises(ComponentError, match=r"^api: cannot start nodee: command not found"):
+        app_component(LabConfig(), app, system_resolver=None)
