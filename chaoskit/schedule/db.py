@@ -42,10 +42,11 @@ class DamagedRow:
         return f"{self.where} is damaged and left out: {self.problem}; {self.remedy}"
 
 
-def first_problem(exc: ValidationError) -> str:
-    """A stored row's first problem as one line: ``column: what was expected, got value``."""
+def first_problem(exc: ValidationError, within: str = "") -> str:
+    """A stored row's first problem as one line: ``column: what was expected, got value``
+    (``within.key: …`` for a value inside a column)."""
     first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
+    where = ".".join(str(part) for part in ([within] if within else []) + list(first["loc"]))
     if first["type"] == "value_error":  # a check of ours: its message names the value
         said = first["msg"].removeprefix("Value error, ")
         said = said[:1].lower() + said[1:]

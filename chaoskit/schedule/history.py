@@ -9,10 +9,11 @@ import sqlite3
 import statistics
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
+from chaoskit.lab.process import Pid
 from chaoskit.schedule.db import DB_NAME, DamagedRow, StoredRow, connect, first_problem
 
 __all__ = [
@@ -41,6 +42,9 @@ UNFINISHED = (RUNNING, DID_NOT_FINISH, ERROR)
 
 @dataclass
 class RunRecord:
+    """A run as history keeps it; a row read back is checked against these types."""
+
+    __pydantic_config__ = ConfigDict(allow_inf_nan=False)
     run_id: str
     title: str
     source: str
@@ -53,9 +57,12 @@ class RunRecord:
     trigger: str
     run_dir: str
     report: str | None
-    time_to_recover_s: float | None
-    availability: float | None
+    time_to_recover_s: Annotated[float, Field(ge=0)] | None
+    availability: Annotated[float, Field(ge=0, le=1)] | None
     metrics: dict[str, Any]
+
+
+_RUN = TypeAdapter(RunRecord)
 
 
 _INSERT = (
@@ -95,28 +102,10 @@ def _row(record: RunRecord) -> dict[str, Any]:
 
 
 class _Controller(StoredRow):
-    pid: int = Field(ge=1)
+    """A ``running`` row's ``metrics.controller``: the process that runs it."""
+
+    pid: Pid
     start_time: float
-
-
-class _StoredRun(StoredRow):
-    run_id: str
-    title: str
-    source: str
-    started_at: str
-    status: str
-    verdict: str
-    held: Literal[0, 1]
-    exit_code: int
-    profile: str
-    trigger: str
-    run_dir: str
-    report: str | None
-    time_to_recover_s: Annotated[float, Field(ge=0)] | None
-    availability: Annotated[float, Field(ge=0, le=1)] | None
-    metrics: dict[str, Any]
-    controller: _Controller | None = None
-    """A ``running`` row's: the process that runs it."""
 
 
 @dataclass
@@ -139,15 +128,17 @@ def _read_row(row: sqlite3.Row) -> RunRecord:
         raise ValueError("metrics: nested too deeply") from None
     except (TypeError, ValueError) as exc:
         raise ValueError(f"metrics: not JSON text: {exc}") from None
-    if data["status"] == RUNNING and isinstance(data["metrics"], dict):
-        data["controller"] = data["metrics"].get("controller")
     try:
-        stored = _StoredRun.model_validate(data)
+        record = _RUN.validate_python(data)
     except ValidationError as exc:
         raise ValueError(first_problem(exc)) from None
-    fields = stored.model_dump(exclude={"controller"})
-    record = RunRecord(**{**fields, "held": bool(stored.held)})
-    return _as_found(record, stored.controller)
+    controller = record.metrics.get("controller")
+    if record.status != RUNNING or controller is None:
+        return _as_found(record, None)
+    try:
+        return _as_found(record, _Controller.model_validate(controller))
+    except ValidationError as exc:
+        raise ValueError(first_problem(exc, "metrics.controller")) from None
 
 
 def _as_found(record: RunRecord, controller: _Controller | None) -> RunRecord:

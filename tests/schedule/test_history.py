@@ -73,7 +73,7 @@ DAMAGES = {  # column: a value SQLite stores that chaoskit never wrote, and what
     "metrics": ("not json", "metrics: not JSON text: Expecting value"),
     "time_to_recover_s": (float("inf"), "time_to_recover_s: input should be a finite number"),
     "availability": (1e308, "availability: input should be less than or equal to 1"),
-    "held": (5, "held: input should be 0 or 1, got 5"),
+    "held": (5, "held: input should be a valid boolean"),
     "title": (b"\xff\xfe", "title: input should be a valid string"),
 }
 
@@ -98,7 +98,7 @@ def test_a_damaged_row_is_left_out_and_named_and_the_rest_is_read(tmp_path: Path
     said = {d.where.split("'")[1]: d.problem for d in history.damaged}  # by run id
     for column, (_, expected) in DAMAGES.items():
         assert said[column].startswith(expected), said[column]
-    assert said["running"].startswith("controller.pid: input should be a valid integer")
+    assert said["running"].startswith("metrics.controller.pid: input should be a valid integer")
     assert list_runs(tmp_path) == history.runs
 
     done = run_cli("--state-dir", str(tmp_path), "history", "--json")
