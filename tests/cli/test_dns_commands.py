@@ -36,6 +36,20 @@ def test_fault_list_and_lift_through_the_cli(server: DnsServer, tmp_path: Path) 
     assert lifted.returncode == 0 and fault_id in lifted.stdout
 
 
+def test_a_record_with_brackets_is_set_and_listed_as_written(
+    server: DnsServer, tmp_path: Path
+) -> None:
+    """Rich read '[/x]' in a TXT string as a closing tag: ``dns set`` changed the record,
+    then ended on a MarkupError traceback (exit 1), and ``dns list`` could not list it."""
+    admin = _admin_args(server, tmp_path)
+    done = run_cli("dns", "set", "note.zone.test", "TXT", '"[/x] [prod] hello"', *admin)
+    assert done.returncode == 0, done.stderr
+    assert '"[/x] [prod] hello"' in done.stdout
+    listed = run_cli("dns", "list", *admin)
+    assert listed.returncode == 0, listed.stderr
+    assert '"[/x] [prod] hello"' in listed.stdout
+
+
 def test_bad_input_exits_2_with_one_clear_line(server: DnsServer, tmp_path: Path) -> None:
     admin = _admin_args(server, tmp_path)
     bad_param = run_cli("dns", "fault", "delay", "www.zone.test", "-p", "ms", *admin)
