@@ -28,7 +28,7 @@ from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.run_setup import run_config
 from chaoskit.experiment.timeline import late_steps, plan
 from chaoskit.lab import catalogue
-from chaoskit.lab.config import LabConfig, in_zone
+from chaoskit.lab.config import LabConfig, domain_name, in_zone, spells_domain_name
 
 __all__ = [
     "ExperimentInvalid",
@@ -379,9 +379,10 @@ def _lab_limits(kind: AnyKind, step: Any, config: LabConfig) -> list[tuple[Loc, 
         found.append((("duration",), f"a DNS fault lasts at most {longest:g}s (the DNS server "
                       f"ends every fault within {MAX_DURATION_S / 3600:g} h)"))  # fmt: skip
     if kind.kind == "dns.failover":
-        to = str(step.params.get("to", ""))
+        to = step.params.get("to")
         with_address = [r for r, _ in catalogue.lab_records(config)] + [f"ns1.{config.zone}"]
-        if to and (to if to.endswith(".") else to + ".") not in with_address:
+        named = isinstance(to, str) and spells_domain_name(to.lower())  # else: a param problem
+        if named and domain_name(to) not in with_address:
             found.append((("params", "to"), f"{to!r} has no A record in the lab to fail over "
                           f"to; names with one: {', '.join(with_address)}"))  # fmt: skip
     return found

@@ -15,7 +15,7 @@ from chaoskit.experiment.faults.base import FaultKind, Params
 from chaoskit.experiment.handles import DnsFaultHandle, handle_of
 from chaoskit.experiment.ledger import LedgerEntry
 from chaoskit.lab import catalogue
-from chaoskit.lab.config import LabConfig
+from chaoskit.lab.config import LabConfig, domain_name
 
 if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
@@ -116,7 +116,15 @@ class FailoverParams(Params):
     @field_validator("to")
     @classmethod
     def _absolute(cls, name: str) -> str:
-        return name if name.endswith(".") else name + "."
+        """Fully qualified and lower-cased; an empty name passed validate and failed at
+        the injection, after the warm-up."""
+        try:
+            return domain_name(name)
+        except ValueError:
+            raise ValueError(
+                f"expected the domain name of a record in the lab (e.g. dynamodb.us-west-2."
+                f"lab.test), got {name!r}"
+            ) from None
 
 
 def _failover_address(admin: DnsAdminClient, to: str) -> str:
