@@ -1,6 +1,7 @@
 """A manual step of the method: a person confirms it (Enter on a terminal, ``done`` in a
 game day's console), or an unattended run does what the person would have
-(``automation.repair``), or it times out and the run goes on or fails."""
+(``automation.repair``), or it times out and the run goes on or fails. The end of the
+input (Ctrl-D) is no confirmation: the step ends there as if its time were up."""
 
 from __future__ import annotations
 
@@ -46,8 +47,10 @@ def confirm_manual(
                 continue
             ready, _, _ = select.select([sys.stdin], [], [], 0)
             if ready:
-                sys.stdin.readline()
-                return "confirmed"
+                if sys.stdin.readline():  # a line: Enter
+                    return "confirmed"
+                echo("the input ended (Ctrl-D): the step is not confirmed")
+                break
     else:
         sleep_until(deadline)
     if manual.unattended is not None:
