@@ -73,10 +73,13 @@ def interrupting(
 
 
 @contextlib.contextmanager
-def deferring(signals: tuple[signal.Signals, ...] = INTERRUPTIONS) -> Iterator[None]:
-    """Ctrl-C, SIGTERM and a hangup held while the block runs (a revert: interrupted half
-    way, it would leave its fault in force until the watchdog's expiry), then delivered to
-    the handlers there were before, once the block is done. Only from the main thread;
+def deferring(
+    signals: tuple[signal.Signals, ...] = (*INTERRUPTIONS, signal.SIGALRM),
+) -> Iterator[None]:
+    """Ctrl-C, SIGTERM, a hangup and an alarm (pytest-timeout's, in its signal method, fails
+    the test from its handler) held while the block runs (a revert: interrupted half way, it
+    would leave its fault in force until the watchdog's expiry), then delivered to the
+    handlers there were before, once the block is done. Only from the main thread;
     elsewhere nothing changes (no signal is delivered there)."""
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -72,23 +72,39 @@ def test_a_failing_block_still_reverts_and_its_error_goes_on(api_lab: Lab) -> No
     assert Ledger(api_lab.state_dir).entries() == []
 
 
-def test_sigterm_during_the_revert_ends_the_block_after_the_revert(
-    api_lab: Lab, monkeypatch: pytest.MonkeyPatch
+class TimedOut(Exception):
+    """What pytest-timeout's alarm raises, in its signal method."""
+
+
+def _time_out(_signum: int, _frame: object) -> None:
+    raise TimedOut("Timeout >300.0s")
+
+
+@pytest.mark.parametrize(
+    ("sig", "raised"), [(signal.SIGTERM, KeyboardInterrupt), (signal.SIGALRM, TimedOut)]
+)
+def test_a_signal_during_the_revert_ends_the_block_after_the_revert(
+    api_lab: Lab, monkeypatch: pytest.MonkeyPatch, sig: signal.Signals, raised: type[BaseException]
 ) -> None:
-    """A CI job cancelled as a test's fault is being taken out: the signal, raised at once,
-    cut the revert short and left the toxic in until the watchdog's expiry."""
+    """A CI job cancelled (SIGTERM), or a test's timeout (pytest-timeout's alarm), as a
+    test's fault is being taken out: raised at once, it cut the revert short and left the
+    toxic in until the watchdog's expiry."""
     kind = REGISTRY["toxiproxy.latency"]
 
-    def revert_under_sigterm(lab: LabBackend, entry: LedgerEntry) -> None:
-        signal.raise_signal(signal.SIGTERM)
+    def revert_under_a_signal(lab: LabBackend, entry: LedgerEntry) -> None:
+        signal.raise_signal(sig)
         kind.revert(lab, entry)
 
-    monkeypatch.setitem(REGISTRY, kind.kind, replace(kind, revert=revert_under_sigterm))
-    with (
-        pytest.raises(KeyboardInterrupt, match="SIGTERM"),
-        api_lab.fault("toxiproxy.latency", EAST, duration="20s", latency=300) as fault,
-    ):
-        assert len(_toxics(api_lab)) == 1
+    monkeypatch.setitem(REGISTRY, kind.kind, replace(kind, revert=revert_under_a_signal))
+    previous = signal.signal(signal.SIGALRM, _time_out)
+    try:
+        with (
+            pytest.raises(raised),
+            api_lab.fault("toxiproxy.latency", EAST, duration="20s", latency=300) as fault,
+        ):
+            assert len(_toxics(api_lab)) == 1
+    finally:
+        signal.signal(signal.SIGALRM, previous)
     assert fault.verified is True
     assert _toxics(api_lab) == []
     assert Ledger(api_lab.state_dir).entries() == []
