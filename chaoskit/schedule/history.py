@@ -159,14 +159,16 @@ def _as_found(record: RunRecord, controller: _Controller | None) -> RunRecord:
 
 def read_history(state_dir: Path, title: str | None = None, limit: int = 50) -> History:
     """The runs, newest first, and the rows that could not be read; ``title`` matches the
-    experiment's title or file name."""
+    experiment's title, its file's path, or the end of that path (a file name, or
+    ``experiments/x.yaml``), as written: ``_`` and ``%`` were SQL wildcards there."""
     if not (state_dir / DB_NAME).exists():
         return History([])
     query = "SELECT * FROM runs"
     args: list[Any] = []
     if title:
-        query += " WHERE title = ? OR source LIKE ?"
-        args += [title, f"%/{title}" if "/" not in title else title]
+        ending = "/" + title.removeprefix("/")  # a path's last parts, whole
+        query += " WHERE title = ? OR source = ? OR substr(source, -?) = ?"
+        args += [title, title, len(ending), ending]
     query += " ORDER BY started_at DESC, id DESC LIMIT ?"
     args.append(limit)
     with connect(state_dir) as db:

@@ -118,3 +118,20 @@ def test_history_prints_titles_and_verdicts_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr  # was a MarkupError on '[/prod]'
     assert "DNS [/prod] [eu] blackout" in done.stdout
     assert "[Errno 28] [disk] full" in done.stdout
+
+
+def test_an_experiment_is_picked_by_title_path_or_the_end_of_its_path_as_written(
+    tmp_path: Path,
+) -> None:
+    for source in ("/w/experiments/dns_blackout.yaml", "/w/experiments/dnsXblackout.yaml",
+                   "/w/other/DNS_blackout.yaml"):  # fmt: skip
+        run_dir = tmp_path / "runs" / source.replace("/", "-")
+        record_run(tmp_path, replace(_record(run_dir), source=source, title=source))
+
+    def picked(name: str) -> list[str]:
+        return sorted(r.source for r in read_history(tmp_path, name).runs)
+
+    assert picked("dns_blackout.yaml") == ["/w/experiments/dns_blackout.yaml"]  # '_' matched X
+    assert picked("experiments/dns_blackout.yaml") == ["/w/experiments/dns_blackout.yaml"]
+    assert picked("/w/other/DNS_blackout.yaml") == ["/w/other/DNS_blackout.yaml"]
+    assert picked("%") == [] and picked("blackout.yaml") == []  # '%' matched every run
