@@ -54,7 +54,9 @@ def load_suite(directory: Path, config: Any = None) -> list[Entry]:
     if not directory.is_dir():
         missing = "not a directory" if directory.exists() else "no such directory"
         raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)", missing)])
-    files = sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    # every *.yaml is read, or named as a problem: one passed over in silence (a dangling
+    # link, a pipe) would leave the suite green without it
+    files = sorted(directory.glob("*.yaml"))
     if not files:
         raise ExperimentInvalid(
             [Problem(str(directory), 1, 1, "(directory)", "no experiments (*.yaml) in it")]

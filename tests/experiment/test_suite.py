@@ -1,20 +1,24 @@
 """``chaoskit suite run`` on two short lessons: each run off and on, compared, and one
-summary report; and a bad lesson stops the suite before anything runs."""
+summary report; and a bad lesson, or one that cannot be read, stops the suite before
+anything runs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from chaoskit.experiment.load import ExperimentInvalid
+from chaoskit.experiment.suite import load_suite
 from chaoskit.lab import LocalLab
 from tests.helpers import assert_lab_clean, run_cli, run_suite, shortened
-
-pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
 LIGHT = {"users": 5, "spawn_rate": 5, "warmup": "1s", "mix": {"read": 3, "write": 1}}
 
 
+@pytest.mark.lab
+@pytest.mark.usefixtures("fresh_services_after")
 def test_two_lessons_off_and_on(lab: LocalLab, tmp_path: Path) -> None:
     (tmp_path / "lessons").mkdir()
     shortened("lessons/serve-stale.yaml", tmp_path, load=LIGHT,
@@ -44,6 +48,8 @@ def test_two_lessons_off_and_on(lab: LocalLab, tmp_path: Path) -> None:
     assert_lab_clean(lab)
 
 
+@pytest.mark.lab
+@pytest.mark.usefixtures("fresh_services_after")
 def test_a_bad_lesson_stops_the_suite_before_anything_runs(lab: LocalLab, tmp_path: Path) -> None:
     lessons = tmp_path / "lessons"
     lessons.mkdir()
@@ -59,3 +65,18 @@ def test_a_bad_lesson_stops_the_suite_before_anything_runs(lab: LocalLab, tmp_pa
     assert f"{lessons / 'a.yaml'}:2:" in done.stderr and "unknown metric 'nope'" in done.stderr
     assert f"{lessons / 'b.yaml'}:2:" in done.stderr and "no service 'ordrs'" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_yaml_the_suite_cannot_read_is_named_not_passed_over(tmp_path: Path) -> None:
+    """A dangling link or a pipe among the experiments was skipped without a word: the suite
+    ran the rest and could end green without it."""
+    (tmp_path / "ok.yaml").write_text("title: ok\nmethod:\n  - {wait: 1s}\n")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "moved-away.yaml")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    with pytest.raises(ExperimentInvalid) as caught:
+        load_suite(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'gone.yaml'}:1:1: (file): cannot read: No such file or directory",
+        f"{tmp_path / 'pipe.yaml'}:1:1: (file): is not a regular file (a pipe or a device "
+        "cannot be read safely)",
+    ]
