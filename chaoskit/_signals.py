@@ -85,17 +85,8 @@ def deferring(
         yield
         return
     held: list[signal.Signals] = []
-
-    def hold(signum: int, _frame: FrameType | None) -> None:
-        if signum == signal.SIGHUP:
-            let_go_of_closed_outputs()
-        held.append(signal.Signals(signum))
-
     try:
-        with _installed({
-            sig: hold for sig in signals
-            if not (sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN)
-        }):  # fmt: skip
+        with handling(lambda signum, _frame: held.append(signal.Signals(signum)), signals):
             yield
     finally:
         for sig in dict.fromkeys(held):  # each once, in the order they came
