@@ -209,7 +209,7 @@ class Lab:
         most it lasts: the lab ends it then even if this process is gone."""
         seconds = DEFAULT_DURATION_S if duration is None else _duration(duration)
         _validate(self, kind, target, params)
-        return ActiveFault(self, kind, target, seconds, params)
+        return ActiveFault(self, kind, REGISTRY[kind].canonical_target(target), seconds, params)
 
     def measure(self, probe: Probe, hz: float = 20.0, consecutive: int = 3) -> Measurement:
         """Record ``probe`` (a URL, or a callable returning success) ``hz`` times a second

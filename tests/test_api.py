@@ -119,6 +119,20 @@ def test_one_fault_per_target(api_lab: Lab) -> None:
     assert _toxics(api_lab) == []
 
 
+def test_one_fault_per_dns_name_however_it_is_spelled(api_lab: Lab) -> None:
+    with api_lab.fault("dns.blank", "dynamodb.us-east-1.lab.test", duration="20s") as blank:
+        assert blank.target == "dynamodb.us-east-1.lab.test"
+        second = api_lab.fault("dns.servfail", "DynamoDB.US-East-1.Lab.Test.", duration="20s")
+        taken = r"dynamodb\.us-east-1\.lab\.test is already under a fault"
+        with pytest.raises(FaultConflict, match=taken), second:
+            pass  # pragma: no cover
+        assert _east_answer(api_lab) == []  # blank, not failing
+    with api_lab.fault("dns.blank", "DynamoDB.US-East-1.Lab.Test.", duration="20s") as upper:
+        assert upper.entry is not None and upper.entry.target == "dynamodb.us-east-1.lab.test"
+        assert _east_answer(api_lab) == []
+    assert _east_answer(api_lab) == [api_lab.config.region("us-east-1").proxy.host]
+
+
 @pytest.mark.parametrize(
     ("kind", "target", "params", "words"),
     [

@@ -63,7 +63,8 @@ class FaultSchedule:
         duration = step.duration or 0.0
         now_wall = time.time()
         entry = LedgerEntry(
-            run=self.run_id, kind=kind.kind, target=step.target or "", params=step.params,
+            run=self.run_id, kind=kind.kind, target=kind.canonical_target(step.target or ""),
+            params=step.params,
             probability=step.probability, duration_s=duration, written_at=now_wall,
             expires_at=now_wall + duration + EXPIRY_GRACE_S,
         )  # fmt: skip

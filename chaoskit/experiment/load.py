@@ -149,10 +149,11 @@ def _another_branch_fits(
 
 
 def target_matches(target: str, known: list[str], patterns: bool) -> bool:
-    """Whether ``target`` names one of ``known`` (as a glob, for kinds that take patterns)."""
-    wanted = target if target.endswith(".") or not patterns else target + "."
+    """Whether ``target`` names one of ``known`` (as a glob in any letter case, for kinds
+    that take patterns: DNS names)."""
     if not patterns:
         return target in known
+    wanted = target.lower() if target.endswith(".") else target.lower() + "."
     return any(fnmatch.fnmatchcase(name, wanted) for name in known)
 
 

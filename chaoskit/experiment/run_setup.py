@@ -75,7 +75,7 @@ def watched_record(experiment: Experiment, config: LabConfig) -> str:
     for step in experiment.method:
         kind = REGISTRY.get(step.fault or "")
         if kind is not None and kind.family == "dns" and kind.target_patterns and step.target:
-            return step.target
+            return kind.canonical_target(step.target)
     records = [r for r, _ in catalogue.lab_records(config)]
     east = [r.record for r in config.regions if r.region == "us-east-1"]
     return (east or records or [config.zone])[0]

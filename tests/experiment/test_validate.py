@@ -158,3 +158,21 @@ def test_a_dns_probe_may_ask_any_domain_name_in_the_lab_zone(tmp_path: Path) -> 
     )
     done = run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
     assert done.returncode == 0, done.stderr
+
+
+def test_a_dns_fault_target_may_be_written_in_any_letter_case(tmp_path: Path) -> None:
+    """DNS names are case-insensitive: the fault is on the name, held lower-cased; a proxy's
+    name is not a DNS name and is matched as written."""
+    experiment = tmp_path / "upper.yaml"
+    experiment.write_text(
+        "title: t\nmethod:\n"
+        "  - {fault: dns.blank, target: DynamoDB.US-East-1.Lab.Test., duration: 5s}\n"
+        "  - {fault: toxiproxy.latency, target: DynamoDB-us-east-1, duration: 5s,"
+        " params: {latency: 100}}\n"
+    )
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
+    assert done.returncode == 2
+    assert "DynamoDB.US-East-1" not in done.stderr
+    assert "method[1].target: 'DynamoDB-us-east-1' is not a target of toxiproxy.latency" in (
+        done.stderr
+    )

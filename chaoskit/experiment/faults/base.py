@@ -61,6 +61,12 @@ class FaultKind(Generic[P, H]):
     def family(self) -> str:
         return self.kind.split(".", 1)[0]
 
+    def canonical_target(self, target: str) -> str:
+        """``target`` as the ledger and the one-fault-per-target claims hold it: a DNS name
+        lower-cased and without its final dot (``DynamoDB.Lab.Test.`` and
+        ``dynamodb.lab.test`` are one name); any other target as written."""
+        return target.lower().removesuffix(".") if self.target_patterns else target
+
     def validated(self, entry: LedgerEntry) -> P:
         return self.params.model_validate(entry.params)
 

@@ -18,3 +18,19 @@ def test_every_kind_prepares_before_it_injects() -> None:
     for name, kind in REGISTRY.items():
         assert kind.prepare is not kind.inject, name
         assert kind.params.model_config.get("allow_inf_nan") is False, name
+
+
+@pytest.mark.parametrize(
+    ("kind", "written", "held"),
+    [
+        ("dns.blank", "DynamoDB.US-East-1.Lab.Test.", "dynamodb.us-east-1.lab.test"),
+        ("dns.blank", "dynamodb.us-east-1.lab.test", "dynamodb.us-east-1.lab.test"),
+        ("dns.failover", "*.LAB.test", "*.lab.test"),
+        ("toxiproxy.latency", "DynamoDB-us-east-1", "DynamoDB-us-east-1"),
+        ("dns.enactor_delay", "Enactor-1", "Enactor-1"),
+    ],
+)
+def test_a_dns_name_is_held_in_one_spelling_and_other_targets_as_written(
+    kind: str, written: str, held: str
+) -> None:
+    assert REGISTRY[kind].canonical_target(written) == held
