@@ -14,7 +14,20 @@ if TYPE_CHECKING:
     from chaoskit.lab.backend import LabBackend
     from chaoskit.lab.config import LabConfig
 
-__all__ = ["lab_config", "lab_for_a_run", "plain_printer", "warn_of_ledger"]
+__all__ = ["duration_option", "lab_config", "lab_for_a_run", "plain_printer", "warn_of_ledger"]
+
+
+def duration_option(text: str) -> float:
+    """A duration on the command line as in experiment files (10s, 500ms, 2m) or seconds;
+    anything else is Typer's usage error (exit 2) saying what was expected."""
+    import typer
+
+    from chaoskit.experiment.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def lab_config(obj: dict[str, Any]) -> LabConfig | None:

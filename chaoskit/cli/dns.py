@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from chaoskit.cli._console import console
+from chaoskit.cli._shared import duration_option
 
 if TYPE_CHECKING:
     from chaoskit.lab.config import Endpoint
@@ -225,7 +226,12 @@ def fault(
     ],
     name: Annotated[str, typer.Argument(help="Exact name or glob, e.g. 'dynamodb.*.lab.test'.")],
     duration: Annotated[
-        float, typer.Option(help="Seconds until the server lifts it itself.")
+        float,
+        typer.Option(
+            parser=duration_option,
+            metavar="<duration>",
+            help="How long until the server lifts it itself: 30s, 500ms, 2m, or seconds.",
+        ),
     ] = 60.0,
     probability: Annotated[float, typer.Option(help="Share of queries affected.")] = 1.0,
     param: Annotated[
@@ -237,9 +243,8 @@ def fault(
     """Inject a fault; it is lifted when it expires even if nothing asks for it."""
     from chaoskit._errors import InvalidInput
 
-    for option, value in (("--duration", duration), ("--probability", probability)):
-        if not math.isfinite(value):
-            raise InvalidInput(f"{option}: expected a finite number, got {value}")
+    if not math.isfinite(probability):
+        raise InvalidInput(f"--probability: expected a finite number, got {probability}")
     with _client(ctx, admin_url, token_file) as client:
         done = client.add_fault(kind, name, duration, probability, **_parse_params(param or []))
     out.print(f"{done['id']}: {done['kind']} on {done['name']} for {done['duration_s']:g}s")

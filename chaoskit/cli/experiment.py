@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from chaoskit.cli._console import console
+from chaoskit.cli._shared import duration_option
 
 __all__ = ["register"]
 
@@ -62,7 +63,12 @@ def run(
         bool, typer.Option("--dry-run", help="Print the resolved timeline; inject nothing.")
     ] = False,
     recovery_timeout: Annotated[
-        float | None, typer.Option(help="Override recovery.timeout (seconds).")
+        float | None,
+        typer.Option(
+            parser=duration_option,
+            metavar="<duration>",
+            help="Override recovery.timeout: 90s, 2m, or seconds.",
+        ),
     ] = None,
     fresh: Annotated[
         bool,

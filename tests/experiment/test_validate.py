@@ -95,9 +95,20 @@ def test_run_rejects_a_recovery_timeout_that_is_not_a_positive_number(
     done = run_cli("--state-dir", str(tmp_path), "run", str(ROOT / "experiments" /
                    "dns-blackout.yaml"), "--recovery-timeout", seconds, *dry_run)  # fmt: skip
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "recovery timeout: expected a positive number of seconds" in done.stderr
+    said = " ".join(done.stderr.replace("│", " ").split())
+    assert (
+        "recovery timeout: expected a positive number of seconds" in said
+        or "Invalid value for '--recovery-timeout': " in said
+    ), said
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "state.json").exists()
+
+
+def test_a_recovery_timeout_may_be_written_as_in_experiment_files(tmp_path: Path) -> None:
+    done = run_cli("--state-dir", str(tmp_path), "run", str(ROOT / "experiments" /
+                   "dns-blackout.yaml"), "--recovery-timeout", "2m", "--dry-run")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "(timeout 120s)" in done.stdout
 
 
 def test_missing_file(tmp_path: Path) -> None:
