@@ -286,6 +286,7 @@ class ComposeLab(LabBackend):
     ) -> LabState:
         started_at = time.monotonic()
         self.refresh()
+        self._refuse_another_labs_project()
         for name, profile in changed_profiles(self.state, profiles).items():
             profile.resolve()
             self.state.profiles[name] = profile  # compose recreates what this changes
@@ -327,6 +328,39 @@ class ComposeLab(LabBackend):
         self.timings["total"] = time.monotonic() - started_at
         self.state.save(self.state_dir)
         return self.state
+
+    def _refuse_another_labs_project(self) -> None:
+        """A compose project holds one lab. ``up`` from another state directory would take
+        over the containers of a lab that is up (compose makes them this lab's) and leave
+        that lab's ``down`` to remove this one's: refused, naming the lab that is up. A
+        project whose lab's state directory is gone is taken over: nothing else can bring
+        it down."""
+        owner = self._project_owner()
+        if owner is None or owner == self.state_dir.resolve():
+            return
+        if not LabState.path(owner).exists():
+            self.echo(f"compose project {self.settings.project!r}: taking over the containers "
+                      f"left by {owner}, which holds no lab now")  # fmt: skip
+            return
+        raise ComponentError(
+            "compose",
+            f"project {self.settings.project!r} is the lab of another state directory, "
+            f"{owner}, which is up: `chaoskit --state-dir {owner} down` brings it down "
+            "(two compose labs cannot be up at once: they publish the same ports)",
+        )
+
+    def _project_owner(self) -> Path | None:
+        """The state directory the project's DNS container mounts: whose lab it is."""
+        listed = docker_client().containers.list(
+            all=True,
+            filters={"label": [f"com.docker.compose.project={self.settings.project}",
+                               f"com.docker.compose.service={self.compose_service('dns')}"]},
+        )  # fmt: skip
+        for container in listed:
+            for mount in container.attrs.get("Mounts") or []:
+                if mount.get("Destination") == "/state" and mount.get("Source"):
+                    return Path(mount["Source"]).resolve()
+        return None
 
     def _require_chaoskit_image(self) -> None:
         """The image of the lab's own containers must be on the engine before anything is

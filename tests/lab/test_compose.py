@@ -21,6 +21,7 @@ import dns.rcode
 import httpx
 import pytest
 
+from chaoskit._errors import ComponentError
 from chaoskit.experiment.faults import REGISTRY
 from chaoskit.experiment.injection import BOUNDARIES
 from chaoskit.experiment.ledger import Ledger
@@ -256,6 +257,26 @@ def test_up_on_an_engine_without_the_labs_image_says_how_to_get_it_and_makes_not
     made = {"label": f"com.docker.compose.project={project}"}
     assert docker_client().containers.list(all=True, filters=made) == []
     assert docker_client().networks.list(filters=made) == []
+
+
+def test_up_from_another_state_directory_leaves_the_project_to_the_lab_that_is_up(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    """Compose made the containers of the lab that was up the second lab's (its DNS server
+    remade with the other state directory's token), and either lab's ``down`` removed both."""
+    before = {c.name: c.id for c in compose_lab.containers_in(compose_lab.infrastructure(),
+                                                              "running").values()}  # fmt: skip
+    second = ComposeLab(tmp_path / "state", SETTINGS)
+    with pytest.raises(
+        ComponentError, match=r"project 'chaoskit-test' is the lab of another"
+    ) as refused:
+        second.up()
+    assert f"chaoskit --state-dir {compose_lab.state_dir.resolve()} down" in str(refused.value)
+    after = {c.name: c.id for c in compose_lab.containers_in(compose_lab.infrastructure(),
+                                                             "running").values()}  # fmt: skip
+    assert after == before
+    assert compose_lab.status()["components"]["dns"]["healthy"]
+    assert not (tmp_path / "state" / "state.json").exists()
 
 
 def test_dns_blackout_seen_through_the_containers_resolver(
