@@ -52,7 +52,12 @@ class WrongIpParams(_Params):
 
     def model_post_init(self, __context: Any) -> None:
         if self.address is not None:
-            ipaddress.ip_address(self.address)  # raises ValueError with a clear message
+            address = ipaddress.ip_address(self.address)  # a ValueError with a clear message
+            if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+                raise ValueError(
+                    f"{self.address!r} has a zone index (%{address.scope_id}), which no DNS "
+                    "answer can hold: give the address alone"
+                )
 
 
 class TtlParams(_Params):

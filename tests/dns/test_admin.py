@@ -38,6 +38,10 @@ def test_every_admin_call_needs_the_token(server: DnsServer) -> None:
         ({"kind": "blank", "name": "www.zone.test", "probability": 2}, "probability"),
         ({"kind": "blank", "name": "www.zone.test", "colour": "red"}, "colour"),
         ({"kind": "wrong_ip", "name": "www.zone.test", "params": {"address": "nope"}}, "nope"),
+        (  # was taken, and each AAAA query then failed in the server
+            {"kind": "wrong_ip", "name": "www.zone.test", "params": {"address": "fe80::1%eth0"}},
+            "has a zone index (%eth0), which no DNS answer can hold",
+        ),
         ({"name": "www.zone.test"}, "kind"),
     ],
 )
