@@ -54,13 +54,12 @@ def load_suite(directory: Path, config: Any = None) -> list[Entry]:
     if not directory.is_dir():
         missing = "not a directory" if directory.exists() else "no such directory"
         raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)", missing)])
-    # every *.yaml is read, or named as a problem: one passed over in silence (a dangling
-    # link, a pipe) would leave the suite green without it
-    files = sorted(directory.glob("*.yaml"))
+    # every *.yaml and *.yml is read, or named as a problem: one passed over in silence (a
+    # dangling link, a pipe, the other spelling) would leave the suite green without it
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not files:
-        raise ExperimentInvalid(
-            [Problem(str(directory), 1, 1, "(directory)", "no experiments (*.yaml) in it")]
-        )
+        raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)",
+                                         "no experiments (*.yaml, *.yml) in it")])  # fmt: skip
     problems: list[Problem] = []
     entries = []
     for path in files:

@@ -13,7 +13,7 @@ def test_a_suite_directory_that_is_none_is_named_as_such(tmp_path: Path) -> None
     for name, expected in (
         ("missing", "no such directory"),  # it said "no experiments (*.yaml) in it"
         ("file.yaml", "not a directory"),
-        ("empty", "no experiments (*.yaml) in it"),
+        ("empty", "no experiments (*.yaml, *.yml) in it"),
     ):
         directory = tmp_path / name
         done = run_cli("--state-dir", str(tmp_path / "state"), "suite", "run", str(directory))

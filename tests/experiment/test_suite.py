@@ -67,6 +67,14 @@ def test_a_bad_lesson_stops_the_suite_before_anything_runs(lab: LocalLab, tmp_pa
     assert not (tmp_path / "out").exists()
 
 
+def test_an_experiment_spelt_yml_is_run_with_the_rest(tmp_path: Path) -> None:
+    """Only ``*.yaml`` was read: an experiment in ``b.yml`` was passed over without a word."""
+    (tmp_path / "a.yaml").write_text("title: a\nmethod:\n  - {wait: 1s}\n")
+    (tmp_path / "b.yml").write_text("title: b\nmethod:\n  - {wait: 1s}\n")
+    (tmp_path / "notes.txt").write_text("title: not an experiment\n")
+    assert [e.experiment.title for e in load_suite(tmp_path)] == ["a", "b"]
+
+
 def test_a_yaml_the_suite_cannot_read_is_named_not_passed_over(tmp_path: Path) -> None:
     """A dangling link or a pipe among the experiments was skipped without a word: the suite
     ran the rest and could end green without it."""
