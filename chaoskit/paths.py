@@ -19,6 +19,8 @@ __all__ = [
 ]
 
 LAB_FILE_NAME = "chaoskit.yaml"
+LAB_FILE_NAMES = (LAB_FILE_NAME, "chaoskit.yml")
+"""The names a lab file is found by in the working directory (the first is what init writes)."""
 
 
 def state_dir(override: str | Path | None = None) -> Path:
@@ -45,11 +47,18 @@ def data_file(name: str) -> Path:
 
 
 def find_lab_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:
-    """``--lab`` / ``CHAOSKIT_LAB`` when given, else ``chaoskit.yaml`` in the directory."""
+    """``--lab`` / ``CHAOSKIT_LAB`` when given, else ``chaoskit.yaml`` (or ``chaoskit.yml``)
+    in the directory; both there is an input error, since either could be the lab."""
     if explicit is not None:
         return explicit
-    found = (cwd or Path.cwd()) / LAB_FILE_NAME
-    return found if found.is_file() else None
+    folder = cwd or Path.cwd()
+    found = [folder / name for name in LAB_FILE_NAMES if (folder / name).is_file()]
+    if len(found) > 1:
+        raise InvalidInput(
+            f"{found[0]} and {found[1]} are both here and either could be the lab file: "
+            "keep one, or name it with --lab"
+        )
+    return found[0] if found else None
 
 
 def directory_problem(path: Path) -> str | None:

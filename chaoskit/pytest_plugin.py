@@ -175,8 +175,11 @@ def chaos_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
 
     config = request.config
     lab_file = config.getoption("chaoskit_lab")
-    if lab_file is None and (config.rootpath / "chaoskit.yaml").is_file():
-        lab_file = str(config.rootpath / "chaoskit.yaml")
+    if lab_file is None:
+        from chaoskit.paths import find_lab_file
+
+        in_rootdir = find_lab_file(None, config.rootpath)
+        lab_file = None if in_rootdir is None else str(in_rootdir)
     lab = Lab.open(lab_file, state_dir=config.getoption("chaoskit_state_dir"))
     try:
         yield lab

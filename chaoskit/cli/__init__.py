@@ -46,7 +46,7 @@ def _root(
             "--lab",
             envvar="CHAOSKIT_LAB",
             help="The lab file: your services, dependencies and names. Default: ./chaoskit.yaml "
-            "if there is one, else the sample stack.",
+            "(or ./chaoskit.yml) if there is one, else the sample stack.",
         ),
     ] = None,
 ) -> None:

@@ -208,6 +208,10 @@ def init(
         raise InvalidInput(f"{path}: {folder} {what}")
     if path.exists() and not force:
         raise InvalidInput(f"{path} exists; pass --force to overwrite it")
+    other_spelling = folder / "chaoskit.yml"
+    if path.name == "chaoskit.yaml" and other_spelling.is_file():
+        raise InvalidInput(f"{other_spelling} is the lab file here already: edit it, or remove "
+                           "it first (with both, either could be the lab)")  # fmt: skip
     write_whole(path, lambda tmp: tmp.write_text(STARTER))
     out.print(f"wrote {path}: edit it, then `chaoskit validate` and `chaoskit up`")
 

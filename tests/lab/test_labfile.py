@@ -245,6 +245,27 @@ def test_the_lab_file_is_found_in_the_working_directory(tmp_path: Path) -> None:
     assert find_lab_file(Path("other.yaml"), tmp_path) == Path("other.yaml")
 
 
+def test_a_lab_file_spelt_yml_is_found_and_both_spellings_are_refused(tmp_path: Path) -> None:
+    """``chaoskit.yml`` was not looked for: ``up`` brought up the sample stack instead of the
+    team's own services, without a word."""
+    (tmp_path / "chaoskit.yml").write_text(STARTER)
+    assert find_lab_file(None, tmp_path) == tmp_path / "chaoskit.yml"
+    done = run_cli("validate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{tmp_path / 'chaoskit.yml'}: ok (lab file)"
+    refused = run_cli("init", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "error: chaoskit.yml is the lab file here already" in refused.stderr
+    (tmp_path / "chaoskit.yaml").write_text(STARTER)
+    both = run_cli("status", cwd=tmp_path)
+    assert both.returncode == 2
+    assert both.stderr.strip() == (
+        f"error: {tmp_path / 'chaoskit.yaml'} and {tmp_path / 'chaoskit.yml'} are both here and "
+        "either could be the lab file: keep one, or name it with --lab"
+    )
+    assert run_cli("--lab", "chaoskit.yml", "validate", cwd=tmp_path).returncode == 0
+
+
 def test_schema_lab_is_a_json_schema_of_the_keys() -> None:
     import json
 
