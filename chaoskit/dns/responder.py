@@ -269,6 +269,10 @@ class Responder:
         return effect.delay_s, effect.cacheable, False
 
     def _resolve(self, qname: str, qtype: int, reply: DNSRecord) -> None:
+        """The answer to ``qname``, following CNAMEs within our zones, except to a name
+        under a fault: there the answer ends at the CNAME, so the client asks for that
+        name itself and gets it as the fault bends it (a fault on a record reaches those
+        who reach it through an alias, as it would if the alias were in another zone)."""
         name = qname
         for _ in range(MAX_CNAME_HOPS):
             lookup = self.store.lookup(name)
@@ -296,6 +300,8 @@ class Responder:
                 return
             reply.rr.extend(_owned(cname, name))
             name = str(cname[0].rdata.label).lower()
+            if self.faults.matching(name, time.monotonic()):
+                return
 
     def _refer(self, cut: str, reply: DNSRecord) -> None:
         """A referral: not authoritative, the delegation's NS records in the authority

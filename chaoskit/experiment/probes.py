@@ -10,6 +10,7 @@ import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import httpx
 
 from chaoskit.experiment.model import Probe
@@ -64,8 +65,9 @@ def _ask(
         except dns.exception.Timeout:
             return False, f"{record}: no answer within {probe.timeout}s"
         rcode = dns.rcode.to_text(reply.rcode())
-        count = sum(len(rrset) for rrset in reply.answer)
-        return rcode == "NOERROR" and count > 0, f"{record}: {rcode}, {count} answers"
+        # addresses, not answers: an alias's CNAME alone resolves to nothing
+        count = sum(len(rrset) for rrset in reply.answer if rrset.rdtype == dns.rdatatype.A)
+        return rcode == "NOERROR" and count > 0, f"{record}: {rcode}, {count} addresses"
     if probe.type == "dynamodb":
         region = config.region(probe.region or "")
         started = time.monotonic()

@@ -154,9 +154,11 @@ def test_the_aws_cli_lists_the_tables_and_cannot_connect_under_a_blank(lab: Loca
     assert "Could not connect to the endpoint URL" in blanked.stderr, blanked.stderr
 
 
-def _fault(lab: LocalLab, kind: str, params: dict[str, object]) -> Iterator[LedgerEntry]:
+def _fault(
+    lab: LocalLab, kind: str, params: dict[str, object], target: str = "resolver"
+) -> Iterator[LedgerEntry]:
     ledger = Ledger(lab.state_dir)
-    entry = inject_fault(lab, ledger, _entry(kind, "resolver", params, 30))
+    entry = inject_fault(lab, ledger, _entry(kind, target, params, 30))
     try:
         yield entry
     finally:
@@ -172,6 +174,31 @@ def test_resolver_flush_makes_the_next_query_a_cache_miss(lab: LocalLab) -> None
     for _ in _fault(lab, "resolver.flush", {"name": RECORD}):
         _ask(lab.config.resolver, RECORD)
     assert control.stats()["total.num.cachemiss"] == misses + 1
+
+
+def test_a_blank_record_is_blank_for_clients_that_reach_it_through_an_alias(
+    lab: LocalLab,
+) -> None:
+    """A CNAME in the lab zone to the faulted record was followed by the authority to the
+    record as zoned, so clients of the alias (a team's own name for its database) got an
+    address through the whole blackout."""
+    alias = "orders-db.lab.test."
+    control = UnboundControl(lab.config.resolver_control.host, lab.config.resolver_control.port)
+    with lab.dns_admin() as admin:
+        admin.set_record(alias, "CNAME", [RECORD], ttl=1)
+    try:
+        assert _addresses(_ask(lab.config.resolver, alias)) == [lab.config.regions[0].proxy.host]
+        for _ in _fault(lab, "dns.blank", {}, target=RECORD):
+            control.flush(alias)
+            control.flush(RECORD)
+            reply = _ask(lab.config.resolver, alias)
+            assert reply.rcode() == dns.rcode.NOERROR and _addresses(reply) == []
+        control.flush(alias)
+        control.flush(RECORD)
+        assert _addresses(_ask(lab.config.resolver, alias)) == [lab.config.regions[0].proxy.host]
+    finally:
+        with lab.dns_admin() as admin:
+            admin.delete_record(alias)
 
 
 def test_resolver_down_stops_answering_until_reverted(lab: LocalLab) -> None:
