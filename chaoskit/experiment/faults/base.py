@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from chaoskit.experiment.handles import HandleBase
 from chaoskit.experiment.ledger import LedgerEntry
+from chaoskit.lab import catalogue
 from chaoskit.lab.config import LabConfig
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class FaultKind(Generic[P, H]):
         """``target`` as the ledger and the one-fault-per-target claims hold it: a DNS name
         lower-cased and without its final dot (``DynamoDB.Lab.Test.`` and
         ``dynamodb.lab.test`` are one name); any other target as written."""
-        return target.lower().removesuffix(".") if self.target_patterns else target
+        return catalogue.bare_name(target) if self.target_patterns else target
 
     def validated(self, entry: LedgerEntry) -> P:
         return self.params.model_validate(entry.params)
