@@ -13,7 +13,7 @@ for a fixture, so a test that uses no faults pays only for the marker check.
   ``chaos.measure(probe, hz=20)``, ``chaos.run(experiment, profile=...)`` (a whole run,
   through ``chaoskit.run_experiment``, on the session's lab).
 - ``@pytest.mark.chaos(fault=..., target=..., duration=..., **params)``: the whole test under
-  that fault.
+  that fault (marked more than once: under each).
 
 A test that used faults gets JUnit ``<property>`` elements (``chaoskit.faults`` and each
 measurement's metrics) and, under ``--chaoskit-report DIR``, its timelines and HTML reports.
@@ -21,6 +21,7 @@ measurement's metrics) and, under ``--chaoskit-report DIR``, its timelines and H
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -208,11 +209,23 @@ def chaos(chaos_lab: Lab, request: pytest.FixtureRequest) -> Iterator[Chaos]:
 
 @pytest.fixture(autouse=True)
 def _chaoskit_marker(request: pytest.FixtureRequest) -> Iterator[None]:
-    """``@pytest.mark.chaos``: the test runs inside that fault."""
-    marker = request.node.get_closest_marker(MARKER)
-    if marker is None:
+    """``@pytest.mark.chaos``: the test runs inside that fault; marked more than once (on
+    the test, its class, its module), inside every one of them, each checked before any is
+    put in."""
+    faults = [_marked_fault(marker) for marker in request.node.iter_markers(MARKER)]
+    if not faults:
         yield
         return
+    chaos_fixture: Chaos = request.getfixturevalue("chaos")
+    checked = [chaos_fixture.fault(k, target, d, **params) for k, target, d, params in faults]
+    with contextlib.ExitStack() as stack:
+        for fault in checked:
+            stack.enter_context(fault)
+        yield
+
+
+def _marked_fault(marker: pytest.Mark) -> tuple[str, str, Any, dict[str, Any]]:
+    """The fault one ``@pytest.mark.chaos`` asks for: kind, target, duration, params."""
     kwargs = dict(marker.kwargs)
     args = list(marker.args)
     kind = kwargs.pop("fault", args[0] if args else None)
@@ -222,9 +235,7 @@ def _chaoskit_marker(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.fail("@pytest.mark.chaos needs fault= and target=, e.g. "
                     "@pytest.mark.chaos(fault='dns.blank', target='redis.lab.test')",
                     pytrace=False)  # fmt: skip
-    chaos_fixture: Chaos = request.getfixturevalue("chaos")
-    with chaos_fixture.fault(kind, target, duration, **kwargs):
-        yield
+    return kind, target, duration, kwargs
 
 
 def _write_reports(root: Path, nodeid: str, found: Chaos) -> None:

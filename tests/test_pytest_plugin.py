@@ -106,6 +106,44 @@ def test_no_fault_no_lab_touched():
     _clean(lab)
 
 
+def test_a_test_marked_twice_runs_under_both_faults(
+    pytester: pytest.Pytester, lab: LocalLab
+) -> None:
+    """Only the closest ``@pytest.mark.chaos`` was read: the test ran without the others'
+    faults and passed as if it had survived them."""
+    _tests(
+        pytester,
+        """
+import dns.message, dns.query, pytest
+
+pytestmark = pytest.mark.chaos(fault="dns.blank", target="dynamodb.us-east-1.lab.test",
+                               duration="30s")
+
+def east_addresses(chaos):
+    dns_server = chaos.lab.config.dns
+    reply = dns.query.udp(dns.message.make_query("dynamodb.us-east-1.lab.test", "A"),
+                          dns_server.host, port=dns_server.port, timeout=2)
+    return [r.to_text() for rrset in reply.answer for r in rrset]
+
+@pytest.mark.chaos(fault="toxiproxy.latency", target=EAST, duration="30s", latency=250)
+def test_under_both(chaos):
+    assert len(toxics(chaos)) == 1
+    assert east_addresses(chaos) == []
+
+@pytest.mark.chaos(fault="toxiproxy.latency", target="nowhere")
+def test_one_bad_puts_in_none(chaos):
+    pass
+""",
+    )
+    result = _run(pytester, lab.state_dir, "-rA")
+    outcomes = result.parseoutcomes()
+    assert (outcomes.get("passed"), outcomes.get("errors")) == (1, 1), result.stdout.str()
+    result.stdout.fnmatch_lines(["*'nowhere' is not a target of toxiproxy.latency*"])
+    _clean(lab)
+    with lab.dns_admin() as admin:
+        assert admin.faults() == []
+
+
 def test_junit_properties_and_the_report_of_a_measured_test(
     pytester: pytest.Pytester, lab: LocalLab, tmp_path: Path
 ) -> None:
