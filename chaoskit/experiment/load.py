@@ -157,6 +157,30 @@ def target_matches(target: str, known: list[str], patterns: bool) -> bool:
     return any(fnmatch.fnmatchcase(name, wanted) for name in known)
 
 
+def _names_used_twice(experiment: Experiment) -> list[tuple[Loc, str]]:
+    """A probe's name (steady state and method) and a stop condition's are each used once:
+    the reports key their results by it, so a second probe of the same name would stand in
+    for the first (a passing one hiding a failing one)."""
+    probes: list[tuple[Loc, str]] = [
+        (("steady_state", "probes", j, "name"), probe.name)
+        for j, probe in enumerate(experiment.steady_state.probes)
+    ]
+    probes += [(("method", i, "probe", "name"), step.probe.name)
+               for i, step in enumerate(experiment.method) if step.probe is not None]  # fmt: skip
+    stops: list[tuple[Loc, str]] = [
+        (("stop_conditions", k, "name"), stop.name)
+        for k, stop in enumerate(experiment.stop_conditions)
+    ]
+    problems: list[tuple[Loc, str]] = []
+    for what, named in (("probe", probes), ("stop condition", stops)):
+        seen: set[str] = set()
+        for where, name in named:
+            if name in seen:
+                problems.append((where, f"{what} name {name!r} is used twice"))
+            seen.add(name)
+    return problems
+
+
 def _stage_problems(experiment: Experiment) -> list[tuple[Loc, str]]:
     """Each stage names a step, once, and the stages follow the method's order."""
     starts = {p.step.name: p.start_s for p in plan(experiment.method) if p.step.name}
@@ -298,7 +322,7 @@ def _reference_problems(
                 f"{at:g}s is before this step can begin: the steps listed before it take the "
                 f"method to {soonest:g}s, and steps run in the order listed (list it before "
                 f"them, or give it an at of {soonest:g}s or later)")  # fmt: skip
-    for where, message in _stage_problems(experiment):
+    for where, message in [*_stage_problems(experiment), *_names_used_twice(experiment)]:
         problem(where, message)
     fault_steps = {s.name: s for s in experiment.method if s.name and s.fault}
     for variant_name, variant in experiment.variants.items():
