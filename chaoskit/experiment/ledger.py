@@ -112,6 +112,8 @@ class Ledger:
             os.close(directory)
 
     def entries(self) -> list[LedgerEntry]:
+        if not self.path.parent.is_dir():
+            return []  # no lab has been here: nothing to read, and nothing is made to read it
         with self._locked() as entries:
             return list(entries.values())
 

@@ -6,6 +6,7 @@ import pytest
 
 from chaoskit.experiment.handles import DnsFaultHandle, ProxyHandle
 from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry, ledger_notice
+from tests.helpers import run_cli
 
 
 def entry(**fields: object) -> LedgerEntry:
@@ -28,6 +29,19 @@ def test_entries_survive_a_new_process_and_clear_on_remove(tmp_path: Path) -> No
     Ledger(tmp_path).remove(first.id)
     assert Ledger(tmp_path).entries() == []
     assert ledger_notice(tmp_path) is None
+
+
+def test_reading_the_ledger_of_a_state_directory_never_used_makes_nothing(
+    tmp_path: Path,
+) -> None:
+    """``chaoskit status`` with a mistyped ``--state-dir`` made that directory and its
+    parents, and left a lock file in it."""
+    unused = tmp_path / "typo" / "state"
+    assert Ledger(unused).entries() == []
+    assert not (tmp_path / "typo").exists()
+    done = run_cli("--state-dir", str(unused), "status")
+    assert "lab: none up" in done.stdout, done.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 def test_notice_says_what_ended_a_fault(tmp_path: Path) -> None:
