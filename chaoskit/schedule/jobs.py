@@ -237,7 +237,10 @@ class _StoredJob(StoredRow):
 
 
 def read_jobs(state_dir: Path) -> Jobs:
-    """The jobs, next due first, and the rows that could not be read."""
+    """The jobs, next due first, and the rows that could not be read; none, and nothing
+    made, where there is no database yet (as ``read_history``)."""
+    if not (state_dir / DB_NAME).exists():
+        return Jobs([])
     with connect(state_dir) as db:
         rows = db.execute("SELECT * FROM jobs ORDER BY next_due IS NULL, next_due, id").fetchall()
     found = Jobs([])

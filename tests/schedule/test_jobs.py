@@ -108,6 +108,14 @@ def test_jobs_are_stored_listed_and_removed(tmp_path: Path) -> None:
     assert get_jobs(tmp_path) == []
 
 
+def test_listing_the_jobs_of_a_state_directory_never_used_makes_nothing(tmp_path: Path) -> None:
+    """``schedule list`` with a mistyped ``--state-dir`` made the directory and a database."""
+    unused = tmp_path / "typo" / "state"
+    done = run_cli("--state-dir", str(unused), "schedule", "list")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "typo").exists()
+
+
 def test_the_scheduler_records_a_missed_run_and_runs_nothing(tmp_path: Path) -> None:
     """Down for a day with a skip policy: the missed runs are recorded, none is started."""
     created = utc(2026, 1, 1, 9, 0)
