@@ -72,10 +72,11 @@ class DnsAuthority:
             raise ValueError(problem)
         with self.responder.changing():
             self.store.set_rrset(owner, rtype, records)
+        served = [r.rdata.toZone() for r in records]  # as served: a value given twice, once
         self.events.record(
-            "record.set", actor, name=owner, type=rtype.upper(), ttl=ttl, values=values
+            "record.set", actor, name=owner, type=rtype.upper(), ttl=ttl, values=served
         )
-        return {"name": owner, "type": rtype.upper(), "ttl": ttl, "values": values}
+        return {"name": owner, "type": rtype.upper(), "ttl": ttl, "values": served}
 
     def _is_apex(self, owner: str) -> bool:
         zone = self.store.zone_for(owner)

@@ -144,7 +144,9 @@ def _locate(path: Path, text: str, origin: str | None, exc: Exception) -> str:
 
 
 def parse_rrset(name: str, rtype: str, ttl: int, values: list[str]) -> list[RR]:
-    """Build the records for one RRset from presentation-format values; raises ValueError."""
+    """Build the records for one RRset from presentation-format values; raises ValueError.
+    A value given twice (the same data, however written) is one record: an RRset is a set
+    (RFC 2181 section 5)."""
     rtype = rtype.upper()
     if rtype not in SUPPORTED_TYPES or rtype == "SOA":
         allowed = ", ".join(sorted(SUPPORTED_TYPES - {"SOA"}))
@@ -153,6 +155,7 @@ def parse_rrset(name: str, rtype: str, ttl: int, values: list[str]) -> list[RR]:
         raise ValueError(f"ttl {ttl} out of range 0..2147483647")
     owner = normalise_name(name)
     records: list[RR] = []
+    seen: set[dns.rdata.Rdata] = set()
     for value in values:
         try:
             # dnspython validates the rdata strictly; dnslib would accept garbage for some types.
@@ -162,5 +165,7 @@ def parse_rrset(name: str, rtype: str, ttl: int, values: list[str]) -> list[RR]:
             raise ValueError(f"{rtype} value {value!r} is not valid: {exc}") from exc
         if QTYPE[parsed.rtype] != rtype:
             raise ValueError(f"{rtype} value {value!r} is not valid")
-        records.append(parsed)
+        if rdata not in seen:
+            seen.add(rdata)
+            records.append(parsed)
     return records

@@ -67,6 +67,24 @@ def test_invalid_json_is_a_400(server: DnsServer) -> None:
     assert "not valid JSON" in reply.json()["error"]
 
 
+def test_a_value_given_twice_is_one_record(server: DnsServer) -> None:
+    """An RRset is a set (RFC 2181 section 5): ``dns set NAME A 10.0.0.1 10.0.0.1`` was
+    served as two identical records, and said so."""
+    with server.admin() as admin:
+        try:
+            done = admin.set_record("twice.zone.test", "A", ["10.0.0.1", "10.0.0.1", "10.0.0.2"])
+            assert done["values"] == ["10.0.0.1", "10.0.0.2"]
+            admin.set_record("twice.zone.test", "AAAA", ["::1", "0::1", "0:0::1"])
+            admin.set_record("twice.zone.test", "MX", ["10 a.zone.test.", "10 A.Zone.Test."])
+            answer = server.query("twice.zone.test").answer[0]
+            assert sorted(r.to_text() for r in answer) == ["10.0.0.1", "10.0.0.2"]
+            aaaa = server.query("twice.zone.test", "AAAA").answer[0]
+            assert [r.to_text() for r in aaaa] == ["::1"]
+            assert len(server.query("twice.zone.test", "MX").answer[0]) == 1
+        finally:
+            admin.delete_record("twice.zone.test")
+
+
 def test_a_bad_value_changes_nothing(server: DnsServer) -> None:
     with server.admin() as admin:
         before = admin.records("www.zone.test")
