@@ -279,6 +279,25 @@ def test_up_from_another_state_directory_leaves_the_project_to_the_lab_that_is_u
     assert not (tmp_path / "state" / "state.json").exists()
 
 
+def test_a_project_left_by_a_state_directory_that_holds_no_lab_is_taken_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whose the project is decides, not the engine (here, the owner found is given)."""
+    said: list[str] = []
+    lab = ComposeLab(tmp_path / "here", SETTINGS, echo=said.append)
+    gone, up = tmp_path / "gone", tmp_path / "up"
+    (up / "state.json").parent.mkdir()
+    (up / "state.json").write_text("{}")
+    for owner in (None, lab.state_dir.resolve(), gone):
+        monkeypatch.setattr(lab, "_project_owner", lambda found=owner: found)
+        lab._refuse_another_labs_project()
+    assert said == [f"compose project 'chaoskit-test': taking over the containers left by "
+                    f"{gone}, which holds no lab now"]  # fmt: skip
+    monkeypatch.setattr(lab, "_project_owner", lambda: up)
+    with pytest.raises(ComponentError, match=f"the lab of another state directory, {up}, "):
+        lab._refuse_another_labs_project()
+
+
 def test_dns_blackout_seen_through_the_containers_resolver(
     compose_lab: ComposeLab, tmp_path: Path
 ) -> None:
