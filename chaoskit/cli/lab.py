@@ -271,11 +271,14 @@ def _with_drift(lab: LabBackend, report: dict[str, Any]) -> dict[str, Any]:
     """The status report with the faults in force (the ledger) and every drift: what differs
     from the lab as it should be that no ledger entry accounts for."""
     from chaoskit.experiment.drift import find_drift
+    from chaoskit.experiment.ledger import unended_past_expiry
 
     entries = _live_entries(lab.state_dir)
+    unended = unended_past_expiry(lab.state_dir, entries, time.time())
     report["faults"] = [
         {"id": e.id, "kind": e.kind, "target": e.target, "run": e.run,
-         "expires_at": e.expires_at, "reverted_by": e.reverted_by}
+         "expires_at": e.expires_at, "reverted_by": e.reverted_by,
+         "unended": e.id in unended}
         for e in entries
     ]  # fmt: skip
     report["drift"] = (
@@ -396,6 +399,9 @@ def _fault_line(fault: dict[str, Any], now: float) -> str:
     what = f"{fault['kind']} on {fault['target']} (run {fault['run']})"
     if fault.get("reverted_by"):
         return f"fault reverted by the {fault['reverted_by']}, still in the ledger: {what}"
+    if fault.get("unended"):
+        return (f"fault in force past its expiry (the watchdog that ends it is not running; "
+                f"`chaoskit recover` reverts it): {what}")  # fmt: skip
     if fault["expires_at"] <= now:
         return f"fault past its expiry, still in the ledger: {what}"
     return f"fault in force: {what}, expires in {fault['expires_at'] - now:.0f}s"

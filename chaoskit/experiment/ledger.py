@@ -30,6 +30,7 @@ __all__ = [
     "describe_entry",
     "held_by_the_run_in_progress",
     "ledger_notice",
+    "unended_past_expiry",
 ]
 
 
@@ -163,18 +164,20 @@ def held_by_the_run_in_progress(state_dir: Path, entries: list[LedgerEntry]) -> 
     return held
 
 
-def describe_entry(entry: LedgerEntry, now: float, also: str = "") -> str:
-    """``KIND on TARGET (run R, Ns ago, STATE[, also])``."""
+def describe_entry(entry: LedgerEntry, now: float, also: str = "", unended: bool = False) -> str:
+    """``KIND on TARGET (run R, Ns ago, STATE[, also])``; ``unended``: past its expiry with
+    nothing running that ends it (``unended_past_expiry``)."""
     ago = now - entry.written_at
     state = (
         f"reverted by the {entry.reverted_by}"
         if entry.reverted_by
         else (
-            "past its expiry"
+            ("past its expiry, and the watchdog that ends it is not running" if unended
+             else "past its expiry")
             if entry.expires_at <= now
             else f"expires in {entry.expires_at - now:.0f}s"
         )
-    )
+    )  # fmt: skip
     if also:
         state = f"{state}, {also}"
     return f"{entry.kind} on {entry.target} (run {entry.run}, {ago:.0f}s ago, {state})"
@@ -194,8 +197,9 @@ def ledger_notice(state_dir: Path) -> str | None:
     if not entries:
         return None
     now = time.time()
-    listed = "; ".join(describe_entry(e, now) for e in entries)
-    if any(_may_be_in_force(e, now) for e in entries):
+    unended = unended_past_expiry(state_dir, entries, now)
+    listed = "; ".join(describe_entry(e, now, unended=e.id in unended) for e in entries)
+    if unended or any(e.reverted_by is None and e.expires_at > now for e in entries):
         return (
             f"{len(entries)} fault(s) from an earlier run may still be active: {listed}. "
             "Run `chaoskit recover` to revert and clear them."
@@ -207,7 +211,18 @@ def ledger_notice(state_dir: Path) -> str | None:
     )
 
 
-def _may_be_in_force(entry: LedgerEntry, now: float) -> bool:
-    """Not reverted by anyone and not yet due to end (the DNS server and the watchdog end a
-    fault at its expiry; whether they did is for a run or ``recover`` to check)."""
-    return entry.reverted_by is None and entry.expires_at > now
+def unended_past_expiry(state_dir: Path, entries: list[LedgerEntry], now: float) -> set[str]:
+    """The ids of the entries past their expiry that nothing has ended: faults the watchdog
+    ends at their expiry (a toxic, a disabled proxy, a paused process) while the watchdog
+    is not running. The DNS server ends its own faults, and takes them with it when it
+    stops. (Whether a fault past its expiry ended is for a run or ``recover`` to check.)"""
+    overdue = [e for e in entries if e.reverted_by is None and e.expires_at <= now]
+    if not overdue:
+        return set()
+    from chaoskit.experiment.faults import REGISTRY
+    from chaoskit.experiment.watchdog import watchdog_alive
+
+    if watchdog_alive(state_dir):
+        return set()
+    by_watchdog = {name for name, kind in REGISTRY.items() if kind.expiry == "watchdog"}
+    return {e.id for e in overdue if e.kind in by_watchdog}

@@ -13,10 +13,20 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["HEARTBEAT_FILE", "main", "sweep_once"]
+__all__ = ["HEARTBEAT_FILE", "main", "sweep_once", "watchdog_alive"]
 
 HEARTBEAT_FILE = "watchdog.heartbeat"
 INTERVAL_S = 0.25
+ALIVE_WITHIN_S = 2.0
+"""A watchdog that has not swept for this long is not running (or cannot do its work)."""
+
+
+def watchdog_alive(state_dir: Path) -> bool:
+    """Whether the lab's watchdog has swept within ``ALIVE_WITHIN_S`` (its heartbeat)."""
+    try:
+        return time.time() - (state_dir / HEARTBEAT_FILE).stat().st_mtime < ALIVE_WITHIN_S
+    except OSError:
+        return False
 
 
 def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,8 +88,9 @@ SOCKET_PATH_MAX = 100
 def health_check(name: str, config: LabConfig, state_dir: Path | None = None) -> Callable[[], bool]:
     """The real question that tells whether component ``name`` is serving."""
     if name == "watchdog":
-        heartbeat = (state_dir or Path(".")) / "watchdog.heartbeat"
-        return lambda: heartbeat.exists() and time.time() - heartbeat.stat().st_mtime < 2.0
+        from chaoskit.experiment.watchdog import watchdog_alive
+
+        return lambda: watchdog_alive(state_dir or Path("."))
     if name == "loadserver":  # started after the rest, not waited for: healthy while it
         # still imports (no socket yet), as once it listens
         path = (state_dir or Path(".")) / LOADSERVER_SOCKET

@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from chaoskit.experiment.handles import DnsFaultHandle, ProxyHandle
-from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry, ledger_notice
+from chaoskit.experiment.ledger import (
+    Ledger,
+    LedgerCorrupt,
+    LedgerEntry,
+    ledger_notice,
+    unended_past_expiry,
+)
+from chaoskit.experiment.watchdog import HEARTBEAT_FILE
 from tests.helpers import run_cli
 
 
@@ -55,6 +62,28 @@ def test_notice_says_what_ended_a_fault(tmp_path: Path) -> None:
     assert "may still be active" not in ended
     Ledger(tmp_path).add(entry(handle=ProxyHandle(proxy="r")))  # expires in 8 s
     assert "3 fault(s) from an earlier run may still be active" in (ledger_notice(tmp_path) or "")
+
+
+def test_a_fault_past_its_expiry_is_in_force_while_the_watchdog_that_ends_it_is_down(
+    tmp_path: Path,
+) -> None:
+    """With the watchdog killed, a toxic stayed in force past its expiry, and ``status`` and
+    the notice on every command said it was "reverted or past its expiry" and ended."""
+    east = "dynamodb-us-east-1"
+    toxic = entry(kind="toxiproxy.latency", target=east, expires_at=time.time() - 1,
+                  handle=ProxyHandle(proxy=east))  # fmt: skip
+    Ledger(tmp_path).add(toxic)
+    blank = DnsFaultHandle(fault_id="d", actor="a")
+    Ledger(tmp_path).add(entry(expires_at=time.time() - 1, handle=blank))  # the server ends it
+    no_watchdog = ledger_notice(tmp_path) or ""
+    assert "2 fault(s) from an earlier run may still be active" in no_watchdog
+    assert "toxiproxy.latency on dynamodb-us-east-1 (run r1, 0s ago, past its expiry, and the " \
+        "watchdog that ends it is not running)" in no_watchdog  # fmt: skip
+    assert "dns.blank on x.lab.test. (run r1, 0s ago, past its expiry)" in no_watchdog
+    assert unended_past_expiry(tmp_path, Ledger(tmp_path).entries(), time.time()) == {toxic.id}
+    (tmp_path / HEARTBEAT_FILE).touch()  # a watchdog that sweeps: it ends the toxic
+    assert "each reverted or past its expiry" in (ledger_notice(tmp_path) or "")
+    assert unended_past_expiry(tmp_path, Ledger(tmp_path).entries(), time.time()) == set()
 
 
 def test_an_entry_without_its_handle_is_never_written(tmp_path: Path) -> None:
