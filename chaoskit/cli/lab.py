@@ -254,7 +254,7 @@ def status(
     else:
         _print_status(report, ctx.obj.get("lab_file"))
     healthy = all(c["healthy"] for c in report["components"].values())
-    as_it_should_be = not report["drift"]
+    as_it_should_be = not report["drift"] and not report.get("unrecorded")
     raise typer.Exit(0 if healthy and as_it_should_be and report["components"] else 1)
 
 
@@ -391,6 +391,13 @@ def _print_status(report: dict, lab_file: Path | None = None) -> None:  # type: 
             f"not as it should be: {drift['component']}: {drift['problem']} "
             f"(`chaoskit recover` will {drift['remedy']})",
             highlight=False,
+        )  # fmt: skip
+    if report.get("unrecorded"):
+        out.print(
+            f"containers of a start that did not finish (in no lab's state): "
+            f"{', '.join(report['unrecorded'])}: `chaoskit up` finishes the start, "
+            "`chaoskit down` removes them",
+            highlight=False, soft_wrap=True,
         )  # fmt: skip
 
 

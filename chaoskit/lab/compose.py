@@ -349,6 +349,25 @@ class ComposeLab(LabBackend):
             "(two compose labs cannot be up at once: they publish the same ports)",
         )
 
+    def _another_labs(self) -> Path | None:
+        """The other state directory whose lab holds the project now, or None."""
+        owner = self._project_owner()
+        if owner is None or owner == self.state_dir.resolve():
+            return None
+        return owner if LabState.path(owner).exists() else None
+
+    def unrecorded_containers(self) -> list[str]:
+        """The project's containers that are no component in this lab's state: what a start
+        cut short (``up`` killed after compose made them, before it recorded them) left.
+        None when the project is another lab's."""
+        recorded = {self.compose_service(name) for name in self.state.components}
+        listed = docker_client().containers.list(
+            all=True, filters={"label": [f"com.docker.compose.project={self.settings.project}"]}
+        )
+        found = sorted(c.name for c in listed
+                       if c.labels.get("com.docker.compose.service") not in recorded)  # fmt: skip
+        return found if found and self._another_labs() is None else []
+
     def _project_owner(self) -> Path | None:
         """The state directory the project's DNS container mounts: whose lab it is."""
         listed = docker_client().containers.list(
@@ -584,6 +603,7 @@ class ComposeLab(LabBackend):
             "state_dir": str(self.state_dir),
             "lab_file": self.config.lab_file,
             "components": components,
+            "unrecorded": self.unrecorded_containers(),
         }
 
     def down(self) -> list[str]:
@@ -595,7 +615,13 @@ class ComposeLab(LabBackend):
             self.toxiproxy().reset()
         on_host = {n: r for n, r in self.state.components.items() if r.pid is not None}
         stopped = [name for name in self.state.components if name not in on_host]
-        self.compose("down", "-v", "--remove-orphans", "-t", "5")
+        others = self._another_labs()
+        if others is None:
+            stopped += self.unrecorded_containers()  # a start cut short: removed too
+            self.compose("down", "-v", "--remove-orphans", "-t", "5")
+        else:  # its containers are that lab's now: `down` there removes them
+            self.echo(f"compose project {self.settings.project!r} is the lab of {others} now: "
+                      "its containers are left to it")  # fmt: skip
         for path in (OVERRIDE, TEAM_FILE, TEAM_OVERRIDE):
             (self.state_dir / path).unlink(missing_ok=True)
         for name, record in on_host.items():  # the watchdog, the Locust fork server

@@ -84,6 +84,8 @@ def open_lab(
         chosen = saved.backend
     elif backend != "auto":
         chosen = backend
+    elif saved is not None:  # a start cut short (killed): its backend holds what it began
+        chosen = saved.backend
     elif config is not None and config.lab_file and _own_system(config):
         chosen = "local"  # a team's services and dependencies: compose when asked for
     elif auto_default is not None:

@@ -279,6 +279,27 @@ def test_up_from_another_state_directory_leaves_the_project_to_the_lab_that_is_u
     assert not (tmp_path / "state" / "state.json").exists()
 
 
+def test_containers_no_component_records_are_named_by_status(compose_lab: ComposeLab) -> None:
+    """What ``up`` killed between compose's start and its record leaves: ``status`` names
+    the containers (exit 1) and ``down`` removes them with the rest (its compose down)."""
+    name = compose_lab.container("toxiproxy").name
+    record = compose_lab.state.components.pop("toxiproxy")
+    compose_lab.state.save(compose_lab.state_dir)
+    try:
+        done = run_cli("--state-dir", str(compose_lab.state_dir), "status")
+        assert done.returncode == 1
+        said = " ".join(done.stdout.split())
+        assert ("containers of a start that did not finish (in no lab's state): "
+                f"{name}: `chaoskit up` finishes the start") in said, said  # fmt: skip
+        status = run_cli("--state-dir", str(compose_lab.state_dir), "status", "--json")
+        assert json.loads(status.stdout)["unrecorded"] == [name]
+    finally:
+        compose_lab.refresh()
+        compose_lab.state.components["toxiproxy"] = record
+        compose_lab.state.save(compose_lab.state_dir)
+    assert compose_lab.unrecorded_containers() == []
+
+
 def test_a_project_left_by_a_state_directory_that_holds_no_lab_is_taken_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,6 +31,17 @@ def test_a_lab_that_is_up_keeps_its_backend(tmp_path: Path) -> None:
         open_lab(tmp_path, "local")
 
 
+def test_a_start_cut_short_keeps_its_backend(tmp_path: Path) -> None:
+    """``up --backend compose`` killed after compose made containers, before it recorded one:
+    ``status`` and ``down`` took the state for no lab and opened a local one, so the
+    containers ran on, published, with ``down`` saying "nothing was running"."""
+    settings = ComposeSettings(project="cut-short")
+    LabState(backend="compose", config=settings.host_config(), compose=settings).save(tmp_path)
+    lab = open_lab(tmp_path, auto_default="local")
+    assert isinstance(lab, ComposeLab) and lab.settings.project == "cut-short"
+    assert type(open_lab(tmp_path, "local")) is LocalLab  # asked for: nothing is up to keep
+
+
 def test_with_nothing_up_the_choice_or_the_default_decides(tmp_path: Path) -> None:
     assert type(open_lab(tmp_path, "local")) is LocalLab
     assert isinstance(open_lab(tmp_path, "compose"), ComposeLab)
