@@ -56,6 +56,16 @@ def _run(pytester: pytest.Pytester, state_dir: Path, *args: str) -> pytest.RunRe
 
 def _clean(lab: LocalLab) -> None:
     assert lab.toxiproxy().toxics(EAST) == []
+
+
+def _passed_but_the_bad_target(pytester: pytest.Pytester, lab: LocalLab, passed: int) -> None:
+    """The inner session: ``passed`` tests pass, the one marked with the target 'nowhere' is
+    an error naming it, and no toxic is left."""
+    result = _run(pytester, lab.state_dir, "-rA")
+    outcomes = result.parseoutcomes()
+    assert (outcomes.get("passed"), outcomes.get("errors")) == (passed, 1), result.stdout.str()
+    result.stdout.fnmatch_lines(["*'nowhere' is not a target of toxiproxy.latency*"])
+    _clean(lab)
     assert Ledger(lab.state_dir).entries() == []
 
 
@@ -99,11 +109,7 @@ def test_no_fault_no_lab_touched():
     pass
 """,
     )
-    result = _run(pytester, lab.state_dir, "-rA")
-    outcomes = result.parseoutcomes()
-    assert (outcomes.get("passed"), outcomes.get("errors")) == (2, 1), result.stdout.str()
-    result.stdout.fnmatch_lines(["*'nowhere' is not a target of toxiproxy.latency*"])
-    _clean(lab)
+    _passed_but_the_bad_target(pytester, lab, passed=2)
 
 
 def test_a_test_marked_twice_runs_under_both_faults(
@@ -135,11 +141,7 @@ def test_one_bad_puts_in_none(chaos):
     pass
 """,
     )
-    result = _run(pytester, lab.state_dir, "-rA")
-    outcomes = result.parseoutcomes()
-    assert (outcomes.get("passed"), outcomes.get("errors")) == (1, 1), result.stdout.str()
-    result.stdout.fnmatch_lines(["*'nowhere' is not a target of toxiproxy.latency*"])
-    _clean(lab)
+    _passed_but_the_bad_target(pytester, lab, passed=1)
     with lab.dns_admin() as admin:
         assert admin.faults() == []
 
