@@ -335,10 +335,11 @@ class ComposeLab(LabBackend):
         that lab's ``down`` to remove this one's: refused, naming the lab that is up. A
         project whose lab's state directory is gone is taken over: nothing else can bring
         it down."""
-        owner = self._project_owner()
-        if owner is None or owner == self.state_dir.resolve():
+        holder = self._other_holder()
+        if holder is None:
             return
-        if not LabState.path(owner).exists():
+        owner, holds_a_lab = holder
+        if not holds_a_lab:
             self.echo(f"compose project {self.settings.project!r}: taking over the containers "
                       f"left by {owner}, which holds no lab now")  # fmt: skip
             return
@@ -349,23 +350,30 @@ class ComposeLab(LabBackend):
             "(two compose labs cannot be up at once: they publish the same ports)",
         )
 
-    def _another_labs(self) -> Path | None:
-        """The other state directory whose lab holds the project now, or None."""
+    def _other_holder(self) -> tuple[Path, bool] | None:
+        """The other state directory whose containers the project has, and whether it holds
+        a lab now; None when the project has none or they are this lab's."""
         owner = self._project_owner()
         if owner is None or owner == self.state_dir.resolve():
             return None
-        return owner if LabState.path(owner).exists() else None
+        return owner, LabState.path(owner).exists()
+
+    def _another_labs(self) -> Path | None:
+        """The other state directory whose lab holds the project now, or None."""
+        holder = self._other_holder()
+        return holder[0] if holder is not None and holder[1] else None
 
     def unrecorded_containers(self) -> list[str]:
-        """The project's containers that are no component in this lab's state: what a start
-        cut short (``up`` killed after compose made them, before it recorded them) left.
-        None when the project is another lab's."""
-        recorded = {self.compose_service(name) for name in self.state.components}
+        """The project's containers while this lab's state records no component: what a
+        start cut short (``up`` killed after compose made them, before it recorded one)
+        left. None when the project is another lab's. (Once a component is recorded, the
+        lab is up as far as ``status`` and ``down`` go, and ``down`` removes the project.)"""
+        if self.state.components:
+            return []
         listed = docker_client().containers.list(
             all=True, filters={"label": [f"com.docker.compose.project={self.settings.project}"]}
         )
-        found = sorted(c.name for c in listed
-                       if c.labels.get("com.docker.compose.service") not in recorded)  # fmt: skip
+        found = sorted(c.name for c in listed)
         return found if found and self._another_labs() is None else []
 
     def _project_owner(self) -> Path | None:
