@@ -47,12 +47,18 @@ def data_file(name: str) -> Path:
 
 
 def find_lab_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:
-    """``--lab`` / ``CHAOSKIT_LAB`` when given, else ``chaoskit.yaml`` (or ``chaoskit.yml``)
-    in the directory; both there is an input error, since either could be the lab."""
-    if explicit is not None:
+    """``--lab`` / ``CHAOSKIT_LAB`` when given (a directory: the lab file in it, as ``init
+    DIR`` writes it), else ``chaoskit.yaml`` (or ``chaoskit.yml``) in the working directory;
+    both in one directory is an input error, since either could be the lab."""
+    if explicit is not None and not explicit.is_dir():
         return explicit
-    folder = cwd or Path.cwd()
+    folder = explicit if explicit is not None else cwd or Path.cwd()
     found = [folder / name for name in LAB_FILE_NAMES if (folder / name).is_file()]
+    if explicit is not None and not found:
+        raise InvalidInput(
+            f"--lab {explicit}: a directory with no {LAB_FILE_NAME} (or {LAB_FILE_NAMES[1]}) "
+            f"in it; `chaoskit init {explicit}` writes one"
+        )
     if len(found) > 1:
         raise InvalidInput(
             f"{found[0]} and {found[1]} are both here and either could be the lab file: "

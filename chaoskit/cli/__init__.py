@@ -45,8 +45,9 @@ def _root(
         typer.Option(
             "--lab",
             envvar="CHAOSKIT_LAB",
-            help="The lab file: your services, dependencies and names. Default: ./chaoskit.yaml "
-            "(or ./chaoskit.yml) if there is one, else the sample stack.",
+            help="The lab file (or a directory holding it): your services, dependencies and "
+            "names. Default: ./chaoskit.yaml (or ./chaoskit.yml) if there is one, else the "
+            "sample stack.",
         ),
     ] = None,
 ) -> None:

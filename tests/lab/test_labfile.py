@@ -245,6 +245,22 @@ def test_the_lab_file_is_found_in_the_working_directory(tmp_path: Path) -> None:
     assert find_lab_file(Path("other.yaml"), tmp_path) == Path("other.yaml")
 
 
+def test_a_directory_given_as_the_lab_is_the_lab_file_in_it(tmp_path: Path) -> None:
+    """``chaoskit init DIR`` writes DIR/chaoskit.yaml; ``--lab DIR`` said "is a directory"."""
+    (tmp_path / "mine").mkdir()
+    assert run_cli("init", "mine", cwd=tmp_path).returncode == 0
+    done = run_cli("--lab", "mine", "validate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{Path('mine') / 'chaoskit.yaml'}: ok (lab file)"
+    (tmp_path / "empty").mkdir()
+    empty = run_cli("--lab", "empty", "validate", cwd=tmp_path)
+    assert empty.returncode == 2
+    assert empty.stderr.strip() == (
+        "error: --lab empty: a directory with no chaoskit.yaml (or chaoskit.yml) in it; "
+        "`chaoskit init empty` writes one"
+    )
+
+
 def test_a_lab_file_spelt_yml_is_found_and_both_spellings_are_refused(tmp_path: Path) -> None:
     """``chaoskit.yml`` was not looked for: ``up`` brought up the sample stack instead of the
     team's own services, without a word."""
