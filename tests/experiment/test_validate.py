@@ -5,6 +5,7 @@ Each broken file's first line says the line it must produce: ``# expect: LINE:CO
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,15 @@ from tests.helpers import run_cli
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
 EXAMPLES = sorted((ROOT / "experiments").rglob("*.yaml"))  # lessons/ too
+
+
+def _validated(
+    tmp_path: Path, name: str, text: str
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The experiment ``text`` written to ``tmp_path/name``, and ``chaoskit validate`` of it."""
+    experiment = tmp_path / name
+    experiment.write_text(text)
+    return experiment, run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
 
 
 def test_there_are_examples() -> None:
@@ -37,15 +47,14 @@ def test_broken_file_gives_its_line(path: Path, tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    bad = tmp_path / "many.yaml"
-    bad.write_text(
+    bad, done = _validated(
+        tmp_path, "many.yaml",
         "title: many problems\n"
         "method:\n"
         "  - fault: dns.nope\n    target: x\n    duration: 1s\n"
         "  - fault: toxiproxy.latency\n    target: nowhere\n    duration: 1s\n"
-        "    params: {latency: 1}\n"
-    )
-    done = run_cli("--state-dir", str(tmp_path), "validate", str(bad))
+        "    params: {latency: 1}\n",
+    )  # fmt: skip
     assert done.returncode == 2
     assert [line.split(": ")[0] for line in done.stderr.strip().splitlines()] == [
         f"{bad}:3:5", f"{bad}:7:5",
@@ -76,9 +85,9 @@ def test_a_value_no_branch_of_a_union_takes_is_one_problem(
     stack: str, expected: str, tmp_path: Path
 ) -> None:
     """It was two: each branch's complaint, one field named ``...literal['naive','resilient']``."""
-    experiment = tmp_path / "union.yaml"
-    experiment.write_text(f"title: union\nstack:\n  {stack}\nmethod:\n  - wait: 1s\n")
-    done = run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
+    experiment, done = _validated(
+        tmp_path, "union.yaml", f"title: union\nstack:\n  {stack}\nmethod:\n  - wait: 1s\n"
+    )
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"{experiment}:{expected}"), line
@@ -160,28 +169,26 @@ def test_run_checks_the_faults_against_the_backend_it_is_given(tmp_path: Path) -
 
 
 def test_a_dns_probe_may_ask_any_domain_name_in_the_lab_zone(tmp_path: Path) -> None:
-    experiment = tmp_path / "probe.yaml"
-    experiment.write_text(
+    _, done = _validated(
+        tmp_path, "probe.yaml",
         "title: t\nsteady_state:\n  probes:\n"
         "    - {name: srv, type: dns, record: _orders._tcp.lab.test}\n"
         "    - {name: apex, type: dns, record: LAB.TEST.}\n"
-        "method:\n  - wait: 1s\n"
-    )
-    done = run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
+        "method:\n  - wait: 1s\n",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
 
 
 def test_a_dns_fault_target_may_be_written_in_any_letter_case(tmp_path: Path) -> None:
     """DNS names are case-insensitive: the fault is on the name, held lower-cased; a proxy's
     name is not a DNS name and is matched as written."""
-    experiment = tmp_path / "upper.yaml"
-    experiment.write_text(
+    _, done = _validated(
+        tmp_path, "upper.yaml",
         "title: t\nmethod:\n"
         "  - {fault: dns.blank, target: DynamoDB.US-East-1.Lab.Test., duration: 5s}\n"
         "  - {fault: toxiproxy.latency, target: DynamoDB-us-east-1, duration: 5s,"
-        " params: {latency: 100}}\n"
-    )
-    done = run_cli("--state-dir", str(tmp_path), "validate", str(experiment))
+        " params: {latency: 100}}\n",
+    )  # fmt: skip
     assert done.returncode == 2
     assert "DynamoDB.US-East-1" not in done.stderr
     assert "method[1].target: 'DynamoDB-us-east-1' is not a target of toxiproxy.latency" in (
