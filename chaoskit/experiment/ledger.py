@@ -213,16 +213,18 @@ def ledger_notice(state_dir: Path) -> str | None:
 
 def unended_past_expiry(state_dir: Path, entries: list[LedgerEntry], now: float) -> set[str]:
     """The ids of the entries past their expiry that nothing has ended: faults the watchdog
-    ends at their expiry (a toxic, a disabled proxy, a paused process) while the watchdog
-    is not running. The DNS server ends its own faults, and takes them with it when it
-    stops. (Whether a fault past its expiry ended is for a run or ``recover`` to check.)"""
+    ends at their expiry (a toxic, a disabled proxy, a paused process) while a lab is up
+    and its watchdog is not running. The DNS server ends its own faults, and takes them
+    with it when it stops; a lab that is down holds no fault. (Whether a fault past its
+    expiry ended is for a run or ``recover`` to check.)"""
     overdue = [e for e in entries if e.reverted_by is None and e.expires_at <= now]
     if not overdue:
         return set()
     from chaoskit.experiment.faults import REGISTRY
     from chaoskit.experiment.watchdog import watchdog_alive
+    from chaoskit.lab.state import LabState
 
-    if watchdog_alive(state_dir):
+    if watchdog_alive(state_dir) or not LabState.path(state_dir).exists():
         return set()
     by_watchdog = {name for name, kind in REGISTRY.items() if kind.expiry == "watchdog"}
     return {e.id for e in overdue if e.kind in by_watchdog}

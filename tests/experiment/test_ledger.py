@@ -73,6 +73,8 @@ def test_a_fault_past_its_expiry_is_in_force_while_the_watchdog_that_ends_it_is_
     toxic = entry(kind="toxiproxy.latency", target=east, expires_at=time.time() - 1,
                   handle=ProxyHandle(proxy=east))  # fmt: skip
     Ledger(tmp_path).add(toxic)
+    assert "each reverted or past its expiry" in (ledger_notice(tmp_path) or "")  # no lab up
+    (tmp_path / "state.json").write_text("{}")  # a lab is up: its watchdog should run
     blank = DnsFaultHandle(fault_id="d", actor="a")
     Ledger(tmp_path).add(entry(expires_at=time.time() - 1, handle=blank))  # the server ends it
     no_watchdog = ledger_notice(tmp_path) or ""
