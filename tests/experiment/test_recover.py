@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from chaoskit.experiment.drift import find_drift
+from chaoskit.experiment.injection import inject_fault
+from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.lab import LocalLab
 from chaoskit.lab.process import stopped_in_group
 from tests.helpers import assert_lab_clean, run_cli
@@ -73,6 +77,32 @@ def test_recover_repairs_what_the_ledger_never_saw(lab: LocalLab, tmp_path: Path
     again = run_cli(*state, "recover")
     assert "nothing to recover" in again.stdout
     assert run_cli(*state, "status").returncode == 0
+
+
+def test_a_fault_whose_holder_died_with_its_controller_is_cleared_in_one_recover(
+    lab: LocalLab,
+) -> None:
+    """A controller killed, then the lab's Toxiproxy (a machine restarted, processes killed):
+    ``recover`` failed on the toxic's revert (connection refused), then started Toxiproxy
+    again, and exited 1; only a second ``recover`` cleared the entry."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    now = time.time()
+    entry = LedgerEntry(run="killed", kind="toxiproxy.latency", target="dynamodb-us-east-1",
+                        params={"latency": 300}, duration_s=30, expires_at=now + 33,
+                        controller_pid=dead.pid)  # fmt: skip
+    inject_fault(lab, Ledger(lab.state_dir), entry)
+    toxiproxy = lab.state.components["toxiproxy"]
+    assert toxiproxy.pid is not None
+    os.killpg(os.getpgid(toxiproxy.pid), signal.SIGKILL)
+    done = run_cli("--state-dir", str(lab.state_dir), "recover")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok toxiproxy.latency on dynamodb-us-east-1 (run killed): reverted and verified once " \
+        "the lab ran again (ToxiproxyError at first)" in done.stdout, done.stdout  # fmt: skip
+    assert "ok toxiproxy: is not running" in done.stdout
+    assert Ledger(lab.state_dir).entries() == []
+    lab.refresh()
+    assert_lab_clean(lab)
 
 
 def test_up_thaws_a_component_stopped_by_hand(lab: LocalLab) -> None:
