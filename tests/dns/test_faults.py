@@ -146,8 +146,9 @@ def test_wrong_ip_with_a_given_and_a_random_address(server: DnsServer) -> None:
 def test_a_fault_on_a_name_reaches_those_who_ask_for_its_alias(
     server: DnsServer, kind: str
 ) -> None:
-    """The CNAME was followed to the faulted name's records as zoned: a service that reached
-    the record through an alias never saw the fault, and its experiment held."""
+    """The authority followed the CNAME to the faulted name's records as zoned: whoever took
+    its answer for the alias as it came (a ``dns`` probe, a stub, a forwarder that keeps the
+    chased data) got the address through the fault."""
     assert _addresses(server, "alias.zone.test.") == ["127.0.0.10", "www.zone.test."]
     with server.admin() as admin:
         fault = admin.add_fault(kind, NAME, duration_s=30)
