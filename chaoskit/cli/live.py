@@ -86,7 +86,9 @@ class LiveView:
         if sample is None:
             return "-", "-", "-"
         p95 = "-" if sample.p95_ms is None else f"{sample.p95_ms:.0f} ms"
-        return f"{sample.rps:.0f}", f"{sample.error_rate:.1%}", p95
+        # no request ended in the window (all hang, or none sent): no rate, not 0 %
+        errors = f"{sample.error_rate:.1%}" if sample.window_requests else "-"
+        return f"{sample.rps:.0f}", errors, p95
 
     def _faults(self) -> str:
         active = [

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chaoskit.experiment.events import FaultInjected, FaultReverted, RunEvents
-from chaoskit.experiment.faults import REGISTRY, revert_order
+from chaoskit.experiment.faults import REGISTRY, carrier_held_down, in_revert_order, revert_order
 from chaoskit.experiment.injection import EXPIRY_GRACE_S, inject_fault, revert_fault
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.experiment.run_result import FaultRecord
@@ -102,11 +102,30 @@ class FaultSchedule:
             ending_soon = any(
                 at <= now + TOGETHER_S and not revert_order(r.kind) for at, _, r in self._due
             )
-            for item in sorted(due, key=lambda d: revert_order(d[2].kind)):
-                if ending_soon and revert_order(item[2].kind):
-                    heapq.heappush(self._due, item)  # after the faults it ends with
-                    continue
-                self.revert(item[2])
+            if ending_soon:
+                for item in due:
+                    if revert_order(item[2].kind):
+                        heapq.heappush(self._due, item)  # after the faults it ends with
+            self.revert_now([r for _, _, r in due if not (ending_soon and revert_order(r.kind))])
+
+    def revert_now(self, records: list[FaultRecord]) -> None:
+        """Revert ``records`` in order (``in_revert_order``). One whose carrier another
+        fault of the run holds down (a DNS fault while the DNS server is paused or killed)
+        is reverted when that fault ends, not tried meanwhile: the try would wait out its
+        timeouts, and hold the other fault past its time while it did."""
+        with self._lock:
+            for record in in_revert_order(records, lambda r: (r.kind, r.target)):
+                holder = self._holding_down_the_carrier_of(record)
+                if holder is None or holder.revert_due_t is None:
+                    self.revert(record)
+                else:
+                    heapq.heappush(self._due, (holder.revert_due_t, next(self._seq), record))
+
+    def _holding_down_the_carrier_of(self, record: FaultRecord) -> FaultRecord | None:
+        others = [o for o in self.active() if o is not record]
+        return next(
+            (o for o in others if carrier_held_down(record.kind, [(o.kind, o.target)])), None
+        )
 
     def revert(self, record: FaultRecord) -> None:
         """Revert and verify one fault (idempotent). Unverified, it stays in the ledger."""
@@ -130,7 +149,5 @@ class FaultSchedule:
     def revert_all(self) -> None:
         """Revert every fault still in force (those that restart a component last)."""
         with self._lock:
-            for record in sorted(self.records, key=lambda r: revert_order(r.kind)):
-                if record.reverted_t is None:
-                    self.revert(record)
+            self.revert_now([r for r in self.records if r.reverted_t is None])
             self._due.clear()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaoskit.experiment.drift import Drift, find_drift, repair_drift
-from chaoskit.experiment.faults import REGISTRY, AnyKind, revert_order
+from chaoskit.experiment.faults import REGISTRY, AnyKind, in_revert_order
 from chaoskit.experiment.ledger import Ledger, LedgerCorrupt, LedgerEntry
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def recover(lab: LabBackend) -> Recovery:
     except LedgerCorrupt:
         done.quarantined = ledger.quarantine()
         entries = []
-    for entry in sorted(entries, key=lambda e: revert_order(e.kind)):
+    for entry in in_revert_order(entries, lambda e: (e.kind, e.target)):
         kind = REGISTRY.get(entry.kind)
         if kind is None:
             done.entries.append(

@@ -391,9 +391,10 @@ class ExperimentRun:
                     poll=self.options.manual_poll, unattended=self._unattended,
                 )  # fmt: skip
             elif step.rollback is not None:
-                for record in self.active_faults():
-                    if step.rollback == "all" or record.name == step.rollback:
-                        self.schedule.revert(record)
+                self.schedule.revert_now([
+                    r for r in self.active_faults()
+                    if step.rollback == "all" or r.name == step.rollback
+                ])  # fmt: skip
         except Aborted as exc:
             outcome, detail = "interrupted", exc.reason
             raise

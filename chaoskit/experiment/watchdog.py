@@ -35,7 +35,7 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
     if not (state_dir / "ledger.json").exists():
         return reverted  # no fault was ever made here: nothing to import or read (the
         # ledger, the lab and the fault kinds are imported when the first fault is)
-    from chaoskit.experiment.faults import REGISTRY, revert_order
+    from chaoskit.experiment.faults import REGISTRY, carrier_held_down, in_revert_order
     from chaoskit.experiment.ledger import Ledger, LedgerCorrupt
     from chaoskit.lab.open import open_lab
 
@@ -47,12 +47,15 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
     except LedgerCorrupt as exc:
         print(f"watchdog: {exc}; `chaoskit recover` repairs the lab without it", flush=True)
         return reverted
-    for entry in sorted(entries, key=lambda e: revert_order(e.kind)):
+    in_force = [e for e in entries if e.reverted_by is None]
+    for entry in in_revert_order(in_force, lambda e: (e.kind, e.target)):
         kind = REGISTRY.get(entry.kind)
-        if kind is None or kind.expiry != "watchdog" or entry.reverted_by is not None:
+        if kind is None or kind.expiry != "watchdog":
             continue
         if entry.expires_at > now:
             continue
+        if carrier_held_down(entry.kind, [(e.kind, e.target) for e in in_force if e is not entry]):
+            continue  # its carrier is held down by a fault not yet ended: after that one
         try:
             lab = lab or open_lab(state_dir, auto_default="local")
             kind.revert(lab, entry)
@@ -60,6 +63,7 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
             print(f"watchdog: cannot revert {entry.kind} on {entry.target} yet: {exc}", flush=True)
             continue
         ledger.update(entry.id, reverted_by="watchdog", reverted_at=time.time())
+        in_force.remove(entry)
         print(f"watchdog: reverted expired {entry.kind} on {entry.target} ({entry.id})", flush=True)
         reverted.append(entry.id)
     return reverted

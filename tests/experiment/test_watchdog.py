@@ -1,5 +1,6 @@
 """The lab's watchdog: a lab with no fault costs it no imports; a fault it does not own, or
-one not yet expired, is left to its owner; a ledger it cannot read is said, not fatal."""
+one not yet expired, is left to its owner; one whose carrier another fault holds down waits
+for that one; a ledger it cannot read is said, not fatal."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chaoskit.experiment.handles import DnsFaultHandle, ToxicHandle
+from chaoskit.experiment.handles import DnsFaultHandle, ProcessHandle, ToxicHandle
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 from chaoskit.experiment.watchdog import sweep_once
 
@@ -51,3 +52,30 @@ def test_a_ledger_it_cannot_read_is_said_and_the_sweep_goes_on(
     (tmp_path / "ledger.json").write_text("{not json")
     assert sweep_once(tmp_path) == []
     assert "chaoskit recover" in capsys.readouterr().out
+
+
+def test_an_expired_toxic_waits_while_another_fault_holds_toxiproxy_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tried while Toxiproxy is paused, the toxic's revert would wait out its timeout on
+    every sweep, and hold the pause past its own expiry meanwhile; it waits, untried, until
+    the pause has ended, and is tried then (this state directory holds no lab of its own: a
+    try fails, and says so, unless a lab on the default addresses takes it)."""
+    now = time.time()
+    ledger = Ledger(tmp_path)
+    toxic = LedgerEntry(
+        run="r", kind="toxiproxy.latency", target="dynamodb", duration_s=1,
+        expires_at=now - 5, handle=ToxicHandle(proxy="dynamodb", toxic="latency"),
+    )  # fmt: skip
+    pause = LedgerEntry(
+        run="r", kind="process.pause", target="toxiproxy", duration_s=60, expires_at=now + 60,
+        handle=ProcessHandle(component="toxiproxy", pid=1, create_time=0.0, pgid=1),
+    )  # fmt: skip
+    for entry in (toxic, pause):
+        ledger.add(entry)
+    assert sweep_once(tmp_path, now=now) == []
+    assert "cannot revert" not in capsys.readouterr().out
+    ledger.remove(pause.id)
+    reverted = sweep_once(tmp_path, now=now)  # a lab on the default addresses may take it
+    tried = "cannot revert toxiproxy.latency on dynamodb yet" in capsys.readouterr().out
+    assert reverted == [toxic.id] or tried

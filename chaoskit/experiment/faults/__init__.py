@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from chaoskit.experiment.faults.automation import AUTOMATION_FAULTS
 from chaoskit.experiment.faults.base import AnyKind, FaultKind, NoParams, Params, registry_of
@@ -20,6 +22,8 @@ __all__ = [
     "FaultKind",
     "NoParams",
     "Params",
+    "carrier_held_down",
+    "in_revert_order",
     "revert_order",
     "unknown_kind_message",
 ]
@@ -49,6 +53,47 @@ def revert_order(kind: str) -> bool:
     blanked), and no fault stays in force while a start-up waits."""
     known = REGISTRY.get(kind)
     return known is not None and known.family in RESTARTING_FAMILIES
+
+
+def carrier_held_down(kind: str, others: Iterable[tuple[str, str]]) -> bool:
+    """Whether the component that carries a fault of ``kind`` (the DNS server for a DNS
+    fault, Toxiproxy for a toxic) is held down by one of ``others``, the kinds and targets
+    of faults in force: killed, stopped or paused, it cannot take the revert until that
+    fault ends, and a revert tried meanwhile waits out its timeouts and fails."""
+    known = REGISTRY.get(kind)
+    carrier = known.carried_by if known is not None else None
+    if carrier is None:
+        return False
+    return any(
+        target == carrier and (other := REGISTRY.get(other_kind)) is not None
+        and other.silences_target
+        for other_kind, target in others
+    )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+def in_revert_order(
+    faults: Sequence[T], kind_and_target: Callable[[T], tuple[str, str]]
+) -> list[T]:
+    """``faults``, to be reverted together, in the order to revert them: those that start
+    a component again last (``revert_order``), and one whose carrier another of them holds
+    down after that one (a DNS fault after the pause of the DNS server)."""
+    ordered: list[T] = []
+
+    def place(fault: T) -> None:
+        if any(fault is done for done in ordered):
+            return
+        kind = kind_and_target(fault)[0]
+        for other in faults:
+            if other is not fault and carrier_held_down(kind, [kind_and_target(other)]):
+                place(other)
+        ordered.append(fault)
+
+    for fault in sorted(faults, key=lambda f: revert_order(kind_and_target(f)[0])):
+        place(fault)
+    return ordered
 
 
 def unknown_kind_message(kind: str) -> str:

@@ -57,6 +57,12 @@ class FaultKind(Generic[P, H]):
     ends_with_the_lab: bool = True
     """Whether stopping the lab's components ends the fault; not so for one held in a
     control file in the state directory, which ``down`` reverts itself."""
+    carried_by: str | None = None
+    """The lab component that holds the fault and takes its revert (the DNS server for a
+    DNS fault, Toxiproxy for a toxic); None when the revert needs no component to answer."""
+    silences_target: bool = False
+    """Whether the fault stops its target component answering (killed, stopped, paused,
+    disconnected): a fault that component carries cannot be reverted until this one ends."""
 
     @property
     def family(self) -> str:

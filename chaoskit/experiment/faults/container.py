@@ -190,6 +190,7 @@ def _kind(
         revert=revert,
         is_reverted=is_reverted,
         backends=("compose",),
+        silences_target=True,
     )
 
 

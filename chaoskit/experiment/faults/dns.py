@@ -106,6 +106,7 @@ def _kind(
         expiry="dns-server",
         backends=("local", "compose"),
         target_patterns=True,
+        carried_by="dns",
     )
 
 

@@ -95,5 +95,6 @@ LB_FAULTS = [
         revert=_revert,
         is_reverted=_reverted,
         backends=("local", "compose"),
+        carried_by="toxiproxy",  # its toxics on the health checks' proxies
     )
 ]

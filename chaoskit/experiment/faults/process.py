@@ -115,6 +115,7 @@ def _kind(
         inject=inject,
         revert=revert,
         is_reverted=is_reverted,
+        silences_target=True,
     )
 
 

@@ -206,6 +206,7 @@ RESOLVER_FAULTS: list[FaultKind] = [  # type: ignore[type-arg]
         revert=_up,
         is_reverted=_answering_again,
         backends=BOTH,
+        silences_target=True,
     ),
     FaultKind(
         kind="resolver.overload",
@@ -218,5 +219,6 @@ RESOLVER_FAULTS: list[FaultKind] = [  # type: ignore[type-arg]
         revert=_end_overload,
         is_reverted=_not_overloaded,
         backends=BOTH,
+        carried_by="resolver",
     ),
 ]

@@ -153,6 +153,7 @@ def _toxic_kind(name: str) -> FaultKind[_ToxicParams, ToxicHandle]:
         revert=_revert_toxic,
         is_reverted=_toxic_gone,
         backends=("local", "compose"),
+        carried_by="toxiproxy",
     )
 
 
@@ -167,5 +168,6 @@ TOXIPROXY_FAULTS = [_toxic_kind(name) for name in TOXICS] + [
         revert=_revert_down,
         is_reverted=_proxy_up,
         backends=("local", "compose"),
+        carried_by="toxiproxy",
     )
 ]

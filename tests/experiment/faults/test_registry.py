@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaoskit.experiment.faults import REGISTRY
+from chaoskit.experiment.faults import REGISTRY, in_revert_order
 from chaoskit.experiment.faults.base import registry_of
 
 
@@ -34,3 +34,26 @@ def test_a_dns_name_is_held_in_one_spelling_and_other_targets_as_written(
     kind: str, written: str, held: str
 ) -> None:
     assert REGISTRY[kind].canonical_target(written) == held
+
+
+def test_a_fault_is_reverted_after_the_one_holding_its_carrier_down() -> None:
+    """The DNS server paused, a blank it carries goes right after the pause; a killed
+    service still restarts last, so it starts with its dependencies back."""
+    faults = [
+        ("process.kill", "orders"),
+        ("dns.blank", "dynamodb.us-east-1.lab.test"),
+        ("process.pause", "dns"),
+        ("toxiproxy.latency", "dynamodb-us-east-1"),
+    ]
+    assert in_revert_order(faults, lambda f: f) == [
+        ("process.pause", "dns"),
+        ("dns.blank", "dynamodb.us-east-1.lab.test"),
+        ("toxiproxy.latency", "dynamodb-us-east-1"),
+        ("process.kill", "orders"),
+    ]
+
+
+def test_kinds_that_silence_a_component_carry_no_fault_of_their_own() -> None:
+    """A silencer carried by what it silences would wait on itself."""
+    for name, kind in REGISTRY.items():
+        assert not (kind.silences_target and kind.carried_by), name
