@@ -211,15 +211,19 @@ def chaos(chaos_lab: Lab, request: pytest.FixtureRequest) -> Iterator[Chaos]:
 def _chaoskit_marker(request: pytest.FixtureRequest) -> Iterator[None]:
     """``@pytest.mark.chaos``: the test runs inside that fault; marked more than once (on
     the test, its class, its module), inside every one of them, each checked before any is
-    put in."""
+    put in, and put in in the reverse of the order they are reverted in (a pause of the DNS
+    server after a DNS fault, so that it ends before that fault's revert needs the server)."""
     faults = [_marked_fault(marker) for marker in request.node.iter_markers(MARKER)]
     if not faults:
         yield
         return
+    from chaoskit.experiment.faults import in_revert_order
+
     chaos_fixture: Chaos = request.getfixturevalue("chaos")
     checked = [chaos_fixture.fault(k, target, d, **params) for k, target, d, params in faults]
-    with contextlib.ExitStack() as stack:
-        for fault in checked:
+    reverted_in_order = in_revert_order(checked, lambda f: (f.kind, f.target))
+    with contextlib.ExitStack() as stack:  # put in in reverse, so taken out in that order
+        for fault in reversed(reverted_in_order):
             stack.enter_context(fault)
         yield
 

@@ -116,11 +116,14 @@ def test_a_test_marked_twice_runs_under_both_faults(
     pytester: pytest.Pytester, lab: LocalLab
 ) -> None:
     """Only the closest ``@pytest.mark.chaos`` was read: the test ran without the others'
-    faults and passed as if it had survived them."""
+    faults and passed as if it had survived them. Marked with a pause of the DNS server
+    and (on its module) a blank that server holds, the pause used to go in first, and the
+    blank then could not (its server paused): faults go in in the reverse of the order
+    they are reverted in (``in_revert_order``), so the pause goes in last and ends first."""
     _tests(
         pytester,
         """
-import dns.message, dns.query, pytest
+import dns.message, dns.query, psutil, pytest
 
 pytestmark = pytest.mark.chaos(fault="dns.blank", target="dynamodb.us-east-1.lab.test",
                                duration="30s")
@@ -136,12 +139,17 @@ def test_under_both(chaos):
     assert len(toxics(chaos)) == 1
     assert east_addresses(chaos) == []
 
+@pytest.mark.chaos(fault="process.pause", target="dns", duration="30s")
+def test_under_a_pause_of_the_server_that_holds_the_blank(chaos):
+    server = chaos.lab.backend_lab.state.components["dns"]
+    assert psutil.Process(server.pid).status() == psutil.STATUS_STOPPED
+
 @pytest.mark.chaos(fault="toxiproxy.latency", target="nowhere")
 def test_one_bad_puts_in_none(chaos):
     pass
 """,
     )
-    _passed_but_the_bad_target(pytester, lab, passed=1)
+    _passed_but_the_bad_target(pytester, lab, passed=2)
     with lab.dns_admin() as admin:
         assert admin.faults() == []
 
