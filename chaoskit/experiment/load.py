@@ -22,7 +22,7 @@ from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml, locate, user_path
 from chaoskit.dns.faults import MAX_DURATION_S
-from chaoskit.experiment.faults import REGISTRY, AnyKind, unknown_kind_message
+from chaoskit.experiment.faults import REGISTRY, AnyKind, carrier_held_down, unknown_kind_message
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.run_setup import run_config
@@ -181,6 +181,33 @@ def _names_used_twice(experiment: Experiment) -> list[tuple[Loc, str]]:
     return problems
 
 
+def _put_in_while_its_carrier_is_down(experiment: Experiment) -> list[tuple[Loc, str]]:
+    """A fault cannot go in while another of the method holds its carrier down (a DNS fault
+    while the DNS server is paused or killed): its injection would wait out the server's
+    timeouts and fail the run, holding the other fault past its time meanwhile."""
+    planned = plan(experiment.method)
+    faults = [p for p in planned if p.step.fault is not None]
+    ends = {p.index: p.end_s for p in faults}
+    for rollback in (p for p in planned if p.step.rollback is not None):
+        for held in (f for f in faults if f.index < rollback.index):
+            if rollback.step.rollback in ("all", held.step.name):
+                ends[held.index] = min(ends[held.index], rollback.start_s)
+    problems: list[tuple[Loc, str]] = []
+    for step, holder in ((s, h) for s in faults for h in faults if h is not s):
+        holds = [(holder.step.fault or "", holder.step.target or "")]
+        if not carrier_held_down(step.step.fault or "", holds):
+            continue
+        start, end = holder.start_s, ends[holder.index]
+        first = holder.index < step.index  # of two at one instant, the one listed first
+        if start < step.start_s < end or (first and start == step.start_s < end):
+            down = holder.step.target
+            problems.append((("method", step.index, "at" if step.step.at is not None else "fault"),
+                f"{step.label} goes in at {step.start_s:g}s, while step {holder.index} "
+                f"({holder.label}) holds {down} down ({start:g}s to {end:g}s), and the fault goes "
+                f"in through {down}: start it before {start:g}s or from {end:g}s"))  # fmt: skip
+    return problems
+
+
 def _stage_problems(experiment: Experiment) -> list[tuple[Loc, str]]:
     """Each stage names a step, once, and the stages follow the method's order."""
     starts = {p.step.name: p.start_s for p in plan(experiment.method) if p.step.name}
@@ -322,7 +349,10 @@ def _reference_problems(
                 f"{at:g}s is before this step can begin: the steps listed before it take the "
                 f"method to {soonest:g}s, and steps run in the order listed (list it before "
                 f"them, or give it an at of {soonest:g}s or later)")  # fmt: skip
-    for where, message in [*_stage_problems(experiment), *_names_used_twice(experiment)]:
+    for where, message in [
+        *_stage_problems(experiment), *_names_used_twice(experiment),
+        *_put_in_while_its_carrier_is_down(experiment),
+    ]:  # fmt: skip
         problem(where, message)
     fault_steps = {s.name: s for s in experiment.method if s.name and s.fault}
     for variant_name, variant in experiment.variants.items():

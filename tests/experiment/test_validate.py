@@ -194,3 +194,45 @@ def test_a_dns_fault_target_may_be_written_in_any_letter_case(tmp_path: Path) ->
     assert "method[1].target: 'DynamoDB-us-east-1' is not a target of toxiproxy.latency" in (
         done.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("steps", "refused"),
+    [
+        (
+            "  - {at: 1s, fault: process.pause, target: dns, duration: 3s}\n"
+            "  - {at: 1s, fault: dns.blank, target: dynamodb.us-west-2.lab.test, duration: 1s}\n",
+            True,
+        ),
+        (
+            "  - {at: 1s, fault: dns.blank, target: dynamodb.us-west-2.lab.test, duration: 1s}\n"
+            "  - {at: 1s, fault: process.pause, target: dns, duration: 3s}\n",
+            False,
+        ),
+        (
+            "  - {at: 1s, fault: process.pause, target: dns, duration: 3s, name: frozen}\n"
+            "  - {at: 2s, rollback: frozen}\n"
+            "  - {at: 2s, fault: dns.blank, target: dynamodb.us-west-2.lab.test, duration: 1s}\n",
+            False,
+        ),
+        (
+            "  - {fault: process.kill, target: dns, duration: 1s}\n"
+            "  - {fault: dns.blank, target: dynamodb.us-west-2.lab.test, duration: 1s}\n",
+            False,
+        ),
+        (
+            "  - {at: 1s, fault: process.restart, target: dns, duration: 3s}\n"
+            "  - {at: 2s, fault: dns.blank, target: dynamodb.us-west-2.lab.test, duration: 1s}\n",
+            False,
+        ),
+    ],
+    ids=["listed-after-at-one-instant", "listed-first", "rolled-back", "in-sequence", "restart"],
+)
+def test_a_fault_cannot_go_in_while_its_carrier_is_held_down(
+    tmp_path: Path, steps: str, refused: bool
+) -> None:
+    """Two faults at one instant go in in the order listed; a rollback ends the hold; a
+    fault in sequence goes in after the one before it ended; a restart holds nothing down."""
+    _, done = _validated(tmp_path, "held.yaml", "title: held down\nmethod:\n" + steps)
+    assert done.returncode == (2 if refused else 0), done.stderr
+    assert ("holds dns down" in done.stderr) is refused, done.stderr

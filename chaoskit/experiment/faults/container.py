@@ -190,7 +190,7 @@ def _kind(
         revert=revert,
         is_reverted=is_reverted,
         backends=("compose",),
-        silences_target=True,
+        silences_target=name != "restart",  # started again at once: it answers meanwhile
     )
 
 

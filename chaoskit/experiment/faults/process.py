@@ -115,7 +115,7 @@ def _kind(
         inject=inject,
         revert=revert,
         is_reverted=is_reverted,
-        silences_target=True,
+        silences_target=name != "restart",  # started again at once: it answers meanwhile
     )
 
 
