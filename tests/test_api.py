@@ -133,6 +133,20 @@ def test_one_fault_per_dns_name_however_it_is_spelled(api_lab: Lab) -> None:
     assert _east_answer(api_lab) == [api_lab.config.region("us-east-1").proxy.host]
 
 
+def test_a_fault_is_refused_at_once_while_its_carrier_is_held_down(api_lab: Lab) -> None:
+    """Put in while Toxiproxy was paused, a toxic waited out Toxiproxy's 5 s timeout before
+    an error that did not say why (`Read timed out`); it is refused before anything is
+    written, naming the fault that holds Toxiproxy down."""
+    with api_lab.fault("process.pause", "toxiproxy", duration="20s") as pause:
+        assert pause.entry is not None
+        toxic = api_lab.fault("toxiproxy.latency", EAST, duration="5s", latency=100)
+        held = r"toxiproxy: is held down by process\.pause .* toxiproxy\.latency goes in through it"
+        with pytest.raises(chaoskit.ChaoskitError, match=held), toxic:
+            pass  # pragma: no cover
+        assert [e.id for e in Ledger(api_lab.state_dir).entries()] == [pause.entry.id]
+    assert api_lab.backend_lab.toxiproxy().toxics(EAST) == []
+
+
 @pytest.mark.parametrize(
     ("kind", "target", "params", "words"),
     [

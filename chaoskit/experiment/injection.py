@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chaoskit.experiment.faults import REGISTRY
+from chaoskit._errors import ComponentError
+from chaoskit.experiment.faults import REGISTRY, carrier_held_down
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def inject_fault(lab: LabBackend, ledger: Ledger, entry: LedgerEntry) -> LedgerE
     for ``recover``) and its error raised."""
     kind = REGISTRY[entry.kind]
     params = kind.validated(entry)
+    _refuse_while_its_carrier_is_held_down(ledger, entry)
     boundary("before-ledger", kind.kind)
     entry = entry.model_copy(update={"handle": kind.prepare(lab, entry, params)})
     ledger.add(entry)
@@ -69,6 +71,23 @@ def inject_fault(lab: LabBackend, ledger: Ledger, entry: LedgerEntry) -> LedgerE
         raise
     boundary("after-effect", kind.kind)
     return entry
+
+
+def _refuse_while_its_carrier_is_held_down(ledger: Ledger, entry: LedgerEntry) -> None:
+    """A fault whose carrier another fault in the ledger holds down (a DNS fault while the
+    DNS server is paused, by this run or another controller) is refused at once: tried, it
+    would wait out the component's timeouts, and so would the revert of the failed try."""
+    for holder in ledger.entries():
+        if holder.reverted_by is None and carrier_held_down(
+            entry.kind, [(holder.kind, holder.target)]
+        ):
+            until = time.strftime("%H:%M:%S", time.localtime(holder.expires_at))
+            raise ComponentError(
+                holder.target,
+                f"is held down by {holder.kind} (ledger entry {holder.id}, from "
+                f"{holder.run}, expiring at {until}), and {entry.kind} goes in through it: "
+                "put it in once that fault has ended",
+            )
 
 
 @dataclass
