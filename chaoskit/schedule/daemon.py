@@ -26,11 +26,11 @@ from chaoskit._signals import handling
 from chaoskit.lab.lock import LOCK_FD_ENV, LabLock
 from chaoskit.schedule.jobs import (
     Job,
+    claim_due,
     decide,
     read_jobs,
     record_event,
     set_last_run,
-    set_next_due,
 )
 
 __all__ = ["Scheduler"]
@@ -87,7 +87,8 @@ class Scheduler:
             decision = decide(job, now)
             if decision.action == "wait":
                 continue
-            set_next_due(self.state_dir, job.id, decision.next_due)
+            if not claim_due(self.state_dir, job.id, job.next_due, decision.next_due):
+                continue  # another scheduler of this lab took it
             if decision.missed:
                 record_event(self.state_dir, job.id, now, "missed",
                              f"{decision.missed} run(s) missed; policy {job.missed}")  # fmt: skip

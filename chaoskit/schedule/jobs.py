@@ -200,6 +200,14 @@ def _aware(value: Any) -> Any:
     return moment
 
 
+def _stored_time(value: str | None) -> datetime | None:
+    """A stored time as ``_aware`` reads it; None when there is none or it is damaged."""
+    try:
+        return None if value is None else _aware(value)
+    except ValueError:
+        return None
+
+
 _Time = Annotated[datetime, BeforeValidator(_aware)]
 
 
@@ -303,12 +311,28 @@ def remove_job(state_dir: Path, job_id: str) -> None:
             raise InvalidInput(f"no scheduled job {job_id!r}; known: {', '.join(known) or 'none'}")
 
 
-def set_next_due(state_dir: Path, job_id: str, next_due: datetime | None) -> None:
+def claim_due(
+    state_dir: Path, job_id: str, due: datetime | None, next_due: datetime | None
+) -> bool:
+    """Move the job's next due time from ``due`` to ``next_due``, unless another scheduler
+    of this lab moved it first: True for the one that moved it, which alone carries out what
+    was due (two schedulers that read the job at one tick would otherwise both run it, one
+    after the other)."""
     with connect(state_dir) as db:
-        db.execute(
-            "UPDATE jobs SET next_due = ? WHERE id = ?",
-            (next_due.isoformat() if next_due else None, job_id),
-        )
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT next_due FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or _stored_time(row[0]) != due:
+                return False
+            db.execute(
+                "UPDATE jobs SET next_due = ? WHERE id = ?",
+                (next_due.isoformat() if next_due else None, job_id),
+            )
+            db.execute("COMMIT")
+            return True
+        finally:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
 
 
 def set_last_run(state_dir: Path, job_id: str, at: datetime, exit_code: int | None) -> None:

@@ -194,3 +194,25 @@ def test_bad_schedule_input_is_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2 and "none.yaml:1:1: (file): cannot read" in done.stderr
     never = run_cli(*state, "scheduler", "--max-runs", "0")  # was accepted, and ran nothing
     assert never.returncode == 2 and "--max-runs" in never.stderr
+
+
+def test_a_due_job_two_schedulers_read_at_one_tick_is_run_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two schedulers of one lab that read a due job at one tick both ran it, the second
+    once the first's run had let the lab go: a one-off job ran twice."""
+    add_job(tmp_path, Path("x.yaml"), "experiment", cron=None, at=utc(2026, 1, 1, 10, 0),
+            tz="UTC", missed="skip", out_dir=Path("reports"), now=utc(2026, 1, 1, 9))  # fmt: skip
+    read_before_either_ran = read_jobs(tmp_path)
+    ran: list[str] = []
+    schedulers = {}
+    for name in ("first", "second"):
+        schedulers[name] = Scheduler(
+            tmp_path, clock=lambda: utc(2026, 1, 1, 10, 0, 5), echo=lambda m: None
+        )
+        monkeypatch.setattr(schedulers[name], "_run", lambda job, name=name: ran.append(name))
+    schedulers["first"].tick()
+    monkeypatch.setattr("chaoskit.schedule.daemon.read_jobs", lambda _: read_before_either_ran)
+    schedulers["second"].tick()
+    assert ran == ["first"]
+    assert get_jobs(tmp_path)[0].next_due is None
