@@ -132,6 +132,36 @@ def fleet_and_blank(fault: str, at_s: int, fault_s: int, blank_s: int, header: s
     )
 
 
+def carriers_held_down(family: str, header: str = "") -> str:
+    """An experiment: a blank on the DNS server and a toxic on Toxiproxy, each due at 2.5 s
+    while a fault of ``family`` (``process`` or ``container``) holds its carrier down, the
+    DNS server paused and Toxiproxy killed, from 1 s to 4 s."""
+    return (
+        f"title: carriers held down\n{header}"
+        "load: {users: 2, spawn_rate: 2, warmup: 1s}\n"
+        "method:\n"
+        "  - {name: blank, at: 0.5s, fault: dns.blank,"
+        " target: dynamodb.us-east-1.lab.test, duration: 2s}\n"
+        "  - {name: slow, at: 0.5s, fault: toxiproxy.latency, target: dynamodb-us-east-1,"
+        " duration: 2s, params: {latency: 100}}\n"
+        f"  - {{name: dns-paused, at: 1s, fault: {family}.pause, target: dns, duration: 3s}}\n"
+        f"  - {{name: proxy-killed, at: 1s, fault: {family}.kill, target: toxiproxy,"
+        " duration: 3s}\n"
+        "recovery: {consecutive_samples: 3, timeout: 20s}\n"
+    )
+
+
+def assert_silencers_ended_first(journal: dict[str, Any]) -> None:
+    """Of a ``carriers_held_down`` run: every fault reverted, each silencer on time (within
+    1 s of its 3 s) and before the fault its carrier holds."""
+    by_name = {f["name"]: f for f in journal["faults"]}
+    assert {f["outcome"] for f in by_name.values()} == {"reverted"}, journal["faults"]
+    for silencer, carried in (("dns-paused", "blank"), ("proxy-killed", "slow")):
+        held = by_name[silencer]
+        assert held["reverted_t"] - held["injected_t"] < 3 + 1, held
+        assert held["reverted_t"] <= by_name[carried]["reverted_t"], (held, by_name[carried])
+
+
 def fleet_and_blank_faults(
     journal: dict[str, Any], fault: str, at_s: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:

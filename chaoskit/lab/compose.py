@@ -503,13 +503,30 @@ class ComposeLab(LabBackend):
 
     def configure(self) -> None:
         """Every proxy in place and enabled, the lab records on the DNS server."""
+        self._configure_proxies()
+        self._configure_records()
+
+    def _configure_proxies(self) -> None:
         toxi = self.toxiproxy()
         for proxy in catalogue.proxies(self.inside):  # the regions', the LB's check paths
             toxi.ensure_proxy(proxy.name, str(proxy.listen), str(proxy.upstream))
+
+    def _configure_records(self) -> None:
         with self.dns_admin() as admin:
             names = {r["name"] for r in admin.records() if r["type"] == "A"}
             if any(r.record not in names for r in self.config.regions):
                 admin.reload()
+
+    def configure_again(self, name: str) -> None:
+        """``name`` running again after a fault killed, stopped or restarted it: Toxiproxy
+        holds its proxies only in memory, so once it answers they are put back as ``up``
+        puts them; the DNS server reads its zone files itself, and its records are checked."""
+        put_back = {"toxiproxy": self._configure_proxies, "dns": self._configure_records}
+        if name not in put_back:
+            return
+        if not wait_until(health_check(name, self.config, self.state_dir), START_TIMEOUT_S):
+            raise ComponentError(name, f"running again, not healthy {START_TIMEOUT_S:.0f}s later")
+        put_back[name]()
 
     def stop_services(self) -> None:
         """Stop every service under test. A sample service's running container is stopped

@@ -34,6 +34,8 @@ from chaoskit.lab.process import stopped_in_group
 from chaoskit.schedule.history import list_runs
 from tests.helpers import (
     assert_lab_clean,
+    assert_silencers_ended_first,
+    carriers_held_down,
     fleet_and_blank,
     fleet_and_blank_faults,
     injected,
@@ -554,24 +556,8 @@ def test_a_fault_whose_carrier_another_holds_down_is_reverted_as_that_one_ends(
     the DNS server killed instead, the blank's revert failed and the run exited 1, the blank
     left in the ledger."""
     experiment = tmp_path / "carriers.yaml"
-    experiment.write_text(
-        "title: carriers held down\n"
-        "load: {users: 2, spawn_rate: 2, warmup: 1s}\n"
-        "method:\n"
-        "  - {name: blank, at: 0.5s, fault: dns.blank,"
-        " target: dynamodb.us-east-1.lab.test, duration: 2s}\n"
-        "  - {name: slow, at: 0.5s, fault: toxiproxy.latency, target: dynamodb-us-east-1,"
-        " duration: 2s, params: {latency: 100}}\n"
-        "  - {name: dns-paused, at: 1s, fault: process.pause, target: dns, duration: 3s}\n"
-        "  - {name: proxy-killed, at: 1s, fault: process.kill, target: toxiproxy, duration: 3s}\n"
-        "recovery: {consecutive_samples: 3, timeout: 20s}\n"
-    )
+    experiment.write_text(carriers_held_down("process"))
     code, journal = run(lab, experiment, tmp_path / "reports", "--no-fresh")
     assert code == 0, journal["_stdout"]
-    by_name = {f["name"]: f for f in journal["faults"]}
-    assert {f["outcome"] for f in by_name.values()} == {"reverted"}, journal["faults"]
-    for silencer, carried in (("dns-paused", "blank"), ("proxy-killed", "slow")):
-        held = by_name[silencer]
-        assert held["reverted_t"] - held["injected_t"] < 3 + 1, held
-        assert held["reverted_t"] <= by_name[carried]["reverted_t"], (held, by_name[carried])
+    assert_silencers_ended_first(journal)
     assert_lab_clean(lab)

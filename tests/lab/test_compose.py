@@ -41,6 +41,8 @@ from tests.experiment.kill_checks import (
 )
 from tests.helpers import (
     assert_lab_clean,
+    assert_silencers_ended_first,
+    carriers_held_down,
     compose_images,
     fleet_and_blank,
     fleet_and_blank_faults,
@@ -414,6 +416,24 @@ def test_a_killed_or_restarted_container_runs_again_on_time_even_while_it_cannot
     metrics = journal["metrics"]
     assert isinstance(metrics, dict) and metrics["recovered"] is True
     assert compose_lab.container("fleet").status == "running"
+    assert_lab_clean(compose_lab)
+
+
+def test_a_fault_whose_container_carrier_another_holds_down_is_reverted_as_that_one_ends(
+    compose_lab: ComposeLab, tmp_path: Path
+) -> None:
+    """As on the local backend (``test_runs``), with the DNS server's container paused and
+    Toxiproxy's killed. Toxiproxy's container started again held no proxy (they live in its
+    memory): every dependency was unreachable until ``recover``, and the toxic's revert
+    failed with `proxy not found`; its revert now puts the proxies back."""
+    journal = _run_text(
+        compose_lab, tmp_path, carriers_held_down("container", "stack: {backend: compose}\n")
+    )
+    assert_silencers_ended_first(journal)
+    metrics = journal["metrics"]
+    assert isinstance(metrics, dict) and metrics["recovered"] is True
+    proxies = set(compose_lab.toxiproxy().proxies())
+    assert {"dynamodb-us-east-1", "dynamodb-us-west-2"} <= proxies, proxies
     assert_lab_clean(compose_lab)
 
 

@@ -86,9 +86,11 @@ def start_container(lab: LabBackend, entry: LedgerEntry) -> None:
     another fault ends would hold that fault, and every other revert, behind it."""
     container = _container(lab, entry)
     if container.status == "paused":
-        container.unpause()
-    elif container.status != "running":
+        container.unpause()  # it lost nothing
+        return
+    if container.status != "running":
         container.start()
+    _compose_lab(lab).configure_again(entry.target)  # Toxiproxy's proxies died with it
 
 
 def calling(method: str, **kwargs: Any) -> Callable[[LabBackend, LedgerEntry, Params], None]:
