@@ -269,7 +269,7 @@ class ActiveFault:
         self.entry = inject_fault(backend_lab, ledger, entry)
         kind = REGISTRY[self.kind]
         deadline = time.monotonic() + ACTIVE_WITHIN_S
-        while kind.is_reverted(backend_lab, self.entry):
+        while not kind.momentary and kind.is_reverted(backend_lab, self.entry):
             if time.monotonic() > deadline:
                 self.verified = revert_fault(backend_lab, ledger, self.entry).verified
                 raise ChaoskitError(

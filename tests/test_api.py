@@ -63,6 +63,25 @@ def test_a_toxic_is_in_for_the_block_and_out_after(api_lab: Lab) -> None:
     assert Ledger(api_lab.state_dir).entries() == []
 
 
+@pytest.mark.parametrize(
+    ("kind", "target", "params"),
+    [("process.restart", "status", {}), ("resolver.flush", "resolver", {"name": "lab.test"})],
+)
+def test_a_fault_over_as_soon_as_it_is_in_goes_in(
+    api_lab: Lab, kind: str, target: str, params: dict[str, object]
+) -> None:
+    """A restart and a cache flush leave nothing in force to be seen: both were refused
+    after 5 s as 'put in but was not in force', and reverted, every time."""
+    before = api_lab.backend_lab.state.components["status"].pid
+    with api_lab.fault(kind, target, duration="10s", **params) as fault:
+        assert fault.entry is not None
+    assert fault.verified is True
+    api_lab.backend_lab.refresh()
+    restarted = api_lab.backend_lab.state.components["status"].pid != before
+    assert restarted is (kind == "process.restart")
+    assert Ledger(api_lab.state_dir).entries() == []
+
+
 def test_a_failing_block_still_reverts_and_its_error_goes_on(api_lab: Lab) -> None:
     blank = api_lab.fault("dns.blank", "dynamodb.us-east-1.lab.test", duration="20s")
     with pytest.raises(ZeroDivisionError), blank:

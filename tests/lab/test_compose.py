@@ -437,6 +437,17 @@ def test_a_fault_whose_container_carrier_another_holds_down_is_reverted_as_that_
     assert_lab_clean(compose_lab)
 
 
+def test_toxiproxy_restarted_keeps_its_proxies_through_the_fault(compose_lab: ComposeLab) -> None:
+    """A restart is a blip: Toxiproxy's container restarted came back with no proxy, and
+    every dependency stayed unreachable for the rest of the fault."""
+    from chaoskit import Lab
+
+    with Lab.open(state_dir=compose_lab.state_dir).fault("container.restart", "toxiproxy", "20s"):
+        proxies = set(compose_lab.toxiproxy().proxies())
+        assert {"dynamodb-us-east-1", "dynamodb-us-west-2"} <= proxies, proxies
+    assert_lab_clean(compose_lab)
+
+
 def test_a_killed_controller_leaves_a_paused_container_to_the_watchdog(
     compose_lab: ComposeLab, tmp_path: Path
 ) -> None:

@@ -60,6 +60,9 @@ class FaultKind(Generic[P, H]):
     carried_by: str | None = None
     """The lab component that holds the fault and takes its revert (the DNS server for a
     DNS fault, Toxiproxy for a toxic); None when the revert needs no component to answer."""
+    momentary: bool = False
+    """Whether the fault is over as soon as it is in (a restart, a cache flush): nothing
+    stays in force to be seen, and its revert only checks that it ended."""
     silences_target: bool = False
     """Whether the fault stops its target component answering (killed, stopped, paused,
     disconnected): a fault that component carries cannot be reverted until this one ends."""

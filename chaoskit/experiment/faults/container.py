@@ -102,6 +102,13 @@ def calling(method: str, **kwargs: Any) -> Callable[[LabBackend, LedgerEntry, Pa
     return inject
 
 
+def _restart(lab: LabBackend, entry: LedgerEntry, _params: Params) -> None:
+    """Restarted, and put back as ``up`` puts it: a restart is a blip, and Toxiproxy's
+    proxies (held in its memory) would otherwise be gone until the revert."""
+    _container(lab, entry).restart(timeout=STOP_TIMEOUT_S)
+    _compose_lab(lab).configure_again(entry.target)
+
+
 def pause_container(lab: LabBackend, entry: LedgerEntry, _params: Params) -> None:
     from docker.errors import APIError
 
@@ -192,6 +199,7 @@ def _kind(
         revert=revert,
         is_reverted=is_reverted,
         backends=("compose",),
+        momentary=name == "restart",
         silences_target=name != "restart",  # started again at once: it answers meanwhile
     )
 
@@ -207,7 +215,7 @@ CONTAINER_FAULTS = [
     _kind(
         "restart",
         "restarts the container; nothing to revert but that it runs",
-        calling("restart", timeout=STOP_TIMEOUT_S),
+        _restart,
     ),
     _kind(
         "disconnect",

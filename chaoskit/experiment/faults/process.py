@@ -115,6 +115,7 @@ def _kind(
         inject=inject,
         revert=revert,
         is_reverted=is_reverted,
+        momentary=name == "restart",
         silences_target=name != "restart",  # started again at once: it answers meanwhile
     )
 

@@ -194,6 +194,7 @@ RESOLVER_FAULTS: list[FaultKind] = [  # type: ignore[type-arg]
         revert=_nothing_to_undo,
         is_reverted=_always,
         backends=BOTH,
+        momentary=True,
     ),
     FaultKind(
         kind="resolver.down",
