@@ -200,7 +200,9 @@ def _kind(
         is_reverted=is_reverted,
         backends=("compose",),
         momentary=name == "restart",
-        silences_target=name != "restart",  # started again at once: it answers meanwhile
+        # a restart answers again at once; a disconnect from lab-west alone leaves it on the
+        # lab's network, where the controller reaches it
+        silences_target=name in ("kill", "stop", "pause"),
     )
 
 
