@@ -58,8 +58,9 @@ class FaultKind(Generic[P, H]):
     """Whether stopping the lab's components ends the fault; not so for one held in a
     control file in the state directory, which ``down`` reverts itself."""
     carried_by: str | None = None
-    """The lab component that holds the fault and takes its revert (the DNS server for a
-    DNS fault, Toxiproxy for a toxic); None when the revert needs no component to answer."""
+    """The lab component the fault is put in and taken out through (the DNS server for a
+    DNS fault, Toxiproxy for a toxic, the resolver's remote control for a flush); None when
+    neither needs a component to answer (a control file in the state directory)."""
     momentary: bool = False
     """Whether the fault is over as soon as it is in (a restart, a cache flush): nothing
     stays in force to be seen, and its revert only checks that it ended."""

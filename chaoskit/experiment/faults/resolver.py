@@ -195,6 +195,7 @@ RESOLVER_FAULTS: list[FaultKind] = [  # type: ignore[type-arg]
         is_reverted=_always,
         backends=BOTH,
         momentary=True,
+        carried_by="resolver",  # its remote control: a paused resolver never answers it
     ),
     FaultKind(
         kind="resolver.down",
