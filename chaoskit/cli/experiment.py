@@ -21,28 +21,49 @@ err = console(stderr=True)
 def validate(
     ctx: typer.Context,
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Experiment files (none: the lab file only).")
+        list[Path] | None,
+        typer.Argument(
+            help="Experiment files, lab files and game-day plans, each checked as what its "
+            "keys say it is (none: the lab file only)."
+        ),
     ] = None,
 ) -> None:
     """Check the lab file and experiment files against it; print one line per problem
-    (file:line:col: field: message)."""
+    (file:line:col: field: message). A lab file among FILES is the lab the experiments are
+    checked against when no --lab names one."""
+    from chaoskit._input import InputInvalid
     from chaoskit.cli._shared import lab_config
-    from chaoskit.experiment.load import ExperimentInvalid, load_experiment
+    from chaoskit.documents import document_kind
+    from chaoskit.experiment.load import load_experiment
+    from chaoskit.gameday.load import load_plan
+    from chaoskit.lab.labfile import lab_config_from_file
+    from chaoskit.lab.open import lab_is_up
 
-    config = lab_config(ctx.obj)
+    kinds = {path: document_kind(path) for path in files or []}
     lab_file = ctx.obj.get("lab_file")
+    given = [path for path, kind in kinds.items() if kind == "lab file"]
+    if lab_file is None and len(given) == 1 and not lab_is_up(ctx.obj["state_dir"]):
+        lab_file = given[0]  # else the lab that is up, and the file checked on its own
+    config = lab_config({**ctx.obj, "lab_file": lab_file})
     if lab_file is not None:
         out.print(f"{lab_file}: ok (lab file)")
     elif not files:
         raise typer.BadParameter("give experiment files, or a lab file with --lab")
     problems: list[str] = []
-    for path in files or []:
+    for path, kind in kinds.items():
+        if kind == "lab file" and lab_file is not None and path.resolve() == lab_file.resolve():
+            continue
         try:
-            load_experiment(path, config)
-        except ExperimentInvalid as exc:
+            if kind == "lab file":
+                lab_config_from_file(path)
+            elif kind == "game-day plan":
+                load_plan(path, config)
+            else:
+                load_experiment(path, config)
+        except InputInvalid as exc:
             problems += [str(p) for p in exc.problems]
         else:
-            out.print(f"{path}: ok")
+            out.print(f"{path}: ok" + ("" if kind == "experiment" else f" ({kind})"))
     if problems:
         for line in problems:
             typer.echo(line, err=True)

@@ -36,6 +36,12 @@ def wanted_lab(
     return directory, lab_config_for(directory, found)
 
 
+def lab_is_up(state_dir: Path) -> bool:
+    """Whether ``state_dir`` holds a lab that is up (its state records a component)."""
+    saved = LabState.load(state_dir)
+    return saved is not None and bool(saved.components)
+
+
 def lab_config_for(state_dir: Path, lab_file: Path | None) -> LabConfig | None:
     """The lab to work with: the one up in ``state_dir``, else the one ``lab_file``
     describes (read and checked: every problem, exit 2), else None for the sample stack.

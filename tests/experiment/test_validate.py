@@ -236,3 +236,27 @@ def test_a_fault_cannot_go_in_while_its_carrier_is_held_down(
     _, done = _validated(tmp_path, "held.yaml", "title: held down\nmethod:\n" + steps)
     assert done.returncode == (2 if refused else 0), done.stderr
     assert ("holds dns down" in done.stderr) is refused, done.stderr
+
+
+def test_a_lab_file_and_a_game_day_plan_are_each_checked_as_what_they_are(tmp_path: Path) -> None:
+    """Both were read as experiments: `validate chaoskit.yaml` said `missing required key
+    'title'`, `unknown key 'zone'` and a dozen more lines, exit 2. A lab file among the files
+    is the lab the experiments are checked against (the byo API is no target of the sample
+    stack)."""
+    byo = ROOT / "examples" / "byo"
+    lab_file, plan = byo / "chaoskit.yaml", byo / "gamedays" / "byo-drill.yaml"
+    experiment = byo / "experiments" / "api-killed.yaml"
+    done = run_cli(
+        "--state-dir", str(tmp_path), "validate", str(plan), str(experiment), str(lab_file)
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"{lab_file}: ok (lab file)",
+        f"{plan}: ok (game-day plan)",
+        f"{experiment}: ok",
+    ]
+    broken = tmp_path / "chaoskit.yml"
+    broken.write_text("zone: lab.test\nservices:\n  api: {port: nope}\n")
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(broken))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"{broken}:3:"), done.stderr

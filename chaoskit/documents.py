@@ -1,0 +1,40 @@
+"""What a YAML file people wrote is meant to be, from its top-level keys: an experiment, a
+lab file or a game-day plan, so that ``chaoskit validate`` checks each as what it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from chaoskit._errors import ChaoskitError
+from chaoskit._input import read_text
+from chaoskit._yaml import YamlMap, load_yaml
+from chaoskit.paths import LAB_FILE_NAMES
+
+__all__ = ["DocumentKind", "document_kind"]
+
+DocumentKind = Literal["experiment", "lab file", "game-day plan"]
+
+
+def document_kind(path: Path) -> DocumentKind:
+    """A lab file or a game-day plan when it has keys only they have and none only an
+    experiment has (an empty file named as a lab file is one: the sample stack); else, and
+    for a file that cannot be read, an experiment, whose own check says what is wrong."""
+    from chaoskit.experiment.model import Experiment
+    from chaoskit.gameday.model import GameDayPlan
+    from chaoskit.lab.labfile import LabFile
+
+    try:
+        root = load_yaml(read_text(path), str(path))
+    except (ChaoskitError, OSError):
+        return "experiment"
+    keys = set(root) if isinstance(root, YamlMap) else set()
+    experiment, lab = set(Experiment.model_fields), set(LabFile.model_fields)
+    plan = set(GameDayPlan.model_fields)
+    if keys & (experiment - lab - plan):
+        return "experiment"
+    if keys & (plan - experiment - lab):
+        return "game-day plan"
+    if keys & (lab - experiment - plan) or (root is None and path.name in LAB_FILE_NAMES):
+        return "lab file"
+    return "experiment"
