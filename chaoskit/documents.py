@@ -11,7 +11,7 @@ from chaoskit._input import read_text
 from chaoskit._yaml import YamlMap, load_yaml
 from chaoskit.paths import LAB_FILE_NAMES
 
-__all__ = ["DocumentKind", "document_kind"]
+__all__ = ["DocumentKind", "compose_file", "document_kind", "yaml_files_in"]
 
 DocumentKind = Literal["experiment", "lab file", "game-day plan"]
 
@@ -38,3 +38,21 @@ def document_kind(path: Path) -> DocumentKind:
     if keys & (lab - experiment - plan) or (root is None and path.name in LAB_FILE_NAMES):
         return "lab file"
     return "experiment"
+
+
+def yaml_files_in(directory: Path) -> list[Path]:
+    """Every ``*.yaml`` and ``*.yml`` in ``directory`` (not below it), sorted: each is read,
+    or named as a problem; one passed over in silence (a dangling link, a pipe, the other
+    spelling) would leave a check green without it."""
+    return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+
+
+def compose_file(path: Path) -> bool:
+    """Whether ``path`` is named as Docker Compose names its files (``compose.yaml``,
+    ``docker-compose.yml``, an override such as ``docker-compose.override.yml``): a lab's
+    directory holds one beside its lab file (its ``compose.files``)."""
+    stem = path.name.rsplit(".", 1)[0]
+    return path.suffix in (".yaml", ".yml") and stem.split(".", 1)[0] in (
+        "compose",
+        "docker-compose",
+    )

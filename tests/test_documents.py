@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chaoskit.documents import document_kind
+from chaoskit.documents import compose_file, document_kind
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,15 @@ def test_a_file_is_what_its_keys_say(tmp_path: Path, name: str, text: str, kind:
 def test_a_file_that_cannot_be_read_is_left_to_the_experiment_check(tmp_path: Path) -> None:
     assert document_kind(tmp_path / "missing.yaml") == "experiment"
     assert document_kind(tmp_path) == "experiment"
+
+
+@pytest.mark.parametrize(
+    ("name", "compose"),
+    [
+        ("docker-compose.yml", True), ("compose.yaml", True),
+        ("docker-compose.override.yml", True), ("compose-experiment.yaml", False),
+        ("chaoskit.yaml", False), ("docker-compose.txt", False),
+    ],
+)  # fmt: skip
+def test_compose_files_are_known_by_name(name: str, compose: bool) -> None:
+    assert compose_file(Path(name)) is compose

@@ -24,7 +24,7 @@ def validate(
         list[Path] | None,
         typer.Argument(
             help="Experiment files, lab files and game-day plans, each checked as what its "
-            "keys say it is (none: the lab file only)."
+            "keys say it is; a directory: every *.yaml and *.yml in it (none: the lab file only)."
         ),
     ] = None,
 ) -> None:
@@ -33,13 +33,24 @@ def validate(
     checked against when no --lab names one."""
     from chaoskit._input import InputInvalid
     from chaoskit.cli._shared import lab_config
-    from chaoskit.documents import document_kind
+    from chaoskit.documents import compose_file, document_kind, yaml_files_in
     from chaoskit.experiment.load import load_experiment
     from chaoskit.gameday.load import load_plan
     from chaoskit.lab.labfile import lab_config_from_file
     from chaoskit.lab.open import lab_is_up
 
-    kinds = {path: document_kind(path) for path in files or []}
+    problems: list[str] = []
+    listed: list[Path] = []
+    for path in files or []:
+        if not path.is_dir():
+            listed.append(path)
+        elif found := yaml_files_in(path):
+            for compose in filter(compose_file, found):
+                out.print(f"{compose}: skipped (a Docker Compose file)")
+            listed += [f for f in found if not compose_file(f)]
+        else:
+            problems.append(f"{path}:1:1: (directory): no YAML files (*.yaml, *.yml) in it")
+    kinds = {path: document_kind(path) for path in listed}
     lab_file = ctx.obj.get("lab_file")
     given = [path for path, kind in kinds.items() if kind == "lab file"]
     if lab_file is None and len(given) == 1 and not lab_is_up(ctx.obj["state_dir"]):
@@ -49,7 +60,6 @@ def validate(
         out.print(f"{lab_file}: ok (lab file)")
     elif not files:
         raise typer.BadParameter("give experiment files, or a lab file with --lab")
-    problems: list[str] = []
     for path, kind in kinds.items():
         if kind == "lab file" and lab_file is not None and path.resolve() == lab_file.resolve():
             continue

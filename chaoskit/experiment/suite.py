@@ -18,6 +18,7 @@ from typing import Any
 
 from chaoskit._errors import ChaoskitError
 from chaoskit._text import slug
+from chaoskit.documents import yaml_files_in
 from chaoskit.experiment.load import ExperimentInvalid, Problem, load_experiment
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.runner import RunResult
@@ -54,9 +55,7 @@ def load_suite(directory: Path, config: Any = None) -> list[Entry]:
     if not directory.is_dir():
         missing = "not a directory" if directory.exists() else "no such directory"
         raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)", missing)])
-    # every *.yaml and *.yml is read, or named as a problem: one passed over in silence (a
-    # dangling link, a pipe, the other spelling) would leave the suite green without it
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    files = yaml_files_in(directory)
     if not files:
         raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)",
                                          "no experiments (*.yaml, *.yml) in it")])  # fmt: skip

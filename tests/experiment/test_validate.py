@@ -260,3 +260,18 @@ def test_a_lab_file_and_a_game_day_plan_are_each_checked_as_what_they_are(tmp_pa
     done = run_cli("--state-dir", str(tmp_path), "validate", str(broken))
     assert done.returncode == 2
     assert done.stderr.startswith(f"{broken}:3:"), done.stderr
+
+
+def test_a_directory_is_every_yaml_file_in_it_but_compose_files(tmp_path: Path) -> None:
+    """`validate DIR` said `is a directory, not a file`; in a lab's directory its compose
+    file is passed over, saying so."""
+    byo = ROOT / "examples" / "byo"
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(byo), str(byo / "experiments"))
+    assert done.returncode == 0, done.stderr
+    assert f"{byo / 'docker-compose.yml'}: skipped (a Docker Compose file)" in done.stdout
+    assert f"{byo / 'experiments' / 'api-killed.yaml'}: ok" in done.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = run_cli("--state-dir", str(tmp_path), "validate", str(empty))
+    assert done.returncode == 2
+    assert done.stderr == f"{empty}:1:1: (directory): no YAML files (*.yaml, *.yml) in it\n"
