@@ -182,6 +182,9 @@ def recover(ctx: typer.Context) -> None:
 
     echo = plain_printer(out)
     state_dir = ctx.obj["state_dir"]
+    if not state_dir.is_dir():  # a mistyped --state-dir: nothing to recover, nothing made
+        echo(f"no lab state in {state_dir} (no such directory): nothing to recover")
+        return
     with LabLock(state_dir).held("chaoskit recover"):  # a live run reverts its own faults
         done = do_recover(open_lab(state_dir, auto_default="local"))
     if done.quarantined is not None:

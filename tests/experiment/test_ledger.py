@@ -49,6 +49,9 @@ def test_reading_the_ledger_of_a_state_directory_never_used_makes_nothing(
     done = run_cli("--state-dir", str(unused), "status")
     assert "lab: none up" in done.stdout, done.stderr
     assert not (tmp_path / "typo").exists()
+    done = run_cli("--state-dir", str(unused), "recover")  # made it too, and two lock files
+    assert done.returncode == 0 and "nothing to recover" in done.stdout, done.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 def test_notice_says_what_ended_a_fault(tmp_path: Path) -> None:
