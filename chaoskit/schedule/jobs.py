@@ -305,10 +305,15 @@ def get_jobs(state_dir: Path) -> list[Job]:
 
 
 def remove_job(state_dir: Path, job_id: str) -> None:
-    with connect(state_dir) as db:
-        if db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount == 0:
-            known = [j.id for j in get_jobs(state_dir)]
-            raise InvalidInput(f"no scheduled job {job_id!r}; known: {', '.join(known) or 'none'}")
+    """Remove job ``job_id``; an unknown one (none at all where there is no database yet,
+    and nothing made) is an input error listing those there are."""
+    removed = (state_dir / DB_NAME).exists()
+    if removed:
+        with connect(state_dir) as db:
+            removed = db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount > 0
+    if not removed:
+        known = [j.id for j in get_jobs(state_dir)]
+        raise InvalidInput(f"no scheduled job {job_id!r}; known: {', '.join(known) or 'none'}")
 
 
 def claim_due(

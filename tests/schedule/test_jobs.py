@@ -114,6 +114,9 @@ def test_listing_the_jobs_of_a_state_directory_never_used_makes_nothing(tmp_path
     done = run_cli("--state-dir", str(unused), "schedule", "list")
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "typo").exists()
+    done = run_cli("--state-dir", str(unused), "schedule", "remove", "abc123")  # it made them
+    assert done.returncode == 2 and "no scheduled job 'abc123'; known: none" in done.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 def test_the_scheduler_records_a_missed_run_and_runs_nothing(tmp_path: Path) -> None:
