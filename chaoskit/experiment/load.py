@@ -244,6 +244,19 @@ def _syntax_error(locustfile: Path) -> str | None:
     return None
 
 
+def _probabilistic_kinds() -> str:
+    """The kinds that take a probability, by family: ``dns.* (not dns.enactor_delay)``."""
+    families: dict[str, list[AnyKind]] = {}
+    for kind in REGISTRY.values():
+        families.setdefault(kind.family, []).append(kind)
+    said = []
+    for family, kinds in families.items():
+        if any(k.probabilistic for k in kinds):
+            others = [k.kind for k in kinds if not k.probabilistic]
+            said.append(f"{family}.*" + (f" (not {', '.join(others)})" if others else ""))
+    return ", ".join(said)
+
+
 def _no_targets(kind: AnyKind) -> str:
     if kind.family == "lb":
         return ("this lab has no load balancer: set stack.load_balancer: true (or "
@@ -324,6 +337,11 @@ def _reference_problems(
             problems.extend(_param_problems(file, root, ("method", i, "params"), kind, step.params))
             for where, message in _lab_limits(kind, step, config):
                 problem(("method", i, *where), message)
+            if step.probability < 1 and not kind.probabilistic:
+                problem(("method", i, "probability"),
+                        f"{step.fault} acts on all of its target, so a probability would be "
+                        "ignored; it is a share of queries or connections for "
+                        f"{_probabilistic_kinds()}")  # fmt: skip
         if step.fault == "load.surge" and experiment.load is None:
             problem(("method", i, "fault"), "load.surge surges the experiment's load: "
                     "this experiment has no load: section")  # fmt: skip

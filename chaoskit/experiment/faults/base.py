@@ -61,6 +61,10 @@ class FaultKind(Generic[P, H]):
     """The lab component the fault is put in and taken out through (the DNS server for a
     DNS fault, Toxiproxy for a toxic, the resolver's remote control for a flush); None when
     neither needs a component to answer (a control file in the state directory)."""
+    probabilistic: bool = False
+    """Whether ``probability`` makes it act on a share of what passes (a DNS fault on a
+    share of queries, a toxic on a share of connections); other kinds act on the whole
+    target, and a probability below 1 is refused for them."""
     momentary: bool = False
     """Whether the fault is over as soon as it is in (a restart, a cache flush): nothing
     stays in force to be seen, and its revert only checks that it ended."""

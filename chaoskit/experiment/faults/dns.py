@@ -107,6 +107,7 @@ def _kind(
         backends=("local", "compose"),
         target_patterns=True,
         carried_by="dns",
+        probabilistic=True,
     )
 
 

@@ -96,5 +96,6 @@ LB_FAULTS = [
         is_reverted=_reverted,
         backends=("local", "compose"),
         carried_by="toxiproxy",  # its toxics on the health checks' proxies
+        probabilistic=True,
     )
 ]

@@ -154,6 +154,7 @@ def _toxic_kind(name: str) -> FaultKind[_ToxicParams, ToxicHandle]:
         is_reverted=_toxic_gone,
         backends=("local", "compose"),
         carried_by="toxiproxy",
+        probabilistic=True,
     )
 
 
