@@ -29,7 +29,15 @@ from chaoskit.automation.model import KEEP, Automation, Mode
 from chaoskit.dns.client import DnsAdminClient
 from chaoskit.lab.config import LabConfig
 
-__all__ = ["CONTROL", "STATUS", "LiveAutomation", "read_control", "read_status", "write_control"]
+__all__ = [
+    "CONTROL",
+    "STATUS",
+    "LiveAutomation",
+    "read_control",
+    "read_status",
+    "restore_record",
+    "write_control",
+]
 
 CONTROL = "automation.json"
 STATUS = "automation-status.json"
@@ -41,6 +49,26 @@ def read_control(state_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {"delays": {}, "repairs": 0}
     return data if isinstance(data, dict) else {"delays": {}, "repairs": 0}
+
+
+def restore_record(
+    admin: DnsAdminClient, config: LabConfig, state_dir: Path, region_name: str, by: str
+) -> None:
+    """Put the automation's record back as the zone has it (the lab's own address for the
+    region), and say in its status file that it ended, and who restored it: nothing
+    restores it again after that (the watchdog restores it once, for an automation killed
+    with its controller)."""
+    region = config.region(region_name)
+    admin.set_record(region.record, "A", [region.proxy.host], ttl=config.record_ttl)
+    status = read_status(state_dir)
+    if status:
+        _write_status_file(state_dir, {**status, "ended_by": by})
+
+
+def _write_status_file(state_dir: Path, status: dict[str, Any]) -> None:
+    tmp = state_dir / (STATUS + ".tmp")
+    tmp.write_text(json.dumps(status))
+    os.replace(tmp, state_dir / STATUS)
 
 
 def read_status(state_dir: Path) -> dict[str, Any]:
@@ -180,8 +208,7 @@ class LiveAutomation:
 
     def restore(self) -> None:
         """Put the record back as the zone has it (the lab's own address for the region)."""
-        self.admin.set_record(self.region.record, "A", [self.region.proxy.host],
-                              ttl=self.config.record_ttl)  # fmt: skip
+        restore_record(self.admin, self.config, self.state_dir, self.region.region, "automation")
 
     # ---- the record ---------------------------------------------------------------------
     def _push(self) -> None:
@@ -195,6 +222,7 @@ class LiveAutomation:
         record = self.model.record
         status = {
             "pid": os.getpid(),
+            "region": self.region.region,
             "mode": self.mode,
             "updated_at": time.time(),
             "generation": record.generation,
@@ -206,7 +234,5 @@ class LiveAutomation:
             },
             "log": self.model.log[-20:],
         }
-        tmp = self.state_dir / (STATUS + ".tmp")
-        tmp.write_text(json.dumps(status))
-        os.replace(tmp, self.state_dir / STATUS)
+        _write_status_file(self.state_dir, status)
         del self.model.log[:-200]

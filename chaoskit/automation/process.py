@@ -11,7 +11,13 @@ import time
 from pathlib import Path
 
 from chaoskit._errors import ComponentError
-from chaoskit.automation.live import STATUS, read_control, read_status, write_control
+from chaoskit.automation.live import (
+    STATUS,
+    read_control,
+    read_status,
+    restore_record,
+    write_control,
+)
 from chaoskit.automation.model import Mode
 from chaoskit.experiment.loadrun import die_with_parent
 from chaoskit.lab.backend import LabBackend
@@ -85,8 +91,5 @@ class AutomationProcess:
 
     def restore_record(self) -> None:
         """The record as the zone has it, whatever state the automation left it in."""
-        region = self.lab.config.region("us-east-1")
         with self.lab.dns_admin() as admin:
-            admin.set_record(
-                region.record, "A", [region.proxy.host], ttl=self.lab.config.record_ttl
-            )
+            restore_record(admin, self.lab.config, self.lab.state_dir, "us-east-1", "controller")

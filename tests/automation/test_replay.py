@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +17,17 @@ import dns.message
 import dns.query
 import pytest
 
+from chaoskit.experiment.watchdog import restore_orphaned_record
 from chaoskit.lab import LocalLab
+from chaoskit.lab.health import wait_until
 from tests.helpers import assert_lab_clean, run_cli, shortened
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("fresh_services_after")]
 
 
-def replay(lab: LocalLab, tmp_path: Path, automation: str) -> tuple[int, dict[str, Any]]:
-    experiment = shortened(
+def incident(tmp_path: Path, automation: str) -> Path:
+    """The incident replay, shortened, with the DNS automation in ``automation`` mode."""
+    return shortened(
         "incident-2025-10-20.yaml", tmp_path,
         stack={"backend": "local", "profile": "naive", "automation": automation},
         load={"users": 5, "spawn_rate": 5, "warmup": "1s", "mix": {"read": 3, "write": 1}},
@@ -34,6 +41,10 @@ def replay(lab: LocalLab, tmp_path: Path, automation: str) -> tuple[int, dict[st
         stages=["enactor-delay", "operators-repair"],  # the third act has tests of its own
         recovery={"consecutive_samples": 10, "timeout": "30s"},
     )  # fmt: skip
+
+
+def replay(lab: LocalLab, tmp_path: Path, automation: str) -> tuple[int, dict[str, Any]]:
+    experiment = incident(tmp_path, automation)
     out = tmp_path / "reports"
     done = run_cli("--state-dir", str(lab.state_dir), "run", str(experiment), "--out", str(out),
                    timeout=240)  # fmt: skip
@@ -49,11 +60,14 @@ def answers(journal: dict[str, Any]) -> list[str]:
         return [row["dns_answer"] for row in csv.DictReader(source)]
 
 
-def assert_record_as_the_zone_has_it(lab: LocalLab) -> None:
-    region = lab.config.region("us-east-1")
-    query = dns.message.make_query(region.record, "A")
+def record_addresses(lab: LocalLab) -> list[str]:
+    query = dns.message.make_query(lab.config.region("us-east-1").record, "A")
     reply = dns.query.udp(query, lab.config.dns.host, port=lab.config.dns.port, timeout=2)
-    assert [rr.address for rrset in reply.answer for rr in rrset] == [region.proxy.host]
+    return [rr.address for rrset in reply.answer for rr in rrset]
+
+
+def assert_record_as_the_zone_has_it(lab: LocalLab) -> None:
+    assert record_addresses(lab) == [lab.config.region("us-east-1").proxy.host]
 
 
 def test_legacy_automation_empties_the_record_until_the_repair(
@@ -91,3 +105,29 @@ def test_safe_automation_never_empties_the_record(lab: LocalLab, tmp_path: Path)
     assert code == 0, journal["verdict"]
     assert_lab_clean(lab)
     assert_record_as_the_zone_has_it(lab)
+
+
+def test_an_automation_killed_with_its_controller_has_its_record_restored_by_the_watchdog(
+    lab: LocalLab, tmp_path: Path
+) -> None:
+    """The run and its automation SIGKILLed together (their process group, as a CI job
+    cancelled without grace): the automation's parent-death signal never came, and the
+    record stayed emptied until ``recover``. The watchdog puts it back, once."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "chaoskit", "--state-dir", str(lab.state_dir), "run",
+         str(incident(tmp_path, "legacy")), "--out", str(tmp_path / "reports"), "--no-fresh"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert wait_until(lambda: record_addresses(lab) == [], 120, interval_s=0.05)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(10)
+    assert wait_until(lambda: record_addresses(lab) != [], 15)
+    assert_record_as_the_zone_has_it(lab)
+    status = json.loads((lab.state_dir / "automation-status.json").read_text())
+    assert status["ended_by"] == "watchdog"
+    assert restore_orphaned_record(lab.state_dir) is False  # once only
+    done = run_cli("--state-dir", str(lab.state_dir), "recover", timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert_lab_clean(lab)

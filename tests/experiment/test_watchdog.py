@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from chaoskit.automation.live import STATUS
 from chaoskit.experiment.handles import DnsFaultHandle, ProcessHandle, ToxicHandle
 from chaoskit.experiment.ledger import Ledger, LedgerEntry
-from chaoskit.experiment.watchdog import sweep_once
+from chaoskit.experiment.watchdog import AUTOMATION_STATUS, restore_orphaned_record, sweep_once
 
 
 def test_a_lab_that_never_held_a_fault_costs_no_imports(tmp_path: Path) -> None:
@@ -79,3 +80,9 @@ def test_an_expired_toxic_waits_while_another_fault_holds_toxiproxy_down(
     reverted = sweep_once(tmp_path, now=now)  # a lab on the default addresses may take it
     tried = "cannot revert toxiproxy.latency on dynamodb yet" in capsys.readouterr().out
     assert reverted == [toxic.id] or tried
+
+
+def test_it_reads_the_automations_status_file_only_where_there_is_one(tmp_path: Path) -> None:
+    """Named in the watchdog so that a lab the automation never ran in imports nothing."""
+    assert AUTOMATION_STATUS == STATUS
+    assert restore_orphaned_record(tmp_path) is False
