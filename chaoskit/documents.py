@@ -51,8 +51,5 @@ def compose_file(path: Path) -> bool:
     """Whether ``path`` is named as Docker Compose names its files (``compose.yaml``,
     ``docker-compose.yml``, an override such as ``docker-compose.override.yml``): a lab's
     directory holds one beside its lab file (its ``compose.files``)."""
-    stem = path.name.rsplit(".", 1)[0]
-    return path.suffix in (".yaml", ".yml") and stem.split(".", 1)[0] in (
-        "compose",
-        "docker-compose",
-    )
+    first_part = path.name.split(".", 1)[0]
+    return path.suffix in (".yaml", ".yml") and first_part in ("compose", "docker-compose")
