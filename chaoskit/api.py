@@ -235,6 +235,13 @@ class ActiveFault:
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> ActiveFault:
+        from chaoskit.lab.open import lab_is_up
+
+        if not lab_is_up(self.lab.state_dir):  # opened with up=False, or brought down since
+            raise ChaoskitError(
+                f"no lab is up in {self.lab.state_dir} to put {self.kind} in: `Lab.open()` "
+                "brings one up (unless up=False), as `chaoskit up` does"
+            )
         try:
             self._stack.enter_context(LabLock(self.lab.state_dir).shared())
             self._stack.enter_context(_target_claim(self.lab.state_dir, self.target))

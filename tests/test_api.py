@@ -166,6 +166,18 @@ def test_a_fault_is_refused_at_once_while_its_carrier_is_held_down(api_lab: Lab)
     assert api_lab.backend_lab.toxiproxy().toxics(EAST) == []
 
 
+def test_a_fault_without_a_lab_up_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """Opened with up=False and no lab up, a fault went into the ledger, then failed on the
+    DNS server's missing token, and its revert too: the entry stayed, and every later
+    ``Lab.open`` there was refused for a fault "that may still be active"."""
+    lab = Lab.open(state_dir=tmp_path, up=False)
+    blank = lab.fault("dns.blank", "dynamodb.us-east-1.lab.test")
+    with pytest.raises(chaoskit.ChaoskitError, match="no lab is up in"), blank:
+        pass  # pragma: no cover
+    assert Ledger(tmp_path).entries() == []
+    Lab.open(state_dir=tmp_path, up=False).close()
+
+
 @pytest.mark.parametrize(
     ("kind", "target", "params", "words"),
     [
