@@ -18,8 +18,9 @@ DocumentKind = Literal["experiment", "lab file", "game-day plan"]
 
 def document_kind(path: Path) -> DocumentKind:
     """A lab file or a game-day plan when it has keys only they have and none only an
-    experiment has (an empty file named as a lab file is one: the sample stack); else, and
-    for a file that cannot be read, an experiment, whose own check says what is wrong."""
+    experiment has (or, for a lab file, is named as one: an empty one is the sample stack);
+    else, and for a file that cannot be read, an experiment, whose own check says what is
+    wrong."""
     from chaoskit.experiment.model import Experiment
     from chaoskit.gameday.model import GameDayPlan
     from chaoskit.lab.labfile import LabFile
@@ -35,7 +36,7 @@ def document_kind(path: Path) -> DocumentKind:
         return "experiment"
     if keys & (plan - experiment - lab):
         return "game-day plan"
-    if keys & (lab - experiment - plan) or (root is None and path.name in LAB_FILE_NAMES):
+    if keys & (lab - experiment - plan) or path.name in LAB_FILE_NAMES:
         return "lab file"
     return "experiment"
 

@@ -18,6 +18,7 @@ from chaoskit.documents import compose_file, document_kind
         ("x.yaml", "title: t\nsteps: []\n", "game-day plan"),
         ("x.yaml", "zone: lab.test\nmethod: []\n", "experiment"),  # its check names 'zone'
         ("chaoskit.yml", "# only comments: the sample stack\n", "lab file"),
+        ("chaoskit.yaml", "load: {host: 'http://127.0.0.1:8080'}\n", "lab file"),
         ("x.yaml", "# only comments\n", "experiment"),
         ("x.yaml", "[1, 2]\n", "experiment"),
         ("x.yaml", "title: [unclosed\n", "experiment"),  # its check says where
