@@ -221,7 +221,7 @@ def _chaoskit_marker(request: pytest.FixtureRequest) -> Iterator[None]:
 
     chaos_fixture: Chaos = request.getfixturevalue("chaos")
     checked = [chaos_fixture.fault(k, target, d, **params) for k, target, d, params in faults]
-    reverted_in_order = in_revert_order(checked, lambda f: (f.kind, f.target))
+    reverted_in_order = in_revert_order(checked)
     with contextlib.ExitStack() as stack:  # put in in reverse, so taken out in that order
         for fault in reversed(reverted_in_order):
             stack.enter_context(fault)

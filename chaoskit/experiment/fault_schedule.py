@@ -114,7 +114,7 @@ class FaultSchedule:
         is reverted when that fault ends, not tried meanwhile: the try would wait out its
         timeouts, and hold the other fault past its time while it did."""
         with self._lock:
-            for record in in_revert_order(records, lambda r: (r.kind, r.target)):
+            for record in in_revert_order(records):
                 holder = self._holding_down_the_carrier_of(record)
                 if holder is None or holder.revert_due_t is None:
                     self.revert(record)
@@ -123,9 +123,7 @@ class FaultSchedule:
 
     def _holding_down_the_carrier_of(self, record: FaultRecord) -> FaultRecord | None:
         others = [o for o in self.active() if o is not record]
-        return next(
-            (o for o in others if carrier_held_down(record.kind, [(o.kind, o.target)])), None
-        )
+        return next((o for o in others if carrier_held_down(record.kind, [o])), None)
 
     def revert(self, record: FaultRecord) -> None:
         """Revert and verify one fault (idempotent). Unverified, it stays in the ledger."""

@@ -78,9 +78,7 @@ def _refuse_while_its_carrier_is_held_down(ledger: Ledger, entry: LedgerEntry) -
     DNS server is paused, by this run or another controller) is refused at once: tried, it
     would wait out the component's timeouts, and so would the revert of the failed try."""
     for holder in ledger.entries():
-        if holder.reverted_by is None and carrier_held_down(
-            entry.kind, [(holder.kind, holder.target)]
-        ):
+        if holder.reverted_by is None and carrier_held_down(entry.kind, [holder]):
             until = time.strftime("%H:%M:%S", time.localtime(holder.expires_at))
             raise ComponentError(
                 holder.target,

@@ -22,7 +22,13 @@ from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml, locate, user_path
 from chaoskit.dns.faults import MAX_DURATION_S
-from chaoskit.experiment.faults import REGISTRY, AnyKind, carrier_held_down, unknown_kind_message
+from chaoskit.experiment.faults import (
+    REGISTRY,
+    AnyKind,
+    InForce,
+    carrier_held_down,
+    unknown_kind_message,
+)
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.run_setup import run_config
@@ -194,7 +200,7 @@ def _put_in_while_its_carrier_is_down(experiment: Experiment) -> list[tuple[Loc,
                 ends[held.index] = min(ends[held.index], rollback.start_s)
     problems: list[tuple[Loc, str]] = []
     for step, holder in ((s, h) for s in faults for h in faults if h is not s):
-        holds = [(holder.step.fault or "", holder.step.target or "")]
+        holds = [InForce(holder.step.fault or "", holder.step.target or "", holder.step.params)]
         if not carrier_held_down(step.step.fault or "", holds):
             continue
         start, end = holder.start_s, ends[holder.index]

@@ -55,7 +55,7 @@ def recover(lab: LabBackend) -> Recovery:
     except LedgerCorrupt:
         done.quarantined = ledger.quarantine()
         entries = []
-    for entry in in_revert_order(entries, lambda e: (e.kind, e.target)):
+    for entry in in_revert_order(entries):
         kind = REGISTRY.get(entry.kind)
         if kind is None:
             done.entries.append(

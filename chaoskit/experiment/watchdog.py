@@ -52,13 +52,14 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
         print(f"watchdog: {exc}; `chaoskit recover` repairs the lab without it", flush=True)
         return reverted
     in_force = [e for e in entries if e.reverted_by is None]
-    for entry in in_revert_order(in_force, lambda e: (e.kind, e.target)):
+
+    for entry in in_revert_order(in_force):
         kind = REGISTRY.get(entry.kind)
         if kind is None or kind.expiry != "watchdog":
             continue
         if entry.expires_at > now:
             continue
-        if carrier_held_down(entry.kind, [(e.kind, e.target) for e in in_force if e is not entry]):
+        if carrier_held_down(entry.kind, [e for e in in_force if e is not entry]):
             continue  # its carrier is held down by a fault not yet ended: after that one
         try:
             lab = lab or open_lab(state_dir, auto_default="local")

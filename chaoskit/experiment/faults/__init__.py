@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from chaoskit.experiment.faults.automation import AUTOMATION_FAULTS
 from chaoskit.experiment.faults.base import AnyKind, FaultKind, NoParams, Params, registry_of
@@ -19,7 +19,9 @@ from chaoskit.experiment.faults.toxiproxy import TOXIPROXY_FAULTS
 __all__ = [
     "REGISTRY",
     "AnyKind",
+    "Described",
     "FaultKind",
+    "InForce",
     "NoParams",
     "Params",
     "carrier_held_down",
@@ -55,43 +57,59 @@ def revert_order(kind: str) -> bool:
     return known is not None and known.family in RESTARTING_FAMILIES
 
 
-def carrier_held_down(kind: str, others: Iterable[tuple[str, str]]) -> bool:
+class Described(Protocol):
+    """A fault as the revert order sees it (a run's record, a ledger entry, a test's fault)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+
+class InForce(NamedTuple):
+    """A fault described by hand (an experiment's step, before it runs)."""
+
+    kind: str
+    target: str
+    params: Mapping[str, Any] = {}
+
+
+def carrier_held_down(kind: str, others: Iterable[Described]) -> bool:
     """Whether the component that carries a fault of ``kind`` (the DNS server for a DNS
-    fault, Toxiproxy for a toxic) is held down by one of ``others``, the kinds and targets
-    of faults in force: killed, stopped or paused, it cannot take the revert until that
-    fault ends, and a revert tried meanwhile waits out its timeouts and fails."""
+    fault, Toxiproxy for a toxic) is held down by one of ``others``, faults in force:
+    killed, stopped, paused or cut off, it cannot take the revert until that fault ends,
+    and a revert tried meanwhile waits out its timeouts and fails."""
     known = REGISTRY.get(kind)
     carrier = known.carried_by if known is not None else None
     if carrier is None:
         return False
     return any(
-        target == carrier and (other := REGISTRY.get(other_kind)) is not None
-        and other.silences_target
-        for other_kind, target in others
+        other.target == carrier and (holder := REGISTRY.get(other.kind)) is not None
+        and holder.silences(other.params)
+        for other in others
     )  # fmt: skip
 
 
-T = TypeVar("T")
+D = TypeVar("D", bound=Described)
 
 
-def in_revert_order(
-    faults: Sequence[T], kind_and_target: Callable[[T], tuple[str, str]]
-) -> list[T]:
+def in_revert_order(faults: Sequence[D]) -> list[D]:
     """``faults``, to be reverted together, in the order to revert them: those that start
     a component again last (``revert_order``), and one whose carrier another of them holds
     down after that one (a DNS fault after the pause of the DNS server)."""
-    ordered: list[T] = []
+    ordered: list[D] = []
 
-    def place(fault: T) -> None:
+    def place(fault: D) -> None:
         if any(fault is done for done in ordered):
             return
-        kind = kind_and_target(fault)[0]
         for other in faults:
-            if other is not fault and carrier_held_down(kind, [kind_and_target(other)]):
+            if other is not fault and carrier_held_down(fault.kind, [other]):
                 place(other)
         ordered.append(fault)
 
-    for fault in sorted(faults, key=lambda f: revert_order(kind_and_target(f)[0])):
+    for fault in sorted(faults, key=lambda f: revert_order(f.kind)):
         place(fault)
     return ordered
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -71,6 +71,8 @@ class FaultKind(Generic[P, H]):
     silences_target: bool = False
     """Whether the fault stops its target component answering (killed, stopped, paused,
     disconnected): a fault that component carries cannot be reverted until this one ends."""
+    silences_when: Callable[[Mapping[str, Any]], bool] | None = None
+    """For a kind that silences its target with some parameters only: which."""
 
     @property
     def family(self) -> str:
@@ -81,6 +83,10 @@ class FaultKind(Generic[P, H]):
         lower-cased and without its final dot (``DynamoDB.Lab.Test.`` and
         ``dynamodb.lab.test`` are one name); any other target as written."""
         return catalogue.bare_name(target) if self.target_patterns else target
+
+    def silences(self, params: Mapping[str, Any]) -> bool:
+        """Whether a fault of this kind with ``params`` stops its target answering."""
+        return self.silences_target and (self.silences_when is None or self.silences_when(params))
 
     def validated(self, entry: LedgerEntry) -> P:
         return self.params.model_validate(entry.params)

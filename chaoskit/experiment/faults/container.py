@@ -9,7 +9,7 @@ fault's expiry if the controller is gone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from chaoskit._errors import InvalidInput
@@ -180,6 +180,12 @@ def _connected(lab: LabBackend, entry: LedgerEntry) -> bool:
     return all(n in attached for n in _networks(handle_of(entry.handle, ContainerHandle)))
 
 
+def _cut_off_the_lab(params: Mapping[str, Any]) -> bool:
+    """Disconnected from the lab's network, a container is out of the controller's reach
+    (its published ports lead nowhere); from lab-west alone it is still on the lab's."""
+    return bool(params.get("network", "lab") == "lab")
+
+
 def _kind(
     name: str,
     summary: str,
@@ -200,9 +206,8 @@ def _kind(
         is_reverted=is_reverted,
         backends=("compose",),
         momentary=name == "restart",
-        # a restart answers again at once; a disconnect from lab-west alone leaves it on the
-        # lab's network, where the controller reaches it
-        silences_target=name in ("kill", "stop", "pause"),
+        silences_target=name != "restart",  # started again at once: it answers meanwhile
+        silences_when=_cut_off_the_lab if name == "disconnect" else None,
     )
 
 

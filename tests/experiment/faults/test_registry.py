@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaoskit.experiment.faults import REGISTRY, in_revert_order
+from chaoskit.experiment.faults import REGISTRY, InForce, in_revert_order
 from chaoskit.experiment.faults.base import registry_of
 
 
@@ -45,7 +45,8 @@ def test_a_fault_is_reverted_after_the_one_holding_its_carrier_down() -> None:
         ("process.pause", "dns"),
         ("toxiproxy.latency", "dynamodb-us-east-1"),
     ]
-    assert in_revert_order(faults, lambda f: f) == [
+    ordered = in_revert_order([InForce(*f) for f in faults])
+    assert [(f.kind, f.target) for f in ordered] == [
         ("process.pause", "dns"),
         ("dns.blank", "dynamodb.us-east-1.lab.test"),
         ("toxiproxy.latency", "dynamodb-us-east-1"),
@@ -57,3 +58,12 @@ def test_kinds_that_silence_a_component_carry_no_fault_of_their_own() -> None:
     """A silencer carried by what it silences would wait on itself."""
     for name, kind in REGISTRY.items():
         assert not (kind.silences_target and kind.carried_by), name
+
+
+def test_a_disconnect_holds_its_container_down_only_when_it_cuts_it_off_the_lab() -> None:
+    """Cut off the lab's network, a container's published ports lead nowhere (the DNS
+    server's admin API refused connections); from lab-west alone it is still reached."""
+    disconnect = REGISTRY["container.disconnect"]
+    assert disconnect.silences({}) and disconnect.silences({"network": "lab"})
+    assert not disconnect.silences({"network": "lab-west"})
+    assert not REGISTRY["container.restart"].silences({})
