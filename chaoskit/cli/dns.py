@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import json
 import math
 from pathlib import Path
@@ -21,6 +23,7 @@ __all__ = ["app"]
 app = typer.Typer(help="Run the lab DNS server, or change its records and faults.",
                   no_args_is_help=True)  # fmt: skip
 out = console()
+err = console(stderr=True)
 
 AdminUrl = Annotated[
     str | None,
@@ -247,7 +250,26 @@ def fault(
         raise InvalidInput(f"--probability: expected a finite number, got {probability}")
     with _client(ctx, admin_url, token_file) as client:
         done = client.add_fault(kind, name, duration, probability, **_parse_params(param or []))
+        served = sorted({str(r["name"]) for r in client.records()})
     out.print(f"{done['id']}: {done['kind']} on {done['name']} for {done['duration_s']:g}s")
+    if not _matches_a_served_name(name, served):  # a typo, most likely: say so
+        exact = not any(char in name for char in "*?[")
+        written = name.lower().rstrip(".") + "."
+        close = difflib.get_close_matches(written, served, n=1) if exact else []
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        err.print(f"note: no name served now matches {name}{hint}; the fault is in, for the "
+                  "name as written", highlight=False)  # fmt: skip
+
+
+def _matches_a_served_name(pattern: str, served: list[str]) -> bool:
+    """Whether a fault on ``pattern`` (a name or a glob) reaches a name the server has a
+    record for, or one its wildcard records make (``*.w.lab.test`` makes ``x.w.lab.test``)."""
+    wanted = pattern.lower().rstrip(".") + "."
+    return any(
+        fnmatch.fnmatchcase(name, wanted)
+        or (name.startswith("*.") and wanted.endswith(name[1:]) and wanted != name[2:])
+        for name in served
+    )
 
 
 @app.command()

@@ -37,6 +37,23 @@ def test_fault_list_and_lift_through_the_cli(server: DnsServer, tmp_path: Path) 
     assert lifted.returncode == 0 and fault_id in lifted.stdout
 
 
+def test_a_fault_on_a_name_no_record_has_is_put_in_and_named(
+    server: DnsServer, tmp_path: Path
+) -> None:
+    """A mistyped name was faulted without a word: the fault changed nothing a client of the
+    real name saw. It is still put in (a record of that name may come), with a note."""
+    admin = _admin_args(server, tmp_path)
+    typo = run_cli("dns", "fault", "blank", "ww.zone.test", "--duration", "5s", *admin)
+    assert typo.returncode == 0, typo.stderr
+    assert "note: no name served now matches ww.zone.test (did you mean www.zone.test.?)" in (
+        typo.stderr
+    )
+    for reached in ("WWW.zone.test.", "*.zone.test", "x.wild.zone.test", "a.b.deep.zone.test"):
+        done = run_cli("dns", "fault", "blank", reached, "--duration", "5s", *admin)
+        assert done.returncode == 0 and "note:" not in done.stderr, (reached, done.stderr)
+    run_cli("dns", "lift", "--all", *admin)
+
+
 def test_a_record_with_brackets_is_set_and_listed_as_written(
     server: DnsServer, tmp_path: Path
 ) -> None:
