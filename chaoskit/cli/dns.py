@@ -245,6 +245,7 @@ def fault(
 ) -> None:
     """Inject a fault; it is lifted when it expires even if nothing asks for it."""
     from chaoskit._errors import InvalidInput
+    from chaoskit.lab.catalogue import bare_name
 
     if not math.isfinite(probability):
         raise InvalidInput(f"--probability: expected a finite number, got {probability}")
@@ -252,19 +253,19 @@ def fault(
         done = client.add_fault(kind, name, duration, probability, **_parse_params(param or []))
         served = sorted({str(r["name"]) for r in client.records()})
     out.print(f"{done['id']}: {done['kind']} on {done['name']} for {done['duration_s']:g}s")
-    if not _matches_a_served_name(name, served):  # a typo, most likely: say so
+    written = bare_name(name) + "."  # as the server lists names
+    if not _matches_a_served_name(written, served):  # a typo, most likely: say so
         exact = not any(char in name for char in "*?[")
-        written = name.lower().rstrip(".") + "."
         close = difflib.get_close_matches(written, served, n=1) if exact else []
         hint = f" (did you mean {close[0]}?)" if close else ""
         err.print(f"note: no name served now matches {name}{hint}; the fault is in, for the "
                   "name as written", highlight=False)  # fmt: skip
 
 
-def _matches_a_served_name(pattern: str, served: list[str]) -> bool:
-    """Whether a fault on ``pattern`` (a name or a glob) reaches a name the server has a
-    record for, or one its wildcard records make (``*.w.lab.test`` makes ``x.w.lab.test``)."""
-    wanted = pattern.lower().rstrip(".") + "."
+def _matches_a_served_name(wanted: str, served: list[str]) -> bool:
+    """Whether a fault on ``wanted`` (a name or a glob, lower case, fully qualified) reaches
+    a name the server has a record for, or one its wildcard records make (``*.w.lab.test``
+    makes ``x.w.lab.test``)."""
     return any(
         fnmatch.fnmatchcase(name, wanted)
         or (name.startswith("*.") and wanted.endswith(name[1:]) and wanted != name[2:])
