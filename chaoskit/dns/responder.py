@@ -32,6 +32,7 @@ from dnslib import (
     DNSBuffer,
     DNSError,
     DNSHeader,
+    DNSLabel,
     DNSRecord,
 )
 
@@ -55,6 +56,18 @@ _BADVERS = 16  # extended RCODE (RFC 6891 §6.1.3): the OPT carries the upper 8 
 _TRANSFER_TYPES = (QTYPE.AXFR, QTYPE.IXFR)
 TRANSFER_MESSAGE_BYTES = 16_000
 """A zone transfer is split into messages of about this size (RFC 5936 §2.2)."""
+
+
+def name_key(name: DNSLabel) -> str:
+    """A name from the wire as the record store keys names: lower case, a dot at the end,
+    and any byte that is not printable ASCII, or is a dot or a backslash *inside* a label,
+    as a ``\\DDD`` escape. A name whose label holds a dot (``a\\.b.lab.test`` has two labels
+    under ``test``, not three) is then never taken for the name its text spells."""
+    return ".".join(_label_text(label) for label in name.label).lower() + "."
+
+
+def _label_text(label: bytes) -> str:
+    return "".join(chr(b) if 0x20 < b < 0x7F and b not in b".\\" else f"\\{b:03d}" for b in label)
 
 
 @dataclass(frozen=True)
@@ -202,7 +215,7 @@ class Responder:
         (RFC 1995 §2, over UDP too), from an older one the same full transfer (§4 allows it).
         Over UDP a transfer gets TC=1 so the client asks again over TCP; a name that is not a
         zone's apex gets NOTAUTH."""
-        origin = str(query.q.qname).lower()
+        origin = name_key(query.q.qname)
         zone = next((z for z in self.store.zones if z.origin == origin), None)
         if zone is None:
             reply.header.aa = 0
@@ -236,7 +249,7 @@ class Responder:
     def _answer(self, query: DNSRecord, reply: DNSRecord) -> tuple[float, bool, bool]:
         """Fill ``reply``; returns (delay in seconds, cacheable, drop)."""
         question = query.q
-        qname = str(question.qname).lower()
+        qname = name_key(question.qname)
         if question.qclass not in (_CLASS_IN, _CLASS_ANY):
             reply.header.aa = 0
             reply.header.rcode = RCODE.REFUSED
@@ -258,9 +271,9 @@ class Responder:
             reply.add_auth(_negative_soa(lookup.zone, effect.ttl, effect.negative_ttl))
             return effect.delay_s, effect.cacheable, False
         if effect.outcome != "blank":
-            self._resolve(qname, question.qtype, reply)
+            self._resolve(question.qname, question.qtype, reply)
         if effect.wrong_ip is not None:
-            _swap_addresses(reply, qname, question.qtype, effect.wrong_ip)
+            _swap_addresses(reply, question.qname, question.qtype, effect.wrong_ip)
         referral = bool(reply.auth)
         if not reply.rr and not referral and reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
             reply.add_auth(_negative_soa(lookup.zone, effect.ttl, effect.negative_ttl))
@@ -268,13 +281,14 @@ class Responder:
             reply.rr = [_with_ttl(rr, effect.ttl) for rr in reply.rr]
         return effect.delay_s, effect.cacheable, False
 
-    def _resolve(self, qname: str, qtype: int, reply: DNSRecord) -> None:
-        """The answer to ``qname``, following CNAMEs within our zones, except to a name
+    def _resolve(self, asked: DNSLabel, qtype: int, reply: DNSRecord) -> None:
+        """The answer to the name ``asked``, following CNAMEs within our zones, except to a name
         under a fault: there the answer ends at the CNAME, so the client asks for that
         name itself and gets it as the fault bends it (a fault on a record reaches those
         who reach it through an alias, as it would if the alias were in another zone)."""
-        name = qname
+        qname = name = name_key(asked)
         for _ in range(MAX_CNAME_HOPS):
+            owner = asked if name == qname else DNSLabel(name)
             lookup = self.store.lookup(name)
             if lookup.zone is None:
                 return  # a CNAME that leaves our zones: the client follows it elsewhere
@@ -289,16 +303,16 @@ class Responder:
             wanted = lookup.rrsets.get(QTYPE.get(qtype, ""))
             if qtype == QTYPE.ANY:
                 for records in lookup.rrsets.values():
-                    reply.rr.extend(_owned(records, name))
+                    reply.rr.extend(_owned(records, name, owner))
                 return
             if wanted:
-                reply.rr.extend(_owned(wanted, name))
+                reply.rr.extend(_owned(wanted, name, owner))
                 self._add_glue(wanted, reply)
                 return
             cname = lookup.rrsets.get("CNAME")
             if not cname or qtype == QTYPE.CNAME:
                 return
-            reply.rr.extend(_owned(cname, name))
+            reply.rr.extend(_owned(cname, name, owner))
             name = str(cname[0].rdata.label).lower()
             if self.faults.matching(name, time.monotonic()):
                 return
@@ -391,9 +405,10 @@ def _negative_soa(zone: Zone, ttl_override: int | None, negative_ttl: int | None
     return RR(zone.soa.rname, QTYPE.SOA, CLASS.IN, ttl, zone.soa.rdata)
 
 
-def _owned(records: list[RR], owner: str) -> list[RR]:
-    """Records with the owner the client asked for (wildcards synthesise the query name)."""
-    if not records or str(records[0].rname).lower() == owner:
+def _owned(records: list[RR], name: str, owner: DNSLabel) -> list[RR]:
+    """Records with the owner the client asked for (wildcards synthesise the query name):
+    ``name`` as the store keys it, ``owner`` as it goes on the wire."""
+    if not records or str(records[0].rname).lower() == name:
         return records
     return [RR(owner, r.rtype, r.rclass, r.ttl, r.rdata) for r in records]
 
@@ -402,14 +417,14 @@ def _with_ttl(record: RR, ttl: int) -> RR:
     return RR(record.rname, record.rtype, record.rclass, ttl, record.rdata)
 
 
-def _swap_addresses(reply: DNSRecord, qname: str, qtype: int, address: str) -> None:
+def _swap_addresses(reply: DNSRecord, qname: DNSLabel, qtype: int, address: str) -> None:
     is_v6 = ipaddress.ip_address(address).version == 6
     rtype = QTYPE.AAAA if is_v6 else QTYPE.A
     if qtype != rtype:
         return
     kept = [rr for rr in reply.rr if rr.rtype != rtype]
     ttl = next((rr.ttl for rr in reply.rr if rr.rtype == rtype), 60)
-    owner = str(kept[-1].rdata.label) if kept and kept[-1].rtype == QTYPE.CNAME else qname
+    owner = kept[-1].rdata.label if kept and kept[-1].rtype == QTYPE.CNAME else qname
     reply.rr = [*kept, RR(owner, rtype, CLASS.IN, ttl, AAAA(address) if is_v6 else A(address))]
     reply.header.rcode = RCODE.NOERROR
     reply.auth = []

@@ -141,3 +141,23 @@ def test_garbage_with_a_header_gets_formerr_and_short_packets_get_silence(
             answered = False
         assert not answered
     assert server.query("www.zone.test.").rcode() == dns.rcode.NOERROR
+
+
+def test_a_label_holding_a_dot_is_one_label_not_two(server: DnsServer) -> None:
+    """``www\\.zone.test.`` is one label under ``test.`` (outside the zone), and
+    ``www\\.x.zone.test.`` one label under the zone that no record has: neither is taken for
+    the name its text spells (the answer's owner would not be the name asked)."""
+    assert server.query("www\\.zone.test.", "A").rcode() == dns.rcode.REFUSED
+    reply = server.query("www\\.x.zone.test.", "A")
+    assert reply.rcode() == dns.rcode.NXDOMAIN
+    assert reply.answer == []
+    assert [r.rdtype for r in reply.authority] == [dns.rdatatype.SOA]
+
+
+def test_a_wildcard_answers_with_the_name_exactly_as_asked(server: DnsServer) -> None:
+    for asked in ("Any\\.Thing.wild.zone.test.", "ANY.wild.zone.test.", "a\\000b.wild.zone.test."):
+        reply = server.query(asked, "A")
+        assert reply.rcode() == dns.rcode.NOERROR, asked
+        (rrset,) = reply.answer
+        assert rrset.name.to_text() == asked, asked
+        assert _rrset(reply, "A") == ["127.0.0.3"], asked
