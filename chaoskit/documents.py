@@ -11,7 +11,9 @@ from chaoskit._input import read_text
 from chaoskit._yaml import YamlMap, load_yaml
 from chaoskit.paths import LAB_FILE_NAMES
 
-__all__ = ["DocumentKind", "compose_file", "document_kind", "yaml_files_in"]
+__all__ = [
+    "DocumentKind", "compose_file", "document_kind", "not_an_experiment", "yaml_files_in"
+]  # fmt: skip
 
 DocumentKind = Literal["experiment", "lab file", "game-day plan"]
 
@@ -54,3 +56,12 @@ def compose_file(path: Path) -> bool:
     directory holds one beside its lab file (its ``compose.files``)."""
     first_part = path.name.split(".", 1)[0]
     return path.suffix in (".yaml", ".yml") and first_part in ("compose", "docker-compose")
+
+
+def not_an_experiment(path: Path) -> str | None:
+    """What a YAML file among experiments is, when it is not one (None when it is): a lab's
+    directory holds its lab file, its Compose file and its game-day plans beside them."""
+    if compose_file(path):
+        return "a Docker Compose file"
+    kind = document_kind(path)
+    return None if kind == "experiment" else f"a {kind}"

@@ -40,9 +40,9 @@ def run(
 
     state_dir = ctx.obj["state_dir"]
     config = lab_config(ctx.obj)
-    load_suite(directory, config)  # every problem before anything runs
-    writable_directory(out_dir, "--out")
     echo = plain_printer(out)
+    load_suite(directory, config, echo)  # every problem before anything runs
+    writable_directory(out_dir, "--out")
 
     with LabLock(state_dir).held(f"chaoskit suite run {directory}"):
         lab_for_a_run(state_dir, config=config)  # no leftover fault, no drift

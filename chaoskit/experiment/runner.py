@@ -167,7 +167,7 @@ class ExperimentRun:
         self.request_abort("interrupted", f"interrupted by {signal.Signals(signum).name}")
 
     def _output_closed(self) -> None:
-        self.request_abort("interrupted", "interrupted: its output was closed (the terminal "
+        self.request_abort("interrupted", "interrupted as its output was closed (the terminal "
                            "hung up or the reader of its pipe ended)")  # fmt: skip
 
     def _on_tripped(self, event: StopConditionTripped) -> None:

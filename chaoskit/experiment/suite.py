@@ -18,7 +18,7 @@ from typing import Any
 
 from chaoskit._errors import ChaoskitError
 from chaoskit._text import slug
-from chaoskit.documents import yaml_files_in
+from chaoskit.documents import not_an_experiment, yaml_files_in
 from chaoskit.experiment.load import ExperimentInvalid, Problem, load_experiment
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.runner import RunResult
@@ -51,11 +51,20 @@ class SuiteResult:
         return 0 if all(s == "completed" for s in statuses) else 1
 
 
-def load_suite(directory: Path, config: Any = None) -> list[Entry]:
+def load_suite(
+    directory: Path, config: Any = None, echo: Callable[[str], None] | None = None
+) -> list[Entry]:
+    """Every experiment in ``directory``, validated; a lab file, a game-day plan or a Docker
+    Compose file beside them is passed over, and named to ``echo``."""
     if not directory.is_dir():
         missing = "not a directory" if directory.exists() else "no such directory"
         raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)", missing)])
-    files = yaml_files_in(directory)
+    files = []
+    for path in yaml_files_in(directory):
+        if (other := not_an_experiment(path)) is None:
+            files.append(path)
+        elif echo is not None:
+            echo(f"{path}: skipped ({other})")
     if not files:
         raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)",
                                          "no experiments (*.yaml, *.yml) in it")])  # fmt: skip

@@ -373,7 +373,7 @@ def test_a_run_whose_output_goes_away_reverts_everything_and_exits_3(
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert proc.stdout is not None
         cut_its_output = proc.stdout.close  # the next progress line is at most 5 s away
-        verdict = ("interrupted: its output was closed (the terminal hung up or the reader of "
+        verdict = ("interrupted as its output was closed (the terminal hung up or the reader of "
                    "its pipe ended)")  # fmt: skip
     try:
         assert wait_until(lambda: len(injected(tmp_path / "reports")) == 2 or proc.poll(), 120)

@@ -88,3 +88,25 @@ def test_a_yaml_the_suite_cannot_read_is_named_not_passed_over(tmp_path: Path) -
         f"{tmp_path / 'pipe.yaml'}:1:1: (file): is not a regular file (a pipe or a device "
         "cannot be read safely)",
     ]
+
+
+def test_a_lab_file_a_plan_and_a_compose_file_beside_the_experiments_are_passed_over(
+    tmp_path: Path,
+) -> None:
+    """A lab's directory (``chaoskit suite run .``) holds its lab file, Compose file and
+    game-day plans: each was read as an experiment and refused the suite
+    (``compose.yaml:1:1: title: missing required key 'title'``)."""
+    (tmp_path / "a.yaml").write_text("title: a\nmethod:\n  - {wait: 1s}\n")
+    (tmp_path / "chaoskit.yaml").write_text("zone: lab.test\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+    (tmp_path / "drill.yaml").write_text("title: drill\nsteps:\n  - experiment: a.yaml\n")
+    said: list[str] = []
+    assert [e.experiment.title for e in load_suite(tmp_path, echo=said.append)] == ["a"]
+    assert said == [
+        f"{tmp_path / 'chaoskit.yaml'}: skipped (a lab file)",
+        f"{tmp_path / 'compose.yaml'}: skipped (a Docker Compose file)",
+        f"{tmp_path / 'drill.yaml'}: skipped (a game-day plan)",
+    ]
+    (tmp_path / "a.yaml").unlink()
+    with pytest.raises(ExperimentInvalid, match="no experiments"):
+        load_suite(tmp_path)
