@@ -127,20 +127,24 @@ def _client(ctx: typer.Context, admin_url: str | None, token_file: Path | None):
 
 
 def _a_server_here(state_dir: Path, lab_admin: Endpoint) -> Endpoint | None:
-    """With no lab up: the admin API of a ``chaoskit dns serve`` of this state directory (its
-    token is here) that answers where a lab's would, or where ``dns serve`` listens by
+    """With no lab up: the admin API of a ``chaoskit dns serve`` of this state directory
+    that takes its token, where a lab's would answer or where ``dns serve`` listens by
     default; None if none does. A lab's ``down`` leaves the token behind, so the token
-    alone says nothing."""
-    import socket
-
+    alone says nothing, and a lab of another directory may answer at the lab's address
+    (with a token of its own: this one's got HTTP 401)."""
+    from chaoskit._errors import DnsAdminError
+    from chaoskit.dns.client import DnsAdminClient
     from chaoskit.lab.config import Endpoint
 
     if not (state_dir / "dns-admin.token").exists():
         return None
     for admin in (lab_admin, Endpoint(host="127.0.0.1", port=8053)):
         try:
-            socket.create_connection((admin.host, admin.port), timeout=0.5).close()
-        except OSError:
+            with DnsAdminClient.from_token_file(
+                f"http://{admin}", state_dir / "dns-admin.token", timeout=1.0
+            ) as client:
+                client.zones()
+        except DnsAdminError:
             continue
         return admin
     return None

@@ -22,6 +22,7 @@ from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml, locate, user_path
 from chaoskit.dns.faults import MAX_DURATION_S
+from chaoskit.documents import not_an_experiment
 from chaoskit.experiment.faults import (
     REGISTRY,
     AnyKind,
@@ -550,6 +551,9 @@ def load_experiment(
     try:
         experiment = Experiment.model_validate(plain(root))
     except ValidationError as exc:
+        if (other := not_an_experiment(path)) is not None:
+            what = _not_an_experiment(path, other)
+            raise ExperimentInvalid([Problem(file, 1, 1, "(file)", what)]) from None
         raise ExperimentInvalid(schema_problems(file, root, exc)) from None
     if backend in ("local", "compose"):
         experiment.stack.backend = backend  # type: ignore[assignment]
@@ -557,6 +561,14 @@ def load_experiment(
     if problems:
         raise ExperimentInvalid(problems)
     return experiment
+
+
+def _not_an_experiment(path: Path, what: str) -> str:
+    use = {
+        "a lab file": f"give it with --lab: chaoskit --lab {path} run EXPERIMENT",
+        "a game-day plan": f"walk it with chaoskit gameday run {path}",
+    }.get(what, "a lab file names it under compose.files")
+    return f"is {what}, not an experiment: {use}"
 
 
 def plain(node: Any) -> Any:
