@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chaoskit.experiment.load import ExperimentInvalid, load_experiment
 from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,3 +282,24 @@ def test_a_directory_is_every_yaml_file_in_it_but_compose_files(tmp_path: Path) 
     done = run_cli("--state-dir", str(tmp_path), "validate", str(empty))
     assert done.returncode == 2
     assert done.stderr == f"{empty}:1:1: (directory): no YAML files (*.yaml, *.yml) in it\n"
+
+
+def test_a_file_that_is_not_an_experiment_is_named_as_what_it_is(tmp_path: Path) -> None:
+    """`chaoskit run chaoskit.yaml` (or a game-day step naming a plan) said `missing required
+    key 'title'`, `unknown key 'zone'` and more: a line each, none saying what to do."""
+    byo = ROOT / "examples" / "byo"
+    lab_file, plan = byo / "chaoskit.yaml", byo / "gamedays" / "byo-drill.yaml"
+    said = {
+        lab_file: f"is a lab file, not an experiment: give it with --lab: chaoskit --lab "
+        f"{lab_file} run EXPERIMENT",
+        plan: f"is a game-day plan, not an experiment: walk it with chaoskit gameday run {plan}",
+        byo / "docker-compose.yml": "is a Docker Compose file, not an experiment: a lab file "
+        "names it under compose.files",
+    }
+    for path, message in said.items():
+        with pytest.raises(ExperimentInvalid) as caught:
+            load_experiment(path)
+        assert [str(p) for p in caught.value.problems] == [f"{path}:1:1: (file): {message}"]
+    done = run_cli("--state-dir", str(tmp_path), "run", str(lab_file))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"{lab_file}:1:1: (file): {said[lab_file]}"
