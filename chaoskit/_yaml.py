@@ -223,12 +223,14 @@ class _Builder:
             container.append(value)
             container.at.append(where)
         elif top.key is None:
-            top.key = self.key(container, value, event, where)
+            top.key = self.key(container, value, event, where, stack)
         else:
             container[top.key] = value
             top.key = None
 
-    def key(self, container: YamlMap, value: Any, event: Any, where: Position) -> str:
+    def key(
+        self, container: YamlMap, value: Any, event: Any, where: Position, stack: list[_Open]
+    ) -> str:
         if isinstance(value, dict | list):
             raise self.problem(event.start_mark, "a key must be a plain value, not a collection")
         if value is None:
@@ -240,9 +242,21 @@ class _Builder:
         if text in container.at:
             line, col = container.at[text]
             message = f"key {text!r} is given twice (also at {line}:{col})"
-            raise self.problem(event.start_mark, message, text)
+            raise self.problem(event.start_mark, message, _field_path(stack, text))
         container.at[text] = where
         return text
+
+
+def _field_path(stack: list[_Open], key: str) -> str:
+    """Where ``key`` of the innermost open mapping is, as problems name fields:
+    ``method[0].wait``."""
+    path = ""
+    for parent in stack[:-1]:
+        if isinstance(parent.container, YamlList):
+            path += f"[{len(parent.container)}]"
+        else:
+            path += f".{parent.key}" if path else str(parent.key)
+    return f"{path}.{key}" if path else key
 
 
 class _Open:

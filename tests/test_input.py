@@ -109,7 +109,7 @@ EXPERIMENTS: list[tuple[str, bytes | str, str]] = [
     (
         "keys-1-and-quoted-1",
         "title: t\nmethod: [{wait: 1s}]\nvariants:\n  1: {}\n  '1': {}\n",
-        r"5:3: 1: key '1' is given twice",
+        r"5:3: variants.1: key '1' is given twice",
     ),
     (
         "escape-in-title",

@@ -43,7 +43,7 @@ EXPECTED = {
     "empty-command.yaml": (3, "services.api.command", "at least 1 item"),
     "bad-timeout.yaml": (5, "services.api.start_timeout", "expected a duration"),
     "duplicate-region.yaml": (6, "dependencies.east-again.dynamodb.region", "also dependency"),
-    "duplicate-key.yaml": (5, "api", "given twice"),
+    "duplicate-key.yaml": (5, "services.api", "given twice"),
     "dns-attach-with-zone-files.yaml": (4, "zone_files", "serves the zones it was started with"),
     "dns-attach-without-admin.yaml": (3, "dns", "missing required key 'admin'"),
     "lb-without-samples.yaml": (5, "load_balancer", "needs sample_services: true"),
