@@ -280,6 +280,7 @@ def _reference_problems(
         problems.append(problem_at(file, root, loc, message))
 
     backend = experiment.stack.backend
+    checked_on = backend if backend != "any" else (config.up_on or "local")
     if experiment.stack.load_balancer not in (None, False) and not config.sample_services:
         problem(("stack", "load_balancer"), "the load balancer fronts the sample gateway; "
                 "this lab runs no sample services")  # fmt: skip
@@ -321,15 +322,11 @@ def _reference_problems(
             if kind is None:
                 problem(("method", i, "fault"), unknown_kind_message(step.fault))
                 continue
-            if (backend if backend != "any" else "local") not in kind.backends:
+            if checked_on not in kind.backends:
                 problem(
                     ("method", i, "fault"),
                     f"{step.fault} needs backend {' or '.join(kind.backends)}; "
-                    + (
-                        f"set stack.backend: {kind.backends[0]}"
-                        if backend == "any"
-                        else f"this stack is {backend}"
-                    ),
+                    + _backend_advice(backend, config.up_on, kind.backends[0]),
                 )
             known = kind.targets(config)
             patterns = kind.target_patterns
@@ -561,6 +558,19 @@ def load_experiment(
     if problems:
         raise ExperimentInvalid(problems)
     return experiment
+
+
+def _backend_advice(backend: str, up_on: str | None, needed: str) -> str:
+    """What to do about a fault the backend cannot run: ``any`` runs on the lab up, or on
+    a new local one."""
+    if backend != "any":
+        return f"this stack is {backend}"
+    if up_on is not None:
+        return (
+            f"the lab up here is on the {up_on} backend (`chaoskit down`, then "
+            f"`chaoskit up --backend {needed}`)"
+        )
+    return f"set stack.backend: {needed}"
 
 
 def _not_an_experiment(path: Path, what: str) -> str:

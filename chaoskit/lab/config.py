@@ -7,7 +7,15 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chaoskit._errors import InvalidInput
 
@@ -342,6 +350,17 @@ class LabConfig(BaseModel):
     started by someone else: chaoskit puts its records in and faults them, never starts it."""
     dns_token_file: str | None = None
     """The attached DNS server's admin token file; None: the state directory's own."""
+    _up_on: str | None = PrivateAttr(default=None)
+
+    @property
+    def up_on(self) -> str | None:
+        """The backend of the lab up that this is the config of (never saved); None when
+        it was read from a lab file or is the sample stack's default."""
+        return self._up_on
+
+    def as_up_on(self, backend: str) -> LabConfig:
+        self._up_on = backend
+        return self
 
     def dns_token_path(self, state_dir: Path) -> Path:
         """Where the DNS admin API's bearer token is read from."""

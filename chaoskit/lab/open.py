@@ -61,7 +61,7 @@ def lab_config_for(state_dir: Path, lab_file: Path | None) -> LabConfig | None:
                 f"the lab up in {state_dir} is {up}, not {wanted.lab_file}; "
                 "`chaoskit down` it first, or use another --state-dir"
             )
-        return saved.config
+        return saved.config.as_up_on(saved.backend)
     return wanted
 
 

@@ -242,6 +242,17 @@ def test_status_names_the_backend_and_every_container_is_healthy(compose_lab: Co
     assert all(c["healthy"] for c in report["components"].values()), report
 
 
+def test_an_experiment_for_any_backend_is_checked_against_the_compose_lab_up(
+    compose_lab: ComposeLab,
+) -> None:
+    """It was checked as if for a local lab: a container fault was refused (`set
+    stack.backend: compose`), though its run would go on the compose lab up."""
+    experiment = ROOT / "tests" / "experiment" / "broken" / "container-on-local.yaml"
+    done = run_cli("--state-dir", str(compose_lab.state_dir), "validate", str(experiment))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{experiment}: ok"
+
+
 def test_up_on_an_engine_without_the_labs_image_says_how_to_get_it_and_makes_nothing(
     compose_lab: ComposeLab, tmp_path: Path
 ) -> None:

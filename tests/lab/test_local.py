@@ -136,6 +136,19 @@ def test_status_json_lists_every_component(lab: LocalLab, lab_state_dir: Path) -
     assert report["drift"] == [] and report["faults"] == []
 
 
+def test_an_experiment_for_any_backend_is_checked_against_the_local_lab_up(
+    lab: LocalLab, lab_state_dir: Path
+) -> None:
+    """What to do names the lab up, which the experiment would run on, not a key to set."""
+    experiment = Path(__file__).parents[1] / "experiment" / "broken" / "container-on-local.yaml"
+    done = run_cli("--state-dir", str(lab_state_dir), "validate", str(experiment))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"{experiment}:4:5: method[0].fault: container.kill needs backend compose; the lab up "
+        "here is on the local backend (`chaoskit down`, then `chaoskit up --backend compose`)"
+    )
+
+
 def test_a_taken_port_is_a_clear_error_and_nothing_is_started(tmp_path: Path) -> None:
     config = lab_config(13)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
