@@ -89,9 +89,11 @@ def _fault_events(run: RunData) -> list[Event]:
             events.append(Event(fault.injected_t - run.origin, "fault", f"injected {fault.label}"))
         if fault.reverted_t is not None:
             verified = "verified" if fault.verified else "NOT verified"
+            how = f"({verified}{fault.overstayed})"
+            ok = fault.verified and not fault.overstayed
             events.append(
-                Event(fault.reverted_t - run.origin, "fault",
-                      f"reverted {fault.label} ({verified})", "ok" if fault.verified else "bad")
+                Event(fault.reverted_t - run.origin, "fault", f"reverted {fault.label} {how}",
+                      "ok" if ok else "bad")
             )  # fmt: skip
         elif fault.error:
             events.append(Event(0.0, "fault", f"{fault.label}: {fault.error}", "bad"))

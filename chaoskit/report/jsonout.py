@@ -34,6 +34,7 @@ def run_summary(run: RunData) -> dict[str, Any]:
                 "target": f.target,
                 "injected_s": None if f.injected_t is None else round(f.injected_t - run.origin, 3),
                 "reverted_s": None if f.reverted_t is None else round(f.reverted_t - run.origin, 3),
+                "overstay_s": round(f.overstay_s, 3),
                 "outcome": f.outcome,
                 "verified": f.verified,
             }

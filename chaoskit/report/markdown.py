@@ -107,7 +107,7 @@ def render_run_markdown(run: RunData, chart_file: str | None, html_file: str | N
         for fault in journal.faults:
             verified = " (verified)" if fault.verified else ""
             error = f": {fault.error}" if fault.error else ""
-            outcome = md(fault.outcome + verified + error)
+            outcome = md(fault.outcome + verified + fault.overstayed + error)
             lines.append(
                 f"| {md(fault.label)} | {_seconds(fault.injected_t, run.origin)} | "
                 f"{_seconds(fault.reverted_t, run.origin)} | {outcome} |"

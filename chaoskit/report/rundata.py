@@ -43,6 +43,11 @@ RUN_SECONDS_MAX = 1e7
 RunSeconds = Annotated[float, Field(ge=-RUN_SECONDS_MAX, le=RUN_SECONDS_MAX)]
 
 
+OVERSTAY_NOTED_S = 0.5
+"""A revert this late after its fault's planned end is named in the report (one on time
+comes within milliseconds of it)."""
+
+
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
@@ -54,6 +59,7 @@ class FaultWindow(_Loose):
     target: str | None = None
     params: dict[str, Any] = {}
     injected_t: RunSeconds | None = None
+    revert_due_t: RunSeconds | None = None
     reverted_t: RunSeconds | None = None
     verified: bool | None = None
     outcome: str
@@ -63,6 +69,21 @@ class FaultWindow(_Loose):
     def label(self) -> str:
         where = f" on {self.target}" if self.target else ""
         return f"{self.name or self.kind}: {self.kind}{where}"
+
+    @property
+    def overstay_s(self) -> float:
+        """How long past its planned end the fault was reverted; 0 when on time or early
+        (a rollback, a stop condition, an interrupted run)."""
+        if self.reverted_t is None or self.revert_due_t is None:
+            return 0.0
+        return max(0.0, self.reverted_t - self.revert_due_t)
+
+    @property
+    def overstayed(self) -> str:
+        """``, 3.3 s past its planned end`` when it was reverted late enough to matter to
+        what was measured (a carrier held down, a slow component); else empty."""
+        late = self.overstay_s
+        return f", {late:.1f} s past its planned end" if late >= OVERSTAY_NOTED_S else ""
 
 
 class StepRecord(_Loose):

@@ -11,6 +11,7 @@ import pytest
 import xmlschema
 
 from chaoskit.report import load_run, render_comparison, render_run
+from chaoskit.report.events import run_events
 from tests.helpers import run_cli
 from tests.report.fixtures import recorded_run, set_cell
 
@@ -84,6 +85,27 @@ def test_json_metrics_for_machines(tmp_path: Path) -> None:
     assert fault["kind"] == "dns.blank" and fault["verified"] is True
     assert 9.5 < fault["injected_s"] < 10.5  # seconds from the method's start
     assert "time_to_recover_from_revert_s" in document["definitions"]
+
+
+def test_a_fault_reverted_past_its_planned_end_is_named(tmp_path: Path) -> None:
+    """A fault held past its time (its carrier held down by another) showed only by the
+    length of its window: the report gave when it went in and out, not when it was due out."""
+    run_dir = recorded_run(tmp_path, "naive-blackout")
+    journal = json.loads((run_dir / "journal.json").read_text())
+    (fault,) = journal["faults"]
+    on_time = load_run(run_dir)
+    render_run(on_time, ["md", "json"])
+    assert "past its planned end" not in (run_dir / "report.md").read_text()
+    fault["revert_due_t"] = fault["reverted_t"] - 3.3
+    (run_dir / "journal.json").write_text(json.dumps(journal))
+    late = load_run(run_dir)
+    render_run(late, ["md", "json"])
+    assert (
+        "| reverted (verified), 3.3 s past its planned end |" in (run_dir / "report.md").read_text()
+    )
+    assert json.loads((run_dir / "metrics.json").read_text())["faults"][0]["overstay_s"] == 3.3
+    (event,) = [e for e in run_events(late) if e.text.startswith("reverted ")]
+    assert event.outcome == "bad" and event.text.endswith("3.3 s past its planned end)")
 
 
 def test_markdown_summary_links_its_chart(tmp_path: Path) -> None:
