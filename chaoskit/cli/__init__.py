@@ -33,7 +33,7 @@ ERROR = ("error:", "bold red")
 def _root(
     ctx: typer.Context,
     state_dir: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--state-dir",
             envvar="CHAOSKIT_STATE_DIR",
@@ -54,6 +54,14 @@ def _root(
     from chaoskit.paths import directory_problem, find_lab_file
     from chaoskit.paths import state_dir as resolve
 
+    if state_dir == "":
+        source = ctx.get_parameter_source("state_dir")
+        if source is None or source.name != "ENVIRONMENT":
+            raise InvalidInput(
+                "--state-dir: expected a directory, got an empty string (an unset variable?); "
+                "the working directory is --state-dir ."
+            )
+        state_dir = None  # CHAOSKIT_STATE_DIR= is unset, as for every other variable
     ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
     problem = directory_problem(ctx.obj["state_dir"])
     if problem:
