@@ -123,7 +123,7 @@ class FaultSchedule:
 
     def _holding_down_the_carrier_of(self, record: FaultRecord) -> FaultRecord | None:
         others = [o for o in self.active() if o is not record]
-        return next((o for o in others if carrier_held_down(record.kind, [o])), None)
+        return next((o for o in others if carrier_held_down(record, [o])), None)
 
     def revert(self, record: FaultRecord) -> None:
         """Revert and verify one fault (idempotent). Unverified, it stays in the ledger."""

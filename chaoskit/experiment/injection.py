@@ -78,12 +78,13 @@ def _refuse_while_its_carrier_is_held_down(ledger: Ledger, entry: LedgerEntry) -
     DNS server is paused, by this run or another controller) is refused at once: tried, it
     would wait out the component's timeouts, and so would the revert of the failed try."""
     for holder in ledger.entries():
-        if holder.reverted_by is None and carrier_held_down(entry.kind, [holder]):
+        if holder.reverted_by is None and carrier_held_down(entry, [holder]):
             until = time.strftime("%H:%M:%S", time.localtime(holder.expires_at))
+            how = "acts on it" if entry.target == holder.target else "goes in through it"
             raise ComponentError(
                 holder.target,
                 f"is held down by {holder.kind} (ledger entry {holder.id}, from "
-                f"{holder.run}, expiring at {until}), and {entry.kind} goes in through it: "
+                f"{holder.run}, expiring at {until}), and {entry.kind} {how}: "
                 "put it in once that fault has ended",
             )
 

@@ -31,7 +31,7 @@ from chaoskit.experiment.faults import (
     unknown_kind_message,
 )
 from chaoskit.experiment.injection import EXPIRY_GRACE_S
-from chaoskit.experiment.model import Experiment
+from chaoskit.experiment.model import Experiment, Step
 from chaoskit.experiment.run_setup import run_config
 from chaoskit.experiment.timeline import late_steps, plan
 from chaoskit.lab import catalogue
@@ -201,18 +201,24 @@ def _put_in_while_its_carrier_is_down(experiment: Experiment) -> list[tuple[Loc,
                 ends[held.index] = min(ends[held.index], rollback.start_s)
     problems: list[tuple[Loc, str]] = []
     for step, holder in ((s, h) for s in faults for h in faults if h is not s):
-        holds = [InForce(holder.step.fault or "", holder.step.target or "", holder.step.params)]
-        if not carrier_held_down(step.step.fault or "", holds):
+        fault = _in_force(step.step)
+        if not carrier_held_down(fault, [_in_force(holder.step)]):
             continue
         start, end = holder.start_s, ends[holder.index]
         first = holder.index < step.index  # of two at one instant, the one listed first
         if start < step.start_s < end or (first and start == step.start_s < end):
             down = holder.step.target
+            how = "acts on it" if fault.target == down else f"goes in through {down}"
             problems.append((("method", step.index, "at" if step.step.at is not None else "fault"),
                 f"{step.label} goes in at {step.start_s:g}s, while step {holder.index} "
-                f"({holder.label}) holds {down} down ({start:g}s to {end:g}s), and the fault goes "
-                f"in through {down}: start it before {start:g}s or from {end:g}s"))  # fmt: skip
+                f"({holder.label}) holds {down} down ({start:g}s to {end:g}s), and the fault "
+                f"{how}: start it " + (f"before {start:g}s or " if start > 0 else "")
+                + f"from {end:g}s"))  # fmt: skip
     return problems
+
+
+def _in_force(step: Step) -> InForce:
+    return InForce(step.fault or "", step.target or "", step.params)
 
 
 def _stage_problems(experiment: Experiment) -> list[tuple[Loc, str]]:

@@ -59,7 +59,7 @@ def sweep_once(state_dir: Path, now: float | None = None) -> list[str]:
             continue
         if entry.expires_at > now:
             continue
-        if carrier_held_down(entry.kind, [e for e in in_force if e is not entry]):
+        if carrier_held_down(entry, [e for e in in_force if e is not entry]):
             continue  # its carrier is held down by a fault not yet ended: after that one
         try:
             lab = lab or open_lab(state_dir, auto_default="local")

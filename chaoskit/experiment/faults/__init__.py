@@ -25,6 +25,7 @@ __all__ = [
     "NoParams",
     "Params",
     "carrier_held_down",
+    "carrier_of",
     "in_revert_order",
     "revert_order",
     "unknown_kind_message",
@@ -76,13 +77,24 @@ class InForce(NamedTuple):
     params: Mapping[str, Any] = {}
 
 
-def carrier_held_down(kind: str, others: Iterable[Described]) -> bool:
-    """Whether the component that carries a fault of ``kind`` (the DNS server for a DNS
-    fault, Toxiproxy for a toxic) is held down by one of ``others``, faults in force:
-    killed, stopped, paused or cut off, it cannot take the revert until that fault ends,
-    and a revert tried meanwhile waits out its timeouts and fails."""
-    known = REGISTRY.get(kind)
-    carrier = known.carried_by if known is not None else None
+def carrier_of(fault: Described) -> str | None:
+    """The lab component ``fault`` is put in and taken out through: the DNS server for a DNS
+    fault, Toxiproxy for a toxic, and for a process or container fault the component it
+    acts on; None when it needs none (a control file in the state directory)."""
+    known = REGISTRY.get(fault.kind)
+    if known is None:
+        return None
+    if known.carried_by is not None:
+        return known.carried_by
+    return fault.target if known.family in RESTARTING_FAMILIES else None
+
+
+def carrier_held_down(fault: Described, others: Iterable[Described]) -> bool:
+    """Whether the component that carries ``fault`` (``carrier_of``) is held down by one of
+    ``others``, faults in force: killed, stopped, paused or cut off, it cannot take the
+    fault (a pause of a killed process finds nothing to pause) nor its revert until that
+    fault ends, and a revert tried meanwhile waits out its timeouts and fails."""
+    carrier = carrier_of(fault)
     if carrier is None:
         return False
     return any(
@@ -105,7 +117,7 @@ def in_revert_order(faults: Sequence[D]) -> list[D]:
         if any(fault is done for done in ordered):
             return
         for other in faults:
-            if other is not fault and carrier_held_down(fault.kind, [other]):
+            if other is not fault and carrier_held_down(fault, [other]):
                 place(other)
         ordered.append(fault)
 
