@@ -249,6 +249,7 @@ def fault(
 ) -> None:
     """Inject a fault; it is lifted when it expires even if nothing asks for it."""
     from chaoskit._errors import InvalidInput
+    from chaoskit.dns.faults import is_pattern
     from chaoskit.lab.catalogue import bare_name
 
     if not math.isfinite(probability):
@@ -259,8 +260,7 @@ def fault(
     out.print(f"{done['id']}: {done['kind']} on {done['name']} for {done['duration_s']:g}s")
     written = bare_name(name) + "."  # as the server lists names
     if not _matches_a_served_name(written, served):  # a typo, most likely: say so
-        exact = not any(char in name for char in "*?[")
-        close = difflib.get_close_matches(written, served, n=1) if exact else []
+        close = [] if is_pattern(name) else difflib.get_close_matches(written, served, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         err.print(f"note: no name served now matches {name}{hint}; the fault is in, for the "
                   "name as written", highlight=False)  # fmt: skip

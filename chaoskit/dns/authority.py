@@ -15,7 +15,7 @@ import dns.exception
 import dns.name
 
 from chaoskit.dns.events import EventLog
-from chaoskit.dns.faults import DnsFault, FaultSet, FaultSpec
+from chaoskit.dns.faults import DnsFault, FaultSet, FaultSpec, is_pattern
 from chaoskit.dns.records import RecordStore
 from chaoskit.dns.responder import Responder
 from chaoskit.dns.zone import has_escape, load_zone_file, normalise_name, parse_rrset
@@ -135,7 +135,7 @@ class DnsAuthority:
         return removed
 
     def add_fault(self, spec: FaultSpec) -> DnsFault:
-        if not any(char in spec.name for char in "*?["):
+        if not is_pattern(spec.name):
             _valid_name(spec.name)  # an exact name with an empty or overlong label matches none
         elif ".." in spec.name or re.search(r"[^.*?\[\]]{64}", spec.name):
             raise ValueError(

@@ -24,12 +24,19 @@ __all__ = [
     "DnsFault",
     "FaultSet",
     "FaultSpec",
+    "is_pattern",
     "parse_fault_params",
 ]
 
 MAX_DURATION_S = 24 * 3600.0
 DEFAULT_DURATION_S = 300.0
 OutcomeKind = Literal["blank", "nxdomain", "servfail", "refused", "drop"]
+
+
+def is_pattern(name: str) -> bool:
+    """Whether a fault's name is a glob (``*.lab.test``, ``dynamodb.us-east-?.lab.test``)
+    rather than one name."""
+    return any(char in name for char in "*?[")
 
 
 class _Params(BaseModel):
