@@ -270,52 +270,59 @@ class Responder:
             reply.header.rcode = RCODE.NXDOMAIN
             reply.add_auth(_negative_soa(lookup.zone, effect.ttl, effect.negative_ttl))
             return effect.delay_s, effect.cacheable, False
+        negative_in: Zone | None = lookup.zone  # a blank: no data, under the name's zone
         if effect.outcome != "blank":
-            self._resolve(question.qname, question.qtype, reply)
-        if effect.wrong_ip is not None:
-            _swap_addresses(reply, question.qname, question.qtype, effect.wrong_ip)
-        referral = bool(reply.auth)
-        if not reply.rr and not referral and reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN):
-            reply.add_auth(_negative_soa(lookup.zone, effect.ttl, effect.negative_ttl))
+            negative_in = self._resolve(question.qname, question.qtype, reply)
+        if effect.wrong_ip is not None and _swap_addresses(
+            reply, question.qname, question.qtype, effect.wrong_ip
+        ):
+            negative_in = None
+        if negative_in is not None:
+            reply.add_auth(_negative_soa(negative_in, effect.ttl, effect.negative_ttl))
         if effect.ttl is not None:
             reply.rr = [_with_ttl(rr, effect.ttl) for rr in reply.rr]
         return effect.delay_s, effect.cacheable, False
 
-    def _resolve(self, asked: DNSLabel, qtype: int, reply: DNSRecord) -> None:
+    def _resolve(self, asked: DNSLabel, qtype: int, reply: DNSRecord) -> Zone | None:
         """The answer to the name ``asked``, following CNAMEs within our zones, except to a name
         under a fault: there the answer ends at the CNAME, so the client asks for that
         name itself and gets it as the fault bends it (a fault on a record reaches those
-        who reach it through an alias, as it would if the alias were in another zone)."""
+        who reach it through an alias, as it would if the alias were in another zone).
+
+        Returns the zone of a negative answer (no such name, or no data of the type), at the
+        end of any CNAMEs: its SOA goes in the authority section (RFC 2308 §2), so that a
+        resolver caches the negative answer for as long as the zone says."""
         qname = name = name_key(asked)
         for _ in range(MAX_CNAME_HOPS):
             owner = asked if name == qname else DNSLabel(name)
             lookup = self.store.lookup(name)
             if lookup.zone is None:
-                return  # a CNAME that leaves our zones: the client follows it elsewhere
+                return None  # a CNAME that leaves our zones: the client follows it elsewhere
             # at or below a delegation, a referral; the DS at the cut is the parent's to answer
             if lookup.cut is not None and not (qtype == QTYPE.DS and name == lookup.cut):
                 if name == qname:
                     self._refer(lookup.cut, reply)
-                return  # a CNAME into a delegated zone: the client follows it there
+                return None  # a CNAME into a delegated zone: the client follows it there
             if not lookup.exists:
                 reply.header.rcode = RCODE.NXDOMAIN
-                return
+                return lookup.zone
             wanted = lookup.rrsets.get(QTYPE.get(qtype, ""))
             if qtype == QTYPE.ANY:
                 for records in lookup.rrsets.values():
                     reply.rr.extend(_owned(records, name, owner))
-                return
+                return None if lookup.rrsets else lookup.zone
             if wanted:
                 reply.rr.extend(_owned(wanted, name, owner))
                 self._add_glue(wanted, reply)
-                return
+                return None
             cname = lookup.rrsets.get("CNAME")
             if not cname or qtype == QTYPE.CNAME:
-                return
+                return lookup.zone
             reply.rr.extend(_owned(cname, name, owner))
             name = str(cname[0].rdata.label).lower()
             if self.faults.matching(name, time.monotonic()):
-                return
+                return None
+        return None  # a chain longer than MAX_CNAME_HOPS: the client follows what it got
 
     def _refer(self, cut: str, reply: DNSRecord) -> None:
         """A referral: not authoritative, the delegation's NS records in the authority
@@ -417,17 +424,20 @@ def _with_ttl(record: RR, ttl: int) -> RR:
     return RR(record.rname, record.rtype, record.rclass, ttl, record.rdata)
 
 
-def _swap_addresses(reply: DNSRecord, qname: DNSLabel, qtype: int, address: str) -> None:
+def _swap_addresses(reply: DNSRecord, qname: DNSLabel, qtype: int, address: str) -> bool:
+    """The answer's addresses replaced by ``address``; False when it is not of the type
+    asked for (an IPv6 address for an A query), and nothing is changed."""
     is_v6 = ipaddress.ip_address(address).version == 6
     rtype = QTYPE.AAAA if is_v6 else QTYPE.A
     if qtype != rtype:
-        return
+        return False
     kept = [rr for rr in reply.rr if rr.rtype != rtype]
     ttl = next((rr.ttl for rr in reply.rr if rr.rtype == rtype), 60)
     owner = kept[-1].rdata.label if kept and kept[-1].rtype == QTYPE.CNAME else qname
     reply.rr = [*kept, RR(owner, rtype, CLASS.IN, ttl, AAAA(address) if is_v6 else A(address))]
     reply.header.rcode = RCODE.NOERROR
     reply.auth = []
+    return True
 
 
 def _opt_like(query_opt: RR, ext_rcode: int = 0) -> RR:

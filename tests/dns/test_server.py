@@ -161,3 +161,24 @@ def test_a_wildcard_answers_with_the_name_exactly_as_asked(server: DnsServer) ->
         (rrset,) = reply.answer
         assert rrset.name.to_text() == asked, asked
         assert _rrset(reply, "A") == ["127.0.0.3"], asked
+
+
+def test_a_negative_answer_at_the_end_of_a_cname_has_the_soa(server: DnsServer) -> None:
+    """RFC 2308 §2: no such name, or no data of the type, at the end of a CNAME is negative
+    like any other, with the zone's SOA for a resolver to cache it by; it came without."""
+    with server.admin() as admin:
+        admin.set_record("dangling.zone.test", "CNAME", ["gone.zone.test."])
+        try:
+            for name, rtype, rcode in (
+                ("dangling.zone.test.", "A", dns.rcode.NXDOMAIN),
+                ("alias.zone.test.", "MX", dns.rcode.NOERROR),
+            ):
+                reply = server.query(name, rtype)
+                assert reply.rcode() == rcode, name
+                assert [r.rdtype for r in reply.answer] == [dns.rdatatype.CNAME], name
+                assert [r.rdtype for r in reply.authority] == [dns.rdatatype.SOA], name
+                assert reply.authority[0].ttl == 30, name
+        finally:
+            admin.delete_record("dangling.zone.test", "CNAME")
+    reply = server.query("alias.zone.test.", "A")
+    assert reply.authority == [] and _rrset(reply, "A") == ["127.0.0.10"]
