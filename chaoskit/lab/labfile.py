@@ -129,6 +129,19 @@ def _env_value(value: object) -> object:
 EnvValue = Annotated[str | int | float | bool, BeforeValidator(_env_value)]
 
 
+def _argument(value: object) -> object:
+    if isinstance(value, bool | int | float):
+        what = "boolean" if isinstance(value, bool) else "number"
+        raise ValueError(
+            f"expected a string, got the {what} {str(value).lower()}: quote it so that it is "
+            "passed exactly as written (YAML reads 0x10 as 16 and 1.10 as 1.1)"
+        )
+    return value
+
+
+Argument = Annotated[str, BeforeValidator(_argument)]
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -144,7 +157,7 @@ class DependencyEntry(_Entry):
     proxy: HostPort | None = Field(
         default=None, description="the lab address of its proxy (default SUBNET.100 + i)"
     )
-    command: list[str] | None = Field(default=None, min_length=1)
+    command: list[Argument] | None = Field(default=None, min_length=1)
     cwd: str | None = None
     health: Health = "tcp"
     start_timeout: Duration = Field(default=15.0, gt=0)
@@ -154,7 +167,7 @@ class DependencyEntry(_Entry):
 
 
 class ServiceEntry(_Entry):
-    command: list[str] = Field(min_length=1, description="argv; relative to cwd")
+    command: list[Argument] = Field(min_length=1, description="argv; relative to cwd")
     cwd: str | None = Field(default=None, description="relative to the lab file")
     listen: HostPort
     health: Health = "tcp"

@@ -41,6 +41,7 @@ EXPECTED = {
     "compose-unknown-service.yaml": (6, "compose.services[0]", "no service 'web'"),
     "not-a-mapping.yaml": (1, "(file)", "a lab file is a mapping"),
     "empty-command.yaml": (3, "services.api.command", "at least 1 item"),
+    "command-number.yaml": (3, "services.api.command[2]", "got the number 8080: quote it"),
     "bad-timeout.yaml": (5, "services.api.start_timeout", "expected a duration"),
     "duplicate-region.yaml": (6, "dependencies.east-again.dynamodb.region", "also dependency"),
     "duplicate-key.yaml": (5, "services.api", "given twice"),
