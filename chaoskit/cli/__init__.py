@@ -41,7 +41,7 @@ def _root(
         ),
     ] = None,
     lab: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--lab",
             envvar="CHAOSKIT_LAB",
@@ -54,15 +54,13 @@ def _root(
     from chaoskit.paths import directory_problem, find_lab_file
     from chaoskit.paths import state_dir as resolve
 
-    if state_dir == "":
-        source = ctx.get_parameter_source("state_dir")
-        if source is None or source.name != "ENVIRONMENT":
-            raise InvalidInput(
-                "--state-dir: expected a directory, got an empty string (an unset variable?); "
-                "the working directory is --state-dir ."
-            )
-        state_dir = None  # CHAOSKIT_STATE_DIR= is unset, as for every other variable
-    ctx.obj = {"state_dir": resolve(state_dir), "lab_file": find_lab_file(lab)}
+    state_dir = _not_empty(ctx, "state_dir", state_dir, "a directory (the working directory "
+                           "is --state-dir .)")  # fmt: skip
+    lab = _not_empty(ctx, "lab", lab, "a lab file or a directory holding one")
+    ctx.obj = {
+        "state_dir": resolve(state_dir),
+        "lab_file": find_lab_file(None if lab is None else Path(lab)),
+    }
     problem = directory_problem(ctx.obj["state_dir"])
     if problem:
         raise InvalidInput(f"--state-dir {ctx.obj['state_dir']}: {problem}")
@@ -82,6 +80,21 @@ COMMANDS = {
     **{group: group for group in ("dns", "gameday", "automation", "suite")},
 }
 """Each command, by the ``chaoskit.cli`` module that defines it."""
+
+
+def _not_empty(ctx: typer.Context, name: str, value: str | None, expected: str) -> str | None:
+    """``value`` of the root option ``name``; an empty one from its environment variable is
+    unset, as for every other variable, and on the command line an input error (an unset
+    variable in a script: ``--state-dir ""`` was the working directory)."""
+    if value != "":
+        return value
+    source = ctx.get_parameter_source(name)
+    if source is not None and source.name == "ENVIRONMENT":
+        return None
+    option = "--" + name.replace("_", "-")
+    raise InvalidInput(f"{option}: expected {expected}, got an empty string (an unset variable?)")
+
+
 ROOT_OPTIONS_WITH_VALUES = ("--state-dir", "--lab")
 NO_LEDGER_NOTICE = frozenset(
     {None, "recover", "run", "validate", "schema", "init", "report", "history", "schedule",

@@ -33,19 +33,28 @@ def test_a_state_dir_that_cannot_be_a_directory_is_exit_2(
     assert blocker.read_text() == "x"
 
 
-def test_an_empty_state_dir_is_refused_and_an_empty_variable_is_unset(tmp_path: Path) -> None:
+def test_an_empty_state_dir_or_lab_is_refused_and_an_empty_variable_is_unset(
+    tmp_path: Path,
+) -> None:
     """`--state-dir "$UNSET"` made the working directory the state directory: `up` would
     have put its state, logs and tokens among the user's files."""
     done = run_cli("--state-dir", "", "up", "--backend", "local", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "error: --state-dir: expected a directory, got an empty string (an unset variable?); "
-        "the working directory is --state-dir ."
+        "error: --state-dir: expected a directory (the working directory is --state-dir .), "
+        "got an empty string (an unset variable?)"
+    )
+    done = run_cli("--lab", "", "up", "--backend", "local", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: --lab: expected a lab file or a directory holding one, got an empty string "
+        "(an unset variable?)"
     )
     assert list(tmp_path.iterdir()) == []
-    unset = {**os.environ, "CHAOSKIT_STATE_DIR": ""}
+    unset = {**os.environ, "CHAOSKIT_STATE_DIR": "", "CHAOSKIT_LAB": ""}
     done = run_cli("status", "--json", cwd=tmp_path, env=unset)
-    assert json.loads(done.stdout)["state_dir"] == str(tmp_path / ".chaoskit"), done.stderr
+    status = json.loads(done.stdout)
+    assert (status["state_dir"], status["lab_file"]) == (str(tmp_path / ".chaoskit"), None)
 
 
 def test_a_path_the_machine_refuses_is_one_line(tmp_path: Path) -> None:
