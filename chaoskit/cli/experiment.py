@@ -224,22 +224,30 @@ def schema(
 
 
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the lab file.")] = Path(
-        "chaoskit.yaml"
-    ),
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The lab file to write (*.yaml, *.yml), or a directory to write chaoskit.yaml "
+            "into (made if it does not exist)."
+        ),
+    ] = Path("chaoskit.yaml"),
     force: Annotated[bool, typer.Option(help="Overwrite a file that exists.")] = False,
 ) -> None:
-    """Write a commented starter lab file (chaoskit.yaml); given a directory, into it."""
+    """Write a commented starter lab file (chaoskit.yaml); given a directory, into it, as
+    ``git init DIR`` does (``init team`` makes team/ when there is none)."""
     from chaoskit._errors import InvalidInput
     from chaoskit._whole_files import write_whole
     from chaoskit.lab.starter import STARTER
 
-    if path.is_dir():
+    if path.suffix not in (".yaml", ".yml") or path.is_dir():
+        if path.exists() and not path.is_dir():
+            raise InvalidInput(f"{path}: is a file, neither a lab file (*.yaml, *.yml) nor a "
+                               "directory to write chaoskit.yaml into")  # fmt: skip
+        _in_a_directory(path)
+        path.mkdir(exist_ok=True)  # one made here holds no file for the checks below to refuse
         path = path / "chaoskit.yaml"
+    _in_a_directory(path)
     folder = path.parent
-    if not folder.is_dir():
-        what = "is not a directory" if folder.exists() else "does not exist; create it first"
-        raise InvalidInput(f"{path}: {folder} {what}")
     if path.exists() and not force:
         raise InvalidInput(f"{path} exists; pass --force to overwrite it")
     other_spelling = folder / "chaoskit.yml"
@@ -248,6 +256,15 @@ def init(
                            "it first (with both, either could be the lab)")  # fmt: skip
     write_whole(path, lambda tmp: tmp.write_text(STARTER))
     out.print(f"wrote {path}: edit it, then `chaoskit validate` and `chaoskit up`")
+
+
+def _in_a_directory(path: Path) -> None:
+    from chaoskit._errors import InvalidInput
+
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a directory" if folder.exists() else "does not exist; create it first"
+        raise InvalidInput(f"{path}: {folder} {what}")
 
 
 def register(app: typer.Typer) -> None:

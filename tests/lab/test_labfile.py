@@ -239,6 +239,24 @@ def test_init_into_a_directory_and_not_under_a_file_or_a_missing_one(tmp_path: P
     assert not (tmp_path / "nodir").exists() and (tmp_path / "afile").read_text() == "x"
 
 
+def test_init_of_a_directory_that_does_not_exist_makes_it(tmp_path: Path) -> None:
+    """`chaoskit init team` wrote the starter to a file named `team`, as `git init team`
+    would not: a name without .yaml or .yml is a directory, made like git makes it."""
+    done = run_cli("init", "team", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "team" / "chaoskit.yaml").read_text() == STARTER
+    (tmp_path / "afile").write_text("x")
+    for path, expected in (
+        ("afile", "afile: is a file, neither a lab file (*.yaml, *.yml) nor a directory to "
+                  "write chaoskit.yaml into"),
+        ("nodir/team", "nodir/team: nodir does not exist; create it first"),
+    ):  # fmt: skip
+        done = run_cli("init", path, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip() == f"error: {expected}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "team"]
+
+
 def test_the_lab_file_is_found_in_the_working_directory(tmp_path: Path) -> None:
     assert find_lab_file(None, tmp_path) is None
     (tmp_path / "chaoskit.yaml").write_text(STARTER)
