@@ -12,6 +12,7 @@ from rich.table import Table
 from chaoskit.cli._console import console, warning
 
 if TYPE_CHECKING:
+    from chaoskit.lab.config import LabConfig
     from chaoskit.schedule.db import DamagedRow
 
 __all__ = ["register"]
@@ -27,16 +28,17 @@ def _warn_of(damaged: list[DamagedRow]) -> None:
         err.print(warning(row.describe()), soft_wrap=True)
 
 
-def _kind_of(target: Path, state_dir: Path) -> str:
-    """Validate the file as an experiment or a game-day plan (by its keys); which it is."""
-    from chaoskit.experiment.load import load_experiment, read_yaml_mapping
+def _kind_of(target: Path, config: LabConfig | None) -> str:
+    """Validate the file as a game-day plan or an experiment (as its keys say), against the
+    lab its runs will have; which it is."""
+    from chaoskit.documents import document_kind
+    from chaoskit.experiment.load import load_experiment
     from chaoskit.gameday.load import load_plan
 
-    root = read_yaml_mapping(target, "expected an experiment or a game-day plan (a mapping)")
-    if "steps" in root and "roles" in root:
-        load_plan(target)
+    if document_kind(target) == "game-day plan":
+        load_plan(target, config)
         return "gameday"
-    load_experiment(target)
+    load_experiment(target, config)
     return "experiment"
 
 
@@ -58,6 +60,7 @@ def add(
     from datetime import UTC, datetime
 
     from chaoskit._errors import InvalidInput
+    from chaoskit.cli._shared import lab_config
     from chaoskit.paths import writable_directory
     from chaoskit.schedule.jobs import add_job, check_cron, parse_at, zone
 
@@ -68,13 +71,15 @@ def add(
     zone(tz)
     writable_directory(out_dir, "--out")
     state_dir = ctx.obj["state_dir"]
-    kind = _kind_of(target, state_dir)
+    config = lab_config(ctx.obj)  # the lab up, else the lab file, else the sample stack
+    kind = _kind_of(target, config)
+    lab_file = config.lab_file if config is not None else None
     job = add_job(
         state_dir, target, "gameday" if kind == "gameday" else "experiment",
         cron=None if cron is None else check_cron(cron),
         at=None if at is None else parse_at(at, tz), tz=tz,
         missed="run-once" if missed == "run-once" else "skip", out_dir=out_dir,
-        now=datetime.now(UTC),
+        now=datetime.now(UTC), lab_file=None if lab_file is None else Path(lab_file),
     )  # fmt: skip
     assert job.next_due is not None
     due = f"{job.next_due:%Y-%m-%d %H:%M:%S} UTC"
@@ -99,7 +104,7 @@ def list_jobs(
              "at": j.at.isoformat() if j.at else None, "tz": j.tz, "missed": j.missed,
              "next_due": j.next_due.isoformat() if j.next_due else None,
              "last_run_at": j.last_run_at.isoformat() if j.last_run_at else None,
-             "last_exit": j.last_exit}
+             "last_exit": j.last_exit, "lab_file": j.lab_file}
             for j in jobs
         ], indent=2))  # fmt: skip
         return

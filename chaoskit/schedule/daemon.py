@@ -100,6 +100,8 @@ class Scheduler:
     # ---- one job ------------------------------------------------------------------------
     def command(self, job: Job) -> list[str]:
         base = [sys.executable, "-m", "chaoskit", "--state-dir", str(self.state_dir)]
+        if job.lab_file is not None:
+            base += ["--lab", job.lab_file]
         if job.kind == "gameday":
             return [*base, "gameday", "run", job.target, "--yes", "--out", job.out_dir]
         return [*base, "run", job.target, "--out", job.out_dir]

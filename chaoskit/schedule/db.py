@@ -89,7 +89,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at TEXT NOT NULL,
     next_due TEXT,
     last_run_at TEXT,
-    last_exit INTEGER
+    last_exit INTEGER,
+    lab_file TEXT
 );
 CREATE TABLE IF NOT EXISTS job_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -99,6 +100,23 @@ CREATE TABLE IF NOT EXISTS job_events (
     detail TEXT NOT NULL DEFAULT ''
 );
 """
+
+
+ADDED_COLUMNS = {"jobs": {"lab_file": "TEXT"}}
+"""Columns added since a table was first made: a database of an older chaoskit gets them."""
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, declared in columns.items():
+            if name in present:
+                continue
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declared}")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):  # another process added it first
+                    raise
 
 
 class HistoryUnusable(ChaoskitError):
@@ -133,6 +151,7 @@ def connect(state_dir: Path) -> Iterator[sqlite3.Connection]:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA busy_timeout=10000")
         connection.executescript(SCHEMA)
+        _add_missing_columns(connection)
         yield connection
     except sqlite3.Error as exc:
         raise HistoryUnusable(path, exc) from None

@@ -59,6 +59,9 @@ class Job:
     next_due: datetime | None
     last_run_at: datetime | None = None
     last_exit: int | None = None
+    lab_file: str | None = None
+    """The lab file the target was checked against, which its runs bring up when no lab is
+    up; None for the sample stack."""
 
     @property
     def when(self) -> str:
@@ -224,6 +227,7 @@ class _StoredJob(StoredRow):
     next_due: _Time | None
     last_run_at: _Time | None
     last_exit: int | None
+    lab_file: str | None = None
 
     @field_validator("cron")
     @classmethod
@@ -276,6 +280,7 @@ def add_job(
     missed: Missed,
     out_dir: Path,
     now: datetime,
+    lab_file: Path | None = None,
 ) -> Job:
     first = next_after(cron, at, tz, now)
     if first is None and cron is not None:
@@ -288,13 +293,14 @@ def add_job(
     job = Job(
         id=secrets.token_hex(3), target=str(target.resolve()), kind=kind, cron=cron, at=at,
         tz=tz, missed=missed, out_dir=str(out_dir.resolve()), created_at=now, next_due=first,
+        lab_file=None if lab_file is None else str(lab_file.resolve()),
     )  # fmt: skip
     with connect(state_dir) as db:
         db.execute(
             "INSERT INTO jobs (id, target, kind, cron, at, tz, missed, out_dir, created_at, "
-            "next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "next_due, lab_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job.id, job.target, kind, cron, at.isoformat() if at else None, tz, missed,
-             job.out_dir, now.isoformat(), first.isoformat()),
+             job.out_dir, now.isoformat(), first.isoformat(), job.lab_file),
         )  # fmt: skip
     return job
 

@@ -68,3 +68,24 @@ def test_a_good_database_is_left_as_it_is(tmp_path: Path) -> None:
         db.execute("INSERT INTO job_events (job_id, at, event) VALUES ('j', 'now', 'e')")
     with connect(tmp_path) as db:
         assert db.execute("SELECT count(*) FROM job_events").fetchone()[0] == 1
+
+
+def test_a_job_table_of_an_older_chaoskit_gets_the_columns_added_since(tmp_path: Path) -> None:
+    """Its jobs are read as before, for the sample stack, and a new job keeps its lab file."""
+    with sqlite3.connect(tmp_path / DB_NAME) as old:
+        old.execute(
+            "CREATE TABLE jobs (id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, "
+            "cron TEXT, at TEXT, tz TEXT NOT NULL, missed TEXT NOT NULL, out_dir TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, next_due TEXT, last_run_at TEXT, last_exit INTEGER)"
+        )
+        old.execute(
+            "INSERT INTO jobs VALUES ('a1b2c3', '/x.yaml', 'experiment', '0 3 * * *', NULL, "
+            "'UTC', 'skip', '/reports', '2026-01-01T00:00:00+00:00', "
+            "'2026-01-01T03:00:00+00:00', NULL, NULL)"
+        )
+    old.close()
+    (job,) = get_jobs(tmp_path)
+    assert (job.id, job.lab_file) == ("a1b2c3", None)
+    with connect(tmp_path) as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(jobs)")]
+    assert columns[-1] == "lab_file"

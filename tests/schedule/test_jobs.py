@@ -108,6 +108,25 @@ def test_jobs_are_stored_listed_and_removed(tmp_path: Path) -> None:
     assert get_jobs(tmp_path) == []
 
 
+def test_a_job_added_in_a_labs_directory_is_checked_against_its_lab_and_runs_there(
+    tmp_path: Path,
+) -> None:
+    """`schedule add` checked every target against the sample stack: in a lab file's
+    directory each of its experiments was refused ('api' is not a target of process.kill),
+    and a job that got in ran on whatever lab the scheduler's directory held."""
+    byo = Path(__file__).resolve().parents[2] / "examples" / "byo"
+    state = ["--state-dir", str(tmp_path)]
+    for target in ("experiments/api-killed.yaml", "gamedays/byo-drill.yaml"):
+        done = run_cli(*state, "schedule", "add", target, "--cron", "0 3 * * *", cwd=byo)
+        assert done.returncode == 0, done.stderr
+    jobs = get_jobs(tmp_path)
+    assert {job.lab_file for job in jobs} == {str(byo / "chaoskit.yaml")}
+    scheduler = Scheduler(tmp_path, echo=lambda m: None)
+    for job in jobs:
+        assert scheduler.command(job)[3:7] == ["--state-dir", str(tmp_path), "--lab",
+                                               str(byo / "chaoskit.yaml")]  # fmt: skip
+
+
 def test_listing_the_jobs_of_a_state_directory_never_used_makes_nothing(tmp_path: Path) -> None:
     """``schedule list`` with a mistyped ``--state-dir`` made the directory and a database."""
     unused = tmp_path / "typo" / "state"
