@@ -535,10 +535,12 @@ class ComposeLab(LabBackend):
         what a team's container wrote inside it is not carried into the next run."""
         self.refresh()
         samples = set(catalogue.sample_services(self.config))
-        running = self.containers_in(self.services(), "running")
-        kept = [n for n in self.services() if n in samples and n in running]
-        stopped = _each(kept, lambda name: running[name].stop(timeout=STOP_TIMEOUT_S))
-        removed = [n for n in self.services() if n not in stopped]
+        present = self.containers_in(self.services())
+        kept = [n for n, c in present.items() if n in samples and c.status == "running"]
+        stopped = _each(kept, lambda name: present[name].stop(timeout=STOP_TIMEOUT_S))
+        # only what has a container: before the lab's first `up` the compose files do not
+        # name a lab file's services yet, and `rm` of one failed the run ("No such service")
+        removed = [n for n in present if n not in stopped]
         if removed:
             self.compose("rm", "-s", "-f", *(self.compose_service(n) for n in removed))
         for name in self.services():
@@ -546,15 +548,15 @@ class ComposeLab(LabBackend):
         self.state.save(self.state_dir)
 
     def containers_in(self, names: Iterable[str], *states: str) -> dict[str, Container]:
-        """The containers of components ``names`` that are in one of ``states``, by
-        component, from one list call."""
+        """The containers of components ``names`` that are in one of ``states`` (in any
+        state when none is given), by component, from one list call."""
         by_service = {self.compose_service(n): n for n in names}
         found: dict[str, Container] = {}
         for container in docker_client().containers.list(
             all=True, filters={"label": [f"com.docker.compose.project={self.settings.project}"]}
         ):
             name = by_service.get(container.labels.get("com.docker.compose.service", ""))
-            if name is not None and container.status in states:
+            if name is not None and (not states or container.status in states):
                 found[name] = container
         return found
 

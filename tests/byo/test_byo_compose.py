@@ -60,6 +60,9 @@ def byo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeLab]:
         lab = open_lab(state, "compose", config=config, compose=SETTINGS)
         assert isinstance(lab, ComposeLab)
         try:
+            # what `chaoskit run` does first; on a lab never up, `rm` named the team's
+            # services to compose files that did not have them yet ("No such service: redis")
+            lab.stop_services()
             lab.up()
             yield lab
         finally:
