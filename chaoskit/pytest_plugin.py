@@ -68,7 +68,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _check_options(config: pytest.Config) -> None:
     """A lab file or state directory that cannot be used is a usage error before any test
-    runs, not an error in the setup of every test that asks for the lab."""
+    runs, not an error in the setup of every test that asks for the lab; so is an empty one
+    (an unset variable: ``--chaoskit-state-dir=""`` was the default, ``--chaoskit-lab=""`` the
+    working directory)."""
+    for option, expected in (("state_dir", "a directory"), ("lab", "a lab file")):
+        if config.getoption(f"chaoskit_{option}", None) == "":
+            name = "--chaoskit-" + option.replace("_", "-")
+            raise pytest.UsageError(
+                f"{name}: expected {expected}, got an empty string (an unset variable?)"
+            )
     state_dir = config.getoption("chaoskit_state_dir", None)
     if state_dir is not None:
         from chaoskit.paths import directory_problem

@@ -318,6 +318,8 @@ def test_a_lab_file_or_state_dir_that_cannot_be_used_is_a_usage_error(
         (["--chaoskit-lab", "bad.yaml"], "bad.yaml:1:1: subnet: expected 127.X.Y with X and Y"),
         (["--chaoskit-lab", "none.yaml"], "none.yaml:1:1: (file): cannot read"),
         ([f"--chaoskit-state-dir={blocker}"], "is a file; expected a directory"),
+        (["--chaoskit-state-dir="], "--chaoskit-state-dir: expected a directory, got an empty"),
+        (["--chaoskit-lab="], "--chaoskit-lab: expected a lab file, got an empty string"),
     ):
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *options)
         assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
