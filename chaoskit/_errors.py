@@ -14,7 +14,7 @@ ChaoskitError                 base; ``exit_code`` says how the CLI exits
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -30,6 +30,7 @@ __all__ = [
     "ToxiproxyError",
     "ZoneFileError",
     "describe_validation_error",
+    "got",
 ]
 
 
@@ -101,5 +102,24 @@ class CommandNotRunnable(ChaoskitError):
 def describe_validation_error(exc: ValidationError, whole: str = "") -> str:
     """``field.path: message; ...`` for each error (``whole`` stands for an empty path)."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or whole}: {e['msg']}" for e in exc.errors()
+        f"{'.'.join(str(p) for p in e['loc']) or whole}: {e['msg']}{got(e)}" for e in exc.errors()
     )
+
+
+SHAPE_ERRORS = ("_type", "_parsing", "greater_than", "greater_than_equal", "less_than",
+                "less_than_equal", "finite_number", "int_from_float")  # fmt: skip
+"""Pydantic's errors that say what a value should be, not what it was."""
+
+
+def got(error: Any) -> str:
+    """``, got VALUE`` for one of pydantic's errors that names only what was expected (``Input
+    should be greater than 0``); empty for the others, whose message says it."""
+    if not str(error["type"]).endswith(SHAPE_ERRORS):
+        return ""
+    value = error["input"]
+    if isinstance(value, dict | list):
+        return ", got a mapping" if isinstance(value, dict) else ", got a list"
+    if value is None or isinstance(value, bool):
+        return ", got " + ("null" if value is None else str(value).lower())
+    text = repr(value)
+    return ", got " + (text if len(text) <= 40 else text[:39] + "…")

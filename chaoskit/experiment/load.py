@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from chaoskit._errors import InvalidInput
+from chaoskit._errors import InvalidInput, got
 from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml, locate, user_path
@@ -124,8 +124,8 @@ def schema_problems(
             loc = loc[:-1] if len(loc) > 1 else loc
         elif error["type"] == "literal_error":
             message = f"{message}, got {error['input']!r}"
-        elif error["type"].endswith(_SHAPE_ERRORS):
-            message = f"{message}, got {_shown(error['input'])}"
+        else:
+            message += got(error)
         loc = user_path(root, loc)
         problems.append(Problem(file, line, col, _field_name(loc), message))
         fields.append((error["type"], error["input"]))
@@ -136,23 +136,6 @@ def schema_problems(
         for problem, (kind, given) in zip(problems, fields, strict=True)
         if not _another_branch_fits(problem.field, kind, given, fields_given, fields_above)
     ]
-
-
-_SHAPE_ERRORS = ("_type", "_parsing", "greater_than", "greater_than_equal", "less_than",
-                 "less_than_equal", "finite_number", "int_from_float")  # fmt: skip
-"""Pydantic's errors that say what a value should be, not what it was: each gets a ``got``."""
-
-
-def _shown(value: Any) -> str:
-    """A value from a YAML file as a problem line shows it: short, and as YAML spells it."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None or isinstance(value, bool):
-        return "null" if value is None else str(value).lower()
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _fields_above(field: str) -> Iterator[str]:
