@@ -18,7 +18,10 @@ def slug(text: str, limit: int | None = 48, empty: str = "experiment") -> str:
 def http_url_problem(url: str, example: str) -> str | None:
     """Why ``url`` is not an http(s) URL a client can ask (``example`` shows one), or None."""
     expected = f"expected an http:// or https:// URL such as {example}, got {url!r}"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        return expected
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         return expected
     try:

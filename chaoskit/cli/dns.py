@@ -101,10 +101,15 @@ def _can_listen_on(address: str) -> bool:
 
 
 def _client(ctx: typer.Context, admin_url: str | None, token_file: Path | None):  # type: ignore[no-untyped-def]
+    from chaoskit._text import http_url_problem
     from chaoskit.dns.client import DnsAdminClient
     from chaoskit.lab.state import LabState
 
     state_dir: Path = ctx.obj["state_dir"]
+    if admin_url is not None and (bad := http_url_problem(admin_url, "http://127.0.0.1:8053")):
+        from chaoskit._errors import InvalidInput
+
+        raise InvalidInput(f"--admin-url: {bad}")
     if admin_url is None:
         state = LabState.load(state_dir)
         from chaoskit.lab.config import LabConfig

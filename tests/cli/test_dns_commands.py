@@ -191,6 +191,17 @@ def test_serve_on_an_address_the_machine_does_not_have_says_so(tmp_path: Path) -
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("url", ["http://[::1:8053", "127.0.0.1:8053", "http://127.0.0.1:99999"])
+def test_an_admin_url_that_is_not_one_is_exit_2(tmp_path: Path, url: str) -> None:
+    """An unclosed IPv6 bracket ended in a traceback (httpx.InvalidURL), a URL without its
+    scheme in `Request URL is missing an 'http://' or 'https://' protocol`."""
+    (tmp_path / "token").write_text("t\n")
+    done = run_cli("dns", "list", "--admin-url", url, "--token-file", str(tmp_path / "token"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: --admin-url: expected an http:// or https:// URL "
+                                  f"such as http://127.0.0.1:8053, got '{url}'")  # fmt: skip
+
+
 @pytest.mark.parametrize("leftover_token", [False, True], ids=["never-up", "was-up"])
 def test_admin_commands_without_a_lab_or_a_server_say_how_to_get_one(
     tmp_path: Path, leftover_token: bool
