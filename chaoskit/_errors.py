@@ -102,7 +102,9 @@ class CommandNotRunnable(ChaoskitError):
 def describe_validation_error(exc: ValidationError, whole: str = "") -> str:
     """``field.path: message; ...`` for each error (``whole`` stands for an empty path)."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or whole}: {e['msg']}{got(e)}" for e in exc.errors()
+        f"{'.'.join(str(p) for p in e['loc']) or whole}: "
+        f"{e['msg'].removeprefix('Value error, ')}{got(e)}"
+        for e in exc.errors()
     )
 
 
