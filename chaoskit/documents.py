@@ -12,7 +12,8 @@ from chaoskit._yaml import YamlMap, load_yaml
 from chaoskit.paths import LAB_FILE_NAMES
 
 __all__ = [
-    "DocumentKind", "compose_file", "document_kind", "not_an_experiment", "yaml_files_in"
+    "DocumentKind", "compose_file", "document_kind", "evident_kind", "given_as",
+    "not_an_experiment", "what_else", "yaml_files_in",
 ]  # fmt: skip
 
 DocumentKind = Literal["experiment", "lab file", "game-day plan"]
@@ -23,6 +24,12 @@ def document_kind(path: Path) -> DocumentKind:
     experiment has (or, for a lab file, is named as one: an empty one is the sample stack);
     else, and for a file that cannot be read, an experiment, whose own check says what is
     wrong."""
+    return evident_kind(path) or "experiment"
+
+
+def evident_kind(path: Path) -> DocumentKind | None:
+    """What ``path`` is by the keys only that kind has (a lab file also by its name); None
+    when it cannot be read or its keys do not say (only shared or unknown ones)."""
     from chaoskit.experiment.model import Experiment
     from chaoskit.gameday.model import GameDayPlan
     from chaoskit.lab.labfile import LabFile
@@ -30,7 +37,7 @@ def document_kind(path: Path) -> DocumentKind:
     try:
         root = load_yaml(read_text(path), str(path))
     except (ChaoskitError, OSError):
-        return "experiment"
+        return None
     keys = set(root) if isinstance(root, YamlMap) else set()
     experiment, lab = set(Experiment.model_fields), set(LabFile.model_fields)
     plan = set(GameDayPlan.model_fields)
@@ -40,7 +47,7 @@ def document_kind(path: Path) -> DocumentKind:
         return "game-day plan"
     if keys & (lab - experiment - plan) or path.name in LAB_FILE_NAMES:
         return "lab file"
-    return "experiment"
+    return None
 
 
 def yaml_files_in(directory: Path) -> list[Path]:
@@ -61,7 +68,34 @@ def compose_file(path: Path) -> bool:
 def not_an_experiment(path: Path) -> str | None:
     """What a YAML file among experiments is, when it is not one (None when it is): a lab's
     directory holds its lab file, its Compose file and its game-day plans beside them."""
+    return what_else(path, "experiment")
+
+
+def what_else(path: Path, wanted: DocumentKind) -> str | None:
+    """What ``path`` is (``a lab file``, ``a Docker Compose file``...) when it is not what
+    was ``wanted``; None when it is, or when its keys do not say (its own check will)."""
     if compose_file(path):
         return "a Docker Compose file"
-    kind = document_kind(path)
-    return None if kind == "experiment" else f"a {kind}"
+    kind = evident_kind(path)
+    if kind is None or kind == wanted:
+        return None
+    return "an experiment" if kind == "experiment" else f"a {kind}"
+
+
+_USE = {
+    "an experiment": "run it with chaoskit run {path}",
+    "a lab file": "give it with --lab: chaoskit --lab {path} {command}",
+    "a game-day plan": "walk it with chaoskit gameday run {path}",
+    "a Docker Compose file": "a lab file names it under compose.files",
+}
+
+
+def given_as(path: Path, wanted: DocumentKind) -> str | None:
+    """A file given where a ``wanted`` was, said as what it is and what to do with it
+    (``is a lab file, not an experiment: give it with --lab: …``); None when it is one."""
+    other = what_else(path, wanted)
+    if other is None:
+        return None
+    command = "run EXPERIMENT" if wanted == "experiment" else "gameday run PLAN"
+    use = _USE[other].format(path=path, command=command)
+    return f"is {other}, not {'an' if wanted == 'experiment' else 'a'} {wanted}: {use}"

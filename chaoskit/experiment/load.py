@@ -22,7 +22,7 @@ from chaoskit._input import InputInvalid, Problem, read_text
 from chaoskit._text import http_url_problem
 from chaoskit._yaml import YamlMap, load_yaml, locate, user_path
 from chaoskit.dns.faults import MAX_DURATION_S
-from chaoskit.documents import not_an_experiment
+from chaoskit.documents import given_as
 from chaoskit.experiment.faults import (
     REGISTRY,
     AnyKind,
@@ -556,9 +556,8 @@ def load_experiment(
     try:
         experiment = Experiment.model_validate(plain(root))
     except ValidationError as exc:
-        if (other := not_an_experiment(path)) is not None:
-            what = _not_an_experiment(path, other)
-            raise ExperimentInvalid([Problem(file, 1, 1, "(file)", what)]) from None
+        if (misplaced := given_as(path, "experiment")) is not None:
+            raise ExperimentInvalid([Problem(file, 1, 1, "(file)", misplaced)]) from None
         raise ExperimentInvalid(schema_problems(file, root, exc)) from None
     if backend in ("local", "compose"):
         experiment.stack.backend = backend  # type: ignore[assignment]
@@ -579,14 +578,6 @@ def _backend_advice(backend: str, up_on: str | None, needed: str) -> str:
             f"`chaoskit up --backend {needed}`)"
         )
     return f"set stack.backend: {needed}"
-
-
-def _not_an_experiment(path: Path, what: str) -> str:
-    use = {
-        "a lab file": f"give it with --lab: chaoskit --lab {path} run EXPERIMENT",
-        "a game-day plan": f"walk it with chaoskit gameday run {path}",
-    }.get(what, "a lab file names it under compose.files")
-    return f"is {what}, not an experiment: {use}"
 
 
 def plain(node: Any) -> Any:

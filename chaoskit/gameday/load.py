@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from chaoskit._input import unusable
+from chaoskit.documents import given_as
 from chaoskit.experiment.load import (
     ExperimentInvalid,
     Problem,
@@ -45,6 +46,8 @@ def load_plan(path: Path, config: LabConfig | None = None) -> LoadedPlan:
     try:
         plan = GameDayPlan.model_validate(plain(root))
     except ValidationError as exc:
+        if (misplaced := given_as(path, "game-day plan")) is not None:
+            raise ExperimentInvalid([Problem(file, 1, 1, "(file)", misplaced)]) from None
         raise ExperimentInvalid(schema_problems(file, root, exc, GameDayPlan)) from None
     problems: list[Problem] = []
     experiments: dict[str, Experiment] = {}

@@ -149,3 +149,29 @@ def test_a_step_name_used_twice_is_named_at_its_line(tmp_path: Path) -> None:
     assert [str(p) for p in caught.value.problems] == [
         f"{plan}:7:5: steps[1].name: step name 'brief' is used twice (first by steps[0])"
     ]
+
+
+def test_an_experiment_or_a_lab_file_given_as_a_plan_is_named_as_what_it_is() -> None:
+    """`gameday plan experiments/dns-blackout.yaml` said `missing required key 'window'`,
+    `unknown key 'stack'` and more: a line each, none saying what the file is."""
+    root = Path(__file__).resolve().parents[2]
+    experiment = root / "experiments" / "dns-blackout.yaml"
+    lab_file = root / "examples" / "byo" / "chaoskit.yaml"
+    for path, said in (
+        (experiment, "is an experiment, not a game-day plan: run it with chaoskit run "
+                     f"{experiment}"),
+        (lab_file, "is a lab file, not a game-day plan: give it with --lab: chaoskit --lab "
+                   f"{lab_file} gameday run PLAN"),
+    ):  # fmt: skip
+        with pytest.raises(ExperimentInvalid) as caught:
+            load_plan(path)
+        assert [str(p) for p in caught.value.problems] == [f"{path}:1:1: (file): {said}"]
+
+
+def test_a_plan_whose_keys_do_not_say_what_it_is_gets_its_own_problems(tmp_path: Path) -> None:
+    typo = tmp_path / "drill.yaml"
+    typo.write_text("title: a drill\nstepz: []\n")
+    with pytest.raises(ExperimentInvalid) as caught:
+        load_plan(typo)
+    said = [str(p) for p in caught.value.problems]
+    assert f"{typo}:2:1: stepz: unknown key 'stepz' (did you mean 'steps'?)" in "\n".join(said)
