@@ -108,6 +108,8 @@ def schema_problems(
     fields = []
     for error in exc.errors():
         loc: Loc = tuple(error["loc"])
+        if loc[-1:] == ("[key]",):  # pydantic's mark of a mapping's key: the key is the field
+            loc = loc[:-1]
         line, col = locate(root, loc)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
