@@ -13,7 +13,7 @@ from chaoskit.paths import LAB_FILE_NAMES
 
 __all__ = [
     "DocumentKind", "compose_file", "document_kind", "evident_kind", "given_as",
-    "not_an_experiment", "what_else", "yaml_files_in",
+    "what_else", "yaml_files_in",
 ]  # fmt: skip
 
 DocumentKind = Literal["experiment", "lab file", "game-day plan"]
@@ -63,12 +63,6 @@ def compose_file(path: Path) -> bool:
     directory holds one beside its lab file (its ``compose.files``)."""
     first_part = path.name.split(".", 1)[0]
     return path.suffix in (".yaml", ".yml") and first_part in ("compose", "docker-compose")
-
-
-def not_an_experiment(path: Path) -> str | None:
-    """What a YAML file among experiments is, when it is not one (None when it is): a lab's
-    directory holds its lab file, its Compose file and its game-day plans beside them."""
-    return what_else(path, "experiment")
 
 
 def what_else(path: Path, wanted: DocumentKind) -> str | None:

@@ -272,7 +272,7 @@ class Responder:
             return effect.delay_s, effect.cacheable, False
         negative_in: Zone | None = lookup.zone  # a blank: no data, under the name's zone
         if effect.outcome != "blank":
-            negative_in = self._resolve(question.qname, question.qtype, reply)
+            negative_in = self._resolve(question.qname, qname, question.qtype, reply)
         if effect.wrong_ip is not None and _swap_addresses(
             reply, question.qname, question.qtype, effect.wrong_ip
         ):
@@ -283,16 +283,17 @@ class Responder:
             reply.rr = [_with_ttl(rr, effect.ttl) for rr in reply.rr]
         return effect.delay_s, effect.cacheable, False
 
-    def _resolve(self, asked: DNSLabel, qtype: int, reply: DNSRecord) -> Zone | None:
-        """The answer to the name ``asked``, following CNAMEs within our zones, except to a name
-        under a fault: there the answer ends at the CNAME, so the client asks for that
-        name itself and gets it as the fault bends it (a fault on a record reaches those
-        who reach it through an alias, as it would if the alias were in another zone).
+    def _resolve(self, asked: DNSLabel, qname: str, qtype: int, reply: DNSRecord) -> Zone | None:
+        """The answer to the name ``asked`` (``qname`` as the store keys it), following
+        CNAMEs within our zones, except to a name under a fault: there the answer ends at
+        the CNAME, so the client asks for that name itself and gets it as the fault bends it
+        (a fault on a record reaches those who reach it through an alias, as it would if the
+        alias were in another zone).
 
         Returns the zone of a negative answer (no such name, or no data of the type), at the
         end of any CNAMEs: its SOA goes in the authority section (RFC 2308 §2), so that a
         resolver caches the negative answer for as long as the zone says."""
-        qname = name = name_key(asked)
+        name = qname
         for _ in range(MAX_CNAME_HOPS):
             owner = asked if name == qname else DNSLabel(name)
             lookup = self.store.lookup(name)

@@ -18,7 +18,7 @@ from typing import Any
 
 from chaoskit._errors import ChaoskitError
 from chaoskit._text import slug
-from chaoskit.documents import not_an_experiment, yaml_files_in
+from chaoskit.documents import what_else, yaml_files_in
 from chaoskit.experiment.load import ExperimentInvalid, Problem, load_experiment
 from chaoskit.experiment.model import Experiment
 from chaoskit.experiment.runner import RunResult
@@ -61,7 +61,7 @@ def load_suite(
         raise ExperimentInvalid([Problem(str(directory), 1, 1, "(directory)", missing)])
     files = []
     for path in yaml_files_in(directory):
-        if (other := not_an_experiment(path)) is None:
+        if (other := what_else(path, "experiment")) is None:
             files.append(path)
         elif echo is not None:
             echo(f"{path}: skipped ({other})")
